@@ -1,0 +1,157 @@
+"""Records the core, the store and the HTTP layer share: instances, messages, work items, turn commits."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, FrozenSet, List, Optional
+
+
+class RuntimeStatus(str, enum.Enum):
+    """The extension's ``OrchestrationRuntimeStatus`` names (the JSON uses these strings)."""
+
+    RUNNING = "Running"
+    COMPLETED = "Completed"
+    CONTINUED_AS_NEW = "ContinuedAsNew"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+    TERMINATED = "Terminated"
+    PENDING = "Pending"
+    SUSPENDED = "Suspended"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES: FrozenSet[RuntimeStatus] = frozenset(
+    {RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.CANCELED, RuntimeStatus.TERMINATED}
+)
+
+
+class EventType(enum.IntEnum):
+    """DTFx ``EventType`` numbers, as the SDK reads them (protocol doc §1.3)."""
+
+    EXECUTION_STARTED = 0
+    EXECUTION_COMPLETED = 1
+    EXECUTION_FAILED = 2
+    EXECUTION_TERMINATED = 3
+    TASK_SCHEDULED = 4
+    TASK_COMPLETED = 5
+    TASK_FAILED = 6
+    SUB_ORCHESTRATION_INSTANCE_CREATED = 7
+    SUB_ORCHESTRATION_INSTANCE_COMPLETED = 8
+    SUB_ORCHESTRATION_INSTANCE_FAILED = 9
+    TIMER_CREATED = 10
+    TIMER_FIRED = 11
+    ORCHESTRATOR_STARTED = 12
+    ORCHESTRATOR_COMPLETED = 13
+    EVENT_SENT = 14
+    EVENT_RAISED = 15
+    CONTINUE_AS_NEW = 16
+    GENERIC_EVENT = 17
+    HISTORY_STATE = 18
+    EXECUTION_SUSPENDED = 19
+    EXECUTION_RESUMED = 20
+    EXECUTION_REWOUND = 21
+
+
+HistoryEvent = Dict[str, Any]
+"""One history event in the SDK's JSON shape: PascalCase keys, integer ``EventType``."""
+
+
+@dataclass
+class Instance:
+    """One orchestration instance: its current execution's row.
+
+    JSON-bearing fields hold JSON *text* exactly as it travels on the wire (protocol doc §1.12):
+    ``input`` is what the SDK context receives as ``input``; ``output`` and ``custom_status`` are the
+    serialized values the status API returns decoded.
+    """
+
+    instance_id: str
+    name: str
+    execution_id: str
+    runtime_status: RuntimeStatus
+    created_time: datetime
+    last_updated_time: datetime
+    input: Optional[str] = None
+    output: Optional[str] = None
+    custom_status: Optional[str] = None
+    version: str = ""
+    parent_instance_id: Optional[str] = None
+    parent_execution_id: Optional[str] = None
+    parent_task_id: Optional[int] = None
+    cursor: str = "{}"
+    """Engine bookkeeping for the current execution (JSON of :class:`devhost.core.replay.Cursor`)."""
+
+
+@dataclass
+class Message:
+    """An inbound event for an orchestration instance, delivered once ``visible_at`` has passed.
+
+    ``event`` is the history event it becomes when delivered (``TaskCompleted``, ``TimerFired``,
+    ``EventRaised``, ``ExecutionStarted``, ``ExecutionTerminated``, ...). Messages with an
+    ``execution_id`` belong to that execution only (timers, activity results) and are dropped when the
+    instance moves on (continue-as-new, restart); messages without one (raised events, terminate)
+    go to whatever execution is current.
+    """
+
+    instance_id: str
+    event: HistoryEvent
+    visible_at: datetime
+    execution_id: Optional[str] = None
+    id: Optional[int] = None
+
+
+@dataclass
+class ActivityWorkItem:
+    """An activity invocation the host owes: run ``name`` with ``input`` and report to ``task_id``."""
+
+    instance_id: str
+    execution_id: str
+    task_id: int
+    name: str
+    input: Optional[str]
+    id: Optional[int] = None
+
+
+@dataclass
+class Turn:
+    """What one orchestration turn reads: the instance, its history, and the messages it may consume."""
+
+    instance: Instance
+    history: List[HistoryEvent]
+    messages: List[Message]
+
+
+@dataclass
+class TurnCommit:
+    """Everything one orchestration turn writes, committed by the store in one transaction."""
+
+    instance: Instance
+    consumed_message_ids: List[int] = field(default_factory=list)
+    new_history: List[HistoryEvent] = field(default_factory=list)
+    replace_history: bool = False
+    """True on continue-as-new: the history becomes ``new_history`` and this execution's messages go."""
+    new_messages: List[Message] = field(default_factory=list)
+    new_activities: List[ActivityWorkItem] = field(default_factory=list)
+    new_instances: List[Instance] = field(default_factory=list)
+    """Sub-orchestrations to create; their ``ExecutionStarted`` messages are in ``new_messages``."""
+    cancelled_timer_ids: List[int] = field(default_factory=list)
+    """Timer ids of this execution whose pending ``TimerFired`` messages must be deleted."""
+    clear_pending: bool = False
+    """True when the instance reached a terminal state: drop its remaining messages and work items."""
+
+
+@dataclass
+class InstanceQuery:
+    """Filters of the list/purge APIs (``GET/DELETE .../instances?...``). None means no filter."""
+
+    created_from: Optional[datetime] = None
+    created_to: Optional[datetime] = None
+    statuses: Optional[FrozenSet[RuntimeStatus]] = None
+    instance_id_prefix: Optional[str] = None
+    top: Optional[int] = None
+    continuation_token: Optional[str] = None

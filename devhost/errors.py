@@ -1,0 +1,43 @@
+"""The one error tree of devhost. HTTP status codes are assigned in devhost.http.errors, nowhere else."""
+
+from __future__ import annotations
+
+
+class DevhostError(Exception):
+    """Base of every error devhost raises on purpose."""
+
+
+class BadRequest(DevhostError):
+    """The caller sent something invalid (an argument, a body, a query value)."""
+
+
+class NotFound(DevhostError):
+    """No such instance, function or route."""
+
+
+class Gone(DevhostError):
+    """The instance exists but is in a state that no longer accepts the operation (410)."""
+
+
+class Conflict(DevhostError):
+    """The operation clashes with the instance's current state (e.g. starting over a running instance)."""
+
+
+class UnsupportedMediaType(BadRequest):
+    """A body that must be JSON came with another content type."""
+
+
+class InstanceExists(Conflict):
+    """An instance with this id is already running (Pending, Running, Suspended)."""
+
+
+class StartupError(DevhostError):
+    """The host cannot start: bad flags, a missing or broken app, a busy port. Printed as one line."""
+
+
+class AppLoadError(StartupError):
+    """``function_app.py`` is missing, fails to import, or declares invalid functions."""
+
+
+class NonDeterminismError(DevhostError):
+    """A replay produced actions that no longer match the recorded history."""

@@ -1,0 +1,88 @@
+"""The Store interface: everything the engine and the HTTP API persist, one transaction per call.
+
+Every method that writes commits before it returns: once a caller acknowledges a state change to a
+client, it is on disk. Implementations must pass tests/store_contract.py. Times are timezone-aware UTC
+datetimes, given by the caller (the store never reads a clock).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Collection, List, Optional, Protocol, Tuple
+
+from devhost.core.model import (
+    ActivityWorkItem,
+    HistoryEvent,
+    Instance,
+    InstanceQuery,
+    Message,
+    Turn,
+    TurnCommit,
+)
+
+
+class Store(Protocol):
+    # --- instances -------------------------------------------------------------------------------
+    def create_instance(self, instance: Instance, start: Message) -> None:
+        """Create ``instance`` with an empty history and enqueue ``start`` (its ExecutionStarted).
+
+        If an instance with that id exists and is terminal, it is replaced: old history, messages and
+        work items go. If it exists and is not terminal (Pending, Running, Suspended, ContinuedAsNew),
+        raise :class:`devhost.errors.InstanceExists` and change nothing.
+        """
+
+    def get_instance(self, instance_id: str) -> Optional[Instance]:
+        """The instance row, or None."""
+
+    def get_history(self, instance_id: str) -> List[HistoryEvent]:
+        """The current execution's history events in order (empty if unknown)."""
+
+    def query_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
+        """Instances matching ``query`` ordered by (created_time, instance_id), at most ``query.top``
+        (default 100) of them, starting after ``query.continuation_token``. Returns the page and the
+        token of the next page (None when this page is the last)."""
+
+    def purge_instance(self, instance_id: str) -> int:
+        """Delete the instance, its history, messages and work items. Returns 1, or 0 if unknown."""
+
+    def purge_instances(self, query: InstanceQuery) -> int:
+        """Delete every *terminal* instance matching ``query`` (ignoring top/token); return the count.
+        With ``query.statuses`` set, only those statuses (still only terminal ones) are purged."""
+
+    # --- messages --------------------------------------------------------------------------------
+    def send_message(self, message: Message) -> int:
+        """Enqueue a message for an existing instance; returns its id. Raises
+        :class:`devhost.errors.NotFound` if the instance does not exist."""
+
+    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> List[str]:
+        """Ids of up to ``limit`` instances that have a deliverable message (``visible_at <= now``),
+        oldest message first, skipping ``exclude``. A Suspended instance is ready only for
+        ExecutionResumed (20) and ExecutionTerminated (3) messages."""
+
+    def next_visible_at(self) -> Optional[datetime]:
+        """The earliest ``visible_at`` of any deliverable message (same suspension rule), or None."""
+
+    def load_turn(self, instance_id: str, now: datetime) -> Optional[Turn]:
+        """The instance, its history, and its deliverable messages (``visible_at <= now``, same
+        suspension rule), ordered by (visible_at, id). None if the instance does not exist."""
+
+    def commit_turn(self, commit: TurnCommit) -> None:
+        """Apply one orchestration turn atomically (see :class:`TurnCommit` for each field):
+        replace the instance row; delete consumed messages; append (or, with ``replace_history``,
+        replace) history; on ``replace_history`` also delete messages and work items tied to the old
+        execution id; delete pending TimerFired messages for ``cancelled_timer_ids``; insert new
+        instances, messages and activity work items; with ``clear_pending`` delete all remaining
+        messages and work items of the instance. Messages for instances that do not exist (a purged
+        parent) are dropped silently."""
+
+    # --- activity work items ---------------------------------------------------------------------
+    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> List[ActivityWorkItem]:
+        """Up to ``limit`` activity work items in creation order, skipping ids in ``exclude``."""
+
+    def complete_activity(self, work_item_id: int, result: Message) -> bool:
+        """Atomically delete the work item and enqueue its result message. If the work item is gone
+        (instance purged, completed or restarted meanwhile) do nothing and return False."""
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the database. Further calls are errors."""
