@@ -74,6 +74,8 @@ class VirtualClock:
         self._counter = itertools.count()
         self._sleeping_functions = 0
         self.on_advance: List[Callable[[], None]] = []
+        self.on_function_sleep: List[Callable[[], None]] = []
+        """Called (from any thread) when a function starts sleeping: the host may have become idle."""
 
     def now(self) -> datetime:
         with self._lock:
@@ -124,7 +126,10 @@ class VirtualClock:
             if from_function:
                 self._sleeping_functions += 1
             heapq.heappush(self._heap, (deadline, next(self._counter), waiter))
-            return waiter
+        if from_function:
+            for callback in list(self.on_function_sleep):
+                callback()
+        return waiter
 
     def _cancel(self, waiter: _Waiter) -> None:
         with self._lock:

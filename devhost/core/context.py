@@ -1,0 +1,56 @@
+"""Building the orchestration trigger payload the SDK's ``handle(context)`` reads (protocol doc §1.2)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from devhost.core.model import HistoryEvent, Instance
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    """Values sent with every episode; the timer properties depend on the storage provider (§1.7)."""
+
+    maximum_short_timer_duration: str = "00:00:00"
+    long_running_timer_interval_duration: str = "00:00:00"
+
+
+def context_input(instance: Instance) -> Any:
+    """The ``input`` field: JSON text or a dict, never another JSON type (§1.12).
+
+    The stored input is the JSON body value as the extension keeps it: a str for SDK-client starts (their
+    body is double-encoded) and for continue-as-new and sub-orchestrations, an object for curl posts. A dict
+    is re-dumped by the SDK; any other value would reach ``df_loads(non-str)`` and raise, so send its text.
+    """
+    if instance.input is None:
+        return None
+    value = json.loads(instance.input)
+    if value is None or isinstance(value, (str, dict)):
+        return value
+    return json.dumps(value)
+
+
+def build_context(
+    instance: Instance, played: List[HistoryEvent], new: List[HistoryEvent], settings: ReplaySettings
+) -> str:
+    payload: Dict[str, Any] = {
+        "history": played + new,
+        "input": context_input(instance),
+        "instanceId": instance.instance_id,
+        "isReplaying": False,
+        "parentInstanceId": instance.parent_instance_id,
+        # The extension sends V2 and V3 side by side so SDKs that only know V2 still parse it (§1.6).
+        "upperSchemaVersion": 1,
+        "upperSchemaVersionNew": 2,
+        "maximumShortTimerDuration": settings.maximum_short_timer_duration,
+        "longRunningTimerIntervalDuration": settings.long_running_timer_interval_duration,
+        "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
+    }
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def mark_played(events: List[HistoryEvent]) -> List[HistoryEvent]:
+    """Copies of ``events`` flagged as played, the form in which they are stored for later episodes."""
+    return [dict(event, IsPlayed=True) for event in events]

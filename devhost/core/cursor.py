@@ -1,0 +1,66 @@
+"""The engine's bookkeeping for one execution, persisted with the instance row (``Instance.cursor``).
+
+It records what the history alone cannot say cheaply: how many flattened actions were already turned into
+history, their signatures and sequence ids (to detect non-determinism and cancelled timers), the next
+sequence id the SDK will hand out, and the state of every ``-WithRetry`` call (protocol doc §1.11).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+
+@dataclass
+class RetryState:
+    kind: str  # "activity" | "suborchestrator"
+    name: str
+    input: Optional[str]
+    first_retry_interval_ms: int
+    max_attempts: int
+    attempts: int = 1
+    task_id: int = -1
+    """Sequence id of the attempt in flight (the one whose failure starts the next retry timer)."""
+    timer_id: Optional[int] = None
+    """Hidden retry-timer id while waiting for it to fire."""
+    instance_id: Optional[str] = None
+    version: str = ""
+
+
+@dataclass
+class Cursor:
+    next_seq: int = 0
+    seen: List[List[object]] = field(default_factory=list)
+    """One ``[signature, sequence id or None]`` per flattened action already applied to the history."""
+    retries: List[RetryState] = field(default_factory=list)
+    open_timers: List[int] = field(default_factory=list)
+    """Ids of user timers that have not fired yet (cancellable through ``isCanceled``)."""
+
+    @classmethod
+    def loads(cls, text: Optional[str]) -> "Cursor":
+        data = json.loads(text) if text else {}
+        retries = [RetryState(**item) for item in data.get("retries", [])]
+        return cls(
+            next_seq=data.get("next_seq", 0),
+            seen=data.get("seen", []),
+            retries=retries,
+            open_timers=data.get("open_timers", []),
+        )
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    def take_seq(self) -> int:
+        seq = self.next_seq
+        self.next_seq += 1
+        return seq
+
+    def retry_for_task(self, task_id: int) -> Optional[RetryState]:
+        return next((r for r in self.retries if r.task_id == task_id and r.timer_id is None), None)
+
+    def retry_for_timer(self, timer_id: int) -> Optional[RetryState]:
+        return next((r for r in self.retries if r.timer_id == timer_id), None)
+
+    def retry_index(self) -> Dict[int, RetryState]:
+        return {r.task_id: r for r in self.retries}

@@ -1,0 +1,277 @@
+"""The engine: runs orchestration turns and activities against the store, on the host's one clock.
+
+Each orchestration turn is load → :func:`devhost.core.turn.decide_turn` → commit, one transaction, run on the
+event loop (the SDK's replay is CPU-bound and never awaits). Activities run through the Invoker in a bounded
+pool; each result is committed together with the removal of its work item, so after a crash every activity
+that had not reported runs again (at-least-once, as in Azure) and nothing is recorded twice.
+
+With a VirtualClock, ``run_until`` lets a test wait while time skips: whenever nothing is runnable and every
+running function is asleep on the clock, the clock jumps to the next deadline (a durable timer or a sleeping
+activity), the way Temporal's time-skipping test server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import uuid
+from typing import Any, Callable, Dict, Optional
+
+from devhost.clock import Clock, VirtualClock
+from devhost.core.context import ReplaySettings
+from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
+from devhost.core.turn import HTTP_ACTIVITY_NAME, TurnEnv, activity_failure, activity_result, decide_turn
+from devhost.errors import DevhostError, InstanceExists
+from devhost.functions import FunctionRegistry
+from devhost.store.base import Store
+
+log = logging.getLogger("devhost.engine")
+
+
+class Stalled(DevhostError):
+    """``run_until`` found nothing left to run and no timer to skip to, with its condition still false."""
+
+
+class Engine:
+    def __init__(self, store: Store, clock: Clock, registry: FunctionRegistry, settings: Any, invoker: Any) -> None:
+        self.store = store
+        self.clock = clock
+        self.registry = registry
+        self.settings = settings
+        self.invoker = invoker
+        self.replay_settings = ReplaySettings(
+            maximum_short_timer_duration=getattr(settings, "max_short_timer", None) or "00:00:00",
+            long_running_timer_interval_duration=getattr(settings, "long_timer_interval", None) or "00:00:00",
+        )
+        self.max_activities = max(1, int(getattr(settings, "max_concurrent_activities", 10)))
+        self.auto_advance = False
+        self._activities: Dict[int, asyncio.Task[None]] = {}
+        self._inside_invoker = 0
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._loop_thread: Optional[int] = None
+        self._wake: Optional[asyncio.Event] = None
+        self._passed: Optional[asyncio.Condition] = None
+        self._task: Optional[asyncio.Task[None]] = None
+        self._stopping = False
+        self._waiting = False
+        self.turns = 0
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._wake = asyncio.Event()
+        self._wake.set()
+        self._passed = asyncio.Condition()
+        if isinstance(self.clock, VirtualClock):
+            self.clock.on_function_sleep.append(self.notify)
+            self.clock.on_advance.append(self.notify)
+        self._task = asyncio.create_task(self._run(), name="devhost-engine")
+
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Stop dispatching; let running activities report for a moment, then abandon them.
+
+        Every turn is already committed (turns are atomic); an abandoned activity keeps its work item and
+        runs again on the next start.
+        """
+        self._stopping = True
+        self.notify()
+        if self._task is not None:
+            await self._task
+        if self._activities:
+            _, pending = await asyncio.wait(list(self._activities.values()), timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if isinstance(self.clock, VirtualClock):
+            for hooks in (self.clock.on_function_sleep, self.clock.on_advance):
+                if self.notify in hooks:
+                    hooks.remove(self.notify)
+
+    def notify(self) -> None:
+        """New work may be in the store (or a function went to sleep). Safe from any thread."""
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None or loop.is_closed():
+            return
+        if threading.get_ident() == self._loop_thread:
+            wake.set()
+        else:
+            loop.call_soon_threadsafe(wake.set)
+
+    # --- the dispatch loop ---------------------------------------------------------------------------
+    async def _run(self) -> None:
+        assert self._wake is not None and self._passed is not None
+        while not self._stopping:
+            self._wake.clear()
+            if await self._dispatch():
+                continue
+            if self._skip_time_if_idle():
+                continue
+            async with self._passed:
+                self._passed.notify_all()
+            await self._wait()
+
+    async def _dispatch(self) -> bool:
+        """Run every ready turn and start what activities fit. True if anything happened."""
+        progressed = False
+        ready = self.store.ready_instances(self.clock.now(), limit=64)
+        for instance_id in ready:
+            if self._stopping:
+                return True
+            self._run_turn(instance_id)
+            progressed = True
+            await asyncio.sleep(0)  # let HTTP handlers in between turns
+        free = self.max_activities - len(self._activities)
+        if free > 0 and not self._stopping:
+            for item in self.store.pending_activities(free, exclude=list(self._activities)):
+                assert item.id is not None
+                self._activities[item.id] = asyncio.create_task(self._run_activity(item))
+                progressed = True
+        return progressed
+
+    async def _wait(self) -> None:
+        assert self._wake is not None
+        next_at = self.store.next_visible_at()
+        waits = [asyncio.ensure_future(self._wake.wait())]
+        if next_at is not None:
+            waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
+        self._waiting = True
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._waiting = False
+            for waiter in waits:
+                waiter.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    # --- turns ---------------------------------------------------------------------------------------
+    def _run_turn(self, instance_id: str) -> None:
+        now = self.clock.now()
+        turn = self.store.load_turn(instance_id, now)
+        if turn is None or not turn.messages:
+            return
+        function = self.registry.orchestrators.get(turn.instance.name)
+        env = TurnEnv(
+            now=now,
+            orchestrator=function.handle if function else None,
+            known_orchestrators=self.registry.orchestrators.keys(),
+            new_id=lambda: uuid.uuid4().hex,
+            settings=self.replay_settings,
+            default_version=getattr(self.settings, "default_version", "") or "",
+        )
+        commit = decide_turn(turn, env)
+        try:
+            self.store.commit_turn(commit)
+        except InstanceExists as exc:
+            # A sub-orchestration id clashes with a running instance: fail the parent, as DTFx does.
+            commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
+            self.store.commit_turn(commit)
+        self.turns += 1
+        self._log_outcome(turn.instance.runtime_status, commit)
+
+    @staticmethod
+    def _fail_commit(commit: TurnCommit, message: str) -> TurnCommit:
+        instance = commit.instance
+        instance.runtime_status = RuntimeStatus.FAILED
+        instance.output = json.dumps(message)
+        return TurnCommit(
+            instance=instance,
+            consumed_message_ids=commit.consumed_message_ids,
+            new_history=commit.new_history,
+            clear_pending=True,
+        )
+
+    @staticmethod
+    def _log_outcome(before: RuntimeStatus, commit: TurnCommit) -> None:
+        instance = commit.instance
+        after = instance.runtime_status
+        if after == before:
+            return
+        extra = {"instance_id": instance.instance_id, "orchestration": instance.name}
+        if after is RuntimeStatus.FAILED:
+            log.warning("%s (%s) failed: %s", instance.name, instance.instance_id, instance.output, extra=extra)
+        else:
+            log.info("%s (%s) is %s", instance.name, instance.instance_id, after.value, extra=extra)
+
+    # --- activities ----------------------------------------------------------------------------------
+    async def _run_activity(self, item: ActivityWorkItem) -> None:
+        from devhost.invoke import ActivityFailed
+
+        assert item.id is not None
+        try:
+            self._inside_invoker += 1
+            try:
+                result = await self._call_activity(item)
+            finally:
+                self._inside_invoker -= 1
+            message = activity_result(item, self.clock.now(), result)
+        except ActivityFailed as failure:
+            message = activity_failure(item, self.clock.now(), failure.reason, failure.details)
+        except asyncio.CancelledError:
+            raise  # shutting down: the work item stays and runs again on the next start
+        finally:
+            self._activities.pop(item.id, None)
+        self.store.complete_activity(item.id, message)
+        self.notify()
+
+    async def _call_activity(self, item: ActivityWorkItem) -> Optional[str]:
+        from devhost.invoke import ActivityFailed
+
+        if item.name == HTTP_ACTIVITY_NAME:
+            from devhost.http_activity import call_http
+
+            return await call_http(item.input)
+        function = self.registry.activities.get(item.name)
+        if function is None:
+            raise ActivityFailed(
+                f"The function '{item.name}' doesn't exist, is disabled, or is not an activity function.", None
+            )
+        return await self.invoker.call_activity(function, item.input)
+
+    # --- idleness and time skipping ------------------------------------------------------------------
+    def is_idle(self) -> bool:
+        """Nothing runnable now, and every running function is asleep on the (virtual) clock."""
+        assert self._wake is not None
+        if self._wake.is_set() or len(self._activities) != self._inside_invoker:
+            return False
+        sleeping = self.clock.sleeping_functions if isinstance(self.clock, VirtualClock) else 0
+        return int(getattr(self.invoker, "running", 0)) == sleeping
+
+    def _skip_time_if_idle(self) -> bool:
+        if not (self.auto_advance and isinstance(self.clock, VirtualClock)) or not self.is_idle():
+            return False
+        deadlines = [d for d in (self.clock.next_deadline(), self.store.next_visible_at()) if d is not None]
+        if not deadlines:
+            return False
+        self.clock.advance_to(min(deadlines))
+        return True
+
+    async def run_until(self, condition: Callable[[], bool], *, skip_time: bool = True) -> None:
+        """Return once ``condition()`` holds, skipping virtual time while idle if ``skip_time``.
+
+        Raises :class:`Stalled` when the engine is idle with nothing scheduled and the condition is false
+        (for example an orchestration waiting for an external event nobody will raise).
+        """
+        assert self._passed is not None
+        previous = self.auto_advance
+        self.auto_advance = skip_time or previous
+        self.notify()
+        try:
+            while not condition():
+                async with self._passed:
+                    await self._passed.wait()
+                if condition():
+                    return
+                if self._nothing_scheduled():
+                    raise Stalled("nothing is running or scheduled, and the awaited condition is still false")
+        finally:
+            self.auto_advance = previous
+
+    def _nothing_scheduled(self) -> bool:
+        if not self.is_idle() or self.store.next_visible_at() is not None:
+            return False
+        if isinstance(self.clock, VirtualClock):
+            return self.clock.next_deadline() is None
+        return not self._activities
