@@ -1,0 +1,15 @@
+"""Function app entry point (Python v2 programming model).
+
+All functions live in the :mod:`job_monitor` package and are registered on its blueprint; this
+file only creates the app the Functions host indexes.
+"""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from job_monitor import bp
+
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(bp)

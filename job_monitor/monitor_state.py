@@ -1,0 +1,184 @@
+"""The orchestration's data: its input, what it carries across ``continue_as_new``, and the
+custom status and output it publishes.
+
+Input shape (flat, so the status API shows it plainly)::
+
+    {<every MonitorRequest field>, "submitted_at": "<ISO UTC>",
+     "carry": {...}}            # only from the second generation on
+
+Pure functions only; the orchestrator supplies all times from ``current_utc_datetime``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from .alerts import Alert, ProgressSample
+from .config import MonitorRequest
+from .metrics import job_metrics
+from .simulation import JobPlan
+from .timefmt import iso_ms, iso_us, parse_iso
+
+CHECKS_PER_GENERATION = 25
+"""Checks per execution before ``continue_as_new`` (bounds the replayed history to ~200 events)."""
+
+INPUT_EXTRA_KEYS = ("submitted_at", "carry")
+
+
+@dataclass(frozen=True)
+class Carry:
+    """Monitor state that survives ``continue_as_new``."""
+
+    monitor_started_at: datetime
+    deadline: datetime
+    checks_performed: int = 0
+    alerts_raised: Tuple[str, ...] = ()
+    generation: int = 1
+    previous: Optional[ProgressSample] = None
+
+    @classmethod
+    def first(cls, now: datetime, timeout_seconds: float) -> "Carry":
+        return cls(monitor_started_at=now, deadline=now + timedelta(seconds=timeout_seconds))
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "monitor_started_at": iso_us(self.monitor_started_at),
+            "deadline": iso_us(self.deadline),
+            "checks_performed": self.checks_performed,
+            "alerts_raised": list(self.alerts_raised),
+            "generation": self.generation,
+            "previous": None if self.previous is None else self.previous.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Carry":
+        previous = data.get("previous")
+        return cls(
+            monitor_started_at=parse_iso(data["monitor_started_at"]),
+            deadline=parse_iso(data["deadline"]),
+            checks_performed=int(data["checks_performed"]),
+            alerts_raised=tuple(str(a) for a in data.get("alerts_raised") or ()),
+            generation=int(data["generation"]),
+            previous=None if previous is None else ProgressSample.from_dict(previous),
+        )
+
+
+@dataclass(frozen=True)
+class OrchestrationInput:
+    request: MonitorRequest
+    submitted_at: Optional[datetime] = None
+    carry: Optional[Carry] = None
+
+    @classmethod
+    def parse(cls, raw: Any, *, instance_id: str) -> "OrchestrationInput":
+        """Read the input whatever layer of JSON text it arrives in.
+
+        Through the SDK client, ``start_new`` input reaches ``get_input()`` already decoded, but
+        ``get_status().input_`` is JSON text, and a start through the Durable HTTP API with a
+        JSON-string body adds another layer; so strings are decoded (twice at most). A missing
+        ``job_id`` defaults to the instance id (deterministic, unlike a fresh uuid).
+        Raises ValidationError / ValueError for input that is not a monitoring request.
+        """
+        for _ in range(2):
+            if isinstance(raw, (str, bytes)):
+                raw = json.loads(raw)
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ValueError("orchestration input must be a JSON object")
+        request = MonitorRequest.from_mapping(raw, default_job_id=lambda: instance_id, ignore=INPUT_EXTRA_KEYS)
+        submitted = raw.get("submitted_at")
+        carry = raw.get("carry")
+        return cls(
+            request=request,
+            submitted_at=None if submitted is None else parse_iso(submitted),
+            carry=None if carry is None else Carry.from_dict(carry),
+        )
+
+    def to_dict(self) -> Dict[str, Any]:
+        data = self.request.to_dict()
+        if self.submitted_at is not None:
+            data["submitted_at"] = iso_us(self.submitted_at)
+        if self.carry is not None:
+            data["carry"] = self.carry.to_dict()
+        return data
+
+    def with_carry(self, carry: Carry) -> "OrchestrationInput":
+        return replace(self, carry=carry)
+
+    def plan(self, fallback_submitted_at: datetime) -> JobPlan:
+        """The simulated job this monitor watches (it starts at ``submitted_at``)."""
+        req = self.request
+        return JobPlan(
+            job_id=req.job_id,
+            submitted_at=self.submitted_at or fallback_submitted_at,
+            duration_seconds=req.simulated_duration_seconds,
+            outcome=req.simulated_outcome,
+            batch_size=req.batch_size,
+            failure_rate=req.failure_rate,
+        )
+
+
+@dataclass
+class Progress:
+    """Mutable per-execution tally (rebuilt identically on every replay)."""
+
+    carry: Carry
+    checks: int = 0
+    alerts_raised: List[str] = field(default_factory=list)
+    previous: Optional[ProgressSample] = None
+    last_record: Optional[Dict[str, Any]] = None
+    active_alerts: List[Alert] = field(default_factory=list)
+
+    @classmethod
+    def resume(cls, carry: Carry) -> "Progress":
+        return cls(carry, carry.checks_performed, list(carry.alerts_raised), carry.previous)
+
+    def next_carry(self) -> Carry:
+        return replace(
+            self.carry,
+            checks_performed=self.checks,
+            alerts_raised=tuple(self.alerts_raised),
+            generation=self.carry.generation + 1,
+            previous=self.previous,
+        )
+
+
+def custom_status(request: MonitorRequest, progress: Progress, final_status: Optional[str] = None) -> Dict[str, Any]:
+    """What ``customStatus`` shows after a check. Size is bounded: no free-form input is echoed
+    except ``job_id`` (≤100 chars) and ``workflow_type`` (≤64)."""
+    record = progress.last_record or {}
+    status: Dict[str, Any] = {
+        "job_id": request.job_id,
+        "status": record.get("status"),
+        "check_count": progress.checks,
+        "last_check_time": record.get("last_check_time"),
+        "progress_percent": record.get("progress_percent"),
+        "deadline": iso_ms(progress.carry.deadline),
+        "workflow_type": request.workflow_type,
+    }
+    if request.enable_monitoring:
+        checked_at = parse_iso(record["last_check_time"]) if record.get("last_check_time") else None
+        seconds = 0.0 if checked_at is None else (checked_at - progress.carry.monitor_started_at).total_seconds()
+        status["metrics"] = job_metrics(record, seconds)
+        status["alerts"] = [a.to_dict() for a in progress.active_alerts]
+    if final_status is not None:
+        status["final_status"] = final_status
+    return status
+
+
+def output(request: MonitorRequest, progress: Progress, final_status: str, now: datetime) -> Dict[str, Any]:
+    """The orchestration output."""
+    return {
+        "job_id": request.job_id,
+        "final_status": final_status,
+        "checks_performed": progress.checks,
+        "monitoring_duration_seconds": round((now - progress.carry.monitor_started_at).total_seconds(), 3),
+        "workflow_type": request.workflow_type,
+        "last_job_status": progress.last_record,
+        "alerts_raised": list(progress.alerts_raised),
+        "generations": progress.carry.generation,
+    }

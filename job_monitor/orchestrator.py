@@ -1,0 +1,98 @@
+"""``monitoring_job_orchestrator``: poll the job until it finishes or the deadline passes.
+
+Loop per check: call ``check_job_status``, publish the custom status, stop on ``Completed`` /
+``Failed``, otherwise wait ``min(interval, time left)`` (``wait_for_interval`` activity or a
+durable timer, per ``wait_strategy``) and stop with ``Timeout`` once the deadline is reached;
+there is no extra check at the deadline itself. Every :data:`CHECKS_PER_GENERATION` checks it
+``continue_as_new``\\ s with a ``carry`` so a week-long monitor replays a short history.
+
+Determinism: time comes only from ``context.current_utc_datetime``, there is no I/O, and log
+lines are written only when ``not context.is_replaying`` (otherwise every replay repeats them).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, Dict, Generator, Optional
+
+import azure.durable_functions as df
+
+from . import alerts, monitor_state, names
+from .blueprint import bp
+from .monitor_state import Carry, OrchestrationInput, Progress, custom_status, output
+from .simulation import TERMINAL_STATES
+
+logger = logging.getLogger("job_monitor.orchestrator")
+
+TIMEOUT = "Timeout"
+
+
+@bp.function_name(names.MONITORING_JOB_ORCHESTRATOR)
+@bp.orchestration_trigger(context_name="context", orchestration=names.MONITORING_JOB_ORCHESTRATOR)
+def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Optional[Dict[str, Any]]]:
+    source = OrchestrationInput.parse(context.get_input(), instance_id=context.instance_id)
+    request = source.request
+    carry = source.carry or Carry.first(context.current_utc_datetime, request.timeout_seconds)
+    plan = source.plan(fallback_submitted_at=carry.monitor_started_at)
+    if source.submitted_at is None:  # started without our HTTP starter: pin the job's start
+        source = OrchestrationInput(request, plan.submitted_at, source.carry)
+    progress = Progress.resume(carry)
+    base_extra = {"job_id": request.job_id, "instance_id": context.instance_id}
+
+    def log(level: int, message: str, *args: Any, check_number: Optional[int] = None) -> None:
+        if not context.is_replaying:
+            logger.log(level, message, *args, extra={**base_extra, "check_number": check_number})
+
+    if carry.generation == 1:
+        log(logging.INFO, "Monitoring job %s: every %ss for up to %ss", request.job_id,
+            request.polling_interval_seconds, request.timeout_seconds)
+    checks_this_generation = 0
+    final_status: Optional[str] = None
+    while final_status is None:
+        progress.checks += 1
+        checks_this_generation += 1
+        check_input = {**plan.to_dict(), "check_number": progress.checks, "instance_id": context.instance_id}
+        record = yield context.call_activity(names.CHECK_JOB_STATUS, check_input)
+        progress.last_record = record
+        if request.enable_monitoring:
+            progress.active_alerts = alerts.evaluate(record, progress.previous, carry.deadline,
+                                                     request.error_rate_threshold)
+            for alert in progress.active_alerts:
+                if alert.name not in progress.alerts_raised:
+                    progress.alerts_raised.append(alert.name)
+                    log(logging.WARNING, "Alert %s (%s) for job %s: %s", alert.name, alert.severity,
+                        request.job_id, alert.message, check_number=progress.checks)
+        progress.previous = alerts.ProgressSample.from_record(record)
+        context.set_custom_status(custom_status(request, progress))
+        log(logging.INFO, "Check #%d of job %s: %s, %s%%", progress.checks, request.job_id,
+            record.get("status"), record.get("progress_percent"), check_number=progress.checks)
+
+        if record.get("status") in TERMINAL_STATES:
+            final_status = record["status"]
+            break
+        now = context.current_utc_datetime
+        remaining = (carry.deadline - now).total_seconds()
+        if remaining <= 0:
+            final_status = TIMEOUT
+            break
+        wait = min(request.polling_interval_seconds, remaining)
+        if request.wait_strategy == "timer":
+            yield context.create_timer(now + timedelta(seconds=wait))
+        else:
+            yield context.call_activity(names.WAIT_FOR_INTERVAL, wait)
+        if context.current_utc_datetime >= carry.deadline:
+            final_status = TIMEOUT
+        elif checks_this_generation >= monitor_state.CHECKS_PER_GENERATION:
+            next_carry = progress.next_carry()
+            log(logging.INFO, "Job %s: continuing as new (generation %d) after %d checks", request.job_id,
+                next_carry.generation, progress.checks, check_number=progress.checks)
+            context.continue_as_new(source.with_carry(next_carry).to_dict())
+            return None
+
+    result = output(request, progress, final_status, context.current_utc_datetime)
+    context.set_custom_status(custom_status(request, progress, final_status))
+    log(logging.INFO if final_status == "Completed" else logging.WARNING,
+        "Monitoring of job %s ended: %s after %d checks in %.3fs", request.job_id, final_status,
+        progress.checks, result["monitoring_duration_seconds"], check_number=progress.checks)
+    return result

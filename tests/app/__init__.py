@@ -1,0 +1,1 @@
+"""Unit tests of the monitoring app (``function_app.py`` and ``job_monitor``)."""

@@ -1,0 +1,59 @@
+"""Fixtures for the app tests: the app's functions as the host indexes them, and a fake clock."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterator
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not add the cwd
+    sys.path.insert(0, str(REPO_ROOT))
+
+from job_monitor import clock  # noqa: E402
+
+from .replay import Activity, FakeTime  # noqa: E402
+
+START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def app_functions() -> Dict[str, Any]:
+    """``get_functions()`` of a fresh copy of ``function_app.py``, by function name.
+
+    ``FunctionApp.get_functions()`` may be called only once per app object (it raises on the
+    second call), so the tests load the file under a private module name instead of consuming
+    the shared ``function_app.app``.
+    """
+    spec = importlib.util.spec_from_file_location("_function_app_under_test", REPO_ROOT / "function_app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {f.get_function_name(): f for f in module.app.get_functions()}
+
+
+@pytest.fixture(scope="session")
+def orchestrator_handle(app_functions: Dict[str, Any]) -> Any:
+    return app_functions["monitoring_job_orchestrator"].get_user_function()
+
+
+@pytest.fixture(scope="session")
+def activities(app_functions: Dict[str, Any]) -> Dict[str, Activity]:
+    found = {}
+    for name, fn in app_functions.items():
+        trigger = fn.get_trigger()
+        if trigger.type == "activityTrigger":
+            found[name] = Activity(fn.get_user_function(), trigger.name)
+    return found
+
+
+@pytest.fixture
+def fake_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTime]:
+    """Replace the ``time`` module seen by ``job_monitor.clock``; nothing really sleeps."""
+    fake = FakeTime(START)
+    monkeypatch.setattr(clock, "time", fake)
+    yield fake
