@@ -40,7 +40,12 @@ class Store(Protocol):
     def query_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
         """Instances matching ``query`` ordered by (created_time, instance_id), at most ``query.top``
         (default 100) of them, starting after ``query.continuation_token``. Returns the page and the
-        token of the next page (None when this page is the last)."""
+        token of the next page (None when this page is the last).
+
+        ``created_from``/``created_to`` are inclusive; an empty ``statuses`` set means no status filter
+        (as the extension treats an empty runtimeStatus list); ``instance_id_prefix`` is case-sensitive
+        and literal. A ``top`` below 1 or a token this store did not issue raises
+        :class:`devhost.errors.BadRequest`."""
 
     def purge_instance(self, instance_id: str) -> int:
         """Delete the instance, its history, messages and work items. Returns 1, or 0 if unknown."""
@@ -57,7 +62,8 @@ class Store(Protocol):
     def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> List[str]:
         """Ids of up to ``limit`` instances that have a deliverable message (``visible_at <= now``),
         oldest message first, skipping ``exclude``. A Suspended instance is ready only for
-        ExecutionResumed (20) and ExecutionTerminated (3) messages."""
+        ExecutionResumed (20) and ExecutionTerminated (3) messages. A message whose ``execution_id``
+        is not the instance's current one is never deliverable (and may be deleted)."""
 
     def next_visible_at(self) -> Optional[datetime]:
         """The earliest ``visible_at`` of any deliverable message (same suspension rule), or None."""
@@ -73,7 +79,10 @@ class Store(Protocol):
         execution id; delete pending TimerFired messages for ``cancelled_timer_ids``; insert new
         instances, messages and activity work items; with ``clear_pending`` delete all remaining
         messages and work items of the instance. Messages for instances that do not exist (a purged
-        parent) are dropped silently."""
+        parent), or tied to an execution id the addressee no longer runs, are dropped silently.
+        A new instance replaces a terminal one of the same id; over a non-terminal one it raises
+        :class:`devhost.errors.InstanceExists` and nothing of the turn is written. If the turn's own
+        instance no longer exists (purged while the turn ran), the purge wins: nothing is written."""
 
     # --- activity work items ---------------------------------------------------------------------
     def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> List[ActivityWorkItem]:
