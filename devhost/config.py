@@ -1,0 +1,166 @@
+"""App configuration: ``local.settings.json`` values into the environment, ``host.json`` into HostSettings.
+
+Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
+prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
+orchestration version and the storage provider type (which decides the timer properties sent to the SDK).
+Every problem is a :class:`~devhost.errors.StartupError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
+
+from devhost.errors import StartupError
+
+DEFAULT_HUB_NAME = "TestHubName"
+DEFAULT_ROUTE_PREFIX = "api"
+
+# Canonical spellings; host.json matches them case-insensitively (DurableTaskExtension.cs).
+_PROVIDERS: Tuple[str, ...] = ("AzureStorage", "azureManaged", "mssql", "netherite")
+
+# Protocol §1.7: the Azure Storage provider sends these two TimeSpans (long timers become a chain of
+# ≤3-day timers); the other providers leave MaximumDelayTime at TimeSpan.Zero, i.e. "00:00:00",
+# which SDK ≥1.3.2 reads as "no long-timer splitting".
+_AZURE_STORAGE_TIMERS = ("6.00:00:00", "3.00:00:00")
+_NO_LONG_TIMERS = ("00:00:00", "00:00:00")
+
+_SETTING_REF = re.compile(r"%([^%]+)%")
+
+
+def _dedicated_plan_default() -> int:
+    # Durable extension default on Dedicated/Premium plans: 10 × processor count (host.json docs, C.2).
+    return 10 * (os.cpu_count() or 1)
+
+
+@dataclass
+class HostSettings:
+    route_prefix: str = DEFAULT_ROUTE_PREFIX
+    hub_name: str = DEFAULT_HUB_NAME
+    max_concurrent_activities: int = field(default_factory=_dedicated_plan_default)
+    max_concurrent_orchestrations: int = field(default_factory=_dedicated_plan_default)
+    default_version: str = ""
+    storage_provider_type: str = "AzureStorage"
+    max_short_timer: Optional[str] = _AZURE_STORAGE_TIMERS[0]
+    """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
+    long_timer_interval: Optional[str] = _AZURE_STORAGE_TIMERS[1]
+    """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
+
+
+def _read_json(path: Path) -> Dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # func accepts files saved with a BOM
+    except OSError as exc:
+        raise StartupError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StartupError(f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise StartupError(f"{path.name} must contain a JSON object")
+    return data
+
+
+def _setting_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def load_local_settings(app_dir: Path, environ: Optional[MutableMapping[str, str]] = None) -> Dict[str, str]:
+    """Read ``local.settings.json``'s ``Values`` and apply them to ``environ`` (``os.environ`` by default).
+
+    Like ``func``, variables already present in the environment win. A missing file means no values.
+    Returns the file's values (as strings), whether or not they were applied.
+    """
+    target = os.environ if environ is None else environ
+    path = Path(app_dir) / "local.settings.json"
+    if not path.is_file():
+        return {}
+    values = _read_json(path).get("Values") or {}
+    if not isinstance(values, dict):
+        raise StartupError("local.settings.json: 'Values' must be an object")
+    settings = {str(key): _setting_text(value) for key, value in values.items() if value is not None}
+    for key, value in settings.items():
+        target.setdefault(key, value)
+    return settings
+
+
+def _resolve_settings(text: str, env: Mapping[str, str], where: str) -> str:
+    """Replace every ``%NAME%`` with the app setting NAME (the host's INameResolver.ResolveWholeString)."""
+
+    def replace(match: "re.Match[str]") -> str:
+        name = match.group(1)
+        if name not in env:
+            raise StartupError(f"host.json: {where} refers to app setting '{name}', which is not set")
+        return env[name]
+
+    return _SETTING_REF.sub(replace, text)
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StartupError(f"host.json: {where} must be a positive integer, got {json.dumps(value)}")
+    return value
+
+
+def _object(parent: Dict[str, Any], key: str, where: str) -> Dict[str, Any]:
+    value = parent.get(key) or {}
+    if not isinstance(value, dict):
+        raise StartupError(f"host.json: {where} must be an object")
+    return value
+
+
+def load_host_settings(app_dir: Path, env: Optional[Mapping[str, str]] = None) -> HostSettings:
+    """Read ``host.json`` (missing file → defaults). ``env`` resolves ``%SETTING%`` references."""
+    env = os.environ if env is None else env
+    path = Path(app_dir) / "host.json"
+    root = _read_json(path) if path.is_file() else {}
+    extensions = _object(root, "extensions", "extensions")
+    http = _object(extensions, "http", "extensions.http")
+    durable = _object(extensions, "durableTask", "extensions.durableTask")
+    provider = _object(durable, "storageProvider", "extensions.durableTask.storageProvider")
+
+    settings = HostSettings()
+
+    prefix = http.get("routePrefix", DEFAULT_ROUTE_PREFIX)
+    if not isinstance(prefix, str):
+        raise StartupError("host.json: extensions.http.routePrefix must be a string")
+    settings.route_prefix = prefix.strip("/")
+
+    hub = durable.get("hubName", DEFAULT_HUB_NAME)
+    if not isinstance(hub, str):
+        raise StartupError("host.json: extensions.durableTask.hubName must be a string")
+    hub = _resolve_settings(hub, env, "extensions.durableTask.hubName").strip()
+    if not hub:
+        raise StartupError("host.json: extensions.durableTask.hubName is empty")
+    settings.hub_name = hub
+
+    if "maxConcurrentActivityFunctions" in durable:
+        settings.max_concurrent_activities = _positive_int(
+            durable["maxConcurrentActivityFunctions"], "extensions.durableTask.maxConcurrentActivityFunctions"
+        )
+    if "maxConcurrentOrchestratorFunctions" in durable:
+        settings.max_concurrent_orchestrations = _positive_int(
+            durable["maxConcurrentOrchestratorFunctions"], "extensions.durableTask.maxConcurrentOrchestratorFunctions"
+        )
+
+    version = durable.get("defaultVersion", "")
+    if not isinstance(version, str):
+        raise StartupError("host.json: extensions.durableTask.defaultVersion must be a string")
+    settings.default_version = _resolve_settings(version, env, "extensions.durableTask.defaultVersion")
+
+    kind = provider.get("type") or "AzureStorage"
+    canonical = {name.lower(): name for name in _PROVIDERS}.get(str(kind).lower())
+    if canonical is None:
+        # The extension's own startup error text (DurableTaskExtension.cs).
+        raise StartupError(f"Storage provider type ({kind}) was not found. Available storage providers: {', '.join(_PROVIDERS)}.")
+    settings.storage_provider_type = canonical
+    settings.max_short_timer, settings.long_timer_interval = (
+        _AZURE_STORAGE_TIMERS if canonical == "AzureStorage" else _NO_LONG_TIMERS
+    )
+    return settings

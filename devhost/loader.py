@@ -1,0 +1,225 @@
+"""Turns an app directory into a FunctionRegistry: imports ``function_app.py`` and indexes its functions.
+
+Indexing follows the Python worker (find the one ``FunctionRegister`` among the module's globals, call
+``get_functions()`` once — a second call raises "does not have a unique function name", protocol §2.3)
+and the Durable extension's naming (orchestrators, activities and entities are registered under the
+trigger's alias when one is given, protocol §2.1). Every failure is an AppLoadError with one line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import itertools
+import logging
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any, Dict, Iterable, List, Optional
+
+from azure.functions import FunctionRegister
+from azure.functions.decorators.function_app import Function
+
+from devhost import timepatch
+from devhost.errors import AppLoadError
+from devhost.functions import ActivityFunction, EntityFunction, FunctionRegistry, HttpFunction, OrchestratorFunction
+
+log = logging.getLogger("devhost.loader")
+
+APP_MODULE = "function_app"
+APP_FILE = "function_app.py"
+
+_load_counter = itertools.count(1)
+# Modules (name -> module) that earlier load_app calls imported from their app directories.
+_app_modules: Dict[str, ModuleType] = {}
+
+
+def load_app(app_dir: Path) -> FunctionRegistry:
+    """Import ``app_dir/function_app.py`` and index its functions."""
+    module = import_app_module(app_dir)
+    app = find_function_register(module)
+    try:
+        functions = app.get_functions()
+    except Exception as exc:  # the SDK's own validation (missing trigger, duplicate names)
+        raise AppLoadError(f"cannot index {APP_FILE}: {_describe(exc)}") from None
+    return build_registry(functions)
+
+
+def import_app_module(app_dir: Path) -> ModuleType:
+    """Import the app's ``function_app.py`` as module ``function_app``, fresh on every call.
+
+    The module keeps the name ``function_app`` (as under the Python worker: logger names and the
+    ``__module__`` of classes that df_dumps puts into payloads depend on it) and is registered under that
+    name while it executes, so the app's own modules can ``import function_app``. Modules that an earlier
+    load imported from its app directory are evicted first, so sibling modules with the same name (e.g.
+    ``shared.py`` in two test apps) come from the right directory. Modules imported before (devhost,
+    tests, the SDK) are never evicted, even when the app directory contains them.
+    """
+    app_dir = Path(app_dir).resolve()
+    if not app_dir.is_dir():
+        raise AppLoadError(f"app directory {app_dir} does not exist")
+    path = app_dir / APP_FILE
+    if not path.is_file():
+        raise AppLoadError(f"no {APP_FILE} in {app_dir}")
+
+    # Before the import, so `from time import sleep` in the app binds the clock-aware wrapper.
+    timepatch.install()
+    _forget_app_modules()
+    before = set(sys.modules)
+    app_path = str(app_dir)
+    if app_path in sys.path:
+        sys.path.remove(app_path)
+    sys.path.insert(0, app_path)
+
+    spec = importlib.util.spec_from_file_location(APP_MODULE, path)
+    if spec is None or spec.loader is None:
+        raise AppLoadError(f"cannot import {APP_FILE} from {app_dir}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[APP_MODULE] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:  # SystemExit/KeyboardInterrupt from app code must not kill the host with a traceback
+        if sys.modules.get(APP_MODULE) is module:
+            del sys.modules[APP_MODULE]
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise AppLoadError(f"cannot import {APP_FILE}: {_describe(exc)}{_location(exc, app_dir)}") from None
+    finally:
+        # Remember what this load imported from the app directory (even on failure) for the next load.
+        for name in set(sys.modules) - before:
+            loaded = sys.modules.get(name)
+            if loaded is not None and _module_in(loaded, app_dir):
+                _app_modules[name] = loaded
+                timepatch.rebind_module(loaded)
+    # A private alias keeps this app's module alive after another app takes the name `function_app`.
+    sys.modules[f"_devhost_app_{next(_load_counter)}"] = module
+    timepatch.rebind_module(module)
+    return module
+
+
+def find_function_register(module: ModuleType) -> FunctionRegister:
+    """The single FunctionApp/DFApp instance among the module's globals (the worker's rule)."""
+    registers: List[FunctionRegister] = []
+    for value in vars(module).values():
+        if isinstance(value, FunctionRegister) and not any(value is seen for seen in registers):
+            registers.append(value)
+    if not registers:
+        raise AppLoadError(f"{APP_FILE} defines no function app (expected a module-level func.FunctionApp or df.DFApp)")
+    if len(registers) > 1:
+        raise AppLoadError(f"{APP_FILE} defines more than one function app instance")
+    return registers[0]
+
+
+def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
+    """Classify indexed functions by trigger type. Unsupported triggers are skipped with a warning."""
+    registry = FunctionRegistry()
+    for function in functions:
+        trigger = function.get_trigger()
+        kind = trigger.get_binding_name() if trigger is not None else None
+        function_name = function.get_function_name() or function.get_user_function().__name__
+        user_fn = function.get_user_function()
+        if kind == "orchestrationTrigger":
+            name = getattr(trigger, "orchestration", None) or function_name
+            _check_unique(registry.orchestrators, name, "orchestrator")
+            registry.orchestrators[name] = OrchestratorFunction(name=name, handle=user_fn)
+        elif kind == "activityTrigger":
+            name = getattr(trigger, "activity", None) or function_name
+            _check_unique(registry.activities, name, "activity")
+            registry.activities[name] = ActivityFunction(
+                name=name, fn=user_fn, input_name=trigger.name, is_async=inspect.iscoroutinefunction(user_fn)
+            )
+        elif kind == "entityTrigger":
+            name = getattr(trigger, "entity_name", None) or function_name
+            # Entity names are case-insensitive (the scheduler id is lower-cased, protocol §2.1).
+            _check_unique(registry.entities, name.lower(), "entity")
+            registry.entities[name.lower()] = EntityFunction(name=name, handle=user_fn)
+        elif kind == "httpTrigger":
+            registry.http.append(_http_function(function, function_name))
+        else:
+            log.warning("skipping function '%s': trigger type '%s' is not supported by devhost", function_name, kind)
+    return registry
+
+
+def _http_function(function: Function, function_name: str) -> HttpFunction:
+    trigger: Any = function.get_trigger()
+    user_fn = function.get_user_function()
+    methods = trigger.methods
+    client_args = [b.name for b in function.get_bindings() if getattr(b, "type", None) == "durableClient"]
+    for binding in function.get_bindings():
+        kind = getattr(binding, "type", None)
+        if binding is not trigger and kind not in ("durableClient", "http"):
+            log.warning("function '%s': binding '%s' (%s) is not supported by devhost and gets no value",
+                        function_name, binding.name, kind)
+    # The worker hands a Context to any function declaring a parameter named `context`.
+    # inspect.signature follows the SDK's functools.wraps to the user's own parameters.
+    context_arg = "context" if "context" in inspect.signature(user_fn).parameters else None
+    return HttpFunction(
+        name=function_name,
+        fn=user_fn,
+        route=trigger.route if trigger.route is not None else function_name,
+        methods=None if methods is None else sorted({_method_name(m) for m in methods}),
+        request_arg=trigger.name,
+        durable_client_args=client_args,
+        context_arg=context_arg,
+        is_async=inspect.iscoroutinefunction(user_fn),
+    )
+
+
+def _method_name(method: Any) -> str:
+    return str(method.value if isinstance(method, Enum) else method).upper()
+
+
+def _check_unique(existing: dict, name: str, kind: str) -> None:
+    if name in existing:
+        raise AppLoadError(f"{APP_FILE} declares two {kind} functions named '{name}'")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{type(exc).__name__}: {exc.msg}"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _location(exc: BaseException, app_dir: Path) -> str:
+    """`` (file.py:line)`` of the innermost frame inside the app directory, if any."""
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        return f" ({_relative(exc.filename, app_dir)}:{exc.lineno})"
+    found: Optional[str] = None
+    tb: Optional[TracebackType] = exc.__traceback__
+    for frame, lineno in traceback.walk_tb(tb):
+        filename = frame.f_code.co_filename
+        if _path_in(filename, app_dir):
+            found = f" ({_relative(filename, app_dir)}:{lineno})"
+    return found or ""
+
+
+def _relative(filename: str, app_dir: Path) -> str:
+    try:
+        return Path(filename).resolve().relative_to(app_dir).as_posix()
+    except ValueError:
+        return filename
+
+
+def _path_in(filename: Optional[str], directory: Path) -> bool:
+    return bool(filename) and Path(os.path.realpath(str(filename))).is_relative_to(directory)
+
+
+def _module_in(module: Optional[ModuleType], directory: Path) -> bool:
+    """The module's file is the app's own code (not a package installed into a venv inside the app dir)."""
+    filename = getattr(module, "__file__", None)
+    if not _path_in(filename, directory):
+        return False
+    parts = Path(str(filename)).parts
+    return "site-packages" not in parts and "dist-packages" not in parts
+
+
+def _forget_app_modules() -> None:
+    for name, module in list(_app_modules.items()):
+        if sys.modules.get(name) is module:
+            del sys.modules[name]
+    _app_modules.clear()
+    sys.modules.pop(APP_MODULE, None)
