@@ -16,7 +16,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 @app.durable_client_input(client_name="client")
 async def http_start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     body = {
-        "hub": client._task_hub_name,
+        "hub": client._orchestration_bindings.task_hub_name,
         "function": req.route_params["functionName"],
         "rpc": client._orchestration_bindings.rpc_base_url,
     }

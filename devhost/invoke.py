@@ -1,0 +1,255 @@
+"""Calling the app's activity and HTTP functions the way the Python worker does.
+
+Activities (protocol §2.2/§2.3): the input JSON text is decoded with the SDK's ActivityTriggerConverter,
+the function is called with ``**{input_name: value}`` and the return value is encoded back to JSON text
+for ``TaskCompleted.Result``. Failures carry the texts the Durable extension produces for out-of-process
+workers (see :class:`ActivityFailed`).
+
+HTTP functions get a ``func.HttpRequest`` (absolute URL, protocol §2.3), each durable client binding as
+its JSON string, and ``context`` when they declare it — always as keyword arguments, since the SDK's
+client middleware reads ``kwargs[client_name]``.
+
+Sync functions run in a thread pool, async ones on the loop; with a VirtualClock both run inside
+:func:`devhost.timepatch.using_clock`, so their ``time.sleep``/``asyncio.sleep`` follow virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import os
+import threading
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+import azure.functions as func
+from azure.functions import _abc, meta
+from azure.functions.durable_functions import ActivityTriggerConverter
+
+from devhost import timepatch
+from devhost.clock import Clock, VirtualClock
+from devhost.functions import ActivityFunction, HttpFunction
+
+log = logging.getLogger("devhost.invoke")
+
+
+class ActivityFailed(Exception):
+    """An activity raised (or returned something that is not JSON-serializable).
+
+    ``reason`` is the extension's TaskActivityShim text: ``Activity function '<name>' failed: <message>``,
+    where for an out-of-process worker ``<message>`` is what OutOfProcExceptionHelpers cuts from the
+    host's RpcException text (``"Result: Failure\\nException: <Type>: <msg>\\nStack: ..."``): everything
+    between ``"\\nException:"`` and ``"\\nStack:"``, leading space included. Hence the two spaces in
+    ``"failed:  ValueError: boom"``. ``details`` is the Python traceback (the extension sends the
+    serialized .NET exception there; the traceback is what a Python developer can use).
+    """
+
+    def __init__(self, reason: str, details: Optional[str]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class _TraceContext(_abc.TraceContext):
+    def __init__(self, trace_parent: str, trace_state: str) -> None:
+        self._trace_parent = trace_parent
+        self._trace_state = trace_state
+
+    @property
+    def trace_parent(self) -> str:
+        return self._trace_parent
+
+    @property
+    def trace_state(self) -> str:
+        return self._trace_state
+
+    @property
+    def attributes(self) -> Dict[str, str]:
+        return {}
+
+
+class InvocationContext(func.Context):
+    """The ``context`` argument (the worker's Context: invocation id, function name and directory, trace)."""
+
+    def __init__(self, function_name: str, function_directory: str, *, trace_parent: str = "", trace_state: str = "") -> None:
+        self._invocation_id = str(uuid.uuid4())
+        self._function_name = function_name
+        self._function_directory = function_directory
+        self._trace_context = _TraceContext(trace_parent, trace_state)
+        self._thread_local_storage = threading.local()
+
+    @property
+    def invocation_id(self) -> str:
+        return self._invocation_id
+
+    @property
+    def thread_local_storage(self) -> Any:
+        return self._thread_local_storage
+
+    @property
+    def function_name(self) -> str:
+        return self._function_name
+
+    @property
+    def function_directory(self) -> str:
+        return self._function_directory
+
+    @property
+    def trace_context(self) -> _abc.TraceContext:
+        return self._trace_context
+
+    @property
+    def retry_context(self) -> Any:
+        return None
+
+
+def _worker_message(exc: BaseException) -> str:
+    """The RpcException message the Python worker sends for a failed invocation."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _traceback_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n")
+
+
+@functools.lru_cache(maxsize=None)
+def _wants_context(fn: Callable[..., Any]) -> bool:
+    try:
+        return "context" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class Invoker:
+    """Runs activity and HTTP functions; counts how many are executing (``running``) for the idle check."""
+
+    def __init__(self, clock: Clock, *, max_threads: Optional[int] = None, app_dir: Optional[Path] = None) -> None:
+        self._clock = clock
+        # Only a VirtualClock changes what functions see; with the real clock nothing is patched per call.
+        self._function_clock: Optional[VirtualClock] = clock if isinstance(clock, VirtualClock) else None
+        # Sync functions get daemon threads (not a ThreadPoolExecutor, whose workers are joined at exit):
+        # a function asleep on a virtual clock nobody advances any more must not hang interpreter exit.
+        # The slots must fit every concurrently running sync function: a call waiting for a slot held by a
+        # function asleep on the virtual clock would count as running but never reach its own sleep.
+        self._slots = threading.BoundedSemaphore(max_threads or max(32, (os.cpu_count() or 1) + 4))
+        self._function_directory = str(app_dir) if app_dir is not None else os.getcwd()
+        self._running = 0
+        if self._function_clock is not None:
+            timepatch.install()
+
+    @property
+    def running(self) -> int:
+        """Invocations started and not yet finished (including ones asleep on the clock)."""
+        return self._running
+
+    def context_for(self, function_name: str, *, trace_parent: str = "", trace_state: str = "") -> InvocationContext:
+        return InvocationContext(function_name, self._function_directory, trace_parent=trace_parent, trace_state=trace_state)
+
+    async def _call(self, fn: Callable[..., Any], kwargs: Dict[str, Any]) -> Any:
+        """Call ``fn(**kwargs)`` on the function clock: async on the loop, sync in the pool."""
+        self._running += 1
+        try:
+            if inspect.iscoroutinefunction(fn):
+                with timepatch.using_clock(self._function_clock):
+                    return await fn(**kwargs)
+            result = await self._in_thread(fn, kwargs)
+            if inspect.isawaitable(result):  # a sync def returning a coroutine
+                with timepatch.using_clock(self._function_clock):
+                    result = await result
+            return result
+        finally:
+            self._running -= 1
+
+    async def _in_thread(self, fn: Callable[..., Any], kwargs: Dict[str, Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(outcome: Callable[[], None]) -> None:
+            if not future.done():  # cancelled when the host stopped waiting
+                outcome()
+
+        def target() -> None:
+            with self._slots:
+                try:
+                    result = timepatch.run_with_clock(self._function_clock, fn, **kwargs)
+                except BaseException as exc:  # delivered to the awaiting coroutine, like run_in_executor
+                    report = functools.partial(settle, functools.partial(future.set_exception, exc))
+                else:
+                    report = functools.partial(settle, functools.partial(future.set_result, result))
+            try:
+                loop.call_soon_threadsafe(report)
+            except RuntimeError:
+                pass  # the loop is gone: nobody is waiting for this result any more
+
+        name = getattr(fn, "__name__", "function")
+        threading.Thread(target=target, name=f"devhost-fn-{name}", daemon=True).start()
+        return await future
+
+    async def call_activity(self, fn: ActivityFunction, input_text: Optional[str]) -> str:
+        """Run one activity; returns the JSON text for ``TaskCompleted.Result``. Raises ActivityFailed."""
+        invocation = self.context_for(fn.name)
+        log.info("Executing 'Functions.%s' (Reason='(null)', Id=%s)", fn.name, invocation.invocation_id)
+        try:
+            value = ActivityTriggerConverter.decode(
+                meta.Datum(value="null" if input_text is None else input_text, type="json"), trigger_metadata=None
+            )
+            kwargs: Dict[str, Any] = {fn.input_name: value}
+            if _wants_context(fn.fn) and fn.input_name != "context":
+                kwargs["context"] = invocation
+            result = await self._call(fn.fn, kwargs)
+            # Encoding happens in the worker after the call; its ValueError fails the invocation the same way.
+            text = ActivityTriggerConverter.encode(result, expected_type=None).value
+        except Exception as exc:
+            log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
+            raise ActivityFailed(
+                reason=f"Activity function '{fn.name}' failed:  {_worker_message(exc)}",
+                details=_traceback_text(exc),
+            ) from exc
+        log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
+        return str(text)
+
+    async def call_http(self, fn: HttpFunction, request: func.HttpRequest, binding_json: str) -> func.HttpResponse:
+        """Run one HTTP function. Failures (exceptions, unusable return values) become an empty 500."""
+        invocation = self.context_for(
+            fn.name,
+            trace_parent=request.headers.get("traceparent", ""),
+            trace_state=request.headers.get("tracestate", ""),
+        )
+        log.info("Executing 'Functions.%s' (Reason='This function was programmatically called via the host APIs.', Id=%s)",
+                 fn.name, invocation.invocation_id)
+        kwargs: Dict[str, Any] = {fn.request_arg: request}
+        for client_arg in fn.durable_client_args:
+            kwargs[client_arg] = binding_json
+        if fn.context_arg:
+            kwargs[fn.context_arg] = invocation
+        try:
+            result = await self._call(fn.fn, kwargs)
+            response = _as_http_response(result)
+        except Exception as exc:
+            log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
+            return func.HttpResponse(status_code=500)
+        log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
+        return response
+
+    def close(self) -> None:
+        """Nothing to release: function threads are daemons, and the engine has stopped waiting for them."""
+
+
+def _as_http_response(result: Any) -> func.HttpResponse:
+    """What the worker's ``$return`` http binding accepts (HttpResponseConverter.encode): a response or a str.
+
+    Anything else — including ``None`` and ``bytes`` — makes the worker fail the invocation with
+    ``TypeError: unable to encode outgoing TypedData`` and the host answer 500.
+    """
+    if isinstance(result, func.HttpResponse):
+        return result
+    if isinstance(result, str):
+        return func.HttpResponse(result, status_code=200, mimetype="text/plain", charset="utf-8")
+    raise TypeError(
+        "unable to encode outgoing TypedData: unsupported type \"<class 'azure.functions.http.HttpResponseConverter'>\" "
+        f"for Python type \"{type(result).__name__}\""
+    )
