@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence, TypeVar
 
+from devhost.clock import VirtualClock
 from devhost.core.model import HistoryEvent, Instance, Message, RuntimeStatus, TurnCommit
 from devhost.store.base import Store
 
 _UNSET: Any = object()
+T = TypeVar("T")
 
 
 def progress(
@@ -41,3 +44,22 @@ def queued(store: Store, instance_id: str, now: datetime) -> List[Message]:
     turn = store.load_turn(instance_id, now + timedelta(days=3650))
     assert turn is not None
     return turn.messages
+
+
+async def eventually(predicate: Callable[[], bool], attempts: int = 100_000) -> None:
+    """Yield to the event loop (no real delay) until ``predicate()`` holds."""
+    for _ in range(attempts):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never became true")
+
+
+async def drive(clock: VirtualClock, task: "asyncio.Future[T]") -> T:
+    """Run ``task`` to completion, jumping the virtual clock to each deadline something waits for."""
+    while not task.done():
+        await eventually(lambda: task.done() or clock.next_deadline() is not None)
+        deadline = clock.next_deadline()
+        if not task.done() and deadline is not None:
+            clock.advance_to(deadline)
+    return task.result()

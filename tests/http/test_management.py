@@ -16,7 +16,7 @@ from devhost.errors import BadRequest, Conflict, Gone, InstanceExists, NotFound
 from devhost.management import Management, validate_instance_id
 from devhost.store.sqlite import SqliteStore
 from tests.http.conftest import HUB, START
-from tests.http.helpers import progress, queued
+from tests.http.helpers import drive, eventually, progress, queued
 
 
 def test_start_creates_a_pending_instance_and_enqueues_execution_started(
@@ -283,29 +283,24 @@ async def test_wait_for_completion_returns_the_terminal_status_on_virtual_time(
     management: Management, store: SqliteStore, clock: VirtualClock
 ) -> None:
     management.start("hello_orchestrator", "job-1")
-    waiter = asyncio.create_task(management.wait_for_completion("job-1", 30, 1))
-    await asyncio.sleep(0)
-    clock.advance(1)
-    await asyncio.sleep(0)
+    waiter = asyncio.create_task(management.wait_for_completion("job-1", 30, 2))
+    await eventually(lambda: clock.next_deadline() is not None)  # first poll saw it Pending
     progress(store, "job-1", RuntimeStatus.COMPLETED, output={"ok": True})
-    clock.advance(1)
 
-    status = await asyncio.wait_for(waiter, 5)
+    status = await drive(clock, waiter)
 
     assert status is not None
     assert (status["runtimeStatus"], status["output"]) == ("Completed", {"ok": True})
+    assert clock.now() == START + timedelta(seconds=2)
 
 
 @pytest.mark.asyncio
 async def test_wait_for_completion_times_out_on_the_clock(management: Management, clock: VirtualClock) -> None:
     management.start("hello_orchestrator", "job-1")
-    waiter = asyncio.create_task(management.wait_for_completion("job-1", 3, 1))
-    for _ in range(3):
-        await asyncio.sleep(0)
-        clock.advance(1)
+    waiter = asyncio.create_task(management.wait_for_completion("job-1", 2.5, 1))
 
-    assert await asyncio.wait_for(waiter, 5) is None
-    assert clock.now() == START + timedelta(seconds=3)
+    assert await drive(clock, waiter) is None
+    assert clock.now() == START + timedelta(seconds=2.5)  # the last sleep stops at the deadline
 
 
 @pytest.mark.asyncio
