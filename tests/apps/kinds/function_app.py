@@ -23,6 +23,13 @@ async def http_start(req: func.HttpRequest, client: df.DurableOrchestrationClien
     return func.HttpResponse(json.dumps(body), mimetype="application/json")
 
 
+@app.route(route="start/{functionName}", methods=[func.HttpMethod.POST])
+@app.durable_client_input(client_name="client")
+async def start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    instance_id = await client.start_new(req.route_params["functionName"], client_input=req.params.get("input"))
+    return client.create_check_status_response(req, instance_id)
+
+
 @app.route(route="echo/{id:int}")
 def echo(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     body = {

@@ -1,0 +1,116 @@
+"""``python -m devhost``: start the host for an app directory and serve until SIGINT/SIGTERM.
+
+``python -m devhost replay ...`` is handed to :mod:`devhost.replay_cli` when that module exists.
+Startup problems (missing or broken app, busy port, locked store, bad host.json) print one line,
+``devhost: error: ...``, and exit with status 1; bad flags are argparse's usage error (status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence, TextIO
+
+from devhost.errors import DevhostError
+from devhost.functions import FunctionRegistry
+
+PROG = "devhost"
+EXIT_STARTUP_ERROR = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {PROG}",
+        description="Run a Python v2 Durable Functions app locally (SQLite store, real Durable HTTP API).",
+        epilog="Subcommand: 'python -m devhost replay ...' replays a stored orchestration (see its --help).",
+    )
+    parser.add_argument("--app-dir", type=Path, default=Path("."), metavar="DIR",
+                        help="directory holding function_app.py, host.json, local.settings.json (default: .)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7071, help="port to listen on; 0 picks a free one (default: 7071)")
+    store = parser.add_mutually_exclusive_group()
+    store.add_argument("--store", type=Path, metavar="PATH",
+                       help="SQLite store file (default: DIR/.devhost/store.sqlite3)")
+    store.add_argument("--in-memory", action="store_true", help="keep all state in memory (lost on exit)")
+    return parser
+
+
+def configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
+    """The function list, in the spirit of ``func start``."""
+    prefix = f"/{route_prefix}" if route_prefix else ""
+    lines = ["", "Functions:", ""]
+    for fn in registry.http:
+        methods = f"[{','.join(fn.methods)}] " if fn.methods else ""
+        route = f"/{fn.route.strip('/')}" if fn.route.strip("/") else ""
+        lines += [f"        {fn.name}: {methods}{base_url}{prefix}{route}", ""]
+    for kind, names in (
+        ("orchestrationTrigger", registry.orchestrators),
+        ("activityTrigger", registry.activities),
+        ("entityTrigger", {e.name: e for e in registry.entities.values()}),
+    ):
+        for name in names:
+            lines += [f"        {name}: {kind}", ""]
+    lines.append(f"Durable HTTP API: {base_url}/runtime/webhooks/durabletask")
+    return "\n".join(lines)
+
+
+async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
+    from devhost.server import DevHost
+
+    host = DevHost(args.app_dir, host=args.host, port=args.port, store_path=args.store, in_memory=args.in_memory)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C arrives as KeyboardInterrupt
+            pass
+    await host.start()
+    try:
+        assert host.registry is not None and host.settings is not None
+        print(banner(host.registry, host.base_url, host.settings.route_prefix), file=out, flush=True)
+        await stop.wait()
+        logging.getLogger("devhost.server").info("Stopping (signal received)")
+    finally:
+        await host.stop()
+
+
+def _replay(argv: Sequence[str]) -> int:
+    try:
+        replay_cli = importlib.import_module("devhost.replay_cli")
+    except ModuleNotFoundError as exc:
+        if exc.name != "devhost.replay_cli":
+            raise
+        print(f"{PROG}: error: the replay command is not available in this version", file=sys.stderr)
+        return EXIT_STARTUP_ERROR
+    return int(replay_cli.main(list(argv)) or 0)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["replay"]:
+        return _replay(arguments[1:])
+    args = build_parser().parse_args(arguments)
+    configure_logging()
+    try:
+        asyncio.run(serve(args))
+    except DevhostError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_STARTUP_ERROR
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,259 @@
+"""The host process shell: config + app + store + engine + management behind one aiohttp server.
+
+``DevHost`` is what the CLI and the pytest plugin run. ``start()`` reads local.settings.json and host.json,
+indexes the app, opens the store, starts the engine and listens; ``stop()`` shuts down in the reverse
+order so every committed turn is on disk and the SDK's shared HTTP session is closed (it is a module
+global of ``azure.durable_functions.models.utils.http_utils``; leaving it open would bind it, and its
+lock, to a loop that a later host in the same process does not run on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sqlite3
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+from aiohttp import web
+
+import devhost
+from devhost.clock import Clock, RealClock
+from devhost.config import HostSettings, load_host_settings, load_local_settings
+from devhost.errors import DevhostError, StartupError
+from devhost.functions import FunctionRegistry
+from devhost.http import app_routes
+from devhost.invoke import Invoker
+from devhost.loader import load_app
+
+log = logging.getLogger("devhost.server")
+
+WEBHOOK_BASE_PATH = "/runtime/webhooks/durabletask"
+RPC_BASE_PATH = "/durabletask"
+STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
+
+_LOOPBACK_HOSTS = {"", "0.0.0.0", "::", "localhost", "127.0.0.1"}
+
+
+def default_store_path(app_dir: Path) -> Path:
+    return Path(app_dir) / STORE_RELATIVE_PATH
+
+
+def rpc_base_url(host: str, port: int) -> str:
+    """Where the SDK client in HTTP functions sends its calls (must end with "/", protocol §3.1)."""
+    if host in _LOOPBACK_HOSTS:
+        return f"http://127.0.0.1:{port}{RPC_BASE_PATH}/"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{RPC_BASE_PATH}/"
+
+
+def build_application(
+    *,
+    registry: FunctionRegistry,
+    invoker: Invoker,
+    management: Any,
+    settings: HostSettings,
+    rpc_base: Callable[[], str],
+    status: Callable[[], Dict[str, Any]],
+) -> web.Application:
+    """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes."""
+    from devhost.http import errors as http_errors, links, rpc, webhooks
+
+    app = web.Application(client_max_size=app_routes.MAX_REQUEST_BODY)
+    http_errors.install(app)
+
+    async def host_status(request: web.Request) -> web.Response:
+        body = status()
+        return web.json_response(body, status=200 if body["state"] == "Running" else 503)
+
+    def binding_json(request: web.Request) -> str:
+        # Links point where the caller came from (the extension uses the request's host too).
+        base_url = f"{request.scheme}://{request.host}{WEBHOOK_BASE_PATH}"
+        return links.client_binding_json(base_url, rpc_base(), settings.hub_name)
+
+    app.router.add_get("/admin/host/status", host_status)
+    webhooks.add_routes(app, management, base_path=WEBHOOK_BASE_PATH)
+    rpc.add_routes(app, management, base_path=RPC_BASE_PATH)
+    app_routes.add_routes(app, registry, invoker, route_prefix=settings.route_prefix, binding_json=binding_json)
+    return app
+
+
+async def _reset_sdk_http_session(close: bool) -> None:
+    """Give the SDK's module-level client session a fresh lock; close (or drop) the session itself."""
+    from azure.durable_functions.models.utils import http_utils
+
+    session = http_utils._client_session
+    http_utils._session_lock = asyncio.Lock()
+    if session is not None and not session.closed:
+        if close and getattr(session, "_loop", None) is asyncio.get_running_loop():
+            await http_utils._close_session()
+        else:
+            # Created on another (possibly closed) loop: it cannot be closed from here; forget it.
+            http_utils._client_session = None
+    http_utils._session_lock = asyncio.Lock()
+
+
+class DevHost:
+    """A running local Functions host for one app directory."""
+
+    def __init__(
+        self,
+        app_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 7071,
+        store_path: Optional[Path] = None,
+        in_memory: bool = False,
+        clock: Optional[Clock] = None,
+        registry: Optional[FunctionRegistry] = None,
+        settings: Optional[HostSettings] = None,
+        shutdown_timeout: float = 10.0,
+    ) -> None:
+        self.app_dir = Path(app_dir).resolve()
+        self.host = host
+        self.port = port
+        self.in_memory = in_memory
+        self.store_path = None if in_memory else Path(store_path or default_store_path(self.app_dir))
+        self.clock: Clock = clock or RealClock()
+        self.registry = registry
+        self.settings = settings
+        self.shutdown_timeout = shutdown_timeout
+        self.state = "Initialized"
+        self.store: Any = None
+        self.invoker: Optional[Invoker] = None
+        self.engine: Any = None
+        self.management: Any = None
+        self._runner: Optional[web.AppRunner] = None
+        self._socket: Optional[socket.socket] = None
+        self._engine_started = False
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` as bound (the real port when started with port 0)."""
+        host = "127.0.0.1" if self.host in _LOOPBACK_HOSTS else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def webhook_base_url(self) -> str:
+        return self.base_url + WEBHOOK_BASE_PATH
+
+    def status(self) -> Dict[str, Any]:
+        hub = self.settings.hub_name if self.settings is not None else None
+        return {"state": self.state, "version": devhost.__version__, "hub": hub}
+
+    async def start(self) -> None:
+        """Load, open, bind, run. Raises StartupError (one-line message) when the host cannot start."""
+        try:
+            await self._start()
+        except BaseException:
+            await self._shutdown()
+            raise
+
+    async def _start(self) -> None:
+        load_local_settings(self.app_dir)
+        if self.settings is None:
+            self.settings = load_host_settings(self.app_dir, os.environ)
+        if self.registry is None:
+            self.registry = load_app(self.app_dir)
+        # Bind before opening the store and building the rest: a busy port fails fast and cheaply.
+        self._socket = self._bind()
+        await _reset_sdk_http_session(close=False)
+
+        # Imported here: the engine, store and management live in modules other helpers own.
+        from devhost.engine import Engine
+        from devhost.management import Management
+        from devhost.store.sqlite import SqliteStore
+
+        self.store = self._open_store(SqliteStore)
+        self.invoker = Invoker(
+            self.clock,
+            # Room for every activity the engine may run at once, plus sync HTTP functions.
+            max_threads=self.settings.max_concurrent_activities + 32,
+            app_dir=self.app_dir,
+        )
+        self.engine = Engine(self.store, self.clock, self.registry, self.settings, self.invoker)
+        self.management = Management(
+            self.store,
+            self.clock,
+            self.registry,
+            self.engine.notify,
+            hub_name=self.settings.hub_name,
+            default_version=self.settings.default_version,
+        )
+        app = build_application(
+            registry=self.registry,
+            invoker=self.invoker,
+            management=self.management,
+            settings=self.settings,
+            rpc_base=lambda: rpc_base_url(self.host, self.port),
+            status=self.status,
+        )
+        await self._listen(app)
+        await self.engine.start()
+        self._engine_started = True
+        self.state = "Running"
+        log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
+
+    def _open_store(self, store_class: Any) -> Any:
+        if self.store_path is None:
+            return store_class(None)
+        try:
+            self.store_path.parent.mkdir(parents=True, exist_ok=True)
+            return store_class(self.store_path)
+        except DevhostError:
+            raise
+        except (OSError, sqlite3.Error) as exc:
+            raise StartupError(f"cannot open store {self.store_path}: {exc}") from None
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        try:
+            sock = socket.create_server((self.host, self.port), family=family, backlog=128)
+        except OSError as exc:
+            # create_server re-raises with "(while attempting to bind on address ...)" appended; drop it.
+            reason = (exc.strerror or str(exc)).split(" (while attempting")[0]
+            raise StartupError(f"cannot listen on {self.host}:{self.port}: {reason}") from None
+        self.port = int(sock.getsockname()[1])  # the real one when asked for port 0
+        return sock
+
+    async def _listen(self, app: web.Application) -> None:
+        assert self._socket is not None
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
+        await runner.setup()
+        self._runner = runner
+        sock, self._socket = self._socket, None
+        await web.SockSite(runner, sock).start()
+
+    async def stop(self) -> None:
+        """Graceful: stop accepting requests (in-flight ones finish), drain the engine, close everything."""
+        if self.state in ("Stopped", "Initialized") and self._runner is None:
+            return
+        self.state = "Stopping"
+        await self._shutdown()
+        log.info("Host stopped")
+
+    async def _shutdown(self) -> None:
+        if self._socket is not None:  # bound, but start() failed before serving on it
+            self._socket.close()
+            self._socket = None
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+        if self.engine is not None and self._engine_started:
+            self._engine_started = False
+            await self.engine.stop()
+        if self.invoker is not None:
+            self.invoker.close()
+        await _reset_sdk_http_session(close=True)
+        if self.store is not None:
+            store, self.store = self.store, None
+            store.close()
+        self.state = "Stopped"
+
+    async def __aenter__(self) -> "DevHost":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
