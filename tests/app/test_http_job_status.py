@@ -123,3 +123,17 @@ def test_unreachable_backend_is_503(app_functions: Dict[str, Any], client: FakeD
     client.fail_get_status_with = ConnectionError("refused")
 
     assert get(app_functions, client, "job-1").status_code == 503
+
+
+def test_a_monitor_that_continued_as_new_still_reports_its_job(
+    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
+) -> None:
+    carry = {"monitor_started_at": "2030-01-01T11:59:00.000000Z", "deadline": "2030-01-01T12:09:00.000000Z",
+             "checks_performed": 25, "alerts_raised": [], "generation": 2, "previous": None}
+    client.add_instance("job-long", "Running", {"job_id": "job-long", "timeout_seconds": 600,
+                                                "simulated_duration_seconds": 120,
+                                                "submitted_at": "2030-01-01T11:59:00.000000Z", "carry": carry})
+
+    payload = json.loads(get(app_functions, client, "job-long").get_body())
+
+    assert (payload["status"], payload["progress_percent"]) == ("Running", 50)
