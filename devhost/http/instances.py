@@ -69,14 +69,18 @@ class DurableApi:
         segments = [s for s in base_path.strip("/").split("/") if s]
         if not segments:
             raise ValueError("the Durable API needs a non-root base path")
-        route = "".join(f"/{{_b{i}:(?i:{re.escape(s)})}}" for i, s in enumerate(segments)) + "{_tail:(/.*)?}"
         base_re = re.compile("(?i)^/" + "/".join(re.escape(s) for s in segments) + "(?P<tail>/.*)?$")
 
         async def handle(request: web.Request) -> web.StreamResponse:
             errors.mark_api_request(request)
             return await self.dispatch(request, _tail_segments(request, base_re))
 
-        app.router.add_route("*", route, handle)
+        # The exact-case route is indexed under its own prefix, so it wins over catch-all routes added to the
+        # app; the regex route (indexed at "/") catches other spellings of the base, e.g. /Runtime/Webhooks/...
+        exact = "/" + "/".join(segments) + "{_tail:(/.*)?}"
+        any_case = "".join(f"/{{_b{i}:(?i:{re.escape(s)})}}" for i, s in enumerate(segments)) + "{_tail:(/.*)?}"
+        app.router.add_route("*", exact, handle)
+        app.router.add_route("*", any_case, handle)
 
     # --- routing ---------------------------------------------------------------------------------
     async def dispatch(self, request: web.Request, parts: List[str]) -> web.StreamResponse:
