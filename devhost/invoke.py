@@ -16,6 +16,7 @@ Sync functions run in a thread pool, async ones on the loop; with a VirtualClock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
@@ -24,7 +25,7 @@ import threading
 import traceback
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, ContextManager, Dict, Optional
 
 import azure.functions as func
 from azure.functions import _abc, meta
@@ -154,15 +155,19 @@ class Invoker:
         self._running += 1
         try:
             if inspect.iscoroutinefunction(fn):
-                with timepatch.using_clock(self._function_clock):
+                with self._clock_scope():
                     return await fn(**kwargs)
             result = await self._in_thread(fn, kwargs)
             if inspect.isawaitable(result):  # a sync def returning a coroutine
-                with timepatch.using_clock(self._function_clock):
+                with self._clock_scope():
                     result = await result
             return result
         finally:
             self._running -= 1
+
+    def _clock_scope(self) -> ContextManager[None]:
+        # With the real clock the context variable is never set: the patched functions stay pass-throughs.
+        return contextlib.nullcontext() if self._function_clock is None else timepatch.using_clock(self._function_clock)
 
     async def _in_thread(self, fn: Callable[..., Any], kwargs: Dict[str, Any]) -> Any:
         loop = asyncio.get_running_loop()
@@ -175,8 +180,13 @@ class Invoker:
         def target() -> None:
             with self._slots:
                 try:
-                    result = timepatch.run_with_clock(self._function_clock, fn, **kwargs)
+                    if self._function_clock is None:
+                        result = fn(**kwargs)
+                    else:
+                        result = timepatch.run_with_clock(self._function_clock, fn, **kwargs)
                 except BaseException as exc:  # delivered to the awaiting coroutine, like run_in_executor
+                    if not isinstance(exc, Exception):  # sys.exit() in a function must not stop the host
+                        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
                     report = functools.partial(settle, functools.partial(future.set_exception, exc))
                 else:
                     report = functools.partial(settle, functools.partial(future.set_result, result))
