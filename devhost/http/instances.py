@@ -69,7 +69,7 @@ class DurableApi:
         segments = [s for s in base_path.strip("/").split("/") if s]
         if not segments:
             raise ValueError("the Durable API needs a non-root base path")
-        base_re = re.compile("(?i)^/" + "/".join(re.escape(s) for s in segments) + "(?P<tail>/.*)?$")
+        base_re = re.compile("(?is)^/" + "/".join(re.escape(s) for s in segments) + "(?P<tail>/.*)?$")
 
         async def handle(request: web.Request) -> web.StreamResponse:
             errors.mark_api_request(request)
@@ -77,8 +77,10 @@ class DurableApi:
 
         # The exact-case route is indexed under its own prefix, so it wins over catch-all routes added to the
         # app; the regex route (indexed at "/") catches other spellings of the base, e.g. /Runtime/Webhooks/...
-        exact = "/" + "/".join(segments) + "{_tail:(/.*)?}"
-        any_case = "".join(f"/{{_b{i}:(?i:{re.escape(s)})}}" for i, s in enumerate(segments)) + "{_tail:(/.*)?}"
+        # (?s:...) because a decoded instance id may contain a newline, which "." would not match.
+        tail = "{_tail:(?s:/.*)?}"
+        exact = "/" + "/".join(segments) + tail
+        any_case = "".join(f"/{{_b{i}:(?i:{re.escape(s)})}}" for i, s in enumerate(segments)) + tail
         app.router.add_route("*", exact, handle)
         app.router.add_route("*", any_case, handle)
 
