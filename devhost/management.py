@@ -38,9 +38,6 @@ MAX_INSTANCE_ID_LENGTH = 256
 MIN_POLL_INTERVAL_S = 0.1
 """Floor for wait-for-completion polling, so ``pollingInterval=0`` cannot spin the event loop."""
 
-_RUNNING_STATES = frozenset(
-    {RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.CONTINUED_AS_NEW, RuntimeStatus.SUSPENDED}
-)
 _SUSPENDABLE_STATES = frozenset({RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.CONTINUED_AS_NEW})
 
 

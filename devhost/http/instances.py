@@ -1,7 +1,7 @@
 """The Durable HTTP API handler, shared by the public webhooks and the SDK's RPC base (API notes B.1).
 
 The extension serves both surfaces with one ``HttpApiHandler``: same routes, same codes, same bodies. So does
-this module: :class:`DurableApi` mounts one catch-all route per base path and dispatches on the path itself,
+this module: :class:`DurableApi` mounts catch-all routes under a base path and dispatches on the path itself,
 which gives the extension's routing rules — literal segments match case-insensitively (``/Instances/`` works),
 leading/trailing slashes are ignored, and every unknown route or method is a 404 with an empty body (never a
 405). Entity routes (``entities/...``) and ``makeprimary`` are not implemented and answer 404.
@@ -46,8 +46,6 @@ DEFAULT_PAGE_SIZE = 100
 _IN_PROGRESS = frozenset(
     {RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.CONTINUED_AS_NEW, RuntimeStatus.SUSPENDED}
 )
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class DurableApi:
