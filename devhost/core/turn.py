@@ -18,6 +18,7 @@ from devhost.core import events
 from devhost.core.actions import ActionType, RetryOptions, describe, flatten, signature
 from devhost.core.context import ReplaySettings, build_context, mark_played
 from devhost.core.cursor import Cursor, RetryState
+from devhost.core.rewind import rewind
 from devhost.core.model import (
     ActivityWorkItem,
     EventType,
@@ -60,6 +61,9 @@ def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
     messages = turn.messages
     if not messages:
         return TurnCommit(instance=instance)
+    if instance.runtime_status is RuntimeStatus.FAILED and messages[0].event["EventType"] == EventType.EXECUTION_REWOUND:
+        commit, _ = rewind(turn, messages[0], env.now)
+        return commit
     if instance.runtime_status.is_terminal:
         # Late activity results, timers or events for a finished instance: nothing will read them.
         return TurnCommit(instance=instance, consumed_message_ids=[m.id for m in messages if m.id is not None])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import timedelta
 
 import azure.durable_functions as df
 import pytest
 
-from devhost.core.model import EventType, RuntimeStatus
+from devhost.core.model import EventType, Message, RuntimeStatus
 from tests.core.driver import Driver, T0, handles
 
 app = df.DFApp()
@@ -105,12 +106,14 @@ def flaky(value):
     return f"ok {value}"
 
 
-HANDLES = handles(app)
+@functools.lru_cache(maxsize=None)
+def app_handles():
+    return handles(app)  # get_functions() works once per app, after every orchestrator is declared
 
 
 def make_driver() -> Driver:
     calls["flaky"] = 0
-    return Driver(dict(HANDLES), {"hello": lambda v: f"Hello {v}!", "flaky": flaky, "broken": broken})
+    return Driver(dict(app_handles()), {"hello": lambda v: f"Hello {v}!", "flaky": flaky, "broken": broken})
 
 
 def test_chain_completes_with_activity_results_in_order():
@@ -234,3 +237,44 @@ def handles_for_changed_chain():
         return "changed"
 
     return handles(changed)["chain"]
+
+
+@app.orchestration_trigger(context_name="context")
+def fragile(context: df.DurableOrchestrationContext):
+    first = yield context.call_activity("hello", "a")
+    second = yield context.call_activity("once_broken", "b")
+    return [first, second]
+
+
+def test_rewind_reruns_the_failed_activity_and_completes():
+    driver = make_driver()
+    attempts = []
+
+    def once_broken(value):
+        attempts.append(value)
+        if len(attempts) == 1:
+            raise RuntimeError("transient")
+        return f"fixed {value}"
+
+    driver.activities["once_broken"] = once_broken
+    driver.start("fragile")
+    driver.run()
+    assert driver.status().runtime_status is RuntimeStatus.FAILED
+
+    driver._send(Message("i1", {"EventType": 21, "EventId": -1, "IsPlayed": False,
+                                "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "retry"}, driver.now))
+    driver.run()
+
+    assert driver.status().runtime_status is RuntimeStatus.COMPLETED
+    assert json.loads(driver.status().output) == ["Hello a!", "fixed b"]
+    assert [e["EventType"] for e in driver.history()].count(EventType.TASK_FAILED) == 0
+
+
+def test_rewind_of_a_completed_instance_changes_nothing():
+    driver = make_driver()
+    driver.start("chain")
+    driver.run()
+    driver._send(Message("i1", {"EventType": 21, "EventId": -1, "IsPlayed": False,
+                                "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "x"}, driver.now))
+    driver.run()
+    assert driver.status().runtime_status is RuntimeStatus.COMPLETED
