@@ -1,0 +1,316 @@
+"""Where replay recordings come from: history JSON files, status documents, a devhost store; and the app.
+
+File formats (detected from the content):
+
+- the save format ``{"name": ..., "instanceId": ..., "input": ..., "history": [raw events]}`` written by
+  :func:`save_recording` (``input`` is the instance's stored input *text*, e.g. ``"\\"abc\\""`` for an SDK
+  ``start_new("...", client_input="abc")``; a non-string value is taken as the input value itself);
+- a bare raw history list (integer ``EventType``), as the pytest handle's ``history()`` returns;
+- a status document from ``GET .../instances/{id}?showHistory=true&showHistoryOutput=true`` (API notes B.3),
+  or its bare ``historyEvents`` list (``EventType`` names).
+
+A status document is turned into :class:`devhost.replay.StatusItem` s: the extension's shaping is undone
+event by event (names back to numbers, folded FunctionName/ScheduledTime/Input split off as a
+:class:`devhost.replay.Folded`, decoded results encoded again). EventIds, TimerIds, TaskScheduledIds,
+OrchestratorStarted times and the parent instance are not in the document; :mod:`devhost.replay` rebuilds
+what it needs while replaying.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from devhost.config import load_host_settings, load_local_settings
+from devhost.core.context import ReplaySettings
+from devhost.core.model import EventType, HistoryEvent, InstanceQuery
+from devhost.errors import StartupError
+from devhost.replay import (
+    COMPLETIONS,
+    INBOUND,
+    Folded,
+    Recording,
+    RecordingError,
+    ReplayTarget,
+    StatusItem,
+    event_type,
+    parse_time,
+    type_name,
+)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_RESULT_EVENTS = (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EXECUTION_COMPLETED)
+_FOLD_KEYS = ("FunctionName", "ScheduledTime", "Input")
+
+
+# --- the app -----------------------------------------------------------------------------------------------
+def open_target(app_dir: PathLike) -> ReplayTarget:
+    """Load the app in ``app_dir`` the way the host does (local.settings.json into the environment, host.json
+    for the timer settings and default version, function_app.py indexed). Raises StartupError (one line)."""
+    from devhost.loader import load_app
+
+    directory = Path(app_dir)
+    load_local_settings(directory)
+    settings = load_host_settings(directory, os.environ)
+    registry = load_app(directory)
+    return ReplayTarget(
+        registry,
+        ReplaySettings(
+            maximum_short_timer_duration=settings.max_short_timer or "00:00:00",
+            long_running_timer_interval_duration=settings.long_timer_interval or "00:00:00",
+        ),
+        settings.default_version or "",
+    )
+
+
+# --- files -------------------------------------------------------------------------------------------------
+def recording_document(
+    name: str, instance_id: str, input_text: Optional[str], history: Sequence[HistoryEvent]
+) -> Dict[str, Any]:
+    """The save format for one execution."""
+    return {"name": name, "instanceId": instance_id, "input": input_text, "history": list(history)}
+
+
+def save_recording(
+    path: PathLike, name: str, instance_id: str, input_text: Optional[str], history: Sequence[HistoryEvent]
+) -> Path:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(recording_document(name, instance_id, input_text, history), indent=1) + "\n",
+                      encoding="utf-8")
+    return target
+
+
+def history_files(path: PathLike) -> List[Path]:
+    """``path`` itself if it is a file, else every ``*.json`` below it, sorted."""
+    root = Path(path)
+    if root.is_dir():
+        return sorted(p for p in root.rglob("*.json") if p.is_file())
+    if root.is_file():
+        return [root]
+    raise RecordingError(f"{root}: no such file or directory")
+
+
+def load_file(path: PathLike) -> Recording:
+    """Read one recording file in any of the supported formats. Raises RecordingError (one line)."""
+    source = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RecordingError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise RecordingError(f"{source}: not valid JSON: {exc}") from None
+    try:
+        return parse_document(data, source=source, default_id=Path(path).stem)
+    except RecordingError as exc:
+        raise RecordingError(f"{source}: {exc}") from None
+
+
+def parse_document(data: Any, *, source: str = "", default_id: str = "") -> Recording:
+    """Detect the format of one decoded JSON document and turn it into a Recording."""
+    if isinstance(data, list):
+        if data and all(isinstance(e, dict) for e in data) and isinstance(data[0].get("EventType"), str) \
+                and not data[0]["EventType"].lstrip("-").isdigit():
+            return _status_recording({"historyEvents": data}, source, default_id)
+        return _raw_recording(None, None, data, source, default_id, input_given=False)
+    if isinstance(data, dict):
+        if "history" in data:
+            return _raw_recording(data.get("name"), data.get("instanceId"), data["history"], source, default_id,
+                                  input_given="input" in data, input_value=data.get("input"))
+        if "historyEvents" in data:
+            return _status_recording(data, source, default_id)
+        if "runtimeStatus" in data:
+            raise RecordingError("status document without historyEvents "
+                                 "(fetch it with ?showHistory=true&showHistoryOutput=true)")
+    raise RecordingError("not a recorded history (expected a history list, a saved recording or a status document)")
+
+
+def load_paths(paths: Iterable[PathLike]) -> Tuple[List[Recording], List[str]]:
+    """Every recording under ``paths``; unreadable files become one-line error strings instead."""
+    recordings: List[Recording] = []
+    errors: List[str] = []
+    for path in paths:
+        try:
+            files = history_files(path)
+        except RecordingError as exc:
+            errors.append(str(exc))
+            continue
+        if not files:
+            errors.append(f"{path}: no *.json history files")
+        for file in files:
+            try:
+                recordings.append(load_file(file))
+            except RecordingError as exc:
+                errors.append(str(exc))
+    return recordings, errors
+
+
+# --- raw histories -----------------------------------------------------------------------------------------
+def _raw_recording(
+    name: Any, instance_id: Any, history: Any, source: str, default_id: str, *, input_given: bool,
+    input_value: Any = None,
+) -> Recording:
+    if not isinstance(history, list) or not all(isinstance(e, dict) and "EventType" in e for e in history):
+        raise RecordingError("history must be a list of events with an EventType")
+    started = next((e for e in history if e.get("EventType") in (0, "0", "ExecutionStarted")), None)
+    if started is None:
+        if not history:
+            return Recording(str(instance_id or default_id), str(name or "?"), None, (), source=source,
+                             skip_reason="empty history")
+        raise RecordingError("the history has no ExecutionStarted event")
+    origin = started.get("OrchestrationInstance") or {}
+    name = name or started.get("Name")
+    if not name:
+        raise RecordingError("no orchestrator name (neither 'name' nor ExecutionStarted.Name)")
+    instance_id = instance_id or origin.get("InstanceId") or default_id
+    input_text = _stored_input(input_value) if input_given else input_from_started(started)
+    return Recording(str(instance_id), str(name), input_text, tuple(history), source=source)
+
+
+def _stored_input(value: Any) -> Optional[str]:
+    """The save format's ``input``: the stored JSON text, or (not a string, or not JSON) the value itself."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+            return value
+        except ValueError:
+            pass
+    return json.dumps(value)
+
+
+def input_from_started(started: HistoryEvent) -> Optional[str]:
+    """Best guess of the stored input from ExecutionStarted.Input alone.
+
+    The host stores a top-level start's input text as is (ExecutionStarted.Input == Instance.input) but a
+    sub-orchestration's or continue-as-new's as ``json.dumps(text)`` (devhost.core.turn). A parent marks a
+    sub-orchestration; otherwise a JSON string holding JSON is an SDK client's double-encoded start, and a
+    JSON string holding plain text can only be a continue-as-new string. Other values decode the same
+    either way. (A continue-as-new string that is itself valid JSON, e.g. "123", is guessed wrong: save the
+    input with the history to avoid guessing.)
+    """
+    text = started.get("Input")
+    if text is None:
+        return None
+    text = str(text)
+    if started.get("ParentInstance"):
+        return json.dumps(text)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return json.dumps(text)
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return json.dumps(text)
+    return text
+
+
+# --- status documents --------------------------------------------------------------------------------------
+def _status_recording(doc: Dict[str, Any], source: str, default_id: str) -> Recording:
+    shaped = doc.get("historyEvents")
+    if not isinstance(shaped, list):
+        raise RecordingError("historyEvents must be a list")
+    items = [item for item in (_unshape(e, doc.get("instanceId") or default_id) for e in shaped) if item is not None]
+    started = next((i.event for i in items if i.event["EventType"] == EventType.EXECUTION_STARTED), None)
+    name = doc.get("name") or (started or {}).get("Name")
+    instance_id = str(doc.get("instanceId") or default_id)
+    if started is None:
+        return Recording(instance_id, str(name or "?"), None, source=source, skip_reason="no history yet")
+    if not name:
+        raise RecordingError("no orchestrator name (neither 'name' nor ExecutionStarted.FunctionName)")
+    if "input" in doc:
+        input_text = None if doc["input"] is None else json.dumps(doc["input"])
+    else:
+        input_text = input_from_started(started)
+    return Recording(instance_id, str(name), input_text, timeline=tuple(items), source=source)
+
+
+def _unshape(shaped: Any, instance_id: str) -> Optional[StatusItem]:
+    if not isinstance(shaped, dict) or "EventType" not in shaped:
+        raise RecordingError("every historyEvents entry needs an EventType")
+    kind = event_type(shaped)
+    if kind in (EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED, EventType.GENERIC_EVENT,
+                EventType.HISTORY_STATE):
+        return None
+    event: Dict[str, Any] = {k: v for k, v in shaped.items() if k not in ("EventType", "EventId", "IsPlayed")}
+    # Inbound events carry -1 like every non-scheduling event; a decision's id is unknown until replayed.
+    event = {"EventType": int(kind), "EventId": -1 if kind in INBOUND else None, "IsPlayed": True, **event}
+    if parse_time(event.get("Timestamp")) is None:
+        raise RecordingError(f"{type_name(kind)} has no valid Timestamp")
+    if kind is EventType.EXECUTION_STARTED:
+        event["Name"] = event.pop("FunctionName", None)
+        event.setdefault("Input", None)
+        event.update(OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": None}, ParentInstance=None,
+                     Version="", Tags=None)
+        return StatusItem(event)
+    if kind in _RESULT_EVENTS and "Result" not in event:
+        raise RecordingError(f"{type_name(kind)} has no Result (fetch the status with showHistoryOutput=true)")
+    if kind in _RESULT_EVENTS:
+        # The extension decoded results once (ParseToJToken); the SDK reads JSON text.
+        event["Result"] = None if event["Result"] is None else json.dumps(event["Result"])
+    if kind in COMPLETIONS:
+        if not event.get("FunctionName"):
+            raise RecordingError(f"{type_name(kind)} at {event.get('Timestamp')} has no FunctionName "
+                                 "(its TaskScheduled is not in the document)")
+        scheduled = parse_time(event.get("ScheduledTime"))
+        if scheduled is None:
+            raise RecordingError(f"{type_name(kind)} at {event.get('Timestamp')} has no valid ScheduledTime")
+        folded = Folded(COMPLETIONS[kind], str(event["FunctionName"]), event.get("Input"), scheduled)
+        for key in _FOLD_KEYS:
+            event.pop(key, None)
+        event["TaskScheduledId"] = None
+        return StatusItem(event, folded)
+    if kind is EventType.TIMER_FIRED:
+        event["TimerId"] = None
+    return StatusItem(event)
+
+
+# --- the store ---------------------------------------------------------------------------------------------
+def load_store(path: PathLike, instance_ids: Optional[Sequence[str]] = None) -> List[Recording]:
+    """Every instance of a devhost store file (or just ``instance_ids``), current execution only.
+
+    Opening takes the store's one-process lock, so this fails while a devhost serves the file: raises
+    StartupError with a one-line message then, and for a missing or foreign file.
+    """
+    from devhost.store.sqlite import SqliteStore
+
+    store_path = Path(path)
+    if not store_path.is_file():
+        raise StartupError(f"no store file at {store_path}")
+    try:
+        store = SqliteStore(store_path)
+    except StartupError as exc:
+        if "in use" in str(exc):
+            raise StartupError(f"store {store_path} is in use by a running devhost; stop it (or replay a copy "
+                               "of the file) and try again") from None
+        raise
+    try:
+        if instance_ids:
+            found = [store.get_instance(i) for i in instance_ids]
+            missing = [i for i, inst in zip(instance_ids, found) if inst is None]
+            if missing:
+                raise StartupError(f"store {store_path} has no instance {', '.join(missing)}")
+            instances = [i for i in found if i is not None]
+        else:
+            instances = []
+            token: Optional[str] = None
+            while True:
+                page, token = store.query_instances(InstanceQuery(top=100, continuation_token=token))
+                instances.extend(page)
+                if token is None:
+                    break
+        recordings = []
+        for instance in instances:
+            history = store.get_history(instance.instance_id)
+            skip = None if history else f"no history yet ({instance.runtime_status.value})"
+            recordings.append(Recording(instance.instance_id, instance.name, instance.input, tuple(history),
+                                        source=str(store_path), skip_reason=skip))
+        return recordings
+    finally:
+        store.close()
