@@ -188,7 +188,7 @@ class _Episode:
             self._check_custom_status(state)
         except _Failure as failure:
             return self._fail(new_events, str(failure), state=getattr(failure, "state", None))
-        self.instance.custom_status = _custom_status_text(state)
+        self.instance.custom_status = self._custom_status(state)
         continue_as_new = self._continue_as_new_action(state)
         if state.get("isDone") and continue_as_new is not None:
             return self._continue_as_new(new_events, continue_as_new)
@@ -196,6 +196,15 @@ class _Episode:
             return self._complete(new_events, state)
         self.instance.runtime_status = RuntimeStatus.RUNNING
         return self._finish(new_events)
+
+    def _custom_status(self, state: Dict) -> Optional[str]:
+        text = _custom_status_text(state)
+        if text is None and not self.turn.history:
+            # The first episode of an execution that sets no status keeps the one it inherited: DTFx runs a
+            # continued-as-new execution's first episode in the same work item and stores
+            # ``Status ?? carryOverStatus`` (TaskOrchestrationDispatcher). A fresh instance has none to keep.
+            return self.instance.custom_status
+        return text
 
     def _deliverable(self, message: Message) -> bool:
         event = message.event
