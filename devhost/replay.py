@@ -7,14 +7,14 @@ decisions in the resulting commit (TaskScheduled, TimerCreated, SubOrchestration
 ExecutionCompleted, continue-as-new) are compared with the recorded ones. The history then grows by the
 *recorded* episode, and the cursor comes from the commit, as in the engine.
 
-Two recording shapes are replayed (see :mod:`devhost.replay_sources` for reading them):
+Two recording shapes are replayed (:mod:`devhost.replay_sources` reads them from files and stores):
 
 - a raw history (the SDK shape the store keeps): episodes are cut at each OrchestratorStarted and compared
   strictly (event type, EventId, activity / sub-orchestration name, timer FireAt, final status);
 - a status document's ``historyEvents`` (API notes B.3): no EventIds, no Orchestrator{Started,Completed},
   TaskScheduled folded into its completion. Episodes are rebuilt around the inbound events and the folded
-  schedules are claimed by the decisions the current code makes (see :func:`_check_status`), so EventIds
-  are not compared there and times are compared within a tolerance.
+  schedules are claimed by the decisions the current code makes (:mod:`devhost.replay_status`), so
+  EventIds are not compared there and times are compared within a tolerance.
 
 Sub-orchestration instance ids are random in the engine: only names are compared.
 """
@@ -25,7 +25,7 @@ import itertools
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from dateutil import parser as dateparser
 
@@ -48,11 +48,12 @@ INBOUND = frozenset({
     EventType.EVENT_RAISED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
     EventType.SUB_ORCHESTRATION_INSTANCE_FAILED, EventType.EXECUTION_TERMINATED,
     EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND,
+    EventType.GENERIC_EVENT,  # the wake-up a rewind sends a throwing orchestrator (devhost.core.rewind)
 })
 """Events an episode receives (delivered as messages); every other non-structural event is a decision."""
 
 STRUCTURAL = frozenset({EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED})
-IGNORED = frozenset({EventType.GENERIC_EVENT, EventType.HISTORY_STATE})
+IGNORED = frozenset({EventType.HISTORY_STATE})
 SCHEDULES = frozenset({EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED})
 COMPLETIONS = {
     EventType.TASK_COMPLETED: EventType.TASK_SCHEDULED,
@@ -186,7 +187,7 @@ def describe(decision: Optional[Decision]) -> str:
 
 def commit_decisions(commit: TurnCommit) -> List[HistoryEvent]:
     """The decision events of one commit (a continue-as-new commit replaces the history: one marker)."""
-    if commit.replace_history:
+    if commit.replace_history and commit.instance.runtime_status is RuntimeStatus.CONTINUED_AS_NEW:
         return [{"EventType": int(EventType.CONTINUE_AS_NEW), "EventId": -1}]
     return [e for e in commit.new_history if is_decision(e)]
 
@@ -208,6 +209,8 @@ class Mismatch:
     note: str = ""
 
     def describe(self) -> str:
+        if self.expected is None and self.actual is None:
+            return f"episode {self.episode}: {self.note}"
         text = f"episode {self.episode}, decision {self.index}: expected {describe(self.expected)}, got {describe(self.actual)}"
         return f"{text} ({self.note})" if self.note else text
 
@@ -250,7 +253,9 @@ def check(
         return ReplayResult(recording.instance_id, recording.name, recording.source, 0, skipped=recording.skip_reason)
     try:
         if recording.timeline is not None:
-            return _check_status(recording, target, time_tolerance)
+            from devhost.replay_status import check_status  # the status-document replay builds on this module
+
+            return check_status(recording, target, time_tolerance)
         return _check_raw(recording, target)
     except RecordingError as exc:
         return ReplayResult(recording.instance_id, recording.name, recording.source, 0, error=str(exc))
@@ -264,7 +269,7 @@ def check_all(recordings: Iterable[Recording], target: ReplayTarget, **options: 
     return [check(recording, target, **options) for recording in recordings]
 
 
-class _Runner:
+class Runner:
     """Feeds episodes to :func:`decide_turn` the way the engine does, keeping history and cursor between them."""
 
     def __init__(self, recording: Recording, target: ReplayTarget, started: HistoryEvent) -> None:
@@ -327,7 +332,35 @@ def _inbound(event: HistoryEvent) -> HistoryEvent:
     return copy
 
 
-def _started_event(history: Iterable[HistoryEvent]) -> HistoryEvent:
+def input_from_started(started: HistoryEvent) -> Optional[str]:
+    """Best guess of the stored input from ExecutionStarted.Input alone.
+
+    The host stores a top-level start's input text as is (ExecutionStarted.Input == Instance.input) but a
+    sub-orchestration's or continue-as-new's as ``json.dumps(text)`` (devhost.core.turn). A parent marks a
+    sub-orchestration; otherwise a JSON string holding JSON is an SDK client's double-encoded start, and a
+    JSON string holding plain text can only be a continue-as-new string. Other values decode the same
+    either way. (A continue-as-new string that is itself valid JSON, e.g. "123", is guessed wrong: save the
+    input with the history to avoid guessing.)
+    """
+    text = started.get("Input")
+    if text is None:
+        return None
+    text = str(text)
+    if started.get("ParentInstance"):
+        return json.dumps(text)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return json.dumps(text)
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return json.dumps(text)
+    return text
+
+
+def started_event(history: Iterable[HistoryEvent]) -> HistoryEvent:
     for event in history:
         if event_type(event) is EventType.EXECUTION_STARTED:
             return event
@@ -367,20 +400,36 @@ def split_episodes(history: Sequence[HistoryEvent]) -> List[Episode]:
 
 def _check_raw(recording: Recording, target: ReplayTarget) -> ReplayResult:
     episodes = split_episodes(recording.history)
-    runner = _Runner(recording, target, _started_event(recording.history))
+    runner = Runner(recording, target, started_event(recording.history))
+    if any(event_type(e) is EventType.GENERIC_EVENT for e in recording.history) and \
+            any(event_type(e) is EventType.EXECUTION_REWOUND for e in recording.history):
+        # A rewind after the orchestrator threw drops the failed episode's outcome and lets a later wake-up
+        # make its decisions: the history no longer says which episode decided what.
+        return ReplayResult(recording.instance_id, recording.name, recording.source, 0,
+                            skipped="the history was rewritten by a rewind of a throwing orchestrator")
     for number, episode in enumerate(episodes, 1):
+        if [event_type(e) for e in episode.delivered] == [EventType.EXECUTION_REWOUND]:
+            # The rewind rewrote the history before this marker; replaying it, the instance never failed.
+            runner.history.extend(mark_played(episode.events))
+            continue
         commit, left = runner.turn(episode.delivered, episode.now)
         expected = [Decision.of(e) for e in episode.decisions]
         actual = [Decision.of(e) for e in commit_decisions(commit)]
         mismatch = first_difference(number, expected, actual)
         if mismatch is None and left:
-            mismatch = Mismatch(number, len(actual), None, None, note=(
-                f"the current code does not take {type_name(event_type(left[0]))} in this episode; "
-                "was a retry policy added or removed?"))
+            mismatch = unconsumed(number, left)
         if mismatch is not None:
-            return _failed(recording, number, mismatch)
+            return failed_result(recording, number, mismatch)
         runner.advance(episode.events, commit)
     return ReplayResult(recording.instance_id, recording.name, recording.source, len(episodes))
+
+
+def unconsumed(episode: int, left: Sequence[HistoryEvent]) -> Mismatch:
+    """The recording delivered ``left`` in this episode, but the engine would hold it back (retry events
+    are delivered alone, devhost.core.turn ``_batch``)."""
+    return Mismatch(episode, 0, None, None, note=(
+        f"the recording delivers {type_name(event_type(left[0]))} in this episode, but the current code would "
+        "take it in a later one (was a retry policy added or removed?)"))
 
 
 def first_difference(
@@ -394,199 +443,11 @@ def first_difference(
     return None
 
 
-def _failed(recording: Recording, episodes: int, mismatch: Mismatch) -> ReplayResult:
+def failed_result(recording: Recording, episodes: int, mismatch: Mismatch) -> ReplayResult:
     return ReplayResult(recording.instance_id, recording.name, recording.source, episodes, mismatch=mismatch)
 
 
-# --- status documents --------------------------------------------------------------------------------------
-@dataclass
-class _Claim:
-    """A folded schedule waiting for the current code to make it (its EventId is the code's)."""
-
-    folded: Folded
-    completion: int
-    """Index in the timeline of the completion that carried it."""
-    event_id: Optional[int] = None
-
-
-def _check_status(recording: Recording, target: ReplayTarget, tolerance: timedelta) -> ReplayResult:
-    """Replay a status document, rebuilding what the extension's shaping dropped.
-
-    The timeline keeps inbound events and unfolded decisions (TimerCreated, ExecutionCompleted, pending
-    schedules) in history order; only the folded schedules lost their place. An episode starts at an inbound
-    event and takes the decisions that follow it in the document ("in place", matched in order), plus folded
-    schedules the current code asks for at that time (claimed: same kind and name, ScheduledTime within the
-    tolerance of the episode's time). A folded schedule whose completion comes next must have been claimed
-    by the end of the episode. Following completions and raised events join the episode when nothing
-    separates them and what they complete was already scheduled (one delivered batch, as the engine would).
-    """
-    items = list(recording.timeline or ())
-    runner = _Runner(recording, target, _started_event(item.event for item in items))
-    claims = {index: _Claim(item.folded, index) for index, item in enumerate(items) if item.folded is not None}
-    timers: List[Tuple[datetime, int]] = []  # (FireAt, TimerId) of timers created and not fired yet
-    position = 0
-    number = 0
-    while position < len(items):
-        if not _is_inbound(items[position]):
-            raise RecordingError(f"{type_name(event_type(items[position].event))} is not preceded by any event that could cause it")
-        number += 1
-        batch = [position]
-        position += 1
-        while position < len(items) and _joins_batch(items, batch[0], position, claims, timers, tolerance):
-            batch.append(position)
-            position += 1
-        in_place: List[HistoryEvent] = []
-        while position < len(items) and not _is_inbound(items[position]):
-            in_place.append(items[position].event)
-            position += 1
-        now = _episode_time(items, batch, in_place, position, claims, tolerance)
-        delivered = [_resolve_inbound(items[i], claims.get(i), timers, tolerance) for i in batch]
-        commit, left = runner.turn(delivered, now)
-        actual = commit_decisions(commit)
-        recorded, mismatch = _match_episode(number, actual, in_place, claims, position, now, tolerance)
-        if mismatch is None and left:
-            mismatch = Mismatch(number, len(actual), None, None, note=(
-                f"the current code does not take {type_name(event_type(left[0]))} in this episode; "
-                "was a retry policy added or removed?"))
-        if mismatch is not None:
-            return _failed(recording, number, mismatch)
-        for event in recorded:
-            if event_type(event) is EventType.TIMER_CREATED:
-                timers.append((parse_time(event.get("FireAt")) or now, int(event["EventId"])))
-        episode = [events.orchestrator_started(now), *delivered, *recorded, events.orchestrator_completed(now)]
-        runner.advance(episode, commit)
-    return ReplayResult(recording.instance_id, recording.name, recording.source, number)
-
-
-def _is_inbound(item: StatusItem) -> bool:
-    return event_type(item.event) in INBOUND
-
-
-def _joins_batch(
-    items: List[StatusItem], first: int, index: int, claims: Dict[int, _Claim], timers: List[Tuple[datetime, int]], tolerance: timedelta
-) -> bool:
-    kind = event_type(items[index].event)
-    if event_type(items[first].event) in (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED,
-                                           EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND):
-        return False
-    if kind is EventType.EVENT_RAISED:
-        return True
-    # Failures and timers may belong to a retry, which the engine delivers alone: never join them.
-    if kind in (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED):
-        claim = claims.get(index)
-        return claim is not None and claim.event_id is not None
-    return False
-
-
-def _episode_time(
-    items: List[StatusItem], batch: List[int], in_place: List[HistoryEvent], next_position: int,
-    claims: Dict[int, _Claim], tolerance: timedelta,
-) -> datetime:
-    """The episode's OrchestratorStarted time: the first in-place decision's, else the earliest unclaimed
-    schedule made after the batch arrived (and before the next inbound event), else the batch's latest event."""
-    if in_place:
-        stamp = parse_time(in_place[0].get("Timestamp"))
-        if stamp is not None:
-            return stamp
-    arrived = max(parse_time(items[i].event.get("Timestamp")) or _EPOCH for i in batch)
-    following = parse_time(items[next_position].event.get("Timestamp")) if next_position < len(items) else None
-    candidates = [c.folded.time for c in claims.values()
-                  if c.event_id is None and c.folded.time >= arrived - tolerance]
-    if candidates:
-        earliest = min(candidates)
-        if following is None or earliest <= following + tolerance:
-            return earliest
-    return arrived
-
-
-def _resolve_inbound(item: StatusItem, claim: Optional[_Claim], timers: List[Tuple[datetime, int]],
-                     tolerance: timedelta) -> HistoryEvent:
-    """The inbound event with the ids the document dropped: TaskScheduledId from its claimed schedule,
-    TimerId from the open timer with that FireAt."""
-    event = dict(item.event)
-    kind = event_type(event)
-    if kind in COMPLETIONS:
-        if claim is None or claim.event_id is None:
-            # Only reachable when a claim check was skipped; keep the replay going with an impossible id.
-            event["TaskScheduledId"] = -1
-        else:
-            event["TaskScheduledId"] = claim.event_id
-    elif kind is EventType.TIMER_FIRED:
-        fire_at = parse_time(event.get("FireAt"))
-        match = next((t for t in timers if fire_at is not None and abs(t[0] - fire_at) <= tolerance), None)
-        if match is None:
-            raise RecordingError(f"TimerFired at {event.get('FireAt')} has no TimerCreated before it")
-        timers.remove(match)
-        event["TimerId"] = match[1]
-    return event
-
-
-def _match_episode(
-    number: int, actual_events: List[HistoryEvent], in_place: List[HistoryEvent], claims: Dict[int, _Claim],
-    next_position: int, now: datetime, tolerance: timedelta,
-) -> Tuple[List[HistoryEvent], Optional[Mismatch]]:
-    """Pair the current code's decisions with the document's; returns the recorded decisions (with the
-    code's EventIds) in the code's order, or the first mismatch."""
-    queue = list(in_place)
-    recorded: List[HistoryEvent] = []
-    for index, event in enumerate(actual_events):
-        got = Decision.of(event)
-        if queue and Decision.of(queue[0]).matches(got, tolerance):
-            recorded.append(dict(queue.pop(0), EventId=event.get("EventId", -1)))
-            continue
-        claim = _best_claim(claims, got, event, now, tolerance) if got.kind in ("TaskScheduled", "SubOrchestrationInstanceCreated") else None
-        if claim is not None:
-            claim.event_id = got.event_id
-            recorded.append(_schedule_event(claim, got.event_id))
-            continue
-        return recorded, Mismatch(number, index, _expected(queue, claims, next_position), got)
-    if queue:
-        return recorded, Mismatch(number, len(actual_events), Decision.of(queue[0]), None)
-    overdue = _overdue(claims, next_position)
-    if overdue is not None:
-        return recorded, Mismatch(number, len(actual_events), _folded_decision(overdue), None)
-    return recorded, None
-
-
-def _best_claim(claims: Dict[int, _Claim], got: Decision, event: HistoryEvent, now: datetime, tolerance: timedelta) -> Optional[_Claim]:
-    kind = EventType.TASK_SCHEDULED if got.kind == "TaskScheduled" else EventType.SUB_ORCHESTRATION_INSTANCE_CREATED
-    fits = [c for c in claims.values() if c.event_id is None and c.folded.kind is kind
-            and c.folded.name == got.name and abs(c.folded.time - now) <= tolerance]
-    if not fits:
-        return None
-    # Closest in time, then the same input, then the one completed first.
-    return min(fits, key=lambda c: (abs(c.folded.time - now), c.folded.input != event.get("Input"), c.completion))
-
-
-def _overdue(claims: Dict[int, _Claim], next_position: int) -> Optional[_Claim]:
-    """An unclaimed schedule whose completion is delivered next (it had to be made by now)."""
-    late = [c for c in claims.values() if c.event_id is None and c.completion <= next_position]
-    return min(late, key=lambda c: c.completion) if late else None
-
-
-def _expected(queue: List[HistoryEvent], claims: Dict[int, _Claim], next_position: int) -> Optional[Decision]:
-    if queue:
-        return Decision.of(queue[0])
-    overdue = _overdue(claims, next_position)
-    return _folded_decision(overdue) if overdue is not None else None
-
-
-def _folded_decision(claim: _Claim) -> Decision:
-    return Decision(type_name(claim.folded.kind), name=claim.folded.name)
-
-
-def _schedule_event(claim: _Claim, event_id: Optional[int]) -> HistoryEvent:
-    folded = claim.folded
-    seq = -1 if event_id is None else event_id
-    if folded.kind is EventType.TASK_SCHEDULED:
-        return events.task_scheduled(folded.time, seq, folded.name, folded.input)
-    return events.sub_orchestration_created(folded.time, seq, folded.name, f"replay-child-{seq}", folded.input)
-
-
 # --- small helpers -----------------------------------------------------------------------------------------
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
 def parse_time(value: Any) -> Optional[datetime]:
     """A history timestamp (.NET or ISO 8601, 'Z' or offset) as an aware UTC datetime; None if unreadable."""
     if isinstance(value, datetime):

@@ -12,11 +12,11 @@ import argparse
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import List, Optional, Sequence, TextIO
+from typing import List, Optional, Sequence, TextIO, Tuple
 
 from devhost.errors import DevhostError
 from devhost.replay import STATUS_TIME_TOLERANCE, Recording, ReplayResult, check
-from devhost.replay_sources import load_paths, load_store, open_target
+from devhost.replay_sources import LoadError, load_paths, load_store, open_target
 
 PROG = "python -m devhost replay"
 DEFAULT_STORE = Path(".devhost") / "store.sqlite3"
@@ -72,8 +72,8 @@ def main(argv: Sequence[str], out: Optional[TextIO] = None, err: Optional[TextIO
         return EXIT_USAGE
     tolerance = timedelta(seconds=args.time_tolerance)
     results: List[ReplayResult] = []
-    for message in errors:
-        print(f"ERROR {message}", file=out)
+    for error in errors:
+        print(f"ERROR {error}", file=out)
     for recording in recordings:
         result = check(recording, target, time_tolerance=tolerance)
         results.append(result)
@@ -82,7 +82,7 @@ def main(argv: Sequence[str], out: Optional[TextIO] = None, err: Optional[TextIO
     return exit_status(results, len(errors))
 
 
-def _recordings(args: argparse.Namespace) -> "tuple[List[Recording], List[str]]":
+def _recordings(args: argparse.Namespace) -> Tuple[List[Recording], List[LoadError]]:
     store: Optional[Path] = args.store
     if store is None and not args.paths:
         store = args.app_dir / DEFAULT_STORE

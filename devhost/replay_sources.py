@@ -20,30 +20,30 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from devhost.config import load_host_settings, load_local_settings
+from devhost.config import HostSettings, load_host_settings, load_local_settings
 from devhost.core.context import ReplaySettings
 from devhost.core.model import EventType, HistoryEvent, InstanceQuery
 from devhost.errors import StartupError
-from devhost.replay import (
-    COMPLETIONS,
-    INBOUND,
-    Folded,
-    Recording,
-    RecordingError,
-    ReplayTarget,
-    StatusItem,
-    event_type,
-    parse_time,
-    type_name,
-)
+from devhost.functions import FunctionRegistry
+from devhost.replay import Recording, RecordingError, ReplayTarget, input_from_started
+from devhost.replay_status import status_recording
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-_RESULT_EVENTS = (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EXECUTION_COMPLETED)
-_FOLD_KEYS = ("FunctionName", "ScheduledTime", "Input")
+
+@dataclass(frozen=True)
+class LoadError:
+    """A file that could not be read as a recording."""
+
+    source: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
 
 
 # --- the app -----------------------------------------------------------------------------------------------
@@ -55,7 +55,13 @@ def open_target(app_dir: PathLike) -> ReplayTarget:
     directory = Path(app_dir)
     load_local_settings(directory)
     settings = load_host_settings(directory, os.environ)
-    registry = load_app(directory)
+    return target_for_registry(load_app(directory), settings)
+
+
+def target_for_registry(registry: FunctionRegistry, settings: Optional[HostSettings] = None) -> ReplayTarget:
+    """A target with the settings the host would use (host.json defaults when ``settings`` is None: the
+    Azure Storage provider's timer limits, which make the SDK split timers longer than six days)."""
+    settings = HostSettings() if settings is None else settings
     return ReplayTarget(
         registry,
         ReplaySettings(
@@ -91,22 +97,19 @@ def history_files(path: PathLike) -> List[Path]:
         return sorted(p for p in root.rglob("*.json") if p.is_file())
     if root.is_file():
         return [root]
-    raise RecordingError(f"{root}: no such file or directory")
+    raise RecordingError("no such file or directory")
 
 
 def load_file(path: PathLike) -> Recording:
-    """Read one recording file in any of the supported formats. Raises RecordingError (one line)."""
-    source = str(path)
+    """Read one recording file in any of the supported formats. Raises RecordingError (one line, without
+    the path)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise RecordingError(f"{source}: cannot read: {exc.strerror or exc}") from None
+        raise RecordingError(f"cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise RecordingError(f"{source}: not valid JSON: {exc}") from None
-    try:
-        return parse_document(data, source=source, default_id=Path(path).stem)
-    except RecordingError as exc:
-        raise RecordingError(f"{source}: {exc}") from None
+        raise RecordingError(f"not valid JSON: {exc}") from None
+    return parse_document(data, source=str(path), default_id=Path(path).stem)
 
 
 def parse_document(data: Any, *, source: str = "", default_id: str = "") -> Recording:
@@ -114,37 +117,37 @@ def parse_document(data: Any, *, source: str = "", default_id: str = "") -> Reco
     if isinstance(data, list):
         if data and all(isinstance(e, dict) for e in data) and isinstance(data[0].get("EventType"), str) \
                 and not data[0]["EventType"].lstrip("-").isdigit():
-            return _status_recording({"historyEvents": data}, source, default_id)
+            return status_recording({"historyEvents": data}, source, default_id)
         return _raw_recording(None, None, data, source, default_id, input_given=False)
     if isinstance(data, dict):
         if "history" in data:
             return _raw_recording(data.get("name"), data.get("instanceId"), data["history"], source, default_id,
                                   input_given="input" in data, input_value=data.get("input"))
         if "historyEvents" in data:
-            return _status_recording(data, source, default_id)
+            return status_recording(data, source, default_id)
         if "runtimeStatus" in data:
             raise RecordingError("status document without historyEvents "
                                  "(fetch it with ?showHistory=true&showHistoryOutput=true)")
     raise RecordingError("not a recorded history (expected a history list, a saved recording or a status document)")
 
 
-def load_paths(paths: Iterable[PathLike]) -> Tuple[List[Recording], List[str]]:
-    """Every recording under ``paths``; unreadable files become one-line error strings instead."""
+def load_paths(paths: Iterable[PathLike]) -> Tuple[List[Recording], List[LoadError]]:
+    """Every recording under ``paths``, and the files (or paths) that could not be read."""
     recordings: List[Recording] = []
-    errors: List[str] = []
+    errors: List[LoadError] = []
     for path in paths:
         try:
             files = history_files(path)
         except RecordingError as exc:
-            errors.append(str(exc))
+            errors.append(LoadError(str(path), str(exc)))
             continue
         if not files:
-            errors.append(f"{path}: no *.json history files")
+            errors.append(LoadError(str(path), "no *.json history files"))
         for file in files:
             try:
                 recordings.append(load_file(file))
             except RecordingError as exc:
-                errors.append(str(exc))
+                errors.append(LoadError(str(file), str(exc)))
     return recordings, errors
 
 
@@ -181,94 +184,6 @@ def _stored_input(value: Any) -> Optional[str]:
         except ValueError:
             pass
     return json.dumps(value)
-
-
-def input_from_started(started: HistoryEvent) -> Optional[str]:
-    """Best guess of the stored input from ExecutionStarted.Input alone.
-
-    The host stores a top-level start's input text as is (ExecutionStarted.Input == Instance.input) but a
-    sub-orchestration's or continue-as-new's as ``json.dumps(text)`` (devhost.core.turn). A parent marks a
-    sub-orchestration; otherwise a JSON string holding JSON is an SDK client's double-encoded start, and a
-    JSON string holding plain text can only be a continue-as-new string. Other values decode the same
-    either way. (A continue-as-new string that is itself valid JSON, e.g. "123", is guessed wrong: save the
-    input with the history to avoid guessing.)
-    """
-    text = started.get("Input")
-    if text is None:
-        return None
-    text = str(text)
-    if started.get("ParentInstance"):
-        return json.dumps(text)
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return json.dumps(text)
-    if isinstance(value, str):
-        try:
-            json.loads(value)
-        except ValueError:
-            return json.dumps(text)
-    return text
-
-
-# --- status documents --------------------------------------------------------------------------------------
-def _status_recording(doc: Dict[str, Any], source: str, default_id: str) -> Recording:
-    shaped = doc.get("historyEvents")
-    if not isinstance(shaped, list):
-        raise RecordingError("historyEvents must be a list")
-    items = [item for item in (_unshape(e, doc.get("instanceId") or default_id) for e in shaped) if item is not None]
-    started = next((i.event for i in items if i.event["EventType"] == EventType.EXECUTION_STARTED), None)
-    name = doc.get("name") or (started or {}).get("Name")
-    instance_id = str(doc.get("instanceId") or default_id)
-    if started is None:
-        return Recording(instance_id, str(name or "?"), None, source=source, skip_reason="no history yet")
-    if not name:
-        raise RecordingError("no orchestrator name (neither 'name' nor ExecutionStarted.FunctionName)")
-    if "input" in doc:
-        input_text = None if doc["input"] is None else json.dumps(doc["input"])
-    else:
-        input_text = input_from_started(started)
-    return Recording(instance_id, str(name), input_text, timeline=tuple(items), source=source)
-
-
-def _unshape(shaped: Any, instance_id: str) -> Optional[StatusItem]:
-    if not isinstance(shaped, dict) or "EventType" not in shaped:
-        raise RecordingError("every historyEvents entry needs an EventType")
-    kind = event_type(shaped)
-    if kind in (EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED, EventType.GENERIC_EVENT,
-                EventType.HISTORY_STATE):
-        return None
-    event: Dict[str, Any] = {k: v for k, v in shaped.items() if k not in ("EventType", "EventId", "IsPlayed")}
-    # Inbound events carry -1 like every non-scheduling event; a decision's id is unknown until replayed.
-    event = {"EventType": int(kind), "EventId": -1 if kind in INBOUND else None, "IsPlayed": True, **event}
-    if parse_time(event.get("Timestamp")) is None:
-        raise RecordingError(f"{type_name(kind)} has no valid Timestamp")
-    if kind is EventType.EXECUTION_STARTED:
-        event["Name"] = event.pop("FunctionName", None)
-        event.setdefault("Input", None)
-        event.update(OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": None}, ParentInstance=None,
-                     Version="", Tags=None)
-        return StatusItem(event)
-    if kind in _RESULT_EVENTS and "Result" not in event:
-        raise RecordingError(f"{type_name(kind)} has no Result (fetch the status with showHistoryOutput=true)")
-    if kind in _RESULT_EVENTS:
-        # The extension decoded results once (ParseToJToken); the SDK reads JSON text.
-        event["Result"] = None if event["Result"] is None else json.dumps(event["Result"])
-    if kind in COMPLETIONS:
-        if not event.get("FunctionName"):
-            raise RecordingError(f"{type_name(kind)} at {event.get('Timestamp')} has no FunctionName "
-                                 "(its TaskScheduled is not in the document)")
-        scheduled = parse_time(event.get("ScheduledTime"))
-        if scheduled is None:
-            raise RecordingError(f"{type_name(kind)} at {event.get('Timestamp')} has no valid ScheduledTime")
-        folded = Folded(COMPLETIONS[kind], str(event["FunctionName"]), event.get("Input"), scheduled)
-        for key in _FOLD_KEYS:
-            event.pop(key, None)
-        event["TaskScheduledId"] = None
-        return StatusItem(event, folded)
-    if kind is EventType.TIMER_FIRED:
-        event["TimerId"] = None
-    return StatusItem(event)
 
 
 # --- the store ---------------------------------------------------------------------------------------------
