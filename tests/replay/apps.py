@@ -130,6 +130,9 @@ VARIANTS: Dict[str, Tuple[str, str]] = {
                       '@app.orchestration_trigger(context_name="context")\ndef chain_v2(context):'),
     "fan_to_chain": ('    results = yield context.task_all([context.call_activity("hello", str(i)) for i in range(3)])\n',
                      '    results = []\n    for i in range(3):\n        results.append((yield context.call_activity("hello", str(i))))\n'),
+    "chain_as_fan": ('    a = yield context.call_activity("hello", "Tokyo")\n' + CHAIN_SECOND,
+                     '    a, b = yield context.task_all([context.call_activity("hello", "Tokyo"),\n'
+                     '                                   context.call_activity("shout", "Seattle")])\n'),
     "replays_differently": ('    a = yield context.call_activity("hello", "Tokyo")\n',
                             '    REPLAYS["count"] += 1\n'
                             '    a = yield context.call_activity("hello" if REPLAYS["count"] == 1 else "shout", "Tokyo")\n'),
