@@ -9,6 +9,7 @@ diverged. Messages are single lines; no tracebacks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -58,7 +59,8 @@ def main(argv: Sequence[str], out: Optional[TextIO] = None, err: Optional[TextIO
     err = sys.stderr if err is None else err
     parser = build_parser()
     try:
-        args = parser.parse_args(list(argv))
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(list(argv))
     except SystemExit as exit_:  # argparse has printed usage (or --help)
         return int(exit_.code or 0)
     if args.time_tolerance < 0:

@@ -72,6 +72,11 @@ def approval(context):
 
 
 @app.orchestration_trigger(context_name="context")
+def waiter(context):
+    return (yield context.wait_for_external_event("Go"))
+
+
+@app.orchestration_trigger(context_name="context")
 def counter(context):
     n = context.get_input() or 0
     if n < 2:
