@@ -33,6 +33,7 @@ from devhost.replay import Recording, RecordingError, ReplayTarget, input_from_s
 from devhost.replay_status import status_recording
 
 PathLike = Union[str, "os.PathLike[str]"]
+NO_HISTORY_FILES = "no *.json history files"
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def load_paths(paths: Iterable[PathLike]) -> Tuple[List[Recording], List[LoadErr
             errors.append(LoadError(str(path), str(exc)))
             continue
         if not files:
-            errors.append(LoadError(str(path), "no *.json history files"))
+            errors.append(LoadError(str(path), NO_HISTORY_FILES))
         for file in files:
             try:
                 recordings.append(load_file(file))

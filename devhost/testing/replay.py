@@ -25,7 +25,7 @@ from typing import Any, Iterable, List, Optional, Union
 
 from devhost.functions import FunctionRegistry
 from devhost.replay import STATUS_TIME_TOLERANCE, ReplayResult, ReplayTarget, check
-from devhost.replay_sources import load_paths, open_target, save_recording, target_for_registry
+from devhost.replay_sources import NO_HISTORY_FILES, load_paths, open_target, save_recording, target_for_registry
 
 AppSource = Union[str, Path, FunctionRegistry, ReplayTarget]
 HistorySource = Union[str, Path, Iterable[Union[str, Path]]]
@@ -48,7 +48,7 @@ def assert_replays(app: AppSource, histories: HistorySource, **options: Any) -> 
     """Fail the test (AssertionError listing every problem) unless every recording replays; also fail when
     there is no recording at all, so a mistyped folder cannot pass silently. Returns the results."""
     results = replay_histories(app, histories, **options)
-    if not results:
+    if all(r.error == NO_HISTORY_FILES for r in results):
         raise AssertionError(f"no recorded histories found in {histories}")
     bad = [r for r in results if not r.ok]
     if bad:
