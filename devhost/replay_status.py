@@ -46,6 +46,8 @@ from devhost.replay import (
 _RESULT_EVENTS = (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EXECUTION_COMPLETED)
 _FOLD_KEYS = ("FunctionName", "ScheduledTime", "Input")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_GROUPING = frozenset({EventType.EXECUTION_STARTED, EventType.TASK_COMPLETED,
+                       EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EVENT_RAISED})
 
 
 # --- reading the document ------------------------------------------------------------------------------------
@@ -171,17 +173,18 @@ def _is_inbound(item: StatusItem) -> bool:
 
 
 def _joins_batch(items: List[StatusItem], first: int, index: int, claims: Dict[int, _Claim]) -> bool:
-    kind = event_type(items[index].event)
-    if event_type(items[first].event) in (EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED,
-                                           EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND):
+    """Whether ``items[index]`` was delivered together with the batch starting at ``items[first]``."""
+    # Failures and timer firings may belong to a retry, which the engine delivers alone (core.turn
+    # ``_batch``), and control events run alone: only a start, completions and raised events group.
+    if event_type(items[first].event) not in _GROUPING or event_type(items[index].event) not in _GROUPING:
         return False
+    kind = event_type(items[index].event)
     if kind is EventType.EVENT_RAISED:
         return True
-    # Failures and timers may belong to a retry, which the engine delivers alone: never join them.
-    if kind in (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED):
-        claim = claims.get(index)
-        return claim is not None and claim.event_id is not None
-    return False
+    if kind is EventType.EXECUTION_STARTED:
+        return False
+    claim = claims.get(index)  # a completion joins only if what it completes was already scheduled
+    return claim is not None and claim.event_id is not None
 
 
 def _episode_time(

@@ -135,6 +135,7 @@ VARIANTS: Dict[str, Tuple[str, str]] = {
                       '@app.orchestration_trigger(context_name="context")\ndef chain_v2(context):'),
     "fan_to_chain": ('    results = yield context.task_all([context.call_activity("hello", str(i)) for i in range(3)])\n',
                      '    results = []\n    for i in range(3):\n        results.append((yield context.call_activity("hello", str(i))))\n'),
+    "counter_never_ends": ('    if n < 2:\n        yield context.call_activity("hello", str(n))\n', '    if n < 99:\n'),
     "chain_as_fan": ('    a = yield context.call_activity("hello", "Tokyo")\n' + CHAIN_SECOND,
                      '    a, b = yield context.task_all([context.call_activity("hello", "Tokyo"),\n'
                      '                                   context.call_activity("shout", "Seattle")])\n'),

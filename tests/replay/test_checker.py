@@ -8,7 +8,8 @@ from typing import List
 
 import pytest
 
-from devhost.core.model import EventType
+from devhost.core import events
+from devhost.core.model import EventType, Message, RuntimeStatus
 from devhost.replay import Recording, ReplayTarget, check, split_episodes
 from tests.replay.apps import driver_for, record
 
@@ -51,6 +52,8 @@ def test_recording_replays_against_the_code_that_made_it(recordings, base_target
         ("chain_removed", "chain-0", "episode 1, decision 0", "activity 'hello' (TaskScheduled #0)",
          "the orchestration failing (Orchestrator function 'chain' failed: The function 'chain' doesn't exist"),
         ("fan_to_chain", "fan-1", "episode 1, decision 1", "activity 'hello' (TaskScheduled #1)", "nothing"),
+        ("counter_never_ends", "counter-7", "episode 1, decision 0",
+         "the orchestration ending Completed (ExecutionCompleted)", "continue-as-new"),
     ],
 )
 def test_changed_code_fails_at_the_first_diverging_decision(recordings, variant_target, variant, instance_id,
@@ -160,3 +163,17 @@ def test_replay_target_does_not_run_activities(recordings, base_registry):
     target = ReplayTarget(replace(base_registry, activities=activities))
 
     assert check(by_id(recordings, "chain-0"), target).ok
+
+
+def test_a_terminated_instance_replays_up_to_and_including_its_termination(base_registry, base_target):
+    driver = driver_for(base_registry)
+    driver.start("waiter", instance_id="w1")
+    driver.turn("w1")
+    driver._send(Message("w1", events.execution_terminated(driver.now, "enough"), driver.now))
+    driver.run()
+    recording = Recording("w1", "waiter", None, tuple(driver.history("w1")))
+
+    result = check(recording, base_target)
+
+    assert driver.status("w1").runtime_status is RuntimeStatus.TERMINATED
+    assert result.ok and result.episodes == 2
