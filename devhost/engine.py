@@ -111,6 +111,7 @@ class Engine:
             if await self._dispatch():
                 continue
             if self._skip_time_if_idle():
+                await self._let_woken_waiters_run()
                 continue
             async with self._passed:
                 self._passed.notify_all()
@@ -250,6 +251,19 @@ class Engine:
             return False
         self.clock.advance_to(min(deadlines))
         return True
+
+    @staticmethod
+    async def _let_woken_waiters_run() -> None:
+        """Yield to the loop until host coroutines woken by a time skip have run to their next wait.
+
+        A coroutine asleep on the clock outside any function (an HTTP request polling in
+        ``Management.wait_for_completion``) is not counted as a sleeping function, so the idle check cannot
+        see that it is about to wake. Its wake-up takes two loop iterations (the clock's thread-safe
+        callback resolves its future, then its task steps); skipping again before that would jump past
+        its next poll and its deadline. The third yield is spare.
+        """
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     async def run_until(self, condition: Callable[[], bool], *, skip_time: bool = True) -> None:
         """Return once ``condition()`` holds, skipping virtual time while idle if ``skip_time``.
