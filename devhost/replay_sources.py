@@ -9,11 +9,7 @@ File formats (detected from the content):
 - a status document from ``GET .../instances/{id}?showHistory=true&showHistoryOutput=true`` (API notes B.3),
   or its bare ``historyEvents`` list (``EventType`` names).
 
-A status document is turned into :class:`devhost.replay.StatusItem` s: the extension's shaping is undone
-event by event (names back to numbers, folded FunctionName/ScheduledTime/Input split off as a
-:class:`devhost.replay.Folded`, decoded results encoded again). EventIds, TimerIds, TaskScheduledIds,
-OrchestratorStarted times and the parent instance are not in the document; :mod:`devhost.replay` rebuilds
-what it needs while replaying.
+Status documents are read by :mod:`devhost.replay_status` (the extension's shaping is undone there).
 """
 
 from __future__ import annotations

@@ -6,10 +6,21 @@ into its completion (FunctionName, ScheduledTime, Input), TimerFired without Tim
 :func:`status_recording` undoes what can be undone event by event; :func:`check_status` rebuilds the rest
 while replaying, with the current code's decisions as the guide (see its docstring).
 
-Limits (inherent to the shape): EventIds are not compared (the document has none; the code's are adopted);
-decisions made at the same moment cannot be told apart by episode, so with equal timestamps (a virtual
-clock) a fan-out and a chain of the same activities look alike; times are matched within a tolerance, as
-the document lacks the OrchestratorStarted times; the parent of a sub-orchestration is unknown.
+Limits (inherent to the shape):
+
+- EventIds are not compared: the document has none, the current code's are adopted.
+- Which episode made a folded schedule is only known from its ScheduledTime, matched within a tolerance
+  (default 1 s): decisions closer together than that cannot be told apart, so a fan-out and a chain of the
+  same activities look alike when the activities took less than the tolerance (always, on a virtual clock,
+  where every time is equal).
+- Several schedules of the same activity in one episode are paired with completions by input, then by
+  completion order; with equal inputs, results may be paired with the wrong call.
+- Completions delivered in one batch are regrouped heuristically (see :func:`check_status`); a task_any whose
+  winners arrived together may then look different from the recorded run.
+- Retries replay as long as their hidden TimerCreated/TimerFired events are in the document (the extension
+  keeps them); timer FireAt and episode times are matched within the tolerance, as the document has no
+  OrchestratorStarted times.
+- The parent of a sub-orchestration and the ExecutionId are unknown (not used by the SDK's decisions).
 """
 
 from __future__ import annotations
