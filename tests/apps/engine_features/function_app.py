@@ -294,3 +294,9 @@ def two_steps(context: df.DurableOrchestrationContext):
     yield context.create_timer(context.current_utc_datetime + timedelta(hours=1))
     second = yield context.call_activity("greet", "two")
     return [first, second]
+
+
+@app.orchestration_trigger(context_name="context")
+def http_get(context: df.DurableOrchestrationContext):
+    response = yield context.call_http("GET", context.get_input()["uri"])
+    return {"statusCode": response["statusCode"], "content": json.loads(response["content"])}
