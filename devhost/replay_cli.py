@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import List, Optional, Sequence, TextIO, Tuple
+from typing import Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from devhost.errors import DevhostError
 from devhost.replay import STATUS_TIME_TOLERANCE, Recording, ReplayResult, check
@@ -77,11 +78,23 @@ def main(argv: Sequence[str], out: Optional[TextIO] = None, err: Optional[TextIO
     for error in errors:
         print(f"ERROR {error}", file=out)
     for recording in recordings:
-        result = check(recording, target, time_tolerance=tolerance)
+        with _app_logs_silenced():
+            result = check(recording, target, time_tolerance=tolerance)
         results.append(result)
         print(_line(result), file=out, flush=True)
     print(summary(results, len(errors)), file=out)
     return exit_status(results, len(errors))
+
+
+@contextlib.contextmanager
+def _app_logs_silenced() -> Iterator[None]:
+    # Replay re-runs every episode as new, so the app's "not replaying" log lines would all print again.
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def _recordings(args: argparse.Namespace) -> Tuple[List[Recording], List[LoadError]]:
