@@ -15,10 +15,12 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, TypeVar
-
-from devhost.testing.handle import HttpClient, HttpResponse
 
 REPO = Path(__file__).resolve().parents[2]
 CRASH_APP = REPO / "tests" / "apps" / "crash_app"
@@ -29,6 +31,33 @@ STARTUP_DEADLINE_SECONDS = 30.0
 _BANNER_URL = re.compile(r"^Durable HTTP API: http://127\.0\.0\.1:(\d+)/", re.MULTILINE)
 
 T = TypeVar("T")
+HTTP_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def http(method: str, url: str, body: Any = None) -> Response:
+    """One loopback request; every status is returned, only connection problems raise (OSError)."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {} if body is None else {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+            return Response(response.status, response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return Response(error.code, error.read())
 
 
 def wait_for(condition: Callable[[], Optional[T]], *, timeout: float, what: str) -> T:
@@ -62,7 +91,7 @@ class HostProcess:
         command = [sys.executable, "-m", "devhost", "--app-dir", str(CRASH_APP), "--port", "0", "--store", str(store)]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=err)
-        self.http: Optional[HttpClient] = None
+        self.base_url: Optional[str] = None
 
     @property
     def pid(self) -> int:
@@ -82,7 +111,7 @@ class HostProcess:
             found = _BANNER_URL.search(self.stdout_path.read_text(errors="replace"))
             return int(found.group(1)) if found else None
 
-        self.http = HttpClient(f"http://127.0.0.1:{wait_for(port, timeout=STARTUP_DEADLINE_SECONDS, what='the banner')}")
+        self.base_url = f"http://127.0.0.1:{wait_for(port, timeout=STARTUP_DEADLINE_SECONDS, what='the banner')}"
 
         def running() -> bool:
             self._exited()
@@ -94,13 +123,14 @@ class HostProcess:
         wait_for(running, timeout=STARTUP_DEADLINE_SECONDS, what="/admin/host/status to answer 200")
         return self
 
-    def get(self, path: str, **params: Any) -> HttpResponse:
-        assert self.http is not None, "wait_ready() first"
-        return self.http.get(path, params={k: str(v) for k, v in params.items()} or None, timeout=10)
+    def get(self, path: str, **params: Any) -> Response:
+        assert self.base_url is not None, "wait_ready() first"
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        return http("GET", self.base_url + path + query)
 
     def start_orchestration(self, name: str, instance_id: str, body: Any) -> None:
-        assert self.http is not None, "wait_ready() first"
-        response = self.http.post(f"{WEBHOOKS}/orchestrators/{name}/{instance_id}", json_body=body, timeout=10)
+        assert self.base_url is not None, "wait_ready() first"
+        response = http("POST", f"{self.base_url}{WEBHOOKS}/orchestrators/{name}/{instance_id}", body)
         assert response.status == 202, f"start {instance_id}: {response.status} {response.text}"
 
     def statuses(self) -> Dict[str, Dict[str, Any]]:
