@@ -1,10 +1,36 @@
 """Testing Durable Functions apps on devhost: a pytest plugin with a time-skipping app fixture.
 
+With devhost installed, pytest loads the plugin by itself (entry point ``pytest11``: ``devhost``).
 ``durable_app()`` (the factory fixture) starts an app in-process on a VirtualClock with a SQLite store in
-``tmp_path`` and returns a :class:`DurableAppHandle`. Time only moves while a test waits for a result
-(``wait_for_completion``) or asks it to (``advance``), so a 7-day monitor finishes in milliseconds.
+``tmp_path`` and returns a :class:`DurableAppHandle`:
+
+- ``handle.http`` — a synchronous HTTP client bound to ``handle.base_url`` (the app's routes, the Durable API);
+- ``start``, ``status``, ``raise_event``, ``terminate``, ``purge`` — the Durable HTTP API;
+- ``wait_for_completion`` / ``wait_for_status`` — wait while virtual time skips to the next timer whenever
+  the host is idle, so hours of durable timers pass without real waiting;
+- ``advance(seconds)`` and ``now`` — explicit control of virtual time;
+- ``history`` and ``stub_activity`` — in-process only.
+
+Outside pytest, ``with devhost.testing.durable_app("path/to/app") as app:`` does the same.
+Setting ``DEVHOST_TARGET_URL`` makes the fixture return an HTTP-only handle for a real host instead.
 """
 
-from devhost.testing.handle import DurableAppHandle, HttpResponse
+from devhost.testing.handle import ActivityStub, AppHandle, AppRef, DurableAppFactory, DurableAppHandle, Status
+from devhost.testing.http import HttpClient, HttpResponse
+from devhost.testing.local import durable_app, resolve_app_dir
+from devhost.testing.remote import TARGET_URL_VARIABLE, RemoteAppHandle
 
-__all__ = ["DurableAppHandle", "HttpResponse"]
+__all__ = [
+    "ActivityStub",
+    "AppHandle",
+    "AppRef",
+    "DurableAppFactory",
+    "DurableAppHandle",
+    "HttpClient",
+    "HttpResponse",
+    "RemoteAppHandle",
+    "Status",
+    "TARGET_URL_VARIABLE",
+    "durable_app",
+    "resolve_app_dir",
+]

@@ -1,177 +1,331 @@
-"""The handle a test gets for a running app: HTTP, orchestration control, and the virtual clock."""
+"""What a test holds for a running app: :class:`AppHandle` (what every handle offers) and the in-process
+:class:`DurableAppHandle`.
+
+The Durable HTTP API calls (start, status, raise_event, terminate, purge) go over real HTTP to
+``base_url`` and are implemented here once, so a test means the same thing in-process
+(:class:`DurableAppHandle`, virtual time) and against a real host
+(:class:`~devhost.testing.remote.RemoteAppHandle`, real time). Time, waiting and stubbing differ and are
+abstract. The helpers assert the happy path (an unexpected status code is an AssertionError carrying the
+body); to test an unhappy path, send the request yourself with ``handle.http``.
+"""
 
 from __future__ import annotations
 
+import abc
 import inspect
-import json
-import urllib.error
+import os
 import urllib.parse
-import urllib.request
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple, Union
 
-from devhost.core.model import TERMINAL_STATUSES, RuntimeStatus
+from devhost.testing.http import HttpClient, HttpResponse
+
+if TYPE_CHECKING:
+    from devhost.server import DevHost
+    from devhost.testing.loop import LoopThread
 
 WEBHOOKS = "/runtime/webhooks/durabletask"
+TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
+RUNTIME_STATUSES = frozenset(TERMINAL_STATUSES | {"Running", "Pending", "Suspended", "ContinuedAsNew"})
+
+AppRef = Union[str, "os.PathLike[str]"]
+"""An app: its directory, its ``function_app.py``, or the dotted name of a ``function_app`` module."""
+Seconds = Union[float, timedelta]
+Status = Dict[str, Any]
+"""An instance status as the Durable HTTP API returns it (``runtimeStatus``, ``output``, ``customStatus``...)."""
+
+_NO_INPUT: Any = object()
+_HOST_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
+def seconds_of(value: Seconds) -> float:
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds < 0:
+        raise ValueError(f"time cannot go backwards ({seconds} s)")
+    return seconds
 
 
-class HttpClient:
-    """A small synchronous HTTP client bound to the app's base URL (stdlib only; any status is returned)."""
+def check_statuses(statuses: Tuple[str, ...]) -> FrozenSet[str]:
+    unknown = [s for s in statuses if s not in RUNTIME_STATUSES]
+    if not statuses or unknown:
+        raise ValueError(f"expected runtime status names from {sorted(RUNTIME_STATUSES)}, got {list(statuses)}")
+    return frozenset(statuses)
+
+
+class AppHandle(abc.ABC):
+    """A running Durable Functions app, seen from a test (get one from the ``durable_app`` fixture)."""
+
+    remote: bool = False
+    """True when the handle talks to a real host (``DEVHOST_TARGET_URL``): real time, no stubs."""
 
     def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url: str = base_url.rstrip("/")
+        """``http://host:port`` of the app; app routes are under ``/api`` (host.json routePrefix)."""
+        self.http: HttpClient = HttpClient(self.base_url)
+        """A synchronous HTTP client bound to :attr:`base_url`."""
 
-    def request(
+    # --- the Durable HTTP API --------------------------------------------------------------------------
+    def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: Optional[str] = None) -> str:
+        """Start ``orchestrator`` through the Durable HTTP API; returns the instance id.
+
+        ``input`` is sent as the JSON body (omit it for no input). Use the app's own HTTP starter through
+        :attr:`http` to test that starter instead.
+        """
+        path = f"{WEBHOOKS}/orchestrators/{_quote(orchestrator)}" + (f"/{_quote(instance_id)}" if instance_id else "")
+        response = self.http.post(path) if input is _NO_INPUT else self.http.post(path, json_body=input)
+        _expect(response, (202,), f"start {orchestrator!r}")
+        return str(response.json()["id"])
+
+    def status(
         self,
-        method: str,
-        path: str,
+        instance_id: str,
         *,
-        json_body: Any = None,
-        data: Optional[bytes] = None,
-        headers: Optional[Dict[str, str]] = None,
-        params: Optional[Dict[str, Any]] = None,
-        timeout: float = 30.0,
-    ) -> HttpResponse:
-        url = path if path.startswith("http") else self.base_url + path
-        if params:
-            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
-        headers = dict(headers or {})
-        if json_body is not None:
-            data = json.dumps(json_body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return HttpResponse(response.status, dict(response.headers), response.read())
-        except urllib.error.HTTPError as error:
-            return HttpResponse(error.code, dict(error.headers), error.read())
+        show_history: bool = False,
+        show_history_output: bool = False,
+        show_input: bool = True,
+    ) -> Status:
+        """The instance's status (GET statusQueryGetUri). AssertionError if there is no such instance."""
+        params = {
+            "showHistory": str(show_history).lower(),
+            "showHistoryOutput": str(show_history_output).lower(),
+            "showInput": str(show_input).lower(),
+        }
+        response = self.http.get(f"{WEBHOOKS}/instances/{_quote(instance_id)}", params=params)
+        _expect(response, (200, 202), f"status of {instance_id!r}")
+        return dict(response.json())
 
-    def get(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("GET", path, **kwargs)
+    def raise_event(self, instance_id: str, name: str, data: Any = None) -> None:
+        """Send external event ``name`` with ``data`` (JSON) to the instance."""
+        response = self.http.post(
+            f"{WEBHOOKS}/instances/{_quote(instance_id)}/raiseEvent/{_quote(name)}", json_body=data
+        )
+        _expect(response, (202,), f"raise event {name!r} on {instance_id!r}")
 
-    def post(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("POST", path, **kwargs)
+    def terminate(self, instance_id: str, reason: str = "terminated by test") -> None:
+        """Terminate a running instance (it becomes Terminated once the host has processed it)."""
+        response = self.http.post(f"{WEBHOOKS}/instances/{_quote(instance_id)}/terminate", params={"reason": reason})
+        _expect(response, (202,), f"terminate {instance_id!r}")
 
-    def delete(self, path: str, **kwargs: Any) -> HttpResponse:
-        return self.request("DELETE", path, **kwargs)
+    def purge(self, instance_id: str) -> None:
+        """Delete a finished instance's history and status."""
+        response = self.http.delete(f"{WEBHOOKS}/instances/{_quote(instance_id)}")
+        _expect(response, (200,), f"purge {instance_id!r}")
+
+    # --- time and waiting ------------------------------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def now(self) -> datetime:
+        """The host's current time (virtual in-process)."""
+
+    @abc.abstractmethod
+    def advance(self, seconds: Seconds) -> datetime:
+        """Let ``seconds`` pass, firing timers and waking sleeping functions in order; returns the new now."""
+
+    @abc.abstractmethod
+    def wait_for_completion(self, instance_id: str, *, timeout: float = 60.0) -> Status:
+        """Wait until the instance is Completed, Failed, Terminated or Canceled; return its status.
+
+        ``timeout`` is real seconds (a safety net). AssertionError if it cannot finish or runs out of time.
+        """
+
+    @abc.abstractmethod
+    def wait_for_status(self, instance_id: str, *statuses: str, timeout: float = 60.0) -> Status:
+        """Like :meth:`wait_for_completion`, until the runtime status is one of ``statuses``."""
+
+    # --- in-process only -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def history(self, instance_id: str) -> List[Dict[str, Any]]:
+        """The current execution's history events in the SDK's shape (PascalCase keys, int EventType)."""
+
+    @abc.abstractmethod
+    def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> "ActivityStub":
+        """Run ``replacement(input)`` instead of activity ``name`` until the test ends."""
 
 
-class DurableAppHandle:
-    """A running app on devhost, seen from a test. Create it with the ``durable_app`` fixture."""
+class ActivityStub:
+    """A stubbed activity: the inputs it was called with, and a way to put the real one back early."""
 
-    def __init__(self, host: Any, loop: Any) -> None:
+    def __init__(self, name: str, restore: Callable[[], None]) -> None:
+        self.name = name
+        self.calls: List[Any] = []
+        """Each call's decoded input, in call order."""
+        self._restore = restore
+
+    def restore(self) -> None:
+        """Call the real activity again from now on (done for you when the test ends)."""
+        self._restore()
+
+
+class DurableAppFactory(Protocol):
+    """The ``durable_app`` fixture: call it to start an app (the default one when ``app`` is None)."""
+
+    def __call__(self, app: Optional[AppRef] = None, *, start_time: Optional[datetime] = None) -> AppHandle:
+        ...
+
+
+def _quote(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def _expect(response: HttpResponse, statuses: Tuple[int, ...], what: str) -> None:
+    if response.status not in statuses:
+        raise AssertionError(f"{what}: the host answered {response.status}: {response.text[:2000]}")
+
+
+# --- in process ---------------------------------------------------------------------------------------
+class DurableAppHandle(AppHandle):
+    """An app running in this process on a virtual clock (from the fixture or :func:`devhost.testing.durable_app`)."""
+
+    remote = False
+
+    def __init__(self, host: "DevHost", loop: "LoopThread") -> None:
+        super().__init__(host.base_url)
         self._host = host
         self._loop = loop
-        self.base_url: str = host.base_url
-        self.http = HttpClient(self.base_url)
+
+    @property
+    def host(self) -> "DevHost":
+        """The :class:`devhost.server.DevHost` (engine, store, clock, registry): an escape hatch."""
+        return self._host
+
+    @property
+    def app_dir(self) -> Path:
+        return Path(self._host.app_dir)
+
+    @property
+    def store_path(self) -> Optional[Path]:
+        return self._host.store_path
 
     # --- time ----------------------------------------------------------------------------------------
     @property
     def now(self) -> datetime:
-        """The host's virtual time."""
         return self._host.clock.now()
 
-    def advance(self, seconds: float) -> datetime:
-        """Move virtual time forward by ``seconds`` and let the host catch up (timers fire, sleeps end)."""
-        async def _advance() -> datetime:
-            now = self._host.clock.advance(seconds)
-            await self._host.engine.run_until(self._host.engine.is_idle, skip_time=False)
-            return now
+    def advance(self, seconds: Seconds) -> datetime:
+        """Move virtual time forward by ``seconds``, stopping at every deadline on the way (a durable timer,
+        a sleeping function) and letting the host finish what that deadline starts before going on.
 
-        return self._loop.run(_advance(), timeout=60)
-
-    # --- orchestrations ------------------------------------------------------------------------------
-    def start(self, orchestrator: str, input: Any = None, *, instance_id: Optional[str] = None) -> str:
-        """Start ``orchestrator`` through the public webhook; returns the instance id."""
-        path = f"{WEBHOOKS}/orchestrators/{orchestrator}" + (f"/{instance_id}" if instance_id else "")
-        response = self.http.post(path, json_body=input) if input is not None else self.http.post(path)
-        if response.status != 202:
-            raise AssertionError(f"start {orchestrator} answered {response.status}: {response.text}")
-        return str(response.json()["id"])
-
-    def wait_for_completion(self, instance_id: str, *, timeout: float = 60.0) -> Dict[str, Any]:
-        """Skip virtual time until the instance is Completed, Failed, Terminated or Canceled; return its status.
-
-        ``timeout`` is a real-time safety net, not a virtual one. Raises AssertionError if the instance can
-        never finish (it waits for an event nobody raises, with no timer pending).
+        ``advance(0)`` runs whatever is due now (new starts, raised events) and returns when the host is idle.
         """
-        from devhost.engine import Stalled
+        from devhost.clock import VirtualClock
 
-        store = self._host.store
+        self._check_running()
+        amount = seconds_of(seconds)
+        engine, clock, store = self._host.engine, self._host.clock, self._host.store
+        if not isinstance(clock, VirtualClock):
+            raise TypeError("advance() needs a host on a VirtualClock")
 
-        def finished() -> bool:
-            record = store.get_instance(instance_id)
-            return record is not None and record.runtime_status in TERMINAL_STATUSES
+        async def step_through() -> datetime:
+            target = clock.now() + timedelta(seconds=amount)
+            await engine.run_until(engine.is_idle, skip_time=False)
+            while True:
+                deadlines = [d for d in (clock.next_deadline(), store.next_visible_at()) if d is not None]
+                upcoming = min(deadlines) if deadlines else None
+                if upcoming is None or upcoming > target or upcoming <= clock.now():
+                    break
+                clock.advance_to(upcoming)
+                await engine.run_until(engine.is_idle, skip_time=False)
+            clock.advance_to(target)
+            await engine.run_until(engine.is_idle, skip_time=False)
+            return clock.now()
 
         try:
-            self._loop.run(self._host.engine.run_until(finished), timeout=timeout)
-        except Stalled as stalled:
-            raise AssertionError(f"instance {instance_id} cannot finish: {stalled}; status: {self.status(instance_id)}")
-        return self.status(instance_id)
+            return self._loop.run(step_through(), timeout=_HOST_TIMEOUT)
+        except TimeoutError:
+            raise AssertionError(f"advance({amount}) did not settle within {_HOST_TIMEOUT} s of real time") from None
 
-    def wait_for_status(self, instance_id: str, status: str, *, timeout: float = 60.0) -> Dict[str, Any]:
-        """Skip virtual time until the instance reaches ``status`` (e.g. "Running")."""
-        wanted = RuntimeStatus(status)
-        store = self._host.store
+    # --- waiting -------------------------------------------------------------------------------------
+    def wait_for_completion(self, instance_id: str, *, timeout: float = 60.0) -> Status:
+        """Skip virtual time until the instance is Completed, Failed, Terminated or Canceled; return its status.
+
+        AssertionError if it can never finish (e.g. it waits for an event nobody raises and no timer is
+        pending: the engine reports the stall instead of hanging) or ``timeout`` real seconds pass.
+        """
+        return self._wait(instance_id, TERMINAL_STATUSES, "finish", timeout)
+
+    def wait_for_status(self, instance_id: str, *statuses: str, timeout: float = 60.0) -> Status:
+        wanted = check_statuses(statuses)
+        return self._wait(instance_id, wanted, f"reach {'/'.join(sorted(wanted))}", timeout)
+
+    def _wait(self, instance_id: str, wanted: FrozenSet[str], goal: str, timeout: float) -> Status:
+        from devhost.engine import Stalled
+
+        self._check_running()
+        engine, store = self._host.engine, self._host.store
 
         def reached() -> bool:
             record = store.get_instance(instance_id)
-            return record is not None and record.runtime_status is wanted
+            return record is not None and record.runtime_status.value in wanted
 
-        self._loop.run(self._host.engine.run_until(reached), timeout=timeout)
+        try:
+            self._loop.run(engine.run_until(reached), timeout=timeout)
+        except Stalled:
+            raise AssertionError(
+                f"instance {instance_id!r} cannot {goal}: nothing is running or scheduled "
+                f"(is it waiting for an event nobody raises?); {self._describe(instance_id)}"
+            ) from None
+        except TimeoutError:
+            raise AssertionError(
+                f"instance {instance_id!r} did not {goal} within {timeout} s of real time "
+                f"(virtual time is now {self.now.isoformat()}); {self._describe(instance_id)}"
+            ) from None
         return self.status(instance_id)
 
-    def status(self, instance_id: str, *, show_history: bool = False, show_history_output: bool = False) -> Dict[str, Any]:
-        params = {"showHistory": str(show_history).lower(), "showHistoryOutput": str(show_history_output).lower()}
-        response = self.http.get(f"{WEBHOOKS}/instances/{urllib.parse.quote(instance_id)}", params=params)
-        if response.status == 404:
-            raise AssertionError(f"no instance {instance_id}")
-        return dict(response.json())
+    def _describe(self, instance_id: str) -> str:
+        record = self._host.store.get_instance(instance_id)
+        if record is None:
+            return "there is no such instance"
+        return f"status {record.runtime_status.value}, custom status {record.custom_status}"
 
+    # --- in-process only -----------------------------------------------------------------------------
     def history(self, instance_id: str) -> List[Dict[str, Any]]:
-        """The raw history of the current execution, in the SDK's shape (as the replay checker reads it)."""
+        self._check_running()
         return list(self._host.store.get_history(instance_id))
 
-    def raise_event(self, instance_id: str, name: str, data: Any = None) -> None:
-        response = self.http.post(f"{WEBHOOKS}/instances/{instance_id}/raiseEvent/{name}", json_body=data)
-        if response.status != 202:
-            raise AssertionError(f"raiseEvent answered {response.status}: {response.text}")
+    def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> ActivityStub:
+        """Run ``replacement(input)`` instead of activity ``name`` (sync or ``async def``) until the test ends.
 
-    def terminate(self, instance_id: str, reason: str = "terminated by test") -> None:
-        self.http.post(f"{WEBHOOKS}/instances/{instance_id}/terminate", params={"reason": reason})
-
-    # --- stubbing ------------------------------------------------------------------------------------
-    def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> None:
-        """Run ``replacement(input)`` instead of activity ``name`` (sync or async); the orchestrator still
-        replays for real. Lasts for this handle's lifetime."""
+        Only the activity's body is replaced: the orchestrator still schedules it, gets its result through
+        the history and replays for real; a raised exception fails the task as a real failure would.
+        """
         from devhost.functions import ActivityFunction
 
+        self._check_running()
+        assert self._host.registry is not None
         activities = self._host.registry.activities
         if name not in activities:
             raise KeyError(f"the app has no activity named {name!r} (it has {sorted(activities)})")
-        original = activities[name]
+        _check_one_argument(replacement)
+        original: ActivityFunction = activities[name]
+        stub = ActivityStub(name, lambda: activities.__setitem__(name, original))
         if inspect.iscoroutinefunction(replacement):
             async def call_async(**kwargs: Any) -> Any:
-                return await replacement(kwargs[original.input_name])
+                value = kwargs[original.input_name]
+                stub.calls.append(value)
+                return await replacement(value)
 
             activities[name] = ActivityFunction(name, call_async, original.input_name, True)
         else:
             def call(**kwargs: Any) -> Any:
-                return replacement(kwargs[original.input_name])
+                value = kwargs[original.input_name]
+                stub.calls.append(value)
+                return replacement(value)
 
             activities[name] = ActivityFunction(name, call, original.input_name, False)
+        return stub
+
+    def _check_running(self) -> None:
+        if self._host.state != "Running":
+            raise RuntimeError(f"the app at {self.app_dir} is not running (host state {self._host.state})")
+
+
+def _check_one_argument(replacement: Callable[[Any], Any]) -> None:
+    if not callable(replacement):
+        raise TypeError(f"stub_activity needs a callable taking the activity's input, got {replacement!r}")
+    try:
+        inspect.signature(replacement).bind(None)
+    except TypeError:
+        raise TypeError(f"stub_activity: {replacement!r} must accept exactly one argument (the input)") from None
+    except ValueError:
+        pass  # builtins without a signature: let the call decide
