@@ -69,8 +69,10 @@ class AppHandle(abc.ABC):
     def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: Optional[str] = None) -> str:
         """Start ``orchestrator`` through the Durable HTTP API; returns the instance id.
 
-        ``input`` is sent as the JSON body (omit it for no input). Use the app's own HTTP starter through
-        :attr:`http` to test that starter instead.
+        ``input`` is sent as the JSON body (omit it for no input) and, as with the real extension, becomes the
+        orchestration input as it is: an object, array, number or null reaches ``get_input()`` intact, but a
+        bare JSON string arrives as its text, which the SDK parses again (send ``json.dumps(text)``, or start
+        through the app's own HTTP starter with :attr:`http`).
         """
         path = f"{WEBHOOKS}/orchestrators/{_quote(orchestrator)}" + (f"/{_quote(instance_id)}" if instance_id else "")
         response = self.http.post(path) if input is _NO_INPUT else self.http.post(path, json_body=input)

@@ -11,6 +11,7 @@ time stands still, so what it observes between two waits is deterministic.
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import importlib.util
 import os
 import tempfile
@@ -56,7 +57,12 @@ def _app_dir_from_path(path: Path) -> Path:
 
 def _app_dir_from_module(name: str) -> Path:
     try:
-        spec = importlib.util.find_spec(name)
+        if "." in name:
+            spec = importlib.util.find_spec(name)
+        else:
+            # Search sys.path, not sys.modules: the loader registers the last app it imported as
+            # `function_app`, which may be another app's file.
+            spec = importlib.machinery.PathFinder.find_spec(name)
     except (ImportError, ValueError) as exc:
         raise AppLoadError(f"cannot find module {name!r}: {exc}") from None
     if spec is None:

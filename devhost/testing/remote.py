@@ -47,7 +47,7 @@ class RemoteAppHandle(AppHandle):
         return self.now
 
     def wait_for_completion(self, instance_id: str, *, timeout: float = 60.0) -> Status:
-        """Poll statusQueryGetUri every :attr:`poll_interval` s until the instance finishes."""
+        """Poll statusQueryGetUri (backing off to every :attr:`poll_interval` s) until the instance finishes."""
         return self._poll(instance_id, TERMINAL_STATUSES, "finish", timeout)
 
     def wait_for_status(self, instance_id: str, *statuses: str, timeout: float = 60.0) -> Status:
@@ -58,6 +58,7 @@ class RemoteAppHandle(AppHandle):
         status_uri = f"{WEBHOOKS}/instances/{_quote(instance_id)}"
         deadline = self._clock.now().timestamp() + timeout
         last: Any = None
+        pause = min(0.05, self.poll_interval)
         while True:
             response = self.http.get(status_uri)
             if response.status in (200, 202, 500):  # 500: Failed with returnInternalServerErrorOnFailure
@@ -69,7 +70,9 @@ class RemoteAppHandle(AppHandle):
                     f"instance {instance_id!r} did not {goal} within {timeout} s at {self.base_url}; "
                     f"last answer {response.status}: {last if last is not None else response.text[:500]}"
                 )
-            self._clock.sleep_blocking(self.poll_interval)
+            # Short orchestrations finish in milliseconds: start polling fast, back off to poll_interval.
+            self._clock.sleep_blocking(pause)
+            pause = min(pause * 2, self.poll_interval)
 
     def history(self, instance_id: str) -> List[Dict[str, Any]]:
         _skip("history() reads the in-process store")
