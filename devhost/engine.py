@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import uuid
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from devhost.clock import Clock, VirtualClock
 from devhost.core.context import ReplaySettings
@@ -47,6 +47,8 @@ class Engine:
         )
         self.max_activities = max(1, int(getattr(settings, "max_concurrent_activities", 10)))
         self.auto_advance = False
+        self._awaited: List[Callable[[], bool]] = []
+        """Conditions of the ``run_until`` calls in progress; time never skips past one that holds."""
         self._activities: Dict[int, asyncio.Task[None]] = {}
         self._inside_invoker = 0
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -248,6 +250,10 @@ class Engine:
     def _skip_time_if_idle(self) -> bool:
         if not (self.auto_advance and isinstance(self.clock, VirtualClock)) or not self.is_idle():
             return False
+        if any(condition() for condition in self._awaited):
+            # A waiter's condition already holds (say "the instance is Running"): it must see this moment
+            # before time moves on, or a run of skips would carry the instance past it.
+            return False
         deadlines = [d for d in (self.clock.next_deadline(), self.store.next_visible_at()) if d is not None]
         if not deadlines:
             return False
@@ -276,6 +282,7 @@ class Engine:
         assert self._passed is not None
         previous = self.auto_advance
         self.auto_advance = skip_time or previous
+        self._awaited.append(condition)
         self.notify()
         try:
             while not condition():
@@ -286,6 +293,7 @@ class Engine:
                 if self._nothing_scheduled():
                     raise Stalled("nothing is running or scheduled, and the awaited condition is still false")
         finally:
+            self._awaited.remove(condition)
             self.auto_advance = previous
 
     def _nothing_scheduled(self) -> bool:
