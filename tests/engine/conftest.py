@@ -43,7 +43,7 @@ def while_time_runs(app: DurableAppHandle, request: Callable[[], HttpResponse]) 
     """
     from devhost.engine import Stalled
 
-    engine = app._host.engine
+    engine = app.host.engine
 
     async def drive(answered: Callable[[], bool]) -> None:
         while not answered():

@@ -88,3 +88,24 @@ def test_raising_an_event_to_an_unknown_instance_answers_404(app):
     response = app.http.post(f"{WEBHOOKS}/instances/no-such-instance/raiseEvent/Approval", json_body=1)
 
     assert response.status == 404
+
+
+def test_approval_event_beats_the_deadline_timer_and_the_timer_is_cancelled(app):
+    start = app.now
+    instance_id = app.start("approval", {"hours": 24})
+    app.wait_for_status(instance_id, "Running", timeout=SAFETY_TIMEOUT)
+    app.advance(3600)
+
+    app.raise_event(instance_id, "Approval", {"by": "ann"})
+    status = app.wait_for_completion(instance_id, timeout=SAFETY_TIMEOUT)
+
+    assert status["output"] == {"approved": {"by": "ann"}, "at": at(start, hours=1)}
+    assert app.host.store.next_visible_at() is None  # the 24-hour timer is gone
+
+
+def test_approval_deadline_fires_when_no_event_arrives(app):
+    start = app.now
+
+    status = app.wait_for_completion(app.start("approval", {"hours": 24}), timeout=SAFETY_TIMEOUT)
+
+    assert status["output"] == {"approved": None, "at": at(start, hours=24)}

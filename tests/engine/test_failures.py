@@ -61,7 +61,7 @@ def test_changing_the_orchestrator_code_mid_flight_fails_with_non_determinism(ap
     kinds = [e["EventType"] for e in app.history(instance_id)]
     assert EventType.TASK_COMPLETED in kinds and EventType.TIMER_CREATED in kinds
 
-    app._host.registry.orchestrators["two_steps"] = _changed_two_steps()
+    app.host.registry.orchestrators["two_steps"] = _changed_two_steps()
     status = app.wait_for_completion(instance_id, timeout=SAFETY_TIMEOUT)
 
     assert status["runtimeStatus"] == "Failed"

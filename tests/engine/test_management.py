@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.engine.conftest import SAFETY_TIMEOUT, WEBHOOKS, run, while_time_runs
+from tests.engine.conftest import SAFETY_TIMEOUT, WEBHOOKS, at, run, while_time_runs
 
 
 def _waiting(app):
@@ -178,3 +178,46 @@ def test_sdk_wait_for_completion_or_create_check_status_response_answers_202_aft
     assert response.status == 202, response.text
     body = response.json()
     assert f"/instances/{body['id']}?" in body["statusQueryGetUri"]
+
+
+def test_terminating_a_suspended_instance_terminates_it(app):
+    instance_id = _waiting(app)
+    app.http.post(f"{WEBHOOKS}/instances/{instance_id}/suspend")
+    app.wait_for_status(instance_id, "Suspended", timeout=SAFETY_TIMEOUT)
+
+    app.terminate(instance_id, "stop while paused")
+    status = app.wait_for_completion(instance_id, timeout=SAFETY_TIMEOUT)
+
+    assert status["runtimeStatus"] == "Terminated"
+    assert status["output"] == "stop while paused"
+
+
+def test_restart_with_the_same_instance_id_runs_the_instance_again(app):
+    instance_id = app.start("chain", {"city": "Rome"})
+    app.wait_for_completion(instance_id, timeout=SAFETY_TIMEOUT)
+    app.advance(60)
+
+    response = app.http.post(f"{WEBHOOKS}/instances/{instance_id}/restart", params={"restartWithNewInstanceId": "false"})
+    status = app.wait_for_completion(instance_id, timeout=SAFETY_TIMEOUT)
+
+    assert response.status == 202
+    assert response.json()["id"] == instance_id
+    assert status["output"] == ["Hello Rome!", "HELLO ROME!"]
+    assert status["createdTime"] == app.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_activity_result_that_arrives_while_suspended_is_processed_after_resume(app):
+    start = app.now
+    instance_id = app.start("fan_out_busy", {"count": 1, "seconds": 10})
+    app.wait_for_status(instance_id, "Running", timeout=SAFETY_TIMEOUT)
+    app.http.post(f"{WEBHOOKS}/instances/{instance_id}/suspend")
+    app.advance(0)
+
+    app.advance(60)  # the activity finishes at +10 s, while the instance is suspended
+    during = app.status(instance_id)["runtimeStatus"]
+    app.http.post(f"{WEBHOOKS}/instances/{instance_id}/resume")
+    status = app.wait_for_completion(instance_id, timeout=SAFETY_TIMEOUT)
+
+    assert during == "Suspended"
+    # The result waited for the resume: the orchestrator saw it at +60 s, not at +10 s.
+    assert status["output"] == {"peak": 1, "finished": at(start, seconds=60)}

@@ -52,3 +52,16 @@ def test_exhausted_sub_orchestration_retries_raise_the_child_failure(app):
     status = run(app, "retry_child", {"key": "c", "fail_times": 9, "attempts": 2, "interval_ms": 1000})
 
     assert status["output"]["error"].startswith("Orchestrator function 'flaky_child' failed: child attempt 2 failed")
+
+
+def test_retried_calls_in_a_fan_out_each_retry_on_their_own_and_the_orchestration_continues(app):
+    start = app.now
+
+    status = run(app, "retry_fan_out", {"fail_times": {"a": 0, "b": 1, "c": 2}, "attempts": 3, "interval_ms": 1000})
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    assert status["output"] == {
+        "results": [{"attempt": 1}, {"attempt": 2}, {"attempt": 3}],
+        "last": "Hello after!",
+        "at": at(start, seconds=2),
+    }

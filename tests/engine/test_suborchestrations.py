@@ -46,3 +46,21 @@ def test_child_with_explicit_id_is_listed_with_the_parent(app):
     listed = app.http.get(f"{WEBHOOKS}/instances").json()
 
     assert sorted(i["instanceId"] for i in listed) == sorted([parent_id, "listed-child"])
+
+
+def test_fan_out_of_sub_orchestrations_gathers_every_child_result_in_order(app):
+    status = run(app, "children_fan_out", [1, 2, 3, 4])
+
+    assert status["output"] == [2, 4, 6, 8]
+    assert len(app.http.get(f"{WEBHOOKS}/instances").json()) == 5
+
+
+def test_terminating_a_child_fails_the_call_in_the_parent(app):
+    parent_id = app.start("parent", {"child": "wait_event", "child_id": "stuck-child"})
+    app.wait_for_status("stuck-child", "Running", timeout=SAFETY_TIMEOUT)
+
+    app.terminate("stuck-child", "operator gave up")
+    status = app.wait_for_completion(parent_id, timeout=SAFETY_TIMEOUT)
+
+    assert app.status("stuck-child")["runtimeStatus"] == "Terminated"
+    assert "operator gave up" in status["output"]["error"]

@@ -70,7 +70,7 @@ def test_cancelled_timer_does_not_keep_the_orchestration_waiting(app):
     # Completed at +5 s, not at +1 h, and the timer never fired.
     assert status["lastUpdatedTime"] == (start + timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert not [e for e in app.history(instance_id) if e["EventType"] == EventType.TIMER_FIRED]
-    assert app._host.store.next_visible_at() is None
+    assert app.host.store.next_visible_at() is None
 
 
 def test_task_any_returns_the_timer_when_it_beats_the_activity(app):

@@ -300,3 +300,49 @@ def two_steps(context: df.DurableOrchestrationContext):
 def http_get(context: df.DurableOrchestrationContext):
     response = yield context.call_http("GET", context.get_input()["uri"])
     return {"statusCode": response["statusCode"], "content": json.loads(response["content"])}
+
+
+@app.orchestration_trigger(context_name="context")
+def retry_fan_out(context: df.DurableOrchestrationContext):
+    """``task_all`` of retried calls with different failure counts, then one more activity."""
+    request = context.get_input()
+    options = df.RetryOptions(request["interval_ms"], request["attempts"])
+    results = yield context.task_all([
+        context.call_activity_with_retry("flaky", options, {"key": key, "fail_times": fails})
+        for key, fails in request["fail_times"].items()
+    ])
+    last = yield context.call_activity("greet", "after")
+    return {"results": results, "last": last, "at": _now(context)}
+
+
+@app.orchestration_trigger(context_name="context")
+def approval(context: df.DurableOrchestrationContext):
+    """Human interaction: wait for "Approval" or give up after ``hours``."""
+    deadline = context.create_timer(context.current_utc_datetime + timedelta(hours=context.get_input()["hours"]))
+    event = context.wait_for_external_event("Approval")
+    winner = yield context.task_any([event, deadline])
+    if winner == event:
+        deadline.cancel()
+        return {"approved": event.result, "at": _now(context)}
+    return {"approved": None, "at": _now(context)}
+
+
+@app.orchestration_trigger(context_name="context")
+def children_fan_out(context: df.DurableOrchestrationContext):
+    values = context.get_input()
+    results = yield context.task_all([context.call_sub_orchestrator("child_double", v) for v in values])
+    return [r["double"] for r in results]
+
+
+@app.orchestration_trigger(context_name="context")
+def replay_facts(context: df.DurableOrchestrationContext):
+    """What the orchestrator sees across replays: stable ids and times, and the replay flag."""
+    first_id = context.new_uuid()
+    started = _now(context)
+    flags = [context.is_replaying]
+    echoed = yield context.call_activity("echo", first_id)
+    flags.append(context.is_replaying)
+    yield context.create_timer(context.current_utc_datetime + timedelta(minutes=5))
+    flags.append(context.is_replaying)
+    return {"first_id": first_id, "echoed": echoed, "second_id": context.new_uuid(), "started": started,
+            "flags": flags, "instance_id": context.instance_id}
