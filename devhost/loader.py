@@ -68,6 +68,7 @@ def import_app_module(app_dir: Path) -> ModuleType:
     # Before the import, so `from time import sleep` in the app binds the clock-aware wrapper.
     timepatch.install()
     _forget_app_modules()
+    _evict_shadowed_modules(app_dir)
     before = set(sys.modules)
     app_path = str(app_dir)
     if app_path in sys.path:
@@ -215,6 +216,19 @@ def _module_in(module: Optional[ModuleType], directory: Path) -> bool:
         return False
     parts = Path(str(filename)).parts
     return "site-packages" not in parts and "dist-packages" not in parts
+
+
+def _evict_shadowed_modules(app_dir: Path) -> None:
+    """Drop imported modules that the app directory's own code shadows: a package of the same name imported
+    from elsewhere (e.g. the repo's ``job_monitor`` when loading a modified copy of the app)."""
+    own = {p.stem for p in app_dir.glob("*.py")} | {p.parent.name for p in app_dir.glob("*/__init__.py")}
+    own -= {APP_MODULE, "devhost"}  # never the running host itself
+    for name in list(sys.modules):
+        module = sys.modules.get(name)
+        filename = str(getattr(module, "__file__", None) or "")
+        installed = "site-packages" in filename or "dist-packages" in filename
+        if name.partition(".")[0] in own and filename and not installed and not _module_in(module, app_dir):
+            del sys.modules[name]
 
 
 def _forget_app_modules() -> None:
