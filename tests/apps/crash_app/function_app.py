@@ -8,7 +8,8 @@ step n's timer, so a client seeing it knows that TimerCreated is committed.
 ``work`` appends a ``start`` and an ``end`` line to the ledger file named by ``CRASH_LEDGER`` (one ``write`` on
 an O_APPEND descriptor per line, so lines from concurrent threads never interleave), tagged with
 ``CRASH_GENERATION``. When ``CRASH_HANG=1`` the step named by ``hang_step`` blocks instead of finishing: the
-test kills the host while those executions are provably in flight.
+test kills the host while those executions are provably in flight. host.json allows 40 concurrent activities:
+the blocked ones must not take every slot (the default is 10 per CPU, only 10 on a one-CPU machine).
 """
 
 import json
