@@ -1,4 +1,5 @@
-"""The plugin's own tests run pytest inside pytest (pytester) on a tiny app written outside the repo."""
+"""The plugin's own tests run pytest inside pytest (pytester, enabled in pyproject.toml) on a tiny app written
+outside the repo."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import pytest
 
 from .tiny_app import write_app
 
-pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
