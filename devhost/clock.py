@@ -46,13 +46,15 @@ class RealClock:
 
 
 class _Waiter:
-    __slots__ = ("deadline", "resolve", "done", "from_function")
+    __slots__ = ("deadline", "resolve", "done", "from_function", "is_async", "woken")
 
-    def __init__(self, deadline: datetime, resolve: Callable[[], None], from_function: bool) -> None:
+    def __init__(self, deadline: datetime, resolve: Callable[[], None], from_function: bool, is_async: bool) -> None:
         self.deadline = deadline
         self.resolve = resolve
         self.done = False
         self.from_function = from_function
+        self.is_async = is_async
+        self.woken = False
 
 
 class VirtualClock:
@@ -73,9 +75,12 @@ class VirtualClock:
         self._heap: List[Tuple[datetime, int, _Waiter]] = []
         self._counter = itertools.count()
         self._sleeping_functions = 0
+        self._waking = 0
         self.on_advance: List[Callable[[], None]] = []
         self.on_function_sleep: List[Callable[[], None]] = []
         """Called (from any thread) when a function starts sleeping: the host may have become idle."""
+        self.on_settled: List[Callable[[], None]] = []
+        """Called when the last coroutine woken by an advance has resumed: the host may have become idle."""
 
     def now(self) -> datetime:
         with self._lock:
@@ -85,6 +90,12 @@ class VirtualClock:
     def sleeping_functions(self) -> int:
         with self._lock:
             return self._sleeping_functions
+
+    @property
+    def waking(self) -> int:
+        """Coroutines an advance has woken that have not resumed yet (their wake-up takes loop iterations)."""
+        with self._lock:
+            return self._waking
 
     def next_deadline(self) -> Optional[datetime]:
         """The earliest deadline anything is waiting for, or None."""
@@ -110,6 +121,9 @@ class VirtualClock:
                     waiter.done = True
                     if waiter.from_function:
                         self._sleeping_functions -= 1
+                    if waiter.is_async:
+                        waiter.woken = True
+                        self._waking += 1
                     due.append(waiter)
             now = self._now
         for waiter in due:
@@ -118,11 +132,13 @@ class VirtualClock:
             callback()
         return now
 
-    def _register(self, deadline: datetime, resolve: Callable[[], None], from_function: bool) -> Optional[_Waiter]:
+    def _register(
+        self, deadline: datetime, resolve: Callable[[], None], from_function: bool, is_async: bool
+    ) -> Optional[_Waiter]:
         with self._lock:
             if deadline <= self._now:
                 return None
-            waiter = _Waiter(deadline, resolve, from_function)
+            waiter = _Waiter(deadline, resolve, from_function, is_async)
             if from_function:
                 self._sleeping_functions += 1
             heapq.heappush(self._heap, (deadline, next(self._counter), waiter))
@@ -138,6 +154,17 @@ class VirtualClock:
                 if waiter.from_function:
                     self._sleeping_functions -= 1
 
+    def _resumed(self, waiter: _Waiter) -> None:
+        with self._lock:
+            if not waiter.woken:
+                return
+            waiter.woken = False
+            self._waking -= 1
+            settled = self._waking == 0
+        if settled:
+            for callback in list(self.on_settled):
+                callback()
+
     async def sleep_until(self, when: datetime, *, from_function: bool = False) -> None:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
@@ -145,13 +172,14 @@ class VirtualClock:
         def resolve() -> None:
             loop.call_soon_threadsafe(lambda: future.done() or future.set_result(None))
 
-        waiter = self._register(when, resolve, from_function)
+        waiter = self._register(when, resolve, from_function, is_async=True)
         if waiter is None:
             return
         try:
             await future
         finally:
             self._cancel(waiter)
+            self._resumed(waiter)
 
     async def sleep(self, seconds: float) -> None:
         """An ``asyncio.sleep`` on this clock, for async functions (counts as a sleeping function)."""
@@ -159,7 +187,7 @@ class VirtualClock:
 
     def sleep_blocking(self, seconds: float) -> None:
         event = threading.Event()
-        waiter = self._register(self.now() + timedelta(seconds=max(0.0, seconds)), event.set, True)
+        waiter = self._register(self.now() + timedelta(seconds=max(0.0, seconds)), event.set, True, is_async=False)
         if waiter is None:
             return
         event.wait()

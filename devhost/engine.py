@@ -70,6 +70,7 @@ class Engine:
         if isinstance(self.clock, VirtualClock):
             self.clock.on_function_sleep.append(self.notify)
             self.clock.on_advance.append(self.notify)
+            self.clock.on_settled.append(self.notify)
         self._task = asyncio.create_task(self._run(), name="devhost-engine")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
@@ -91,7 +92,7 @@ class Engine:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         if isinstance(self.clock, VirtualClock):
-            for hooks in (self.clock.on_function_sleep, self.clock.on_advance):
+            for hooks in (self.clock.on_function_sleep, self.clock.on_advance, self.clock.on_settled):
                 if self.notify in hooks:
                     hooks.remove(self.notify)
 
@@ -113,7 +114,6 @@ class Engine:
             if await self._dispatch():
                 continue
             if self._skip_time_if_idle():
-                await self._let_woken_waiters_run()
                 continue
             async with self._passed:
                 self._passed.notify_all()
@@ -244,8 +244,13 @@ class Engine:
         assert self._wake is not None
         if self._wake.is_set() or len(self._activities) != self._inside_invoker:
             return False
-        sleeping = self.clock.sleeping_functions if isinstance(self.clock, VirtualClock) else 0
-        return int(getattr(self.invoker, "running", 0)) == sleeping
+        if not isinstance(self.clock, VirtualClock):
+            return int(getattr(self.invoker, "running", 0)) == 0
+        # A coroutine woken by a skip but not yet resumed (an HTTP request polling in
+        # Management.wait_for_completion) is about to work: skipping again would jump past its next poll.
+        if self.clock.waking:
+            return False
+        return int(getattr(self.invoker, "running", 0)) == self.clock.sleeping_functions
 
     def _skip_time_if_idle(self) -> bool:
         if not (self.auto_advance and isinstance(self.clock, VirtualClock)) or not self.is_idle():
@@ -259,19 +264,6 @@ class Engine:
             return False
         self.clock.advance_to(min(deadlines))
         return True
-
-    @staticmethod
-    async def _let_woken_waiters_run() -> None:
-        """Yield to the loop until host coroutines woken by a time skip have run to their next wait.
-
-        A coroutine asleep on the clock outside any function (an HTTP request polling in
-        ``Management.wait_for_completion``) is not counted as a sleeping function, so the idle check cannot
-        see that it is about to wake. Its wake-up takes two loop iterations (the clock's thread-safe
-        callback resolves its future, then its task steps); skipping again before that would jump past
-        its next poll and its deadline. The third yield is spare.
-        """
-        for _ in range(3):
-            await asyncio.sleep(0)
 
     async def run_until(self, condition: Callable[[], bool], *, skip_time: bool = True) -> None:
         """Return once ``condition()`` holds, skipping virtual time while idle if ``skip_time``.
