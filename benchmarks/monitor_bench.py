@@ -50,7 +50,7 @@ if str(REPO) not in sys.path:  # run as a plain script from anywhere
 
 from devhost.clock import RealClock  # noqa: E402
 from devhost.core.context import ReplaySettings, build_context  # noqa: E402
-from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, RuntimeStatus  # noqa: E402
+from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, RuntimeStatus, event_json  # noqa: E402
 from devhost.functions import OrchestratorFunction  # noqa: E402
 from devhost.loader import load_app  # noqa: E402
 from devhost.server import WEBHOOK_BASE_PATH, DevHost  # noqa: E402
@@ -271,7 +271,7 @@ def run_floor(run: HostRun, k: int) -> FloorRun:
         state: Dict[str, Any] = {}
         for played, new in episodes_of(history):
             building = time.perf_counter()
-            context = build_context(instance, played, new, run.replay_settings)
+            context = build_context(instance, [event_json(e) for e in played], new, run.replay_settings)
             build_seconds += time.perf_counter() - building
             started, cpu_started = time.perf_counter(), time.thread_time()
             result = run.handle(context)

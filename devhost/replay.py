@@ -315,7 +315,7 @@ class Runner:
             settings=self.target.settings,
             default_version=self.target.default_version,
         )
-        commit = decide_turn(Turn(replace(self.instance), list(self.history), messages), env)
+        commit = decide_turn(Turn.of_events(replace(self.instance), self.history, messages), env)
         consumed = set(commit.consumed_message_ids)
         left = [] if placeholder else [m.event for m in messages if m.id not in consumed]
         return commit, left

@@ -24,6 +24,7 @@ from devhost.core.model import (
     Message,
     RuntimeStatus,
     TurnCommit,
+    event_json,
 )
 from devhost.errors import BadRequest, InstanceExists, NotFound
 from devhost.store.base import Store
@@ -336,6 +337,21 @@ class StoreContract:
         assert turn.instance == instance
         assert turn.history == store.get_history("i1")
         assert turn.messages == []
+
+    def test_load_turn_returns_each_event_as_its_event_json_text(self, store: Store) -> None:
+        instance = start(store)
+        appended = [
+            event(EventType.TASK_COMPLETED, TaskScheduledId=0, Result='{"\u00e9t\u00e9": [1, 2.5, null]}'),
+            event(EventType.EVENT_RAISED, Name="\u00fcber", Input="\"x\"", Nested={"b": 1, "a": [True]}),
+        ]
+        store.commit_turn(TurnCommit(instance, new_history=appended))
+
+        turn = store.load_turn("i1", T0)
+
+        assert turn is not None
+        assert turn.history_json == [event_json(e) for e in store.get_history("i1")]
+        assert turn.history_json[-2:] == [event_json(e) for e in appended]
+        assert turn.history[-2:] == appended
 
     def test_next_visible_at_is_the_earliest_pending_message(self, store: Store) -> None:
         assert store.next_visible_at() is None

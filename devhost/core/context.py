@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
-from devhost.core.model import HistoryEvent, Instance
+from devhost.core.model import HistoryEvent, Instance, event_json
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,15 @@ def context_input(instance: Instance) -> Any:
 
 
 def build_context(
-    instance: Instance, played: List[HistoryEvent], new: List[HistoryEvent], settings: ReplaySettings
+    instance: Instance, played_json: Sequence[str], new: Sequence[HistoryEvent], settings: ReplaySettings
 ) -> str:
-    payload: Dict[str, Any] = {
-        "history": played + new,
+    """The payload text: ``played_json`` (stored event texts, already ``IsPlayed``) then ``new`` as history.
+
+    The stored texts are spliced in as they are rather than parsed and serialised again (that work grows with
+    every episode of an instance). The result is the text ``json.dumps`` gives for the whole payload with
+    compact separators, since each stored text is exactly :func:`event_json` of its event.
+    """
+    rest: Dict[str, Any] = {
         "input": context_input(instance),
         "instanceId": instance.instance_id,
         "isReplaying": False,
@@ -48,7 +55,8 @@ def build_context(
         "longRunningTimerIntervalDuration": settings.long_running_timer_interval_duration,
         "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
     }
-    return json.dumps(payload, separators=(",", ":"))
+    history = ",".join([*played_json, *map(event_json, new)])
+    return '{"history":[' + history + "]," + _ENCODER.encode(rest)[1:]
 
 
 def mark_played(events: List[HistoryEvent]) -> List[HistoryEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, FrozenSet, List, Optional
@@ -59,6 +60,16 @@ class EventType(enum.IntEnum):
 
 HistoryEvent = Dict[str, Any]
 """One history event in the SDK's JSON shape: PascalCase keys, integer ``EventType``."""
+
+_EVENT_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def event_json(event: HistoryEvent) -> str:
+    """The one serialisation of a history event: what the store keeps and the SDK's context splices in.
+
+    Compact and key-order preserving, so parsing a stored text and serialising it again gives the same text.
+    """
+    return _EVENT_ENCODER.encode(event)
 
 
 @dataclass
@@ -119,11 +130,29 @@ class ActivityWorkItem:
 
 @dataclass
 class Turn:
-    """What one orchestration turn reads: the instance, its history, and the messages it may consume."""
+    """What one orchestration turn reads: the instance, its history, and the messages it may consume.
+
+    The history comes as the stored JSON text of each event (``history_json``): a normal episode only
+    splices those texts into the SDK's context payload, so parsing them would be wasted work that grows with
+    every episode. :attr:`history` parses them on first use for the paths that inspect events (rewind).
+    """
 
     instance: Instance
-    history: List[HistoryEvent]
+    history_json: List[str]
     messages: List[Message]
+    _parsed: Optional[List[HistoryEvent]] = field(default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def of_events(cls, instance: Instance, history: List[HistoryEvent], messages: List[Message]) -> "Turn":
+        """A Turn from parsed events (callers that keep the history as dicts: the replay checker, tests)."""
+        return cls(instance, [event_json(event) for event in history], messages)
+
+    @property
+    def history(self) -> List[HistoryEvent]:
+        """The history events, parsed from ``history_json`` once."""
+        if self._parsed is None:
+            self._parsed = [json.loads(text) for text in self.history_json]
+        return self._parsed
 
 
 @dataclass

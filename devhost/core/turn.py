@@ -71,7 +71,7 @@ def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
     if terminate is not None:
         return _terminate(instance, messages, terminate, env)
     if messages[0].event["EventType"] in CONTROL_EVENTS:
-        return _control(instance, messages[0], env, started=bool(turn.history))
+        return _control(instance, messages[0], env, started=bool(turn.history_json))
     return _Episode(turn, instance, env).run()
 
 
@@ -142,7 +142,7 @@ class _Episode:
         host know that id is the counter at the start of the episode (§1.11).
         """
         batch: List[Message] = []
-        started = bool(self.turn.history)
+        started = bool(self.turn.history_json)
         for message in self.turn.messages:
             kind = message.event["EventType"]
             if kind in CONTROL_EVENTS:
@@ -199,7 +199,7 @@ class _Episode:
 
     def _custom_status(self, state: Dict) -> Optional[str]:
         text = _custom_status_text(state)
-        if text is None and not self.turn.history:
+        if text is None and not self.turn.history_json:
             # The first episode of an execution that sets no status keeps the one it inherited: DTFx runs a
             # continued-as-new execution's first episode in the same work item and stores
             # ``Status ?? carryOverStatus`` (TaskOrchestrationDispatcher). A fresh instance has none to keep.
@@ -252,7 +252,7 @@ class _Episode:
             raise _Failure(
                 f"The function '{self.instance.name}' doesn't exist, is disabled, or is not an orchestrator function."
             )
-        context = build_context(self.instance, self.turn.history, new_events, self.env.settings)
+        context = build_context(self.instance, self.turn.history_json, new_events, self.env.settings)
         try:
             return json.loads(self.env.orchestrator(context))
         except Exception as exc:  # the SDK's failure channel (§1.9), not an error of the host

@@ -70,12 +70,16 @@ class Store(Protocol):
 
     def load_turn(self, instance_id: str, now: datetime) -> Optional[Turn]:
         """The instance, its history, and its deliverable messages (``visible_at <= now``, same
-        suspension rule), ordered by (visible_at, id). None if the instance does not exist."""
+        suspension rule), ordered by (visible_at, id). None if the instance does not exist.
+
+        The history is returned unparsed, as ``Turn.history_json``: one JSON text per event, in order, each
+        exactly :func:`devhost.core.model.event_json` of the event ``commit_turn`` was given (the engine
+        splices these texts into the SDK's payload as they are)."""
 
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one orchestration turn atomically (see :class:`TurnCommit` for each field):
         replace the instance row; delete consumed messages; append (or, with ``replace_history``,
-        replace) history; on ``replace_history`` also delete messages and work items tied to the old
+        replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on ``replace_history`` also delete messages and work items tied to the old
         execution id; delete pending TimerFired messages for ``cancelled_timer_ids``; insert new
         instances, messages and activity work items; with ``clear_pending`` delete all remaining
         messages and work items of the instance. Messages for instances that do not exist (a purged

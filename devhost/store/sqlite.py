@@ -35,6 +35,7 @@ from devhost.core.model import (
     RuntimeStatus,
     Turn,
     TurnCommit,
+    event_json,
 )
 from devhost.errors import BadRequest, InstanceExists, NotFound, StartupError
 
@@ -353,7 +354,7 @@ class SqliteStore:
             if stale:
                 with self._transaction(conn):
                     conn.executemany("DELETE FROM messages WHERE id = ?", stale)
-        return Turn(instance, [json.loads(r[0]) for r in history], messages)
+        return Turn(instance, [r[0] for r in history], messages)
 
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one turn (see the Store protocol). If the instance was purged while the turn ran, the
@@ -388,7 +389,7 @@ class SqliteStore:
             if commit.new_history:
                 conn.executemany(
                     "INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)",
-                    [(instance_id, last_seq + 1 + n, _dumps(event)) for n, event in enumerate(commit.new_history)],
+                    [(instance_id, last_seq + 1 + n, event_json(e)) for n, e in enumerate(commit.new_history)],
                 )
             if commit.cancelled_timer_ids:
                 conn.executemany(

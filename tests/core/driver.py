@@ -61,7 +61,7 @@ class Driver:
         ready.sort(key=lambda m: (m.visible_at, m.id))
         env = TurnEnv(now=self.now, orchestrator=self.orchestrators.get(instance.name),
                       known_orchestrators=self.orchestrators.keys(), new_id=lambda: f"x{next(self.ids)}")
-        commit = decide_turn(Turn(replace(instance), list(self.histories[instance_id]), ready), env)
+        commit = decide_turn(Turn.of_events(replace(instance), self.histories[instance_id], ready), env)
         consumed = set(commit.consumed_message_ids)
         self.messages = [m for m in self.messages if m.id not in consumed]
         if commit.replace_history:
