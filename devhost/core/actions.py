@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 
 class ActionType(enum.IntEnum):
@@ -30,29 +30,35 @@ class ActionType(enum.IntEnum):
 
 
 COMPOUND = (ActionType.WHEN_ANY, ActionType.WHEN_ALL)
+_ACTION_TYPES: Dict[Any, ActionType] = {int(kind): kind for kind in ActionType}
+"""``ActionType(n)`` by lookup: the enum call is slow, and every action so far is checked on every episode."""
 WITHOUT_SEQUENCE_ID = (ActionType.WAIT_FOR_EXTERNAL_EVENT, ActionType.CONTINUE_AS_NEW)
 
 
 def flatten(actions: Any) -> List[Dict[str, Any]]:
     """Depth-first list of the atomic actions in ``actions`` (``[[...]]`` in V2/V3, list of lists in V1)."""
-    return list(_walk(actions))
+    flat: List[Dict[str, Any]] = []
+    _walk(actions, flat)
+    return flat
 
 
-def _walk(node: Any) -> Iterator[Dict[str, Any]]:
+def _walk(node: Any, out: List[Dict[str, Any]]) -> None:
+    # Appends rather than yields: the list is every action so far, walked on every episode.
     if isinstance(node, list):
         for child in node:
-            yield from _walk(child)
+            _walk(child, out)
     elif isinstance(node, dict):
-        action_type = node.get("actionType")
-        if action_type in COMPOUND:
-            yield from _walk(node.get("compoundActions") or [])
+        if node.get("actionType") in COMPOUND:
+            _walk(node.get("compoundActions") or [], out)
         else:
-            yield node
+            out.append(node)
 
 
 def signature(action: Dict[str, Any]) -> str:
     """A short, stable description of what an action asks for, compared across replays."""
-    kind = ActionType(action["actionType"])
+    kind = _ACTION_TYPES.get(action["actionType"])
+    if kind is None:
+        kind = ActionType(action["actionType"])  # raises ValueError for an unknown type, as before
     if kind in (ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY):
         return f"activity:{action.get('functionName')}"
     if kind in (ActionType.CALL_SUB_ORCHESTRATOR, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY):

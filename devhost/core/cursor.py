@@ -8,8 +8,10 @@ sequence id the SDK will hand out, and the state of every ``-WithRetry`` call (p
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass
@@ -26,6 +28,14 @@ class RetryState:
     """Hidden retry-timer id while waiting for it to fire."""
     instance_id: Optional[str] = None
     version: str = ""
+
+    def to_dict(self) -> Dict[str, object]:
+        return {
+            "kind": self.kind, "name": self.name, "input": self.input,
+            "first_retry_interval_ms": self.first_retry_interval_ms, "max_attempts": self.max_attempts,
+            "attempts": self.attempts, "task_id": self.task_id, "timer_id": self.timer_id,
+            "instance_id": self.instance_id, "version": self.version,
+        }  # fmt: skip
 
 
 @dataclass
@@ -49,7 +59,15 @@ class Cursor:
         )
 
     def dumps(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # Built by hand: dataclasses.asdict deep-copies every ``seen`` pair, and the cursor is written on
+        # every turn. The keys and their order are those of the fields, as asdict gives them.
+        data = {
+            "next_seq": self.next_seq,
+            "seen": self.seen,
+            "retries": [retry.to_dict() for retry in self.retries],
+            "open_timers": self.open_timers,
+        }
+        return _ENCODER.encode(data)
 
     def take_seq(self) -> int:
         seq = self.next_seq

@@ -6,12 +6,14 @@ EventId is the task sequence number on events that schedule something and -1 els
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from devhost.core.model import EventType, HistoryEvent
 
 
+@functools.lru_cache(maxsize=16)  # a turn stamps all its events with the same few times
 def format_timestamp(when: datetime) -> str:
     """UTC with 7 fractional digits and ``Z``, as .NET writes it (the SDK parses it with dateutil)."""
     when = when.astimezone(timezone.utc)

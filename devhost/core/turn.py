@@ -7,8 +7,9 @@ result in one transaction.
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Collection, Dict, List, Optional, Tuple
 
@@ -57,7 +58,7 @@ class _Failure(Exception):
 
 
 def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
-    instance = replace(turn.instance)
+    instance = copy.copy(turn.instance)  # the turn's own copy to change (dataclasses.replace is slower)
     messages = turn.messages
     if not messages:
         return TurnCommit(instance=instance)
@@ -184,12 +185,15 @@ class _Episode:
             self._before_replay(message)
         try:
             state = self._execute(new_events)
-            self._apply_actions(state)
-            self._check_custom_status(state)
+            # The SDK re-emits every action so far: flatten once per episode, for both uses below.
+            flat = flatten(state.get("actions") or [])
+            self._apply_actions(flat, state)
+            status_text = _custom_status_text(state)
+            _check_custom_status(status_text)
         except _Failure as failure:
             return self._fail(new_events, str(failure), state=getattr(failure, "state", None))
-        self.instance.custom_status = self._custom_status(state)
-        continue_as_new = self._continue_as_new_action(state)
+        self.instance.custom_status = self._custom_status(status_text)
+        continue_as_new = next((a for a in flat if a.get("actionType") == ActionType.CONTINUE_AS_NEW), None)
         if state.get("isDone") and continue_as_new is not None:
             return self._continue_as_new(new_events, continue_as_new)
         if state.get("isDone"):
@@ -197,8 +201,7 @@ class _Episode:
         self.instance.runtime_status = RuntimeStatus.RUNNING
         return self._finish(new_events)
 
-    def _custom_status(self, state: Dict) -> Optional[str]:
-        text = _custom_status_text(state)
+    def _custom_status(self, text: Optional[str]) -> Optional[str]:
         if text is None and not self.turn.history_json:
             # The first episode of an execution that sets no status keeps the one it inherited: DTFx runs a
             # continued-as-new execution's first episode in the same work item and stores
@@ -269,8 +272,7 @@ class _Episode:
             raise failure from exc
 
     # --- actions -------------------------------------------------------------------------------------
-    def _apply_actions(self, state: Dict) -> None:
-        flat = flatten(state.get("actions") or [])
+    def _apply_actions(self, flat: List[Dict], state: Dict) -> None:
         seen = self.cursor.seen
         for position, action in enumerate(flat[: len(seen)]):
             expected, seq = seen[position]
@@ -389,22 +391,7 @@ class _Episode:
     def _to_self(self, event: HistoryEvent, visible_at: datetime) -> Message:
         return Message(self.instance.instance_id, event, visible_at, self.instance.execution_id)
 
-    def _check_custom_status(self, state: Dict) -> None:
-        text = _custom_status_text(state)
-        if text is not None:
-            size = len(text.encode("utf-16-le"))
-            if size > CUSTOM_STATUS_LIMIT_BYTES:
-                raise _Failure(
-                    "The UTF-16 size of the JSON-serialized custom status payload must not exceed 16 KB. "
-                    f"The current payload size is {size / 1024:.1f} KB."
-                )
-
     # --- outcomes ------------------------------------------------------------------------------------
-    @staticmethod
-    def _continue_as_new_action(state: Dict) -> Optional[Dict]:
-        flat = flatten(state.get("actions") or [])
-        return next((a for a in flat if a.get("actionType") == ActionType.CONTINUE_AS_NEW), None)
-
     def _finish(self, new_events: List[HistoryEvent], *closing: HistoryEvent) -> TurnCommit:
         self.instance.last_updated_time = self.now
         self.instance.cursor = self.cursor.dumps()
@@ -465,6 +452,16 @@ class _Episode:
         self.commit.replace_history = True
         self.commit.new_history = []
         return self.commit
+
+
+def _check_custom_status(text: Optional[str]) -> None:
+    if text is not None:
+        size = len(text.encode("utf-16-le"))
+        if size > CUSTOM_STATUS_LIMIT_BYTES:
+            raise _Failure(
+                "The UTF-16 size of the JSON-serialized custom status payload must not exceed 16 KB. "
+                f"The current payload size is {size / 1024:.1f} KB."
+            )
 
 
 def _custom_status_text(state: Optional[Dict]) -> Optional[str]:
