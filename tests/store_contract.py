@@ -241,6 +241,31 @@ class StoreContract:
 
         assert store.get_instance("i1") == updated
 
+    def test_commit_turn_keeping_status_and_created_time_still_replaces_every_other_field(self, store: Store) -> None:
+        instance = start(store)
+        updated = dataclasses.replace(
+            instance, name="renamed", execution_id="e9", input='"in"', output='"out"', custom_status='"st"',
+            version="v2", parent_instance_id="p", parent_execution_id="pe", parent_task_id=3,
+            last_updated_time=at(7), cursor='{"x": 1}',
+        )
+
+        store.commit_turn(TurnCommit(updated))
+
+        assert store.get_instance("i1") == updated
+        running = InstanceQuery(statuses=frozenset({RuntimeStatus.RUNNING}), created_from=T0, created_to=T0)
+        assert [i.instance_id for i in store.query_instances(running)[0]] == ["i1"]
+
+    def test_commit_turn_changing_status_and_created_time_updates_the_queries(self, store: Store) -> None:
+        instance = start(store)
+        updated = dataclasses.replace(instance, runtime_status=RuntimeStatus.SUSPENDED, created_time=at(5))
+
+        store.commit_turn(TurnCommit(updated))
+
+        assert store.get_instance("i1") == updated
+        assert store.query_instances(InstanceQuery(statuses=frozenset({RuntimeStatus.RUNNING})))[0] == []
+        suspended = InstanceQuery(statuses=frozenset({RuntimeStatus.SUSPENDED}), created_from=at(5), created_to=at(5))
+        assert [i.instance_id for i in store.query_instances(suspended)[0]] == ["i1"]
+
     def test_replace_history_starts_over_and_drops_the_old_executions_items(self, store: Store) -> None:
         instance = start(store)
         store.commit_turn(TurnCommit(

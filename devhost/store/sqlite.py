@@ -113,6 +113,14 @@ _UPDATE_INSTANCE = (
     " parent_instance_id = ?, parent_execution_id = ?, parent_task_id = ?, cursor = ?"
     " WHERE instance_id = ?"
 )
+# Most turns change neither runtime_status nor created_time. Assigning an indexed column rewrites its
+# index entries even when the value stays the same (two more pages into the WAL per commit), so such
+# turns use this statement, which leaves the indexed columns alone.
+_UPDATE_INSTANCE_UNINDEXED = (
+    "UPDATE instances SET name = ?, execution_id = ?, last_updated_time = ?, input = ?, output = ?,"
+    " custom_status = ?, version = ?, parent_instance_id = ?, parent_execution_id = ?, parent_task_id = ?,"
+    " cursor = ? WHERE instance_id = ?"
+)
 _MESSAGE_COLUMNS = "instance_id, execution_id, event, event_type, timer_id, visible_at"
 _INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
 # Turn output may address a purged instance (a parent) or an execution that has moved on (a parent
@@ -363,14 +371,19 @@ class SqliteStore:
         instance_id = instance.instance_id
         with self._writing() as conn:
             row = conn.execute(
-                "SELECT execution_id, (SELECT COALESCE(MAX(seq), -1) FROM history WHERE instance_id = ?1)"
+                "SELECT execution_id, runtime_status, created_time,"
+                " (SELECT COALESCE(MAX(seq), -1) FROM history WHERE instance_id = ?1)"
                 " FROM instances WHERE instance_id = ?1",
                 (instance_id,),
             ).fetchone()
             if row is None:
                 return
-            old_execution_id, last_seq = row
-            conn.execute(_UPDATE_INSTANCE, (*_instance_params(instance)[1:], instance_id))
+            old_execution_id, old_status, old_created, last_seq = row
+            params = _instance_params(instance)
+            if (params[3], params[4]) == (old_status, old_created):
+                conn.execute(_UPDATE_INSTANCE_UNINDEXED, (*params[1:3], *params[5:], instance_id))
+            else:
+                conn.execute(_UPDATE_INSTANCE, (*params[1:], instance_id))
             if commit.consumed_message_ids:
                 conn.executemany(
                     "DELETE FROM messages WHERE id = ? AND instance_id = ?",
