@@ -9,7 +9,7 @@ HTTP functions get a ``func.HttpRequest`` (absolute URL, protocol §2.3), each d
 its JSON string, and ``context`` when they declare it — always as keyword arguments, since the SDK's
 client middleware reads ``kwargs[client_name]``.
 
-Sync functions run in a thread pool, async ones on the loop; with a VirtualClock both run inside
+Sync functions run on worker threads, async ones on the loop; with a VirtualClock both run inside
 :func:`devhost.timepatch.using_clock`, so their ``time.sleep``/``asyncio.sleep`` follow virtual time.
 """
 
@@ -34,6 +34,7 @@ from azure.functions.durable_functions import ActivityTriggerConverter
 from devhost import timepatch
 from devhost.clock import Clock, VirtualClock
 from devhost.functions import ActivityFunction, HttpFunction
+from devhost.workers import DaemonPool
 
 log = logging.getLogger("devhost.invoke")
 
@@ -136,7 +137,12 @@ class Invoker:
         # a function asleep on a virtual clock nobody advances any more must not hang interpreter exit.
         # The slots must fit every concurrently running sync function: a call waiting for a slot held by a
         # function asleep on the virtual clock would count as running but never reach its own sleep.
-        self._slots = threading.BoundedSemaphore(max_threads or max(32, (os.cpu_count() or 1) + 4))
+        threads = max_threads or max(32, (os.cpu_count() or 1) + 4)
+        self._slots = threading.BoundedSemaphore(threads)
+        # On the real clock nothing is patched per call, so the daemon threads can be reused: starting one
+        # per call costs more than a small activity. On a VirtualClock each call keeps its own thread, named
+        # for its function, which the test kit joins after releasing the sleepers.
+        self._pool: Optional[DaemonPool] = DaemonPool(threads) if self._function_clock is None else None
         self._function_directory = str(app_dir) if app_dir is not None else os.getcwd()
         self._running = 0
         if self._function_clock is not None:
@@ -178,7 +184,7 @@ class Invoker:
                 outcome()
 
         def target() -> None:
-            with self._slots:
+            with self._slots if self._pool is None else contextlib.nullcontext():
                 try:
                     if self._function_clock is None:
                         result = fn(**kwargs)
@@ -195,8 +201,11 @@ class Invoker:
             except RuntimeError:
                 pass  # the loop is gone: nobody is waiting for this result any more
 
-        name = getattr(fn, "__name__", "function")
-        threading.Thread(target=target, name=f"devhost-fn-{name}", daemon=True).start()
+        if self._pool is not None:
+            self._pool.submit(target)  # the pool bounds the threads itself: no slot to take
+        else:
+            name = getattr(fn, "__name__", "function")
+            threading.Thread(target=target, name=f"devhost-fn-{name}", daemon=True).start()
         return await future
 
     async def call_activity(self, fn: ActivityFunction, input_text: Optional[str]) -> str:
@@ -246,7 +255,9 @@ class Invoker:
         return response
 
     def close(self) -> None:
-        """Nothing to release: function threads are daemons, and the engine has stopped waiting for them."""
+        """Let the pool's idle workers exit. Functions still running are daemons nobody waits for any more."""
+        if self._pool is not None:
+            self._pool.close()
 
 
 def _as_http_response(result: Any) -> func.HttpResponse:

@@ -10,7 +10,7 @@ import azure.functions as func
 import pytest
 
 from devhost.clock import RealClock, VirtualClock
-from devhost.functions import FunctionRegistry, HttpFunction
+from devhost.functions import ActivityFunction, FunctionRegistry, HttpFunction
 from devhost.invoke import ActivityFailed, Invoker
 
 pytestmark = pytest.mark.asyncio
@@ -108,6 +108,33 @@ async def test_a_sync_activity_sleeps_on_the_virtual_clock_in_its_thread(kinds_a
     assert running_while_asleep == 1
     assert json.loads(result) == 120.0
     assert invoker.running == 0
+
+
+def _where(job: object) -> list:
+    thread = threading.current_thread()
+    return [thread.ident, thread.daemon, thread.name]
+
+
+async def test_sync_activities_on_the_real_clock_reuse_daemon_worker_threads() -> None:
+    invoker = Invoker(RealClock(), max_threads=1)
+    where = ActivityFunction("where", _where, "job", is_async=False)
+
+    first = json.loads(await invoker.call_activity(where, "1"))
+    second = json.loads(await invoker.call_activity(where, "2"))
+    invoker.close()
+
+    assert first == second
+    assert first[0] != threading.get_ident() and first[1] is True
+
+
+async def test_sync_activities_on_a_virtual_clock_get_a_thread_named_for_the_function() -> None:
+    invoker = Invoker(VirtualClock())
+    where = ActivityFunction("where", _where, "job", is_async=False)
+
+    ident, daemon, name = json.loads(await invoker.call_activity(where, "1"))
+
+    assert daemon is True
+    assert name == "devhost-fn-_where"
 
 
 async def test_an_async_activity_sleeps_on_the_virtual_clock(kinds_app: FunctionRegistry) -> None:
