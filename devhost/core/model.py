@@ -157,8 +157,7 @@ class Turn:
 
 @dataclass
 class TurnCommit:
-    """Everything one orchestration turn writes, committed by the store atomically (its own transaction, or a
-    savepoint of the batch it is committed in)."""
+    """Everything one orchestration turn writes, committed by the store in one transaction."""
 
     instance: Instance
     consumed_message_ids: List[int] = field(default_factory=list)

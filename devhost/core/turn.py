@@ -2,7 +2,7 @@
 
 The orchestrator itself (the SDK's ``handle``) is passed in as a function of JSON text; everything else
 here is bookkeeping on plain data. The engine loads a Turn, calls :func:`decide_turn`, and commits the
-result atomically (several turns in a row share one store transaction).
+result in one transaction.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Store interface: everything the engine and the HTTP API persist, one transaction per call (or per batch).
+"""The Store interface: everything the engine and the HTTP API persist, one transaction per call.
 
 Every method that writes commits before it returns: once a caller acknowledges a state change to a
 client, it is on disk. The one exception is a ``batch()``, which commits the calls made inside it together
