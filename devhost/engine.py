@@ -1,12 +1,9 @@
 """The engine: runs orchestration turns and activities against the store, on the host's one clock.
 
-Each orchestration turn is load → :func:`devhost.core.turn.decide_turn` → commit, atomically, run on the
-event loop (the SDK's replay is CPU-bound and never awaits). Turns run back to back are committed together
-(a store ``batch()`` of up to :data:`TURNS_PER_COMMIT`): one durable write for all of them, and nothing of
-theirs is visible outside — no HTTP answer, no activity started — before it. Activities run through the
-Invoker in a bounded pool; each result is committed together with the removal of its work item (the results
-that arrived since the last round together), so after a crash every activity that had not been recorded
-runs again (at-least-once, as in Azure) and nothing is recorded twice.
+Each orchestration turn is load → :func:`devhost.core.turn.decide_turn` → commit, one transaction, run on the
+event loop (the SDK's replay is CPU-bound and never awaits). Activities run through the Invoker in a bounded
+pool; each result is committed together with the removal of its work item, so after a crash every activity
+that had not reported runs again (at-least-once, as in Azure) and nothing is recorded twice.
 
 With a VirtualClock, ``run_until`` lets a test wait while time skips: whenever nothing is runnable and every
 running function is asleep on the clock, the clock jumps to the next deadline (a durable timer or a sleeping
@@ -20,26 +17,17 @@ import json
 import logging
 import threading
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional
 
 from devhost.clock import Clock, VirtualClock
 from devhost.core.context import ReplaySettings
-from devhost.core.model import ActivityWorkItem, Message, RuntimeStatus, TurnCommit
+from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
 from devhost.core.turn import HTTP_ACTIVITY_NAME, TurnEnv, activity_failure, activity_result, decide_turn
 from devhost.errors import DevhostError, InstanceExists
 from devhost.functions import FunctionRegistry
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
-
-TURNS_PER_COMMIT = 8
-"""Turns committed together. The commit (the WAL write) was most of a turn's store cost; an HTTP request now
-waits for a batch instead of one turn, so it stays small (with 8, status GETs under the benchmark's load
-answer in about the time they did with one commit per turn)."""
-
-LOOP_ITERATIONS_FOR_REQUESTS = 6
-"""Loop iterations the engine yields after each batch: an aiohttp request needs about that many to be read,
-handled and answered (measured: with 3, status GETs waited for two or three batches; with 6, for one)."""
 
 
 class Stalled(DevhostError):
@@ -62,9 +50,6 @@ class Engine:
         self._awaited: List[Callable[[], bool]] = []
         """Conditions of the ``run_until`` calls in progress; time never skips past one that holds."""
         self._activities: Dict[int, asyncio.Task[None]] = {}
-        """Activities started and not yet recorded, by work item id (a finished one stays until recorded)."""
-        self._results: List[Tuple[int, Message]] = []
-        """Finished activities' result messages by work item id, recorded by the next dispatch round."""
         self._inside_invoker = 0
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_thread: Optional[int] = None
@@ -106,7 +91,6 @@ class Engine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        self._record_results()  # what finished since the last round: recorded, it need not run again
         if isinstance(self.clock, VirtualClock):
             for hooks in (self.clock.on_function_sleep, self.clock.on_advance, self.clock.on_settled):
                 if self.notify in hooks:
@@ -136,16 +120,15 @@ class Engine:
             await self._wait()
 
     async def _dispatch(self) -> bool:
-        """Record finished activities, run every ready turn and start what activities fit. True if anything
-        happened."""
-        progressed = self._record_results()
+        """Run every ready turn and start what activities fit. True if anything happened."""
+        progressed = False
         ready = self.store.ready_instances(self.clock.now(), limit=64)
-        for start in range(0, len(ready), TURNS_PER_COMMIT):
+        for instance_id in ready:
             if self._stopping:
                 return True
-            self._run_turns(ready[start : start + TURNS_PER_COMMIT])
+            self._run_turn(instance_id)
             progressed = True
-            await self._let_requests_run()
+            await asyncio.sleep(0)  # let HTTP handlers in between turns
         free = self.max_activities - len(self._activities)
         if free > 0 and not self._stopping:
             for item in self.store.pending_activities(free, exclude=list(self._activities)):
@@ -169,34 +152,12 @@ class Engine:
                 waiter.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
 
-    @staticmethod
-    async def _let_requests_run() -> None:
-        """Let HTTP handlers in between commits: a request needs a few loop iterations (the socket read, its
-        handler task, the awaits inside it), and each iteration would otherwise first run the next batch."""
-        for _ in range(LOOP_ITERATIONS_FOR_REQUESTS):
-            await asyncio.sleep(0)
-
     # --- turns ---------------------------------------------------------------------------------------
-    def _run_turns(self, instance_ids: List[str]) -> None:
-        """One turn of each instance, committed together; stops early when the engine is stopping."""
-        outcomes: List[Tuple[RuntimeStatus, TurnCommit]] = []
-        with self.store.batch():
-            for instance_id in instance_ids:
-                if self._stopping:
-                    break
-                outcome = self._run_turn(instance_id)
-                if outcome is not None:
-                    outcomes.append(outcome)
-        for before, commit in outcomes:  # only now is it so
-            self._log_outcome(before, commit)
-
-    def _run_turn(self, instance_id: str) -> Optional[Tuple[RuntimeStatus, TurnCommit]]:
-        """Load, decide and commit one turn; the instance's status before it and the commit (None if there
-        was nothing to do)."""
+    def _run_turn(self, instance_id: str) -> None:
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
         if turn is None or not turn.messages:
-            return None
+            return
         function = self.registry.orchestrators.get(turn.instance.name)
         env = TurnEnv(
             now=now,
@@ -214,7 +175,7 @@ class Engine:
             commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
             self.store.commit_turn(commit)
         self.turns += 1
-        return turn.instance.runtime_status, commit
+        self._log_outcome(turn.instance.runtime_status, commit)
 
     @staticmethod
     def _fail_commit(commit: TurnCommit, message: str) -> TurnCommit:
@@ -250,27 +211,12 @@ class Engine:
             message = activity_result(item, self.clock.now(), result)
         except ActivityFailed as failure:
             message = activity_failure(item, self.clock.now(), failure.reason, failure.details)
-        except BaseException:
-            # Shutting down (cancelled) or a host error: the work item stays and runs again on the next start.
+        except asyncio.CancelledError:
+            raise  # shutting down: the work item stays and runs again on the next start
+        finally:
             self._activities.pop(item.id, None)
-            raise
-        # Recorded by the next dispatch round with whatever else finished meanwhile, in one transaction. Until
-        # then the item counts as in flight (not picked again, the engine not idle); a crash before that
-        # runs the activity again, as a crash before its own commit would.
-        self._results.append((item.id, message))
+        self.store.complete_activity(item.id, message)
         self.notify()
-
-    def _record_results(self) -> bool:
-        """Commit the finished activities' results (one transaction); True if there were any."""
-        results, self._results = self._results, []
-        if not results:
-            return False
-        with self.store.batch():
-            for work_item_id, message in results:
-                self.store.complete_activity(work_item_id, message)
-        for work_item_id, _ in results:
-            self._activities.pop(work_item_id, None)
-        return True
 
     async def _call_activity(self, item: ActivityWorkItem) -> Optional[str]:
         from devhost.invoke import ActivityFailed

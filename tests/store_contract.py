@@ -834,59 +834,6 @@ class StoreContract:
         assert store.get_history(done.instance_id) == []
         assert store.next_visible_at() is None
 
-    # --- batches ---------------------------------------------------------------------------------
-    def test_calls_in_a_batch_see_each_other_and_all_stay_written_after_it(self, store: Store) -> None:
-        with store.batch():
-            instance = start(store)
-            store.commit_turn(TurnCommit(instance, new_history=[event(EventType.TIMER_CREATED, EventId=0)]))
-            message_id = store.send_message(message("i1", Name="go"))
-            inside = (store.get_instance("i1"), len(store.get_history("i1")), delivered(store, "i1"))
-
-        assert inside == (instance, 3, [(int(EventType.EVENT_RAISED), "go")])
-        assert store.get_instance("i1") == instance
-        assert len(store.get_history("i1")) == 3
-        assert [m.id for m in store.load_turn("i1", FAR).messages] == [message_id]
-
-    def test_a_batch_that_raises_writes_nothing(self, store: Store) -> None:
-        start(store)
-        before = (store.get_instance("i1"), store.get_history("i1"), store.load_turn("i1", FAR))
-
-        with pytest.raises(RuntimeError, match="abandon"):
-            with store.batch():
-                store.send_message(message("i1", Name="lost"))
-                start(store, "i2")
-                raise RuntimeError("abandon the batch")
-
-        assert (store.get_instance("i1"), store.get_history("i1"), store.load_turn("i1", FAR)) == before
-        assert store.get_instance("i2") is None
-
-    def test_a_failing_call_in_a_batch_changes_nothing_and_the_batch_goes_on(self, store: Store) -> None:
-        start(store, "child")
-        parent = start(store, "parent")
-
-        with store.batch():
-            with pytest.raises(InstanceExists):
-                store.commit_turn(TurnCommit(
-                    with_status(parent, RuntimeStatus.COMPLETED), new_history=[event(EventType.EXECUTION_COMPLETED)],
-                    new_instances=[make_instance("child", execution_id="c2")],
-                ))
-            store.send_message(message("parent", Name="after"))
-
-        assert store.get_instance("parent") == parent
-        assert len(store.get_history("parent")) == 2
-        assert delivered(store, "parent") == [(int(EventType.EVENT_RAISED), "after")]
-
-    def test_a_batch_inside_a_batch_joins_it(self, store: Store) -> None:
-        start(store)
-
-        with pytest.raises(RuntimeError):
-            with store.batch():
-                with store.batch():
-                    store.send_message(message("i1", Name="inner"))
-                raise RuntimeError("the outer batch fails after the inner one ended")
-
-        assert delivered(store, "i1") == []
-
     # --- lifecycle -------------------------------------------------------------------------------
     def test_calls_after_close_raise(self, tmp_path: Path) -> None:
         store = self.make_store(tmp_path)

@@ -1,15 +1,14 @@
 """The Store interface: everything the engine and the HTTP API persist, one transaction per call.
 
 Every method that writes commits before it returns: once a caller acknowledges a state change to a
-client, it is on disk. The one exception is a ``batch()``, which commits the calls made inside it together
-when it ends; nothing may be acknowledged to anyone before then. Implementations must pass tests/store_contract.py. Times are timezone-aware UTC
+client, it is on disk. Implementations must pass tests/store_contract.py. Times are timezone-aware UTC
 datetimes, given by the caller (the store never reads a clock).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Collection, ContextManager, List, Optional, Protocol, Tuple
+from typing import Collection, List, Optional, Protocol, Tuple
 
 from devhost.core.model import (
     ActivityWorkItem,
@@ -96,17 +95,6 @@ class Store(Protocol):
     def complete_activity(self, work_item_id: int, result: Message) -> bool:
         """Atomically delete the work item and enqueue its result message. If the work item is gone
         (instance purged, completed or restarted meanwhile) do nothing and return False."""
-
-    # --- grouping ----------------------------------------------------------------------------------
-    def batch(self) -> ContextManager[None]:
-        """A block whose calls share one transaction: each write call inside is still atomic on its own (one
-        that raises changes nothing), later calls see earlier ones' writes, and the whole block is
-        committed once, when it ends — or not at all if the block raises or the process dies first. Other
-        threads' calls wait until it ends; a batch inside a batch joins it.
-
-        For the engine, which commits many orchestration turns in a row: one commit (one WAL write) for
-        all of them instead of one each. The caller must not let anything observable depend on a write
-        (an HTTP answer, an activity started) before the batch has ended."""
 
     # --- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:

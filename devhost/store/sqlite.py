@@ -1,15 +1,14 @@
 """The SQLite Store: devhost's persistence (instances, histories, message queue, activity work items).
 
 Durability promise: a file store runs in WAL mode with ``synchronous=NORMAL`` and every write method
-commits before it returns (inside a ``batch()``, the batch commits when it ends), so whatever a call
-committed survives the devhost *process* crashing or being killed (``kill -9``): the WAL frames are already in the OS, and SQLite replays them on the next
+commits before it returns, so whatever a call committed survives the devhost *process* crashing or
+being killed (``kill -9``): the WAL frames are already in the OS, and SQLite replays them on the next
 open. It does not promise to survive an OS crash or power cut (that needs ``synchronous=FULL``, an
 fsync per commit); then the last commits may be lost, but never half of one.
 
 One store file belongs to one devhost process: opening takes a non-blocking ``flock`` on
 ``<path>.lock`` (POSIX only; elsewhere no lock is taken). One connection serves every thread, behind a
-lock; each public write is one transaction that rolls back entirely if any part of it fails (inside a
-batch, one savepoint of the batch's transaction).
+lock; each public write is one transaction that rolls back entirely if any part of it fails.
 ``None`` or ``":memory:"`` gives a throwaway in-memory store (``--in-memory``).
 """
 
@@ -149,9 +148,7 @@ class SqliteStore:
     """The :class:`devhost.store.base.Store` on one SQLite database file (or in memory)."""
 
     def __init__(self, path: PathArg = None) -> None:
-        # Reentrant: a batch() holds it from start to end, and the calls made inside take it again.
-        self._lock = threading.RLock()
-        self._in_batch = False
+        self._lock = threading.Lock()
         self._closed = False
         self._lock_fd: Optional[int] = None
         in_memory = path is None or os.fspath(path) == ":memory:"
@@ -233,20 +230,9 @@ class SqliteStore:
                 raise RuntimeError("the store is closed")
             yield self._conn
 
+    @staticmethod
     @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        """One write call, atomically: its own transaction, or inside a batch a savepoint of the batch's."""
-        if self._in_batch:
-            conn.execute("SAVEPOINT call")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK TO call")  # this call's writes only; the batch goes on
-                    conn.execute("RELEASE call")
-                raise
-            conn.execute("RELEASE call")
-            return
+    def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -255,35 +241,6 @@ class SqliteStore:
             if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
                 conn.execute("ROLLBACK")
             raise
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group the calls made inside (from this thread) into one transaction; see the Store protocol.
-
-        The lock is held throughout, so other threads' calls wait for the batch to end. Each write call
-        inside stays atomic on its own (a savepoint); the batch commits once at the end, or rolls back
-        entirely if the block raises. A batch inside a batch just joins it.
-        """
-        with self._guard() as conn:
-            if self._in_batch:
-                yield
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            self._in_batch = True
-            try:
-                yield
-            except BaseException:
-                self._in_batch = False
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            self._in_batch = False
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:

@@ -95,50 +95,6 @@ def test_committed_writes_survive_kill_9(tmp_path: Path) -> None:
         assert reopened.ready_instances(T0, 10) == ["victim"]
 
 
-def test_a_batch_reaches_the_file_only_when_it_ends(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
-    with SqliteStore(path) as store:
-        start(store)
-        reader = sqlite3.connect(path)  # another connection sees committed data only
-        count = "SELECT count(*) FROM messages"
-        before = reader.execute(count).fetchone()[0]
-
-        with store.batch():
-            store.send_message(message("i1", Name="a"))
-            store.send_message(message("i1", Name="b"))
-            seen_during = reader.execute(count).fetchone()[0]
-        seen_after = reader.execute(count).fetchone()[0]
-        reader.close()
-
-    assert (seen_during, seen_after) == (before, before + 2)
-
-
-def test_a_batch_cut_short_by_kill_9_is_lost_whole(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
-    script = textwrap.dedent(f"""
-        import os, signal
-        from datetime import datetime, timezone
-        from devhost.core.model import Instance, Message, RuntimeStatus
-        from devhost.store.sqlite import SqliteStore
-        t0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
-        store = SqliteStore({str(path)!r})
-        store.create_instance(Instance("kept", "orch", "e1", RuntimeStatus.PENDING, t0, t0), Message("kept", {{"EventType": 0}}, t0))
-        with store.batch():
-            store.create_instance(Instance("lost", "orch", "e1", RuntimeStatus.PENDING, t0, t0), Message("lost", {{"EventType": 0}}, t0))
-            store.send_message(Message("kept", {{"EventType": 15, "Name": "lost"}}, t0))
-            os.kill(os.getpid(), signal.SIGKILL)
-    """)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=60)
-
-    assert result.returncode == -9, result.stderr.decode()
-    with SqliteStore(path) as reopened:
-        assert reopened.get_instance("kept") is not None
-        assert reopened.get_instance("lost") is None
-        assert [m.event["EventType"] for m in reopened.load_turn("kept", FAR).messages] == [0]
-
-
 # --- opening ---------------------------------------------------------------------------------------
 def test_second_open_of_the_same_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
