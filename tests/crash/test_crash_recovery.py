@@ -161,11 +161,7 @@ def test_kill_9_mid_flight_then_restart_on_the_same_store_finishes_every_instanc
     statuses = wait_until_all_completed(second, INSTANCES)
     assert second.terminate() == 0, second.logs()
 
-    for instance_id in plans:
-        assert statuses[instance_id]["runtimeStatus"] == "Completed", statuses[instance_id]
-        assert statuses[instance_id]["output"] == expected_output(instance_id)
-    for instance_id, history in read_histories(run.store, list(plans)).items():
-        assert_recorded_exactly_once(instance_id, history)
+    assert_all_completed_exactly_once(run, plans, statuses)
     every_task = {(i, step) for i in plans for step in range(STEPS)}
     executions = run.executions()
     assert set(executions) == every_task and min(executions.values()) >= 1
@@ -207,11 +203,7 @@ def test_sigterm_exits_0_promptly_and_a_restart_finishes_the_work(run: Run) -> N
     second = run.host("2", hang=False)
     statuses = wait_until_all_completed(second, INSTANCES)
     assert second.terminate() == 0, second.logs()
-    for instance_id in plans:
-        assert statuses[instance_id]["runtimeStatus"] == "Completed", statuses[instance_id]
-        assert statuses[instance_id]["output"] == expected_output(instance_id)
-    for instance_id, history in read_histories(run.store, list(plans)).items():
-        assert_recorded_exactly_once(instance_id, history)
+    assert_all_completed_exactly_once(run, plans, statuses)
     executions = run.executions()
     assert min(executions.values()) >= 1 and len(executions) == INSTANCES * STEPS
     _report(
@@ -226,3 +218,12 @@ def test_sigterm_exits_0_promptly_and_a_restart_finishes_the_work(run: Run) -> N
 def _report(label: str, **figures: Any) -> None:
     """Counts for the record (visible with ``pytest -s``)."""
     print(f"\n[crash] {label}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
+
+
+def assert_all_completed_exactly_once(run: Run, plans: Dict[str, Any], statuses: Dict[str, Any]) -> None:
+    """Every instance Completed with its expected output, and its stored history records each event once."""
+    for instance_id in plans:
+        assert statuses[instance_id]["runtimeStatus"] == "Completed", statuses[instance_id]
+        assert statuses[instance_id]["output"] == expected_output(instance_id)
+    for instance_id, history in read_histories(run.store, list(plans)).items():
+        assert_recorded_exactly_once(instance_id, history)
