@@ -22,7 +22,8 @@ from typing import Any, Callable, Dict, List, Optional
 from devhost.clock import Clock, VirtualClock
 from devhost.core.context import ReplaySettings
 from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
-from devhost.core.turn import HTTP_ACTIVITY_NAME, TurnEnv, activity_failure, activity_result, decide_turn
+from devhost.core.results import activity_failure, activity_result
+from devhost.core.turn import HTTP_ACTIVITY_NAME, TurnEnv, decide_turn
 from devhost.errors import DevhostError, InstanceExists
 from devhost.functions import FunctionRegistry
 from devhost.store.base import Store

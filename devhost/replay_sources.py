@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from devhost.config import HostSettings, load_host_settings, load_local_settings
 from devhost.core.context import ReplaySettings
-from devhost.core.model import EventType, HistoryEvent, InstanceQuery
+from devhost.core.model import HistoryEvent, InstanceQuery
 from devhost.errors import StartupError
 from devhost.functions import FunctionRegistry
 from devhost.replay import Recording, RecordingError, ReplayTarget, input_from_started

@@ -11,7 +11,7 @@ import copy
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Collection, Dict, List, Optional, Tuple
+from typing import Callable, Collection, Dict, List, Optional
 
 from dateutil import parser as dateparser
 
@@ -19,6 +19,7 @@ from devhost.core import events
 from devhost.core.actions import ActionType, RetryOptions, describe, flatten, signature
 from devhost.core.context import ReplaySettings, build_context, mark_played
 from devhost.core.cursor import Cursor, RetryState
+from devhost.core.lifecycle import control, notify_parent_failed, terminate
 from devhost.core.rewind import rewind
 from devhost.core.model import (
     ActivityWorkItem,
@@ -68,58 +69,12 @@ def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
     if instance.runtime_status.is_terminal:
         # Late activity results, timers or events for a finished instance: nothing will read them.
         return TurnCommit(instance=instance, consumed_message_ids=[m.id for m in messages if m.id is not None])
-    terminate = next((m for m in messages if m.event["EventType"] == EventType.EXECUTION_TERMINATED), None)
-    if terminate is not None:
-        return _terminate(instance, messages, terminate, env)
+    terminate_message = next((m for m in messages if m.event["EventType"] == EventType.EXECUTION_TERMINATED), None)
+    if terminate_message is not None:
+        return terminate(instance, messages, terminate_message, env.now)
     if messages[0].event["EventType"] in CONTROL_EVENTS:
-        return _control(instance, messages[0], env, started=bool(turn.history_json))
+        return control(instance, messages[0], env.now, started=bool(turn.history_json))
     return _Episode(turn, instance, env).run()
-
-
-def _terminate(instance: Instance, messages: List[Message], message: Message, env: TurnEnv) -> TurnCommit:
-    reason = message.event.get("Input")
-    output = json.dumps(reason)
-    instance.runtime_status = RuntimeStatus.TERMINATED
-    instance.output = output
-    instance.last_updated_time = env.now
-    history = [
-        events.orchestrator_started(env.now),
-        dict(message.event),
-        events.execution_completed(env.now, "Terminated", output),
-        events.orchestrator_completed(env.now),
-    ]
-    notify = _notify_parent_failed(instance, env.now, f"Orchestration '{instance.name}' was terminated: {reason}")
-    return TurnCommit(
-        instance=instance,
-        consumed_message_ids=[m.id for m in messages if m.id is not None],
-        new_history=mark_played(history),
-        new_messages=notify,
-        clear_pending=True,
-    )
-
-
-def _control(instance: Instance, message: Message, env: TurnEnv, *, started: bool) -> TurnCommit:
-    kind = message.event["EventType"]
-    consumed = [message.id] if message.id is not None else []
-    status = instance.runtime_status
-    if kind == EventType.EXECUTION_SUSPENDED and status in (RuntimeStatus.RUNNING, RuntimeStatus.PENDING):
-        instance.runtime_status = RuntimeStatus.SUSPENDED
-    elif kind == EventType.EXECUTION_RESUMED and status is RuntimeStatus.SUSPENDED:
-        instance.runtime_status = RuntimeStatus.RUNNING if started else RuntimeStatus.PENDING
-    else:
-        # Suspending a suspended instance, resuming a running one, or a rewind of an instance that is
-        # no longer Failed: acknowledged by the API, nothing to change.
-        return TurnCommit(instance=instance, consumed_message_ids=consumed)
-    instance.last_updated_time = env.now
-    history = [events.orchestrator_started(env.now), dict(message.event), events.orchestrator_completed(env.now)]
-    return TurnCommit(instance=instance, consumed_message_ids=consumed, new_history=mark_played(history))
-
-
-def _notify_parent_failed(instance: Instance, now: datetime, reason: str) -> List[Message]:
-    if instance.parent_instance_id is None or instance.parent_task_id is None:
-        return []
-    event = events.sub_orchestration_failed(now, instance.parent_task_id, reason, None)
-    return [Message(instance.parent_instance_id, event, now, instance.parent_execution_id)]
 
 
 class _Episode:
@@ -416,7 +371,7 @@ class _Episode:
         # Drop what this episode scheduled: a failed orchestration runs nothing more.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
-        self.commit.new_messages = _notify_parent_failed(self.instance, self.now, message)
+        self.commit.new_messages = notify_parent_failed(self.instance, self.now, message)
         self.scheduled.clear()
         self.instance.runtime_status = RuntimeStatus.FAILED
         self.instance.output = json.dumps(message)
@@ -476,13 +431,3 @@ def _non_determinism(position: int, expected: Optional[str], actual: Optional[st
         f"{describe(expected)}, but the current orchestrator code scheduled {describe(actual)}. "
         "Was a change made to the orchestrator code after this instance had already started running?"
     )
-
-
-def activity_result(item: ActivityWorkItem, now: datetime, result: Optional[str]) -> Message:
-    event = events.task_completed(now, item.task_id, result)
-    return Message(item.instance_id, event, now, item.execution_id)
-
-
-def activity_failure(item: ActivityWorkItem, now: datetime, reason: str, details: Optional[str]) -> Message:
-    event = events.task_failed(now, item.task_id, reason, details)
-    return Message(item.instance_id, event, now, item.execution_id)

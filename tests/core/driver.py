@@ -9,12 +9,13 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional
+from datetime import datetime, timezone
+from typing import Any, Callable, Dict, List
 
 from devhost.core import events
 from devhost.core.model import Instance, Message, RuntimeStatus, Turn
-from devhost.core.turn import TurnEnv, activity_failure, activity_result, decide_turn
+from devhost.core.results import activity_failure, activity_result
+from devhost.core.turn import TurnEnv, decide_turn
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 

@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 
 import azure.durable_functions as df
-import pytest
 
 from devhost.core.model import EventType, Message, RuntimeStatus
 from tests.core.driver import Driver, T0, handles

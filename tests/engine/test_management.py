@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.engine.conftest import SAFETY_TIMEOUT, WEBHOOKS, at, run, while_time_runs
+from tests.engine.conftest import SAFETY_TIMEOUT, WEBHOOKS, at, while_time_runs
 
 
 def _waiting(app):
