@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import inspect
+import json
 import os
 import urllib.parse
 from datetime import datetime, timedelta
@@ -98,9 +99,12 @@ class AppHandle(abc.ABC):
         return dict(response.json())
 
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> None:
-        """Send external event ``name`` with ``data`` (JSON) to the instance."""
+        """Send external event ``name`` with ``data`` (JSON; None sends ``null``) to the instance."""
+        # The API wants an application/json body; an absent body would be a 400, so None goes as null.
         response = self.http.post(
-            f"{WEBHOOKS}/instances/{_quote(instance_id)}/raiseEvent/{_quote(name)}", json_body=data
+            f"{WEBHOOKS}/instances/{_quote(instance_id)}/raiseEvent/{_quote(name)}",
+            data=json.dumps(data).encode(),
+            headers={"Content-Type": "application/json"},
         )
         _expect(response, (202,), f"raise event {name!r} on {instance_id!r}")
 
