@@ -17,15 +17,18 @@ import json
 import logging
 import threading
 import uuid
-from typing import Any, Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from devhost.clock import Clock, VirtualClock
+from devhost.config import HostSettings
 from devhost.core.context import ReplaySettings
 from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import HTTP_ACTIVITY_NAME, TurnEnv, decide_turn
 from devhost.errors import DevhostError, InstanceExists
 from devhost.functions import FunctionRegistry
+from devhost.http_activity import call_http
+from devhost.invoke import ActivityFailed, Invoker
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
@@ -36,17 +39,19 @@ class Stalled(DevhostError):
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, registry: FunctionRegistry, settings: Any, invoker: Any) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker
+    ) -> None:
         self.store = store
         self.clock = clock
         self.registry = registry
         self.settings = settings
         self.invoker = invoker
         self.replay_settings = ReplaySettings(
-            maximum_short_timer_duration=getattr(settings, "max_short_timer", None) or "00:00:00",
-            long_running_timer_interval_duration=getattr(settings, "long_timer_interval", None) or "00:00:00",
+            maximum_short_timer_duration=settings.max_short_timer or "00:00:00",
+            long_running_timer_interval_duration=settings.long_timer_interval or "00:00:00",
         )
-        self.max_activities = max(1, int(getattr(settings, "max_concurrent_activities", 10)))
+        self.max_activities = max(1, settings.max_concurrent_activities)
         self.auto_advance = False
         self._awaited: List[Callable[[], bool]] = []
         """Conditions of the ``run_until`` calls in progress; time never skips past one that holds."""
@@ -58,7 +63,6 @@ class Engine:
         self._passed: Optional[asyncio.Condition] = None
         self._task: Optional[asyncio.Task[None]] = None
         self._stopping = False
-        self._waiting = False
         self.turns = 0
 
     # --- lifecycle -----------------------------------------------------------------------------------
@@ -144,11 +148,9 @@ class Engine:
         waits = [asyncio.ensure_future(self._wake.wait())]
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
-        self._waiting = True
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self._waiting = False
             for waiter in waits:
                 waiter.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
@@ -166,7 +168,7 @@ class Engine:
             known_orchestrators=self.registry.orchestrators.keys(),
             new_id=lambda: uuid.uuid4().hex,
             settings=self.replay_settings,
-            default_version=getattr(self.settings, "default_version", "") or "",
+            default_version=self.settings.default_version,
         )
         commit = decide_turn(turn, env)
         try:
@@ -204,8 +206,6 @@ class Engine:
 
     # --- activities ----------------------------------------------------------------------------------
     async def _run_activity(self, item: ActivityWorkItem) -> None:
-        from devhost.invoke import ActivityFailed
-
         assert item.id is not None
         try:
             result = await self._call_activity(item)
@@ -220,11 +220,7 @@ class Engine:
         self.notify()
 
     async def _call_activity(self, item: ActivityWorkItem) -> Optional[str]:
-        from devhost.invoke import ActivityFailed
-
         if item.name == HTTP_ACTIVITY_NAME:
-            from devhost.http_activity import call_http
-
             return await call_http(item.input)
         function = self.registry.activities.get(item.name)
         if function is None:
@@ -246,12 +242,12 @@ class Engine:
         if self._wake.is_set() or len(self._activities) != self._inside_invoker:
             return False
         if not isinstance(self.clock, VirtualClock):
-            return int(getattr(self.invoker, "running", 0)) == 0
+            return self.invoker.running == 0
         # A coroutine woken by a skip but not yet resumed (an HTTP request polling in
         # Management.wait_for_completion) is about to work: skipping again would jump past its next poll.
         if self.clock.waking:
             return False
-        return int(getattr(self.invoker, "running", 0)) == self.clock.sleeping_functions
+        return self.invoker.running == self.clock.sleeping_functions
 
     def _skip_time_if_idle(self) -> bool:
         if not (self.auto_advance and isinstance(self.clock, VirtualClock)) or not self.is_idle():

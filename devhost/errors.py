@@ -37,7 +37,3 @@ class StartupError(DevhostError):
 
 class AppLoadError(StartupError):
     """``function_app.py`` is missing, fails to import, or declares invalid functions."""
-
-
-class NonDeterminismError(DevhostError):
-    """A replay produced actions that no longer match the recorded history."""

@@ -11,10 +11,10 @@ from typing import Any, Dict, Optional
 
 import aiohttp
 
+from devhost.invoke import ActivityFailed
+
 
 async def call_http(request_text: Optional[str]) -> str:
-    from devhost.invoke import ActivityFailed
-
     request: Dict[str, Any] = json.loads(request_text or "{}")
     if request.get("tokenSource"):
         raise ActivityFailed("call_http with a managed-identity token source is not supported by devhost.", None)

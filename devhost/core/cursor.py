@@ -79,6 +79,3 @@ class Cursor:
 
     def retry_for_timer(self, timer_id: int) -> Optional[RetryState]:
         return next((r for r in self.retries if r.timer_id == timer_id), None)
-
-    def retry_index(self) -> Dict[int, RetryState]:
-        return {r.task_id: r for r in self.retries}

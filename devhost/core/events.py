@@ -146,9 +146,5 @@ def event_raised(now: datetime, name: str, input_text: Optional[str]) -> History
     return _event(EventType.EVENT_RAISED, now, Name=name, Input=input_text)
 
 
-def event_sent(now: datetime, task_id: int, instance_id: str, name: str, input_text: Optional[str]) -> HistoryEvent:
-    return _event(EventType.EVENT_SENT, now, task_id, InstanceId=instance_id, Name=name, Input=input_text)
-
-
 def continue_as_new(now: datetime, input_text: Optional[str]) -> HistoryEvent:
     return _event(EventType.CONTINUE_AS_NEW, now, OrchestrationStatus="ContinuedAsNew", Result=input_text)

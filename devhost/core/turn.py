@@ -16,7 +16,7 @@ from typing import Callable, Collection, Dict, List, Optional
 from dateutil import parser as dateparser
 
 from devhost.core import events
-from devhost.core.actions import ActionType, RetryOptions, describe, flatten, signature
+from devhost.core.actions import WITHOUT_SEQUENCE_ID, ActionType, RetryOptions, describe, flatten, signature
 from devhost.core.context import ReplaySettings, build_context, mark_played
 from devhost.core.cursor import Cursor, RetryState
 from devhost.core.lifecycle import control, notify_parent_failed, terminate
@@ -244,7 +244,7 @@ class _Episode:
     def _new_action(self, action: Dict) -> None:
         kind = ActionType(action["actionType"])
         text = signature(action)
-        if kind in (ActionType.WAIT_FOR_EXTERNAL_EVENT, ActionType.CONTINUE_AS_NEW):
+        if kind in WITHOUT_SEQUENCE_ID:
             self.cursor.seen.append([text, None])
             return
         seq = self.cursor.take_seq()
