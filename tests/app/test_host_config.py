@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -11,8 +12,8 @@ import pytest
 from jsonschema import Draft7Validator
 
 REPO = Path(__file__).resolve().parents[2]
-# CI clones the repo next to a copy of shared/, so the official schema is found relative to the repo.
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "schemas" / "host.schema.json"
+# The official schema is not vendored: CI clones the repo next to a copy of shared/, which holds it.
+SCHEMA_PATH = REPO / ".." / "shared" / "schemas" / "host.schema.json"
 STORAGE_PROVIDER_TYPES = ("azureManaged", "AzureStorage", "mssql", "netherite")
 
 
@@ -29,7 +30,7 @@ def extended_schema() -> Dict[str, Any]:
     ``connectionStringName`` kept a string); every other rule, including
     ``additionalProperties: false``, stays as published.
     """
-    schema = copy.deepcopy(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    schema = copy.deepcopy(official_schema())
     provider = schema["definitions"]["durableTask-extension"]["properties"]["storageProvider"]
     assert provider["additionalProperties"] is False  # still closed: nothing else is loosened
     provider["properties"]["type"] = {
@@ -38,6 +39,17 @@ def extended_schema() -> Dict[str, Any]:
     }
     provider["properties"]["connectionStringName"] = {"type": "string", "minLength": 1}
     return schema
+
+
+def official_schema() -> Dict[str, Any]:
+    """The SchemaStore schema from shared/. CI always has it (missing there is a failure); a clone without
+    shared/ beside it skips these checks rather than failing the README's test command."""
+    if not SCHEMA_PATH.is_file():
+        message = f"host.json schema not found at {SCHEMA_PATH.resolve()} (shared/ must sit next to the repo)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
 def errors(document: Any, schema: Dict[str, Any]) -> List[str]:
@@ -51,8 +63,6 @@ def host() -> Dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def schema() -> Dict[str, Any]:
-    if not SCHEMA_PATH.is_file():
-        pytest.fail(f"host.json schema not found at {SCHEMA_PATH.resolve()} (shared/ must sit next to the repo)")
     return extended_schema()
 
 
@@ -68,7 +78,7 @@ def leaf_messages(error: Any) -> List[str]:
 
 
 def test_the_unextended_schema_rejects_only_the_storage_provider_type(host: Dict[str, Any]) -> None:
-    official = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    official = official_schema()
     # Evaluate the version-2 branch alone: the root oneOf also reports version-1's mismatches.
     version_2 = {key: value for key, value in official.items() if key != "oneOf"}
     version_2.update(official["definitions"]["version-2"])
