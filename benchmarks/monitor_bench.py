@@ -5,7 +5,7 @@
 
 Each orchestration (benchmarks/app) runs K iterations of "activity, then a 0 s durable timer", so it takes
 2K+1 orchestration turns (start, K activity results, K timer firings). The host runs in this process
-(``devhost.server.DevHost``) on a SQLite store — a file in a temporary directory by default — and on the
+(``devhost.host.server.DevHost``) on a SQLite store — a file in a temporary directory by default — and on the
 **real clock**: that is how ``python -m devhost`` runs, with no per-call virtual-time patching of functions
 and no time-skipping bookkeeping. A 0 s timer needs no skipping anyway (its fire time is the episode's own
 timestamp, already past when the engine next looks), so the virtual clock would only add test machinery.
@@ -51,9 +51,9 @@ if str(REPO) not in sys.path:  # run as a plain script from anywhere
 from devhost.clock import RealClock  # noqa: E402
 from devhost.core.context import ReplaySettings, build_context  # noqa: E402
 from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, RuntimeStatus, event_json  # noqa: E402
-from devhost.functions import OrchestratorFunction  # noqa: E402
-from devhost.loader import load_app  # noqa: E402
-from devhost.server import WEBHOOK_BASE_PATH, DevHost  # noqa: E402
+from devhost.runtime.registry import OrchestratorFunction  # noqa: E402
+from devhost.runtime.loader import load_app  # noqa: E402
+from devhost.host.server import WEBHOOK_BASE_PATH, DevHost  # noqa: E402
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 ORCHESTRATOR = "bench_monitor"

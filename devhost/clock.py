@@ -2,7 +2,7 @@
 
 Everything that needs "now" or has to wait asks a Clock. Nothing else in devhost reads the system time,
 so the virtual clock controls every timestamp in histories and statuses, every durable timer, and every
-function that sleeps through :mod:`devhost.timepatch`.
+function that sleeps through :mod:`devhost.runtime.timepatch`.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from devhost.core.model import (
     TurnCommit,
     event_json,
 )
-from devhost.errors import BadRequest, InstanceExists, NotFound
+from devhost.core.errors import BadRequest, InstanceExists, NotFound
 from devhost.store.base import Store
 
 UTC = timezone.utc

@@ -24,9 +24,9 @@ import azure.functions as func
 from aiohttp import web
 from multidict import CIMultiDict
 
-from devhost.errors import AppLoadError
-from devhost.functions import FunctionRegistry, HttpFunction
-from devhost.invoke import Invoker
+from devhost.core.errors import AppLoadError
+from devhost.runtime.registry import FunctionRegistry, HttpFunction
+from devhost.runtime.invoker import Invoker
 
 MAX_REQUEST_BODY = 100 * 1024 * 1024
 

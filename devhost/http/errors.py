@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, Optional
 
 from aiohttp import web
 
-from devhost.errors import BadRequest, Conflict, Gone, NotFound, UnsupportedMediaType
+from devhost.core.errors import BadRequest, Conflict, Gone, NotFound, UnsupportedMediaType
 
 log = logging.getLogger("devhost.http")
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from devhost.core.model import InstanceQuery, RuntimeStatus
-from devhost.errors import NotFound, UnsupportedMediaType
+from devhost.core.errors import NotFound, UnsupportedMediaType
 from devhost.http import errors, links
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
 from devhost.http.params import (
@@ -34,7 +34,7 @@ from devhost.http.params import (
     query_values,
     read_body,
 )
-from devhost.management import MISSING, Management
+from devhost.service.management import MISSING, Management
 
 WEBHOOK_BASE_PATH = "/runtime/webhooks/durabletask"
 RPC_BASE_PATH = "/durabletask"

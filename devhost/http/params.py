@@ -17,7 +17,7 @@ from typing import Any, FrozenSet, List, Optional
 from aiohttp import web
 
 from devhost.core.model import RuntimeStatus
-from devhost.errors import BadRequest
+from devhost.core.errors import BadRequest
 from devhost.http.errors import BodyTooLarge, InvalidJsonContent
 
 MAX_BODY_BYTES = 16 * 1024 * 1024

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from devhost.http.instances import RPC_BASE_PATH, WEBHOOK_BASE_PATH, DurableApi
-from devhost.management import Management
+from devhost.service.management import Management
 
 
 def add_routes(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from devhost.http.instances import WEBHOOK_BASE_PATH, DurableApi
-from devhost.management import Management
+from devhost.service.management import Management
 
 
 def add_routes(app: web.Application, management: Management, *, base_path: str = WEBHOOK_BASE_PATH) -> None:

@@ -28,7 +28,7 @@ class Store(Protocol):
 
         If an instance with that id exists and is terminal, it is replaced: old history, messages and
         work items go. If it exists and is not terminal (Pending, Running, Suspended, ContinuedAsNew),
-        raise :class:`devhost.errors.InstanceExists` and change nothing.
+        raise :class:`devhost.core.errors.InstanceExists` and change nothing.
         """
 
     def get_instance(self, instance_id: str) -> Optional[Instance]:
@@ -45,7 +45,7 @@ class Store(Protocol):
         ``created_from``/``created_to`` are inclusive; an empty ``statuses`` set means no status filter
         (as the extension treats an empty runtimeStatus list); ``instance_id_prefix`` is case-sensitive
         and literal. A ``top`` below 1 or a token this store did not issue raises
-        :class:`devhost.errors.BadRequest`."""
+        :class:`devhost.core.errors.BadRequest`."""
 
     def purge_instance(self, instance_id: str) -> int:
         """Delete the instance, its history, messages and work items. Returns 1, or 0 if unknown."""
@@ -57,7 +57,7 @@ class Store(Protocol):
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:
         """Enqueue a message for an existing instance; returns its id. Raises
-        :class:`devhost.errors.NotFound` if the instance does not exist."""
+        :class:`devhost.core.errors.NotFound` if the instance does not exist."""
 
     def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> List[str]:
         """Ids of up to ``limit`` instances that have a deliverable message (``visible_at <= now``),
@@ -85,7 +85,7 @@ class Store(Protocol):
         messages and work items of the instance. Messages for instances that do not exist (a purged
         parent), or tied to an execution id the addressee no longer runs, are dropped silently.
         A new instance replaces a terminal one of the same id; over a non-terminal one it raises
-        :class:`devhost.errors.InstanceExists` and nothing of the turn is written. If the turn's own
+        :class:`devhost.core.errors.InstanceExists` and nothing of the turn is written. If the turn's own
         instance no longer exists (purged while the turn ran), the purge wins: nothing is written."""
 
     # --- activity work items ---------------------------------------------------------------------

@@ -37,7 +37,7 @@ from devhost.core.model import (
     TurnCommit,
     event_json,
 )
-from devhost.errors import BadRequest, InstanceExists, NotFound, StartupError
+from devhost.core.errors import BadRequest, InstanceExists, NotFound, StartupError
 
 try:
     import fcntl

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional
 from devhost.testing.http import HttpClient, HttpResponse
 
 if TYPE_CHECKING:
-    from devhost.server import DevHost
+    from devhost.host.server import DevHost
     from devhost.testing.loop import LoopThread
 
 WEBHOOKS = "/runtime/webhooks/durabletask"
@@ -192,7 +192,7 @@ class DurableAppHandle(AppHandle):
 
     @property
     def host(self) -> "DevHost":
-        """The :class:`devhost.server.DevHost` (engine, store, clock, registry): an escape hatch."""
+        """The :class:`devhost.host.server.DevHost` (engine, store, clock, registry): an escape hatch."""
         return self._host
 
     @property
@@ -255,7 +255,7 @@ class DurableAppHandle(AppHandle):
         return self._wait(instance_id, wanted, f"reach {'/'.join(sorted(wanted))}", timeout)
 
     def _wait(self, instance_id: str, wanted: FrozenSet[str], goal: str, timeout: float) -> Status:
-        from devhost.engine import Stalled
+        from devhost.runtime.engine import Stalled
 
         self._check_running()
         engine, store = self._host.engine, self._host.store
@@ -295,7 +295,7 @@ class DurableAppHandle(AppHandle):
         Only the activity's body is replaced: the orchestrator still schedules it, gets its result through
         the history and replays for real; a raised exception fails the task as a real failure would.
         """
-        from devhost.functions import ActivityFunction
+        from devhost.runtime.registry import ActivityFunction
 
         self._check_running()
         assert self._host.registry is not None

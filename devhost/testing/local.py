@@ -1,6 +1,6 @@
 """Starting apps in-process on a virtual clock: the :func:`durable_app` context manager and finding an app.
 
-The host (:class:`devhost.server.DevHost`) runs on a :class:`~devhost.testing.loop.LoopThread` with a
+The host (:class:`devhost.host.server.DevHost`) runs on a :class:`~devhost.testing.loop.LoopThread` with a
 :class:`~devhost.clock.VirtualClock` and a SQLite store in a directory the caller owns. Time moves only
 inside :meth:`DurableAppHandle.wait_for_completion` / :meth:`~DurableAppHandle.wait_for_status` (skipping to the
 next deadline whenever the engine is idle, like Temporal's time-skipping test server) and
@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Union
 
-from devhost.errors import AppLoadError
+from devhost.core.errors import AppLoadError
 from devhost.testing.handle import AppRef, DurableAppHandle
 from devhost.testing.loop import LoopThread
 
@@ -84,7 +84,7 @@ class AppSession:
 
     def start(self, app_dir: Path, *, store_dir: Path, start_time: Optional[datetime] = None) -> DurableAppHandle:
         from devhost.clock import VirtualClock
-        from devhost.server import DevHost
+        from devhost.host.server import DevHost
 
         if self._loop is None:
             self._loop = LoopThread()

@@ -23,7 +23,7 @@ from typing import Iterator, Optional
 
 import pytest
 
-from devhost.errors import DevhostError
+from devhost.core.errors import DevhostError
 from devhost.testing.handle import AppHandle, AppRef, DurableAppFactory
 from devhost.testing.local import AppSession, resolve_app_dir
 from devhost.testing.remote import TARGET_URL_VARIABLE, RemoteAppHandle

@@ -14,7 +14,7 @@ Typical use::
         app.wait_for_completion(instance_id)
         save_history(app, instance_id, tmp_path)
 
-Recordings may be saved recordings, raw history lists or status documents (see :mod:`devhost.replay_sources`).
+Recordings may be saved recordings, raw history lists or status documents (see :mod:`devhost.replay.sources`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, List, Optional, Union
 
-from devhost.functions import FunctionRegistry
-from devhost.replay import STATUS_TIME_TOLERANCE, ReplayResult, ReplayTarget, check
-from devhost.replay_sources import NO_HISTORY_FILES, load_paths, open_target, save_recording, target_for_registry
+from devhost.runtime.registry import FunctionRegistry
+from devhost.replay.check import STATUS_TIME_TOLERANCE, ReplayResult, ReplayTarget, check
+from devhost.replay.sources import NO_HISTORY_FILES, load_paths, open_target, save_recording, target_for_registry
 
 AppSource = Union[str, Path, FunctionRegistry, ReplayTarget]
 HistorySource = Union[str, Path, Iterable[Union[str, Path]]]

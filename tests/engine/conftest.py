@@ -41,7 +41,7 @@ def while_time_runs(app: DurableAppHandle, request: Callable[[], HttpResponse]) 
     the server has picked the request up the engine may find nothing to do and report Stalled: keep
     driving until the answer is there.
     """
-    from devhost.engine import Stalled
+    from devhost.runtime.engine import Stalled
 
     engine = app.host.engine
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import azure.durable_functions as df
 
 from devhost.core.model import EventType
-from devhost.functions import OrchestratorFunction
+from devhost.runtime.registry import OrchestratorFunction
 from tests.engine.conftest import SAFETY_TIMEOUT, WEBHOOKS, run
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from devhost.functions import FunctionRegistry
-from devhost.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.loader import load_app
 
 APPS = Path(__file__).resolve().parent.parent / "apps"
 

@@ -12,10 +12,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from devhost.clock import RealClock
-from devhost.errors import AppLoadError
-from devhost.functions import FunctionRegistry, HttpFunction
+from devhost.core.errors import AppLoadError
+from devhost.runtime.registry import FunctionRegistry, HttpFunction
 from devhost.http.app_routes import RouteTemplate, add_routes
-from devhost.invoke import Invoker
+from devhost.runtime.invoker import Invoker
 
 
 def echo_function(name: str, route: str, methods: Optional[List[str]] = None) -> HttpFunction:

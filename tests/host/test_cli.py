@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typing import List
 
-from devhost.cli import banner, build_parser
-from devhost.functions import FunctionRegistry, HttpFunction
+from devhost.cli.serve import banner, build_parser
+from devhost.runtime.registry import FunctionRegistry, HttpFunction
 from tests.host.conftest import APPS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,9 +112,9 @@ def test_replay_subcommand_is_dispatched_to_replay_cli(monkeypatch: pytest.Monke
     from devhost import cli
 
     received: List[List[str]] = []
-    fake = types.ModuleType("devhost.replay_cli")
+    fake = types.ModuleType("devhost.cli.replay")
     fake.main = lambda argv: received.append(argv) or 3  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "devhost.replay_cli", fake)
+    monkeypatch.setitem(sys.modules, "devhost.cli.replay", fake)
 
     status = cli.main(["replay", "--instance", "abc"])
 

@@ -9,8 +9,8 @@ from typing import Any, Dict
 
 import pytest
 
-from devhost.config import HostSettings, load_host_settings, load_local_settings
-from devhost.errors import StartupError
+from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
+from devhost.core.errors import StartupError
 
 
 def write_host_json(app_dir: Path, durable: Dict[str, Any] | None = None, http: Dict[str, Any] | None = None) -> None:

@@ -10,8 +10,8 @@ import azure.functions as func
 import pytest
 
 from devhost.clock import RealClock, VirtualClock
-from devhost.functions import ActivityFunction, FunctionRegistry, HttpFunction
-from devhost.invoke import ActivityFailed, Invoker
+from devhost.runtime.registry import ActivityFunction, FunctionRegistry, HttpFunction
+from devhost.runtime.invoker import ActivityFailed, Invoker
 
 pytestmark = pytest.mark.asyncio
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from devhost.errors import AppLoadError
-from devhost.functions import FunctionRegistry
-from devhost.loader import load_app
+from devhost.core.errors import AppLoadError
+from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.loader import load_app
 from tests.host.conftest import APPS
 
 

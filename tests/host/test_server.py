@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from devhost.clock import VirtualClock
-from devhost.errors import StartupError
-from devhost.server import DevHost, rpc_base_url
+from devhost.core.errors import StartupError
+from devhost.host.server import DevHost, rpc_base_url
 from tests.host.conftest import APPS
 
 SAFETY_NET_SECONDS = 30.0

@@ -11,7 +11,7 @@ from typing import List
 
 import pytest
 
-from devhost import timepatch
+from devhost.runtime import timepatch
 from devhost.clock import VirtualClock
 
 SAFETY_NET_SECONDS = 10.0  # only reached if the code under test is broken

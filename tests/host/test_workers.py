@@ -7,7 +7,7 @@ from typing import List
 
 import pytest
 
-from devhost.workers import DaemonPool
+from devhost.runtime.threadpool import DaemonPool
 
 SAFETY_NET_SECONDS = 10.0
 

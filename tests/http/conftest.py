@@ -12,9 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from devhost.clock import VirtualClock
-from devhost.functions import FunctionRegistry, OrchestratorFunction
+from devhost.runtime.registry import FunctionRegistry, OrchestratorFunction
 from devhost.http import rpc, webhooks
-from devhost.management import Management
+from devhost.service.management import Management
 from devhost.store.sqlite import SqliteStore
 
 HUB = "TestHubName"

@@ -11,10 +11,10 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from devhost.errors import BadRequest, Conflict, Gone, NotFound, UnsupportedMediaType
+from devhost.core.errors import BadRequest, Conflict, Gone, NotFound, UnsupportedMediaType
 from devhost.http import errors, webhooks
 from devhost.http.errors import ApiBadRequest, BodyTooLarge, response_for
-from devhost.management import Management
+from devhost.service.management import Management
 
 B = "/runtime/webhooks/durabletask"
 

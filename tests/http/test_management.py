@@ -12,8 +12,8 @@ import pytest
 
 from devhost.clock import VirtualClock
 from devhost.core.model import EventType, InstanceQuery, RuntimeStatus
-from devhost.errors import BadRequest, Conflict, Gone, InstanceExists, NotFound
-from devhost.management import Management, validate_instance_id
+from devhost.core.errors import BadRequest, Conflict, Gone, InstanceExists, NotFound
+from devhost.service.management import Management, validate_instance_id
 from devhost.store.sqlite import SqliteStore
 from tests.http.conftest import HUB, START
 from tests.http.helpers import drive, eventually, progress, queued

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from devhost.core.model import RuntimeStatus
-from devhost.errors import BadRequest
+from devhost.core.errors import BadRequest
 from devhost.http.errors import InvalidJsonContent
 from devhost.http.params import (
     decode_body,

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from devhost.clock import VirtualClock
 from devhost.core.model import RuntimeStatus
-from devhost.functions import FunctionRegistry, OrchestratorFunction
+from devhost.runtime.registry import FunctionRegistry, OrchestratorFunction
 from devhost.http import rpc, webhooks
-from devhost.management import Management
+from devhost.service.management import Management
 from devhost.store.sqlite import SqliteStore
 from tests.http.conftest import HUB, START
 from tests.http.helpers import progress

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from devhost.clock import VirtualClock
 from devhost.core.model import EventType, RuntimeStatus
-from devhost.management import Management
+from devhost.service.management import Management
 from devhost.store.sqlite import SqliteStore
 from tests.http.conftest import HUB, START
 from tests.http.helpers import drive, eventually, progress, queued

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from devhost.functions import FunctionRegistry
-from devhost.loader import load_app
-from devhost.replay import Recording
-from devhost.replay_sources import save_recording
+from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.loader import load_app
+from devhost.replay.check import Recording
+from devhost.replay.sources import save_recording
 from tests.core.driver import Driver
 
 BASE_APP = '''

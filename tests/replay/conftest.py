@@ -7,9 +7,9 @@ from typing import List
 
 import pytest
 
-from devhost.functions import FunctionRegistry
-from devhost.replay import Recording, ReplayTarget
-from devhost.replay_sources import target_for_registry
+from devhost.runtime.registry import FunctionRegistry
+from devhost.replay.check import Recording, ReplayTarget
+from devhost.replay.sources import target_for_registry
 from tests.replay.apps import load_variant, record_all
 
 

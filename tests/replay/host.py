@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from devhost.clock import VirtualClock
-from devhost.server import DevHost
+from devhost.host.server import DevHost
 from devhost.testing.handle import DurableAppHandle
 from devhost.testing.loop import LoopThread
 

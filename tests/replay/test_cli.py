@@ -11,7 +11,7 @@ from typing import List, Tuple
 
 import pytest
 
-from devhost import replay_cli
+from devhost.cli import replay as replay_cli
 from devhost.store.sqlite import SqliteStore
 from tests.replay.apps import record_all, save, write_app
 from tests.replay.host import record_store

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from devhost.errors import StartupError
-from devhost.replay import RecordingError, check, input_from_started
-from devhost.replay_sources import history_files, load_file, load_paths, load_store, parse_document, save_recording
+from devhost.core.errors import StartupError
+from devhost.replay.check import RecordingError, check, input_from_started
+from devhost.replay.sources import history_files, load_file, load_paths, load_store, parse_document, save_recording
 from devhost.store.sqlite import SqliteStore
 from tests.replay.apps import record, write_app
 from tests.replay.host import record_store
@@ -109,7 +109,7 @@ def test_directories_are_searched_for_json_files_and_bad_files_are_listed(base_r
 
 def test_store_file_of_the_real_host_replays_every_instance(host_store):
     app_dir, store, _ = host_store
-    from devhost.replay_sources import open_target
+    from devhost.replay.sources import open_target
 
     recordings = load_store(store)
     results = {r.instance_id: check(r, open_target(app_dir)) for r in recordings}
@@ -121,7 +121,7 @@ def test_store_file_of_the_real_host_replays_every_instance(host_store):
 
 def test_status_documents_from_the_real_http_api_replay(host_store):
     app_dir, _, status_dir = host_store
-    from devhost.replay_sources import open_target
+    from devhost.replay.sources import open_target
 
     recordings, errors = load_paths([status_dir])
 

@@ -7,8 +7,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from devhost.replay import RecordingError, check
-from devhost.replay_sources import parse_document
+from devhost.replay.check import RecordingError, check
+from devhost.replay.sources import parse_document
 from tests.replay.apps import record, status_document
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from devhost.core.model import TERMINAL_STATUSES, EventType, InstanceQuery, RuntimeStatus, TurnCommit
-from devhost.errors import InstanceExists, StartupError
+from devhost.core.errors import InstanceExists, StartupError
 from devhost.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.errors import AppLoadError
+from devhost.core.errors import AppLoadError
 from devhost.testing import durable_app, resolve_app_dir
 
 

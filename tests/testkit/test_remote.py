@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 
 from devhost.clock import RealClock
-from devhost.server import DevHost
+from devhost.host.server import DevHost
 from devhost.testing.loop import LoopThread
 
 AGAINST_A_REAL_HOST = '''

@@ -16,9 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, TextIO, Tuple
 
-from devhost.errors import DevhostError
-from devhost.replay import STATUS_TIME_TOLERANCE, Recording, ReplayResult, check
-from devhost.replay_sources import LoadError, load_paths, load_store, open_target
+from devhost.core.errors import DevhostError
+from devhost.replay.check import STATUS_TIME_TOLERANCE, Recording, ReplayResult, check
+from devhost.replay.sources import LoadError, load_paths, load_store, open_target
 
 PROG = "python -m devhost replay"
 DEFAULT_STORE = Path(".devhost") / "store.sqlite3"

@@ -1,6 +1,5 @@
-"""``python -m devhost``: start the host for an app directory and serve until SIGINT/SIGTERM.
+"""``python -m devhost [--app-dir DIR] ...``: start the host for an app directory and serve until SIGINT/SIGTERM.
 
-``python -m devhost replay ...`` is handed to :mod:`devhost.replay_cli` when that module exists.
 Startup problems (missing or broken app, busy port, locked store, bad host.json) print one line,
 ``devhost: error: ...``, and exit with status 1; bad flags are argparse's usage error (status 2).
 """
@@ -9,15 +8,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
 import signal
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, TextIO
 
-from devhost.errors import DevhostError
-from devhost.functions import FunctionRegistry
+from devhost.core.errors import DevhostError
+from devhost.host.server import DevHost
+from devhost.runtime.registry import FunctionRegistry
 
 PROG = "devhost"
 EXIT_STARTUP_ERROR = 1
@@ -27,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PROG}",
         description="Run a Python v2 Durable Functions app locally (SQLite store, real Durable HTTP API).",
-        epilog="Subcommand: 'python -m devhost replay ...' replays a stored orchestration (see its --help).",
+        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations (see its --help).",
     )
     parser.add_argument("--app-dir", type=Path, default=Path("."), metavar="DIR",
                         help="directory holding function_app.py, host.json, local.settings.json (default: .)")
@@ -69,8 +68,6 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
 
 
 async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
-    from devhost.server import DevHost
-
     host = DevHost(args.app_dir, host=args.host, port=args.port, store_path=args.store, in_memory=args.in_memory)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -89,22 +86,8 @@ async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
         await host.stop()
 
 
-def _replay(argv: Sequence[str]) -> int:
-    try:
-        replay_cli = importlib.import_module("devhost.replay_cli")
-    except ModuleNotFoundError as exc:
-        if exc.name != "devhost.replay_cli":
-            raise
-        print(f"{PROG}: error: the replay command is not available in this version", file=sys.stderr)
-        return EXIT_STARTUP_ERROR
-    return int(replay_cli.main(list(argv)) or 0)
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["replay"]:
-        return _replay(arguments[1:])
-    args = build_parser().parse_args(arguments)
+def run(arguments: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(arguments))
     configure_logging()
     try:
         asyncio.run(serve(args))

@@ -7,13 +7,13 @@ decisions in the resulting commit (TaskScheduled, TimerCreated, SubOrchestration
 ExecutionCompleted, continue-as-new) are compared with the recorded ones. The history then grows by the
 *recorded* episode, and the cursor comes from the commit, as in the engine.
 
-Two recording shapes are replayed (:mod:`devhost.replay_sources` reads them from files and stores):
+Two recording shapes are replayed (:mod:`devhost.replay.sources` reads them from files and stores):
 
 - a raw history (the SDK shape the store keeps): episodes are cut at each OrchestratorStarted and compared
   strictly (event type, EventId, activity / sub-orchestration name, timer FireAt, final status);
 - a status document's ``historyEvents`` (API notes B.3): no EventIds, no Orchestrator{Started,Completed},
   TaskScheduled folded into its completion. Episodes are rebuilt around the inbound events and the folded
-  schedules are claimed by the decisions the current code makes (:mod:`devhost.replay_status`), so
+  schedules are claimed by the decisions the current code makes (:mod:`devhost.replay.status`), so
   EventIds are not compared there and times are compared within a tolerance.
 
 Sub-orchestration instance ids are random in the engine: only names are compared.
@@ -33,7 +33,7 @@ from devhost.core import events
 from devhost.core.context import ReplaySettings, mark_played
 from devhost.core.model import EventType, HistoryEvent, Instance, Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.turn import TurnEnv, decide_turn
-from devhost.functions import FunctionRegistry
+from devhost.runtime.registry import FunctionRegistry
 
 NON_DETERMINISM_MARK = "Non-deterministic workflow detected"
 """The core's failure text when replayed actions contradict the cursor (devhost.core.turn)."""
@@ -253,7 +253,7 @@ def check(
         return ReplayResult(recording.instance_id, recording.name, recording.source, 0, skipped=recording.skip_reason)
     try:
         if recording.timeline is not None:
-            from devhost.replay_status import check_status  # the status-document replay builds on this module
+            from devhost.replay.status import check_status  # the status-document replay builds on this module
 
             return check_status(recording, target, time_tolerance)
         return _check_raw(recording, target)

@@ -23,9 +23,9 @@ from typing import Any, Dict, Iterable, List, Optional
 from azure.functions import FunctionRegister
 from azure.functions.decorators.function_app import Function
 
-from devhost import timepatch
-from devhost.errors import AppLoadError
-from devhost.functions import ActivityFunction, EntityFunction, FunctionRegistry, HttpFunction, OrchestratorFunction
+from devhost.runtime import timepatch
+from devhost.core.errors import AppLoadError
+from devhost.runtime.registry import ActivityFunction, EntityFunction, FunctionRegistry, HttpFunction, OrchestratorFunction
 
 log = logging.getLogger("devhost.loader")
 

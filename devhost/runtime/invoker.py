@@ -10,7 +10,7 @@ its JSON string, and ``context`` when they declare it — always as keyword argu
 client middleware reads ``kwargs[client_name]``.
 
 Sync functions run on worker threads, async ones on the loop; with a VirtualClock both run inside
-:func:`devhost.timepatch.using_clock`, so their ``time.sleep``/``asyncio.sleep`` follow virtual time.
+:func:`devhost.runtime.timepatch.using_clock`, so their ``time.sleep``/``asyncio.sleep`` follow virtual time.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ import azure.functions as func
 from azure.functions import _abc, meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
-from devhost import timepatch
+from devhost.runtime import timepatch
 from devhost.clock import Clock, VirtualClock
-from devhost.functions import ActivityFunction, HttpFunction
-from devhost.workers import DaemonPool
+from devhost.runtime.registry import ActivityFunction, HttpFunction
+from devhost.runtime.threadpool import DaemonPool
 
 log = logging.getLogger("devhost.invoke")
 

@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from devhost.core import events
 from devhost.core.model import EventType, HistoryEvent
-from devhost.replay import (
+from devhost.replay.check import (
     COMPLETIONS,
     INBOUND,
     Decision,

@@ -9,7 +9,7 @@ File formats (detected from the content):
 - a status document from ``GET .../instances/{id}?showHistory=true&showHistoryOutput=true`` (API notes B.3),
   or its bare ``historyEvents`` list (``EventType`` names).
 
-Status documents are read by :mod:`devhost.replay_status` (the extension's shaping is undone there).
+Status documents are read by :mod:`devhost.replay.status` (the extension's shaping is undone there).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from devhost.config import HostSettings, load_host_settings, load_local_settings
+from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
 from devhost.core.context import ReplaySettings
 from devhost.core.model import HistoryEvent, InstanceQuery
-from devhost.errors import StartupError
-from devhost.functions import FunctionRegistry
-from devhost.replay import Recording, RecordingError, ReplayTarget, input_from_started
-from devhost.replay_status import status_recording
+from devhost.core.errors import StartupError
+from devhost.runtime.registry import FunctionRegistry
+from devhost.replay.check import Recording, RecordingError, ReplayTarget, input_from_started
+from devhost.replay.status import status_recording
 
 PathLike = Union[str, "os.PathLike[str]"]
 NO_HISTORY_FILES = "no *.json history files"
@@ -47,7 +47,7 @@ class LoadError:
 def open_target(app_dir: PathLike) -> ReplayTarget:
     """Load the app in ``app_dir`` the way the host does (local.settings.json into the environment, host.json
     for the timer settings and default version, function_app.py indexed). Raises StartupError (one line)."""
-    from devhost.loader import load_app
+    from devhost.runtime.loader import load_app
 
     directory = Path(app_dir)
     load_local_settings(directory)

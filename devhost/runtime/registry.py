@@ -1,4 +1,4 @@
-"""The app's functions as the host sees them, once indexed (filled by devhost.loader)."""
+"""The app's functions as the host sees them, once indexed (filled by devhost.runtime.loader)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 
 import aiohttp
 
-from devhost.invoke import ActivityFailed
+from devhost.runtime.invoker import ActivityFailed
 
 
 async def call_http(request_text: Optional[str]) -> str:

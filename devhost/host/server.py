@@ -21,12 +21,12 @@ from aiohttp import web
 
 import devhost
 from devhost.clock import Clock, RealClock
-from devhost.config import HostSettings, load_host_settings, load_local_settings
-from devhost.errors import DevhostError, StartupError
-from devhost.functions import FunctionRegistry
+from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
+from devhost.core.errors import DevhostError, StartupError
+from devhost.runtime.registry import FunctionRegistry
 from devhost.http import app_routes
-from devhost.invoke import Invoker
-from devhost.loader import load_app
+from devhost.runtime.invoker import Invoker
+from devhost.runtime.loader import load_app
 
 log = logging.getLogger("devhost.server")
 
@@ -161,8 +161,8 @@ class DevHost:
         await _reset_sdk_http_session(close=False)
 
         # Imported here: the engine, store and management live in modules other helpers own.
-        from devhost.engine import Engine
-        from devhost.management import Management
+        from devhost.runtime.engine import Engine
+        from devhost.service.management import Management
         from devhost.store.sqlite import SqliteStore
 
         self.store = self._open_store(SqliteStore)

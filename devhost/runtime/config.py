@@ -3,7 +3,7 @@
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
 orchestration version and the storage provider type (which decides the timer properties sent to the SDK).
-Every problem is a :class:`~devhost.errors.StartupError` with a one-line message.
+Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
 
-from devhost.errors import StartupError
+from devhost.core.errors import StartupError
 
 DEFAULT_HUB_NAME = "TestHubName"
 DEFAULT_ROUTE_PREFIX = "api"

@@ -20,15 +20,15 @@ import uuid
 from typing import Callable, Dict, List, Optional
 
 from devhost.clock import Clock, VirtualClock
-from devhost.config import HostSettings
+from devhost.runtime.config import HostSettings
 from devhost.core.context import ReplaySettings
 from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import HTTP_ACTIVITY_NAME, TurnEnv, decide_turn
-from devhost.errors import DevhostError, InstanceExists
-from devhost.functions import FunctionRegistry
-from devhost.http_activity import call_http
-from devhost.invoke import ActivityFailed, Invoker
+from devhost.core.errors import DevhostError, InstanceExists
+from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.http_activity import call_http
+from devhost.runtime.invoker import ActivityFailed, Invoker
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")

@@ -1,0 +1,26 @@
+"""Subcommand dispatch for ``python -m devhost``.
+
+No subcommand runs the host (:mod:`devhost.cli.serve`). Each subcommand lives in its own module, imported
+only when used, so a client command does not pay for importing the host (aiohttp app, SDK, store).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Dict, List, Optional, Sequence
+
+SUBCOMMANDS: Dict[str, str] = {
+    "replay": "devhost.cli.replay",
+}
+"""Subcommand name -> module with ``main(argv) -> int``."""
+
+HOST_COMMAND = "devhost.cli.serve"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] and arguments[0] in SUBCOMMANDS:
+        module = importlib.import_module(SUBCOMMANDS[arguments[0]])
+        return int(module.main(arguments[1:]) or 0)
+    return int(importlib.import_module(HOST_COMMAND).run(arguments))

@@ -1,0 +1,1 @@
+"""The host process: configuration, app, store, engine, service and HTTP server wired together (DevHost)."""
