@@ -1,8 +1,9 @@
 """The Store contract: every behaviour devhost.store.base.Store documents, as a reusable test suite.
 
-Subclass :class:`StoreContract` in a test module and implement ``make_store(tmp_path)`` to return a new,
-empty store; pytest then runs every ``test_*`` method below against it. The builders (``make_instance``,
-``message``, ``work_item``...) are shared with the implementation-specific tests.
+Every ``test_*`` method below runs once per store in :data:`STORES` (the ``make_store`` fixture is
+parametrized over them): the SQLite store on a file and in memory, and the in-memory store. A new Store
+implementation adds itself there. The builders (``make_instance``, ``message``, ``work_item``...) are shared
+with the implementation-specific tests.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -28,6 +29,16 @@ from devhost.core.model import (
 )
 from devhost.core.errors import BadRequest, InstanceExists, NotFound
 from devhost.store.base import Store
+from devhost.store.memory import MemoryStore
+from devhost.store.sqlite import SqliteStore
+
+StoreFactory = Callable[[Path], Store]
+STORES: Dict[str, StoreFactory] = {
+    "sqlite-file": lambda tmp_path: SqliteStore(tmp_path / "store.db"),
+    "sqlite-memory": lambda tmp_path: SqliteStore(None),
+    "memory": lambda tmp_path: MemoryStore(),
+}
+"""Every Store implementation the contract runs against: a name (the test id) and a factory of a new, empty store."""
 
 UTC = timezone.utc
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
@@ -131,14 +142,15 @@ def all_pages(store: Store, query: InstanceQuery) -> Tuple[List[str], int]:
 
 
 class StoreContract:
-    """The documented Store behaviours. Subclasses provide ``make_store``."""
+    """The documented Store behaviours, run against every store of :data:`STORES`."""
 
-    def make_store(self, tmp_path: Path) -> Store:
-        raise NotImplementedError
+    @pytest.fixture(params=sorted(STORES))
+    def make_store(self, request: pytest.FixtureRequest) -> StoreFactory:
+        return STORES[request.param]
 
     @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[Store]:
-        store = self.make_store(tmp_path)
+    def store(self, make_store: StoreFactory, tmp_path: Path) -> Iterator[Store]:
+        store = make_store(tmp_path)
         yield store
         store.close()
 
@@ -835,8 +847,8 @@ class StoreContract:
         assert store.next_visible_at() is None
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def test_calls_after_close_raise(self, tmp_path: Path) -> None:
-        store = self.make_store(tmp_path)
+    def test_calls_after_close_raise(self, make_store: StoreFactory, tmp_path: Path) -> None:
+        store = make_store(tmp_path)
         store.create_instance(make_instance(), start_message())
 
         store.close()

@@ -163,9 +163,10 @@ class DevHost:
         # Imported here: the engine, store and management live in modules other helpers own.
         from devhost.runtime.engine import Engine
         from devhost.service.management import Management
+        from devhost.store.memory import MemoryStore
         from devhost.store.sqlite import SqliteStore
 
-        self.store = self._open_store(SqliteStore)
+        self.store = MemoryStore() if self.in_memory else self._open_store(SqliteStore)
         self.invoker = Invoker(
             self.clock,
             # Room for every activity the engine may run at once, plus sync HTTP functions.
@@ -196,8 +197,7 @@ class DevHost:
         log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
 
     def _open_store(self, store_class: Any) -> Any:
-        if self.store_path is None:
-            return store_class(None)
+        assert self.store_path is not None  # None only with in_memory, which uses the MemoryStore
         try:
             self.store_path.parent.mkdir(parents=True, exist_ok=True)
             return store_class(self.store_path)

@@ -1,4 +1,4 @@
-"""SqliteStore: the Store contract on a file and in memory, plus what only SQLite promises
+"""SqliteStore: what only SQLite promises (the Store contract itself runs in test_store_contract.py)
 (durability across close and kill -9, the one-process lock, schema checks, rollback, threads)."""
 
 from __future__ import annotations
@@ -24,26 +24,16 @@ from devhost.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 try:
     from store_contract import (
-        FAR, T0, StoreContract, all_pages, at, delivered, event, make_instance, message, start, start_message,
+        FAR, T0, all_pages, at, delivered, event, make_instance, message, start, start_message,
         timer_fired, with_status, work_item,
     )
 except ImportError:  # tests/ is a package: import it by its package path
     from tests.store_contract import (  # type: ignore[no-redef]
-        FAR, T0, StoreContract, all_pages, at, delivered, event, make_instance, message, start, start_message,
+        FAR, T0, all_pages, at, delivered, event, make_instance, message, start, start_message,
         timer_fired, with_status, work_item,
     )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-class TestSqliteFileStoreContract(StoreContract):
-    def make_store(self, tmp_path: Path) -> SqliteStore:
-        return SqliteStore(tmp_path / "store.db")
-
-
-class TestSqliteMemoryStoreContract(StoreContract):
-    def make_store(self, tmp_path: Path) -> SqliteStore:
-        return SqliteStore(None)
 
 
 # --- durability ------------------------------------------------------------------------------------
