@@ -1,5 +1,9 @@
 """The Store interface: everything the engine and the HTTP API persist, one transaction per call.
 
+Two implementations: :class:`devhost.store.sqlite.SqliteStore` (a file, durable) and
+:class:`devhost.store.memory.MemoryStore` (``--in-memory``). Which queued messages an instance may receive
+is :mod:`devhost.core.delivery`'s rule, applied by both.
+
 Every method that writes commits before it returns: once a caller acknowledges a state change to a
 client, it is on disk. Implementations must pass tests/store_contract.py. Times are timezone-aware UTC
 datetimes, given by the caller (the store never reads a clock).
@@ -79,8 +83,8 @@ class Store(Protocol):
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one orchestration turn atomically (see :class:`TurnCommit` for each field):
         replace the instance row; delete consumed messages; append (or, with ``replace_history``,
-        replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on ``replace_history`` also delete messages and work items tied to the old
-        execution id; delete pending TimerFired messages for ``cancelled_timer_ids``; insert new
+        replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on
+        ``replace_history`` also delete messages and work items tied to the old execution id; delete pending TimerFired messages for ``cancelled_timer_ids``; insert new
         instances, messages and activity work items; with ``clear_pending`` delete all remaining
         messages and work items of the instance. Messages for instances that do not exist (a purged
         parent), or tied to an execution id the addressee no longer runs, are dropped silently.

@@ -19,10 +19,18 @@ from devhost.store.memory import MemoryStore
 from devhost.store.sqlite import SqliteStore
 
 try:
-    from store_contract import FAR, T0, at, delivered, event, make_instance, message, start, start_message, work_item
+    from store_contract import FAR, at, delivered, event, make_instance, message, start, start_message, work_item
 except ImportError:  # tests/ is a package: import it by its package path
     from tests.store_contract import (  # type: ignore[no-redef]
-        FAR, T0, at, delivered, event, make_instance, message, start, start_message, work_item,
+        FAR,
+        at,
+        delivered,
+        event,
+        make_instance,
+        message,
+        start,
+        start_message,
+        work_item,
     )
 
 
