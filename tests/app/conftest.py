@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,9 +15,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not add the cwd
     sys.path.insert(0, str(REPO_ROOT))
 
+from devhost.runtime.registry import ActivityFunction  # noqa: E402
 from job_monitor import clock  # noqa: E402
 
-from .replay import Activity, FakeTime  # noqa: E402
+from .fakes import FakeTime  # noqa: E402
 
 START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -42,12 +44,13 @@ def orchestrator_handle(app_functions: Dict[str, Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def activities(app_functions: Dict[str, Any]) -> Dict[str, Activity]:
+def activities(app_functions: Dict[str, Any]) -> Dict[str, ActivityFunction]:
     found = {}
     for name, fn in app_functions.items():
         trigger = fn.get_trigger()
         if trigger.type == "activityTrigger":
-            found[name] = Activity(fn.get_user_function(), trigger.name)
+            user_fn = fn.get_user_function()
+            found[name] = ActivityFunction(name, user_fn, trigger.name, inspect.iscoroutinefunction(user_fn))
     return found
 
 

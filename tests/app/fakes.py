@@ -1,4 +1,6 @@
-"""A fake durable client for the HTTP functions: an in-memory instance table at the I/O seam.
+"""Fakes at the app's I/O seams: the ``time`` module the app's clock reads, and a durable client for the
+HTTP functions (an in-memory instance table).
+
 
 It answers like the SDK client does against the real extension: ``get_status`` of an unknown id
 returns a *falsy* ``DurableOrchestrationStatus`` (not None), ``start_new`` stores the input as
@@ -9,6 +11,7 @@ the management links to the request's origin.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlparse
 
@@ -16,6 +19,27 @@ import azure.functions as func
 from azure.durable_functions.models.DurableOrchestrationStatus import DurableOrchestrationStatus
 
 BASE = "http://127.0.0.1:7071/runtime/webhooks/durabletask"
+
+
+class FakeTime:
+    """Stands in for the ``time`` module inside ``job_monitor.clock``: ``sleep`` advances it."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self.sleeps: List[float] = []
+
+    def time(self) -> float:
+        return self._now.timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self._now += timedelta(seconds=seconds)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance_to(self, moment: datetime) -> None:
+        self._now = max(self._now, moment)
 
 
 class FakeDurableClient:

@@ -8,11 +8,13 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
+from devhost.runtime.registry import ActivityFunction
 from job_monitor import job_service
 from job_monitor.simulation import JobPlan
 
 from .conftest import START
-from .replay import Activity, FakeTime, call_activity
+from .fakes import FakeTime
+from .runs import call_activity
 
 
 def check_input(**overrides: Any) -> Dict[str, Any]:
@@ -21,7 +23,7 @@ def check_input(**overrides: Any) -> Dict[str, Any]:
     return {**plan.to_dict(), "check_number": 3, "instance_id": "job-act", **overrides}
 
 
-def test_check_job_status_reports_the_job_at_the_current_time(activities: Dict[str, Activity], fake_time: FakeTime) -> None:
+def test_check_job_status_reports_the_job_at_the_current_time(activities: Dict[str, ActivityFunction], fake_time: FakeTime) -> None:
     fake_time.sleep(10.1234)
 
     result = json.loads(call_activity(activities["check_job_status"], json.dumps(check_input())))
@@ -53,7 +55,7 @@ def fixed_service() -> Iterator[FixedService]:
 
 
 def test_check_job_status_asks_the_installed_job_service(
-    activities: Dict[str, Activity], fake_time: FakeTime, fixed_service: FixedService
+    activities: Dict[str, ActivityFunction], fake_time: FakeTime, fixed_service: FixedService
 ) -> None:
     result = json.loads(call_activity(activities["check_job_status"], json.dumps(check_input())))
 
@@ -65,7 +67,7 @@ def test_check_job_status_asks_the_installed_job_service(
 @pytest.mark.parametrize("seconds, message", [(5, "Waited for 5 seconds"), (2.5, "Waited for 2.5 seconds"),
                                               (2.0, "Waited for 2 seconds"), (0, "Waited for 0 seconds")])
 def test_wait_for_interval_waits_on_the_app_clock(
-    activities: Dict[str, Activity], fake_time: FakeTime, seconds: float, message: str
+    activities: Dict[str, ActivityFunction], fake_time: FakeTime, seconds: float, message: str
 ) -> None:
     result = json.loads(call_activity(activities["wait_for_interval"], json.dumps(seconds)))
 

@@ -12,7 +12,7 @@ import pytest
 from job_monitor.simulation import failed_items
 
 from .fakes import FakeDurableClient
-from .replay import FakeTime
+from .fakes import FakeTime
 
 
 def get(app_functions: Dict[str, Any], client: FakeDurableClient, job_id: str) -> func.HttpResponse:

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 import azure.functions as func
 import pytest
 
-from .replay import FakeTime
+from .fakes import FakeTime
 
 RPC = "http://127.0.0.1:17071/durabletask/"
 WEBHOOK = "http://127.0.0.1:7071/runtime/webhooks/durabletask"

@@ -12,7 +12,7 @@ import pytest
 
 from .cases import INVALID
 from .fakes import FakeDurableClient
-from .replay import FakeTime
+from .fakes import FakeTime
 
 URL = "http://localhost:7071/api/start_monitoring_job"
 

@@ -10,12 +10,14 @@ from typing import Any, Dict, List
 
 import pytest
 
+from devhost.runtime.registry import ActivityFunction
 from job_monitor import clock, job_service, monitor_state
 from job_monitor.config import MonitorRequest
 from job_monitor.timefmt import iso_ms
 
 from .conftest import START
-from .replay import Activity, FakeTime, Run, run_orchestration
+from .fakes import FakeTime
+from .runs import Run, run_orchestration
 
 ORCHESTRATOR = "monitoring_job_orchestrator"
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -27,7 +29,7 @@ def monitor_input(fake_time: FakeTime, **fields: Any) -> Dict[str, Any]:
     return {**request.to_dict(), "submitted_at": iso_ms(fake_time.now())}
 
 
-def run(handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, input_value: Any,
+def run(handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime, input_value: Any,
         instance_id: str = "job-orch") -> Run:
     return run_orchestration(handle, activities, fake_time, name=ORCHESTRATOR, instance_id=instance_id,
                              input_value=input_value)
@@ -53,7 +55,7 @@ def waits(result: Run) -> List[Any]:
 # --- the README's two sample outputs ---------------------------------------------------------
 
 def test_default_job_completes_on_the_fourth_check_after_fifteen_seconds(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time))
 
@@ -73,7 +75,7 @@ def test_default_job_completes_on_the_fourth_check_after_fifteen_seconds(
 
 @pytest.mark.parametrize("strategy", ["activity", "timer"])
 def test_stalled_job_times_out_after_six_checks_and_thirty_seconds(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, strategy: str
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime, strategy: str
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time,
                  monitor_input(fake_time, simulated_outcome="stalled", wait_strategy=strategy))
@@ -88,7 +90,7 @@ def test_stalled_job_times_out_after_six_checks_and_thirty_seconds(
 # --- waiting ----------------------------------------------------------------------------------
 
 def test_last_wait_is_clamped_to_the_deadline_with_the_activity_strategy(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time,
                  monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=7))
@@ -99,7 +101,7 @@ def test_last_wait_is_clamped_to_the_deadline_with_the_activity_strategy(
 
 
 def test_last_timer_is_clamped_to_the_deadline_with_the_timer_strategy(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time,
                  monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=7,
@@ -112,7 +114,7 @@ def test_last_timer_is_clamped_to_the_deadline_with_the_timer_strategy(
 
 
 def test_timer_strategy_completes_the_default_job_like_the_activity_strategy(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time, wait_strategy="timer"))
 
@@ -122,7 +124,7 @@ def test_timer_strategy_completes_the_default_job_like_the_activity_strategy(
 
 
 def test_failed_job_ends_the_monitor_as_failed(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time, simulated_outcome="failed"))
 
@@ -133,7 +135,7 @@ def test_failed_job_ends_the_monitor_as_failed(
 
 
 def test_job_finishing_between_checks_is_seen_at_the_next_check(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time,
                  monitor_input(fake_time, simulated_duration_seconds=12, polling_interval_seconds=5))
@@ -145,7 +147,7 @@ def test_job_finishing_between_checks_is_seen_at_the_next_check(
 # --- continue_as_new --------------------------------------------------------------------------
 
 def test_continue_as_new_carries_the_monitor_across_generations(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(monitor_state, "CHECKS_PER_GENERATION", 3)
     start_input = monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=1, timeout_seconds=20)
@@ -166,7 +168,7 @@ def test_continue_as_new_carries_the_monitor_across_generations(
 
 
 def test_a_week_long_monitor_never_replays_a_long_history(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time,
                  monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=3600,
@@ -181,7 +183,7 @@ def test_a_week_long_monitor_never_replays_a_long_history(
 # --- custom status ----------------------------------------------------------------------------
 
 def test_custom_status_after_every_check(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time))
 
@@ -204,7 +206,7 @@ def test_custom_status_after_every_check(
 
 
 def test_custom_status_lists_the_active_alerts(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time,
                  monitor_input(fake_time, simulated_outcome="stalled", failure_rate=0.5, error_rate_threshold=0.2))
@@ -216,7 +218,7 @@ def test_custom_status_lists_the_active_alerts(
 
 
 def test_with_monitoring_disabled_custom_status_has_only_the_basic_fields(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="job_monitor")
 
@@ -230,7 +232,7 @@ def test_with_monitoring_disabled_custom_status_has_only_the_basic_fields(
 
 
 def test_custom_status_stays_small_for_the_largest_inputs(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time,
                  monitor_input(fake_time, job_id="J" * 100, workflow_type="W" * 64, batch_size=1_000_000,
@@ -244,7 +246,7 @@ def test_custom_status_stays_small_for_the_largest_inputs(
 # --- determinism and logging ------------------------------------------------------------------
 
 def test_replaying_recorded_histories_gives_identical_decisions(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(monitor_state, "CHECKS_PER_GENERATION", 2)
     result = run(orchestrator_handle, activities, fake_time,
@@ -262,7 +264,7 @@ def test_replaying_recorded_histories_gives_identical_decisions(
 
 
 def test_each_check_and_alert_is_logged_once_across_all_replays(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, caplog: pytest.LogCaptureFixture,
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime, caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(monitor_state, "CHECKS_PER_GENERATION", 4)
@@ -286,7 +288,7 @@ def test_each_check_and_alert_is_logged_once_across_all_replays(
 # --- input handling ---------------------------------------------------------------------------
 
 def test_input_without_submitted_at_or_job_id_uses_the_start_time_and_instance_id(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, {}, instance_id="started-by-webhook")
 
@@ -295,7 +297,7 @@ def test_input_without_submitted_at_or_job_id_uses_the_start_time_and_instance_i
 
 
 def test_input_wrapped_in_an_extra_json_string_layer_is_understood(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, json.dumps(monitor_input(fake_time, batch_size=10)))
 
@@ -303,7 +305,7 @@ def test_input_wrapped_in_an_extra_json_string_layer_is_understood(
 
 
 def test_invalid_input_fails_the_orchestration_with_the_rule(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, {"batch_size": 0})
 
@@ -313,7 +315,7 @@ def test_invalid_input_fails_the_orchestration_with_the_rule(
 
 
 def test_a_failing_job_service_fails_the_orchestration_with_its_error(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: Dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     class Broken:
         def get_status(self, plan: Any, now: Any) -> Dict[str, Any]:

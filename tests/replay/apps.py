@@ -1,7 +1,7 @@
 """Test apps for the replay checker: one function_app.py source, variants of it, and recording helpers.
 
-Recordings are made by running the real SDK orchestrators through tests/core/driver.py (the pure core with
-activities run inline), then saved in the replay checker's file format.
+Recordings are made by running the real SDK orchestrators on tests/inline.py (the pure core, the in-memory
+store, activities run inline through the invoker), then saved in the replay checker's file format.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from devhost.runtime.registry import FunctionRegistry
-from devhost.runtime.loader import load_app
 from devhost.replay.check import Recording
 from devhost.replay.sources import save_recording
-from tests.core.driver import Driver
+from devhost.runtime.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
+from tests.inline import InlineHost
 
 BASE_APP = '''
 from datetime import timedelta
@@ -163,15 +163,12 @@ def load_variant(tmp_path: Path, variant: Optional[str] = None) -> FunctionRegis
     return load_app(write_app(tmp_path / f"app-{variant or 'base'}", variant))
 
 
-def driver_for(registry: FunctionRegistry) -> Driver:
-    activities = {
-        name: (lambda value, fn=fn: fn.fn(**{fn.input_name: value})) for name, fn in registry.activities.items()
-    }
-    return Driver({name: o.handle for name, o in registry.orchestrators.items()}, activities)
+def driver_for(registry: FunctionRegistry) -> InlineHost:
+    return InlineHost({name: o.handle for name, o in registry.orchestrators.items()}, dict(registry.activities))
 
 
 def record(registry: FunctionRegistry, name: str, input_value: Any = None, *, instance_id: str = "i1",
-           raise_events: Sequence[Tuple[str, Any]] = ()) -> Tuple[Recording, Driver]:
+           raise_events: Sequence[Tuple[str, Any]] = ()) -> Tuple[Recording, InlineHost]:
     """Run ``name`` to the end (raising ``raise_events`` after its first turn) and return its recording."""
     driver = driver_for(registry)
     driver.start(name, input_value, instance_id=instance_id)
@@ -204,7 +201,7 @@ def record_all(registry: FunctionRegistry) -> List[Recording]:
     return recordings
 
 
-def status_document(driver: Driver, instance_id: str) -> Dict[str, Any]:
+def status_document(driver: InlineHost, instance_id: str) -> Dict[str, Any]:
     """What GET .../instances/{id}?showHistory=true&showHistoryOutput=true returns, through the real shaping."""
     from devhost.http.payloads import shape_history, status_payload
 

@@ -169,7 +169,7 @@ def test_a_terminated_instance_replays_up_to_and_including_its_termination(base_
     driver = driver_for(base_registry)
     driver.start("waiter", instance_id="w1")
     driver.turn("w1")
-    driver._send(Message("w1", events.execution_terminated(driver.now, "enough"), driver.now))
+    driver.send(Message("w1", events.execution_terminated(driver.now, "enough"), driver.now))
     driver.run()
     recording = Recording("w1", "waiter", None, tuple(driver.history("w1")))
 
