@@ -70,8 +70,6 @@ class _Row:
 class MemoryStore:
     """The :class:`devhost.store.base.Store` in process memory."""
 
-    path = None  # like SqliteStore(None): no file behind it
-
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._closed = False

@@ -94,4 +94,8 @@ def run_orchestration(
         event["FireAt"] for commit in host.commits for event in commit.new_history
         if event["EventType"] == EventType.TIMER_CREATED
     ]
+    for commit in host.commits:
+        if commit.instance.runtime_status.value == "Running":
+            new = [e for e in commit.new_history if e["EventType"] in (EventType.TASK_SCHEDULED, EventType.TIMER_CREATED)]
+            assert len(new) == 1, f"the monitor waits on exactly one task at a time, got {new}"
     return run
