@@ -93,6 +93,16 @@ def execution_resumed(now: datetime, reason: Optional[str]) -> HistoryEvent:
     return _event(EventType.EXECUTION_RESUMED, now, Reason=reason)
 
 
+def execution_rewound(now: datetime, reason: Optional[str]) -> HistoryEvent:
+    """The rewind request (DTFx's ExecutionRewoundEvent carries the caller's Reason)."""
+    return _event(EventType.EXECUTION_REWOUND, now, Reason=reason)
+
+
+def generic_event(now: datetime, data: Optional[str]) -> HistoryEvent:
+    """DTFx's GenericEvent: delivered to an orchestrator, it wakes it without resolving any task."""
+    return _event(EventType.GENERIC_EVENT, now, Data=data)
+
+
 def task_scheduled(now: datetime, task_id: int, name: str, input_text: Optional[str]) -> HistoryEvent:
     return _event(EventType.TASK_SCHEDULED, now, task_id, Name=name, Version="", Input=input_text, Tags=None)
 

@@ -31,14 +31,11 @@ from devhost.core.model import (
     Turn,
     TurnCommit,
 )
-
-OUT_OF_PROC_LABEL = "\n\n$OutOfProcData$:"
-"""The SDK reports a failed episode as an exception whose message ends with this label and the state (§1.9)."""
+from devhost.core.protocol import HTTP_ACTIVITY_NAME, NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
 
 CUSTOM_STATUS_LIMIT_BYTES = 16 * 1024
 """The extension rejects custom status whose UTF-16 JSON exceeds 16 KB."""
 
-HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
 CONTROL_EVENTS = (EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND)
 
 
@@ -427,7 +424,7 @@ def _custom_status_text(state: Optional[Dict]) -> Optional[str]:
 
 def _non_determinism(position: int, expected: Optional[str], actual: Optional[str]) -> str:
     return (
-        f"Non-deterministic workflow detected: action #{position} of this execution's history is "
+        f"{NON_DETERMINISM_MARK}: action #{position} of this execution's history is "
         f"{describe(expected)}, but the current orchestrator code scheduled {describe(actual)}. "
         "Was a change made to the orchestrator code after this instance had already started running?"
     )

@@ -15,30 +15,28 @@ import os
 import socket
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 from aiohttp import web
 
 import devhost
 from devhost.clock import Clock, RealClock
-from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
 from devhost.core.errors import DevhostError, StartupError
-from devhost.runtime.registry import FunctionRegistry
-from devhost.http import app_routes
+from devhost.http.application import build_application
+from devhost.http.paths import RPC_BASE_PATH
+from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
+from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
 from devhost.runtime.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
+from devhost.service.management import Management
+from devhost.store.base import Store
+from devhost.store.sqlite import SqliteStore
 
 log = logging.getLogger("devhost.server")
 
-WEBHOOK_BASE_PATH = "/runtime/webhooks/durabletask"
-RPC_BASE_PATH = "/durabletask"
-STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
 
 _LOOPBACK_HOSTS = {"", "0.0.0.0", "::", "localhost", "127.0.0.1"}
-
-
-def default_store_path(app_dir: Path) -> Path:
-    return Path(app_dir) / STORE_RELATIVE_PATH
 
 
 def rpc_base_url(host: str, port: int) -> str:
@@ -46,37 +44,6 @@ def rpc_base_url(host: str, port: int) -> str:
     if host in _LOOPBACK_HOSTS:
         return f"http://127.0.0.1:{port}{RPC_BASE_PATH}/"
     return f"http://{f'[{host}]' if ':' in host else host}:{port}{RPC_BASE_PATH}/"
-
-
-def build_application(
-    *,
-    registry: FunctionRegistry,
-    invoker: Invoker,
-    management: Any,
-    settings: HostSettings,
-    rpc_base: Callable[[], str],
-    status: Callable[[], Dict[str, Any]],
-) -> web.Application:
-    """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes."""
-    from devhost.http import errors as http_errors, links, rpc, webhooks
-
-    app = web.Application(client_max_size=app_routes.MAX_REQUEST_BODY)
-    http_errors.install(app)
-
-    async def host_status(request: web.Request) -> web.Response:
-        body = status()
-        return web.json_response(body, status=200 if body["state"] == "Running" else 503)
-
-    def binding_json(request: web.Request) -> str:
-        # Links point where the caller came from (the extension uses the request's host too).
-        base_url = f"{request.scheme}://{request.host}{WEBHOOK_BASE_PATH}"
-        return links.client_binding_json(base_url, rpc_base(), settings.hub_name)
-
-    app.router.add_get("/admin/host/status", host_status)
-    webhooks.add_routes(app, management, base_path=WEBHOOK_BASE_PATH)
-    rpc.add_routes(app, management, base_path=RPC_BASE_PATH)
-    app_routes.add_routes(app, registry, invoker, route_prefix=settings.route_prefix, binding_json=binding_json)
-    return app
 
 
 async def _reset_sdk_http_session(close: bool) -> None:
@@ -120,10 +87,10 @@ class DevHost:
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
         self.state = "Initialized"
-        self.store: Any = None
+        self.store: Optional[Store] = None
         self.invoker: Optional[Invoker] = None
-        self.engine: Any = None
-        self.management: Any = None
+        self.engine: Optional[Engine] = None
+        self.management: Optional[Management] = None
         self._runner: Optional[web.AppRunner] = None
         self._socket: Optional[socket.socket] = None
         self._engine_started = False
@@ -133,10 +100,6 @@ class DevHost:
         """``http://host:port`` as bound (the real port when started with port 0)."""
         host = "127.0.0.1" if self.host in _LOOPBACK_HOSTS else self.host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
-
-    @property
-    def webhook_base_url(self) -> str:
-        return self.base_url + WEBHOOK_BASE_PATH
 
     def status(self) -> Dict[str, Any]:
         hub = self.settings.hub_name if self.settings is not None else None
@@ -160,24 +123,19 @@ class DevHost:
         self._socket = self._bind()
         await _reset_sdk_http_session(close=False)
 
-        # Imported here: the engine, store and management live in modules other helpers own.
-        from devhost.runtime.engine import Engine
-        from devhost.service.management import Management
-        from devhost.store.sqlite import SqliteStore
-
-        self.store = self._open_store(SqliteStore)
+        store = self.store = self._open_store()
         self.invoker = Invoker(
             self.clock,
             # Room for every activity the engine may run at once, plus sync HTTP functions.
             max_threads=self.settings.max_concurrent_activities + 32,
             app_dir=self.app_dir,
         )
-        self.engine = Engine(self.store, self.clock, self.registry, self.settings, self.invoker)
+        engine = self.engine = Engine(store, self.clock, self.registry, self.settings, self.invoker)
         self.management = Management(
-            self.store,
+            store,
             self.clock,
             self.registry,
-            self.engine.notify,
+            engine.notify,
             hub_name=self.settings.hub_name,
             default_version=self.settings.default_version,
         )
@@ -190,17 +148,17 @@ class DevHost:
             status=self.status,
         )
         await self._listen(app)
-        await self.engine.start()
+        await engine.start()
         self._engine_started = True
         self.state = "Running"
         log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
 
-    def _open_store(self, store_class: Any) -> Any:
+    def _open_store(self) -> Store:
         if self.store_path is None:
-            return store_class(None)
+            return SqliteStore(None)
         try:
             self.store_path.parent.mkdir(parents=True, exist_ok=True)
-            return store_class(self.store_path)
+            return SqliteStore(self.store_path)
         except DevhostError:
             raise
         except (OSError, sqlite3.Error) as exc:

@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from devhost.core import events
 from devhost.core.model import EventType, HistoryEvent
-from devhost.replay.check import (
+from devhost.replay.model import (
     COMPLETIONS,
     INBOUND,
     Decision,
@@ -42,17 +42,13 @@ from devhost.replay.check import (
     RecordingError,
     ReplayResult,
     ReplayTarget,
-    Runner,
     StatusItem,
     commit_decisions,
     event_type,
-    failed_result,
-    input_from_started,
     parse_time,
-    started_event,
     type_name,
-    unconsumed,
 )
+from devhost.replay.runner import Runner, failed_result, input_from_started, started_event, unconsumed
 
 _RESULT_EVENTS = (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EXECUTION_COMPLETED)
 _FOLD_KEYS = ("FunctionName", "ScheduledTime", "Input")
