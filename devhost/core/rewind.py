@@ -41,7 +41,8 @@ def rewind(turn: Turn, message: Message, now: datetime) -> Tuple[TurnCommit, Opt
             failed.append(event["TaskScheduledId"])
             continue
         kept.append(event)
-    scheduling = {e["EventId"]: e for e in kept if e["EventType"] in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED)}
+    schedules = (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED)
+    scheduling = {e["EventId"]: e for e in kept if e["EventType"] in schedules}
 
     commit = TurnCommit(instance=instance, consumed_message_ids=consumed, replace_history=True)
     for task_id in failed:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from devhost.core.errors import StartupError
+from devhost.core.errors import StartupError, StoreInUse
 from devhost.core.model import HistoryEvent, InstanceQuery
 from devhost.replay.model import Recording, RecordingError, ReplayTarget
 from devhost.replay.runner import input_from_started
@@ -188,11 +188,9 @@ def load_store(path: PathLike, instance_ids: Optional[Sequence[str]] = None) -> 
         raise StartupError(f"no store file at {store_path}")
     try:
         store = SqliteStore(store_path)
-    except StartupError as exc:
-        if "in use" in str(exc):
-            raise StartupError(f"store {store_path} is in use by a running devhost; stop it (or replay a copy "
-                               "of the file) and try again") from None
-        raise
+    except StoreInUse:
+        raise StoreInUse(f"store {store_path} is in use by a running devhost; stop it (or replay a copy "
+                         "of the file) and try again") from None
     try:
         if instance_ids:
             found = [store.get_instance(i) for i in instance_ids]
