@@ -221,7 +221,7 @@ class _Episode:
             self.commit.new_messages.append(
                 Message(self.instance.parent_instance_id, done, self.now, self.instance.parent_execution_id)
             )
-        return self._finish(new_events, events.execution_completed(self.now, "Completed", output))
+        return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.COMPLETED, output))
 
     def _fail(self, new_events: List[HistoryEvent], error: str, state: Optional[Dict[str, Any]]) -> TurnCommit:
         message = f"Orchestrator function '{self.instance.name}' failed: {error}"
@@ -235,7 +235,7 @@ class _Episode:
         if state is not None:
             self.instance.custom_status = _custom_status_text(state)
         self.commit.clear_pending = True
-        return self._finish(new_events, events.execution_completed(self.now, "Failed", self.instance.output, message))
+        return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.FAILED, self.instance.output, message))
 
     def _continue_as_new(self, new_events: List[HistoryEvent], action: Dict[str, Any]) -> TurnCommit:
         input_text = action.get("input")

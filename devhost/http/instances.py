@@ -41,9 +41,6 @@ START_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
 DEFAULT_PAGE_SIZE = 100
 
-_IN_PROGRESS = frozenset(
-    {RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.CONTINUED_AS_NEW, RuntimeStatus.SUSPENDED}
-)
 
 
 class DurableApi:
@@ -156,7 +153,7 @@ class DurableApi:
             show_history_output=parse_bool(query_value(request, "showHistoryOutput"), False),
         )
         status = found.instance.runtime_status
-        if status in _IN_PROGRESS:
+        if not status.is_terminal:
             # Location is the request URI itself; 5 s keeps naive pollers out of a tight loop.
             return json_response(body, 202, headers={"Location": str(request.url), "Retry-After": STATUS_RETRY_AFTER})
         if status is RuntimeStatus.FAILED and return_500_on_failure:

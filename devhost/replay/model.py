@@ -41,6 +41,7 @@ COMPLETIONS = {
     EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
     EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
 }
+_FAILED = RuntimeStatus.FAILED.value
 
 
 class RecordingError(ValueError):
@@ -120,10 +121,10 @@ class Decision:
         if kind in (EventType.EXECUTION_COMPLETED, EventType.EXECUTION_FAILED):
             status = _status_name(event.get("OrchestrationStatus"))
             if kind is EventType.EXECUTION_FAILED:
-                status = "Failed"
-            if status == "ContinuedAsNew":
+                status = _FAILED
+            if status == RuntimeStatus.CONTINUED_AS_NEW.value:
                 return cls("ContinueAsNew")
-            return cls("ExecutionCompleted", status=status, failure=_failure_text(event) if status == "Failed" else None)
+            return cls("ExecutionCompleted", status=status, failure=_failure_text(event) if status == _FAILED else None)
         return cls(type_name(kind), event_id)
 
     def matches(self, other: "Decision", tolerance: timedelta = timedelta(0)) -> bool:
@@ -152,7 +153,7 @@ class Decision:
         if self.kind == "ContinueAsNew":
             return "continue-as-new"
         if self.kind == "ExecutionCompleted":
-            if self.status == "Failed" and self.failure:
+            if self.status == _FAILED and self.failure:
                 return f"the orchestration failing ({_shorten(self.failure)})"
             return f"the orchestration ending {self.status} (ExecutionCompleted)"
         return f"{self.kind}{number}"

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from devhost.core.errors import StartupError, StoreInUse
-from devhost.core.model import HistoryEvent, InstanceQuery
+from devhost.core.model import EventType, HistoryEvent, InstanceQuery
+from devhost.core.protocol import parse_event_type
 from devhost.replay.model import Recording, RecordingError, ReplayTarget
 from devhost.replay.runner import input_from_started
 from devhost.replay.status import status_recording
@@ -148,7 +149,7 @@ def _raw_recording(
 ) -> Recording:
     if not isinstance(history, list) or not all(isinstance(e, dict) and "EventType" in e for e in history):
         raise RecordingError("history must be a list of events with an EventType")
-    started = next((e for e in history if e.get("EventType") in (0, "0", "ExecutionStarted")), None)
+    started = next((e for e in history if parse_event_type(e.get("EventType")) is EventType.EXECUTION_STARTED), None)
     if started is None:
         if not history:
             return Recording(str(instance_id or default_id), str(name or "?"), None, (), source=source,
