@@ -13,6 +13,7 @@ from typing import Any, List, Optional, Tuple
 
 from dateutil import parser as dateparser
 
+from devhost.core import events
 from devhost.core.context import ReplaySettings
 from devhost.core.model import EventType, HistoryEvent, RuntimeStatus, TurnCommit
 from devhost.core.protocol import NON_DETERMINISM_MARK, event_type_name, parse_event_type, status_from_number
@@ -166,7 +167,7 @@ def describe(decision: Optional[Decision]) -> str:
 def commit_decisions(commit: TurnCommit) -> List[HistoryEvent]:
     """The decision events of one commit (a continue-as-new commit replaces the history: one marker)."""
     if commit.replace_history and commit.instance.runtime_status is RuntimeStatus.CONTINUED_AS_NEW:
-        return [{"EventType": int(EventType.CONTINUE_AS_NEW), "EventId": -1}]
+        return [events.continue_as_new(commit.instance.last_updated_time, commit.instance.input)]
     return [e for e in commit.new_history if is_decision(e)]
 
 
@@ -227,7 +228,7 @@ def parse_time(value: Any) -> Optional[datetime]:
     if not isinstance(value, str) or not value.strip():
         return None
     try:
-        when = dateparser.isoparse(value.strip())
+        when: datetime = dateparser.isoparse(value.strip())
     except (ValueError, OverflowError):
         return None
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
