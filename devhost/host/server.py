@@ -15,7 +15,7 @@ import os
 import socket
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, TypeVar
 
 from aiohttp import web
 
@@ -61,6 +61,15 @@ async def _reset_sdk_http_session(close: bool) -> None:
     http_utils._session_lock = asyncio.Lock()
 
 
+T = TypeVar("T")
+
+
+def _started(part: Optional[T]) -> T:
+    if part is None:
+        raise RuntimeError("the host is not started (call start() first)")
+    return part
+
+
 class DevHost:
     """A running local Functions host for one app directory."""
 
@@ -87,10 +96,10 @@ class DevHost:
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
         self.state = "Initialized"
-        self.store: Optional[Store] = None
+        self._store: Optional[Store] = None
         self.invoker: Optional[Invoker] = None
-        self.engine: Optional[Engine] = None
-        self.management: Optional[Management] = None
+        self._engine: Optional[Engine] = None
+        self._management: Optional[Management] = None
         self._runner: Optional[web.AppRunner] = None
         self._socket: Optional[socket.socket] = None
         self._engine_started = False
@@ -100,6 +109,21 @@ class DevHost:
         """``http://host:port`` as bound (the real port when started with port 0)."""
         host = "127.0.0.1" if self.host in _LOOPBACK_HOSTS else self.host
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def store(self) -> Store:
+        """The open store (between ``start()`` and ``stop()``)."""
+        return _started(self._store)
+
+    @property
+    def engine(self) -> Engine:
+        """The running engine (from ``start()`` on)."""
+        return _started(self._engine)
+
+    @property
+    def management(self) -> Management:
+        """Instance management over the store (from ``start()`` on)."""
+        return _started(self._management)
 
     def status(self) -> Dict[str, Any]:
         hub = self.settings.hub_name if self.settings is not None else None
@@ -123,15 +147,15 @@ class DevHost:
         self._socket = self._bind()
         await _reset_sdk_http_session(close=False)
 
-        store = self.store = self._open_store()
-        self.invoker = Invoker(
+        store = self._store = self._open_store()
+        invoker = self.invoker = Invoker(
             self.clock,
             # Room for every activity the engine may run at once, plus sync HTTP functions.
             max_threads=self.settings.max_concurrent_activities + 32,
             app_dir=self.app_dir,
         )
-        engine = self.engine = Engine(store, self.clock, self.registry, self.settings, self.invoker)
-        self.management = Management(
+        engine = self._engine = Engine(store, self.clock, self.registry, self.settings, invoker)
+        management = self._management = Management(
             store,
             self.clock,
             self.registry,
@@ -141,8 +165,8 @@ class DevHost:
         )
         app = build_application(
             registry=self.registry,
-            invoker=self.invoker,
-            management=self.management,
+            invoker=invoker,
+            management=management,
             settings=self.settings,
             rpc_base=lambda: rpc_base_url(self.host, self.port),
             status=self.status,
@@ -198,14 +222,14 @@ class DevHost:
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
-        if self.engine is not None and self._engine_started:
+        if self._engine is not None and self._engine_started:
             self._engine_started = False
-            await self.engine.stop()
+            await self._engine.stop()
         if self.invoker is not None:
             self.invoker.close()
         await _reset_sdk_http_session(close=True)
-        if self.store is not None:
-            store, self.store = self.store, None
+        if self._store is not None:
+            store, self._store = self._store, None
             store.close()
         self.state = "Stopped"
 

@@ -35,13 +35,10 @@ async def hello_roundtrip(host: DevHost) -> Dict[str, Any]:
     assert body["statusQueryGetUri"].startswith(f"{host.base_url}/runtime/webhooks/durabletask/instances/")
     instance_id = body["id"]
 
-    management, engine = host.management, host.engine
-    assert management is not None and engine is not None
-
     def completed() -> bool:
-        return management.get_instance(instance_id).runtime_status is RuntimeStatus.COMPLETED
+        return host.management.get_instance(instance_id).runtime_status is RuntimeStatus.COMPLETED
 
-    await asyncio.wait_for(engine.run_until(completed), SAFETY_NET_SECONDS)
+    await asyncio.wait_for(host.engine.run_until(completed), SAFETY_NET_SECONDS)
     final_status, _, final = await request("GET", body["statusQueryGetUri"])
     assert final_status == 200
     return final
