@@ -21,8 +21,9 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 from devhost.clock import RealClock
 from devhost.core import events
 from devhost.core.model import ActivityWorkItem, HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus, TurnCommit
+from devhost.core.protocol import OUT_OF_PROC_LABEL
 from devhost.core.results import activity_failure, activity_result
-from devhost.core.turn import OUT_OF_PROC_LABEL, TurnEnv, decide_turn
+from devhost.core.turn import TurnEnv, decide_turn
 from devhost.runtime.invoker import ActivityFailed, Invoker
 from devhost.runtime.registry import ActivityFunction
 from devhost.store.memory import MemoryStore

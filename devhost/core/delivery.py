@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import FrozenSet, Optional
 
-from devhost.core.model import EventType, RuntimeStatus
+from devhost.core.protocol import EventType, RuntimeStatus
 
 DELIVERED_WHILE_SUSPENDED: FrozenSet[int] = frozenset({int(EventType.EXECUTION_RESUMED), int(EventType.EXECUTION_TERMINATED)})
 """Event types a Suspended instance still receives."""

@@ -17,7 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import Optional, Tuple
 
-from devhost.core.errors import StartupError
+from devhost.core.errors import StartupError, StoreInUse
 
 try:
     import fcntl
@@ -154,5 +154,5 @@ def _lock_store_file(path: Path) -> Optional[int]:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise StartupError(f"store {path} is in use by another devhost process") from None
+        raise StoreInUse(f"store {path} is in use by another devhost process") from None
     return fd

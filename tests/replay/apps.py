@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from devhost.replay.check import Recording
+from devhost.replay.model import Recording
 from devhost.replay.sources import save_recording
 from devhost.runtime.loader import load_app
 from devhost.runtime.registry import FunctionRegistry
