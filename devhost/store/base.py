@@ -84,8 +84,9 @@ class Store(Protocol):
         """Apply one orchestration turn atomically (see :class:`TurnCommit` for each field):
         replace the instance row; delete consumed messages; append (or, with ``replace_history``,
         replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on
-        ``replace_history`` also delete messages and work items tied to the old execution id; delete pending TimerFired messages for ``cancelled_timer_ids``; insert new
-        instances, messages and activity work items; with ``clear_pending`` delete all remaining
+        ``replace_history`` also delete messages and work items tied to the old execution id; delete
+        pending TimerFired messages for ``cancelled_timer_ids``; insert new instances, messages and
+        activity work items; with ``clear_pending`` delete all remaining
         messages and work items of the instance. Messages for instances that do not exist (a purged
         parent), or tied to an execution id the addressee no longer runs, are dropped silently.
         A new instance replaces a terminal one of the same id; over a non-terminal one it raises
