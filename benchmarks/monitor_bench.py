@@ -357,7 +357,7 @@ def table(f: Dict[str, Any]) -> str:
         (f"host / floor (target {TARGET_RATIO:.0%})", (verdict("wall"), verdict("cpu"))),
     ]
     singles = [
-        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, SQLite {f['store']} store, {f['clock']} clock"),
+        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, {'SQLite file' if f['store'] == 'file' else 'in-memory'} store, {f['clock']} clock"),
         ("orchestration steps", f"{f['turns']} turns ({f['sdk_episodes']} SDK episodes, replayed again for the floor)"),
         ("status GET p50 / p99 / max", f"{f['status_p50_ms']:.1f} / {f['status_p99_ms']:.1f} / {f['status_max_ms']:.1f} ms"
                                        f" ({f['status_requests']} requests, {f['status_errors']} errors)"),
@@ -376,7 +376,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="concurrent orchestrations (default 200)")
     parser.add_argument("--k", type=int, default=10, help="iterations (activity + 0 s timer) each (default 10)")
-    parser.add_argument("--store", choices=("file", "memory"), default="file", help="SQLite file (default) or memory")
+    parser.add_argument("--store", choices=("file", "memory"), default="file", help="SQLite file (default) or the in-memory store")
     parser.add_argument("--status-rate", type=float, default=50.0,
                         help="status GETs per second while running; 0 disables (default 50)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
