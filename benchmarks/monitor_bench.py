@@ -356,8 +356,9 @@ def table(f: Dict[str, Any]) -> str:
         ("floor steps/s", both("floor_steps_per_s", "{:.0f}")),
         (f"host / floor (target {TARGET_RATIO:.0%})", (verdict("wall"), verdict("cpu"))),
     ]
+    store = "SQLite file" if f["store"] == "file" else "in-memory"
     singles = [
-        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, {'SQLite file' if f['store'] == 'file' else 'in-memory'} store, {f['clock']} clock"),
+        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, {store} store, {f['clock']} clock"),
         ("orchestration steps", f"{f['turns']} turns ({f['sdk_episodes']} SDK episodes, replayed again for the floor)"),
         ("status GET p50 / p99 / max", f"{f['status_p50_ms']:.1f} / {f['status_p99_ms']:.1f} / {f['status_max_ms']:.1f} ms"
                                        f" ({f['status_requests']} requests, {f['status_errors']} errors)"),
