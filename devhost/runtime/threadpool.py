@@ -2,7 +2,7 @@
 
 Not a ``concurrent.futures.ThreadPoolExecutor``: its workers are joined at interpreter exit, so one activity
 still running (a long ``time.sleep``, a hung request) would keep ``python -m devhost`` from exiting after
-SIGTERM. Daemon workers are abandoned at exit like the per-call threads the invoker uses on a VirtualClock.
+SIGTERM. Daemon workers are abandoned at exit like the per-call threads the invoker uses on a virtual clock.
 Starting a thread per call costs more than the small functions a monitor calls; these are reused.
 """
 
