@@ -3,12 +3,20 @@ never past an awaited condition that holds or a caller's limit."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
+import pytest
+
 from devhost.clock import RealClock, VirtualClock
+from devhost.runtime.config import HostSettings
+from devhost.runtime.engine import Engine
+from devhost.runtime.invoker import Invoker
+from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timeskip import TimeSkipper, next_wakeup, release_sleepers
+from devhost.store.sqlite import SqliteStore
 
 START = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
@@ -146,3 +154,13 @@ def test_release_sleepers_wakes_every_function_asleep_on_a_stopped_clock() -> No
 
     assert clock.sleeping_functions == 0
     assert clock.now() == at(3600)
+
+
+def test_the_engine_refuses_to_advance_a_real_clock() -> None:
+    clock = RealClock()
+    store = SqliteStore(None)
+    engine = Engine(store, clock, FunctionRegistry(), HostSettings(), Invoker(clock))
+
+    with pytest.raises(TypeError, match="can skip"):
+        asyncio.run(engine.advance_to(clock.now() + timedelta(hours=1)))
+    store.close()
