@@ -153,7 +153,7 @@ class VirtualClock:
         self._waking = 0
         self._subscribers: List[Callable[[], None]] = []
         self.on_function_sleep: List[Callable[[], None]] = []
-        """Called (from any thread) when a function starts sleeping, before the subscribers."""
+        """Called (from any thread) when a function starts sleeping, after the subscribers."""
 
     def now(self) -> datetime:
         with self._lock:
@@ -179,7 +179,7 @@ class VirtualClock:
         return unsubscribe
 
     def _announce(self, hooks: Tuple[Callable[[], None], ...] = ()) -> None:
-        for callback in (*hooks, *self._subscribers):
+        for callback in (*self._subscribers, *hooks):
             callback()
 
     def function_clock(self) -> Optional[FunctionClock]:

@@ -35,7 +35,7 @@ from azure.functions.durable_functions import ActivityTriggerConverter
 from devhost.clock import Clock, FunctionClock
 from devhost.runtime import timepatch
 from devhost.runtime.registry import ActivityFunction, HttpFunction
-from devhost.runtime.threadpool import DaemonPool
+from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX, DaemonPool
 
 log = logging.getLogger("devhost.invoke")
 
@@ -206,7 +206,7 @@ class Invoker:
             self._pool.submit(target)  # the pool bounds the threads itself: no slot to take
         else:
             name = getattr(fn, "__name__", "function")
-            threading.Thread(target=target, name=f"devhost-fn-{name}", daemon=True).start()
+            threading.Thread(target=target, name=f"{FUNCTION_THREAD_PREFIX}{name}", daemon=True).start()
         return await future
 
     async def call_activity(self, fn: ActivityFunction, input_text: Optional[str]) -> str:

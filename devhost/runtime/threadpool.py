@@ -14,6 +14,10 @@ from typing import Callable, Optional
 
 Job = Callable[[], None]
 
+FUNCTION_THREAD_PREFIX = "devhost-fn-"
+"""Names the thread a sync function gets per call on a virtual clock (``devhost-fn-<function>``); the test kit
+joins the threads with this prefix after a host stops and its sleepers are released."""
+
 
 class DaemonPool:
     """Runs submitted jobs on at most ``max_workers`` daemon threads, started on demand and then kept.

@@ -22,13 +22,13 @@ from typing import Any, Iterator, List, Optional, Union
 
 from devhost.clock import VirtualClock
 from devhost.core.errors import AppLoadError
+from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX
 from devhost.runtime.timeskip import release_sleepers
 from devhost.testing.handle import AppRef, DurableAppHandle
 from devhost.testing.loop import LoopThread
 
 APP_FILE = "function_app.py"
 _HOST_TIMEOUT = 60.0
-_FUNCTION_THREAD_PREFIX = "devhost-fn-"
 
 
 # --- finding the app ---------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ class AppSession:
 
 def _join_function_threads(timeout: float) -> None:
     for thread in threading.enumerate():
-        if thread.name.startswith(_FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
+        if thread.name.startswith(FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
             thread.join(timeout)
 
 

@@ -88,17 +88,21 @@ def test_subscribers_hear_function_sleeps_and_advances_until_they_unsubscribe() 
     clock = VirtualClock(START)
     heard: List[str] = []
     unsubscribe = clock.subscribe(lambda: heard.append("wake-up"))
+    asleep = threading.Event()
+    clock.on_function_sleep.append(asleep.set)
     sleeper = threading.Thread(target=clock.sleep_blocking, args=(5,))
 
     sleeper.start()
-    clock.advance(5)  # may run before the thread sleeps: then the sleep returns at once (deadline passed)
+    assert asleep.wait(5)
+    heard_at_sleep = len(heard)
+    clock.advance(5)
     sleeper.join(5)
-    heard_before = len(heard)
+    heard_at_advance = len(heard)
     unsubscribe()
     clock.advance(5)
 
-    assert heard_before >= 1
-    assert len(heard) == heard_before
+    assert (heard_at_sleep, heard_at_advance) == (1, 2)
+    assert len(heard) == 2
 
 
 @pytest.mark.asyncio
