@@ -170,7 +170,7 @@ class VirtualClock:
         future: asyncio.Future[None] = loop.create_future()
 
         def resolve() -> None:
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_result(None))
+            loop.call_soon_threadsafe(lambda: None if future.done() else future.set_result(None))
 
         waiter = self._register(when, resolve, from_function, is_async=True)
         if waiter is None:

@@ -145,7 +145,7 @@ class Engine:
     async def _wait(self) -> None:
         assert self._wake is not None
         next_at = self.store.next_visible_at()
-        waits = [asyncio.ensure_future(self._wake.wait())]
+        waits: List[asyncio.Future[object]] = [asyncio.ensure_future(self._wake.wait())]
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
         try:
