@@ -11,13 +11,23 @@ clock later. Assigning to ``time.time`` (as the time patch does) is not a read.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Set
 
 TIME_READERS = {
-    "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns",
-    "process_time", "process_time_ns", "clock_gettime", "clock_gettime_ns", "thread_time", "thread_time_ns",
+    "time",
+    "time_ns",
+    "monotonic",
+    "monotonic_ns",
+    "perf_counter",
+    "perf_counter_ns",
+    "process_time",
+    "process_time_ns",
+    "clock_gettime",
+    "clock_gettime_ns",
+    "thread_time",
+    "thread_time_ns",
 }
 TIME_READERS_WITHOUT_ARGUMENT = {"localtime", "gmtime", "ctime", "asctime", "strftime"}
 DATETIME_READERS = {"now", "utcnow", "today"}
@@ -37,12 +47,12 @@ class ClockRead:
 class _Finder(ast.NodeVisitor):
     def __init__(self, path: str) -> None:
         self.path = path
-        self.found: List[ClockRead] = []
-        self.time_modules: Set[str] = set()  # names bound to the time module
-        self.datetime_modules: Set[str] = set()  # names bound to the datetime module
-        self.clock_classes: Set[str] = set()  # names bound to datetime.datetime or datetime.date
-        self.imported_readers: Dict[str, str] = {}  # local name -> time function it is bound to
-        self._calls_without_arguments: Set[int] = set()
+        self.found: list[ClockRead] = []
+        self.time_modules: set[str] = set()  # names bound to the time module
+        self.datetime_modules: set[str] = set()  # names bound to the datetime module
+        self.clock_classes: set[str] = set()  # names bound to datetime.datetime or datetime.date
+        self.imported_readers: dict[str, str] = {}  # local name -> time function it is bound to
+        self._calls_without_arguments: set[int] = set()
 
     def _report(self, node: ast.AST) -> None:
         self.found.append(ClockRead(self.path, getattr(node, "lineno", 0), ast.unparse(node)))
@@ -106,7 +116,7 @@ class _Finder(ast.NodeVisitor):
         return "loop" in name.lower()
 
 
-def clock_reads_in_source(source: str, path: str = "<source>") -> List[ClockRead]:
+def clock_reads_in_source(source: str, path: str = "<source>") -> list[ClockRead]:
     tree = ast.parse(source, filename=path)
     finder = _Finder(path)
     # Imports first, wherever they are, so a read above a function-level import is still recognised.
@@ -126,8 +136,8 @@ def python_files(root: Path, *folders: str) -> Iterator[Path]:
         yield from sorted(p for p in base.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def clock_reads(root: Path, *folders: str) -> List[ClockRead]:
-    found: List[ClockRead] = []
+def clock_reads(root: Path, *folders: str) -> list[ClockRead]:
+    found: list[ClockRead] = []
     for file in python_files(root, *folders):
         found.extend(clock_reads_in_source(file.read_text(encoding="utf-8"), file.relative_to(root).as_posix()))
     return found

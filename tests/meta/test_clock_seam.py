@@ -5,7 +5,6 @@ virtual clock drives all of it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Set
 
 import pytest
 
@@ -16,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 THE_CLOCK_MODULES = {"devhost/clock.py", "job_monitor/clock.py"}
 
 # Not reads for the caller's own use, each named with why.
-ALLOWED: Dict[str, Set[str]] = {
+ALLOWED: dict[str, set[str]] = {
     # The time patch keeps the original time.time to pass calls made outside an invoked function (the SDK, a
     # library, the host's own threads) through unchanged; inside a function its wrapper answers from the Clock.
     "devhost/runtime/timepatch.py": {"time.time"},
@@ -27,8 +26,7 @@ def test_nothing_outside_the_clock_modules_reads_the_system_clock() -> None:
     found = clock_reads(REPO, "devhost", "job_monitor", "function_app.py")
 
     offending = [
-        str(read) for read in found
-        if read.path not in THE_CLOCK_MODULES and read.expression not in ALLOWED.get(read.path, set())
+        str(read) for read in found if read.path not in THE_CLOCK_MODULES and read.expression not in ALLOWED.get(read.path, set())
     ]
 
     assert offending == [], "read the time from the Clock (devhost/clock.py) or job_monitor.clock instead"

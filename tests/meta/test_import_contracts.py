@@ -13,12 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
-LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-
-pytestmark = pytest.mark.skipif(not LINT_IMPORTS.is_file(), reason="lint-imports is not installed (pip install -r requirements-dev.txt)")
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"  # import-linter, pinned in requirements-dev.txt
 
 
 def lint_imports_with(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess[str]:
@@ -28,8 +24,9 @@ def lint_imports_with(tmp_path: Path, module: str, line: str) -> subprocess.Comp
     target = tmp_path / "devhost" / module
     target.write_text(target.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_core_importing_the_store_breaks_the_layers_contract(tmp_path: Path) -> None:
