@@ -127,6 +127,7 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
             _check_unique(registry.orchestrators, name, "orchestrator")
             registry.orchestrators[name] = OrchestratorFunction(name=name, handle=user_fn)
         elif kind == "activityTrigger":
+            assert trigger is not None  # the kind was read from it
             name = getattr(trigger, "activity", None) or function_name
             _check_unique(registry.activities, name, "activity")
             registry.activities[name] = ActivityFunction(name=name, fn=user_fn, input_name=trigger.name)

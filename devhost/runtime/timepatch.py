@@ -88,7 +88,7 @@ def install() -> None:
         if _installed:
             return
         time.time = _time
-        time.sleep = _sleep
+        time.sleep = _sleep  # type: ignore[assignment]  # takes a float, as every caller passes
         asyncio.sleep = _async_sleep
         asyncio.tasks.sleep = _async_sleep
         __import__(_SDK_CLIENT_MODULE)
