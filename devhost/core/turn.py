@@ -22,7 +22,6 @@ from devhost.core.cursor import Cursor
 from devhost.core.effects import Effects, EpisodeFailure
 from devhost.core.lifecycle import control, notify_parent_failed, terminate
 from devhost.core.model import EventType, HistoryEvent, Instance, Message, RuntimeStatus, Turn, TurnCommit
-from devhost.core.protocol import HTTP_ACTIVITY_NAME as HTTP_ACTIVITY_NAME  # re-exported for runtime.engine
 from devhost.core.protocol import NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
 from devhost.core.rewind import rewind
 
