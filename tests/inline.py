@@ -16,7 +16,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Callable, Protocol
 
 from devhost.clock import RealClock
 from devhost.core import events
@@ -30,7 +30,7 @@ from devhost.store.memory import MemoryStore
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
 _END_OF_TIME = datetime.max.replace(tzinfo=timezone.utc)
-_invoker: Optional[Invoker] = None
+_invoker: Invoker | None = None
 
 
 class TimeSource(Protocol):
@@ -57,10 +57,10 @@ class ManualTime:
 def activity(name: str, fn: Callable[..., Any]) -> ActivityFunction:
     """A plain function of one argument as the registry holds an activity (its parameter is the input)."""
     input_name = next(iter(inspect.signature(fn).parameters))
-    return ActivityFunction(name, fn, input_name, inspect.iscoroutinefunction(fn))
+    return ActivityFunction(name, fn, input_name)
 
 
-def orchestrator_handles(app: Any) -> Dict[str, Callable[[str], str]]:
+def orchestrator_handles(app: Any) -> dict[str, Callable[[str], str]]:
     """The SDK ``handle`` of every orchestrator of a ``DFApp`` (``get_functions()`` works once per app)."""
     out = {}
     for function in app.get_functions():
@@ -82,7 +82,7 @@ class Generation:
     """One execution of an instance that continued as new: its instance row and history at the end."""
 
     instance: Instance
-    history: List[HistoryEvent]
+    history: list[HistoryEvent]
 
 
 class InlineHost:
@@ -90,9 +90,9 @@ class InlineHost:
 
     def __init__(
         self,
-        orchestrators: Dict[str, Callable[[str], str]],
-        activities: Dict[str, ActivityFunction],
-        time: Optional[TimeSource] = None,
+        orchestrators: dict[str, Callable[[str], str]],
+        activities: dict[str, ActivityFunction],
+        time: TimeSource | None = None,
     ) -> None:
         self.orchestrators = orchestrators
         self.activities = activities
@@ -100,11 +100,11 @@ class InlineHost:
         self.store = MemoryStore()
         self._ids = itertools.count(1)
         # What happened, for assertions:
-        self.episodes: List[Tuple[str, str]] = []
+        self.episodes: list[tuple[str, str]] = []
         """(context JSON, state JSON) of every orchestrator call; for a failed one the state after the SDK's label."""
-        self.activity_calls: List[Tuple[str, Optional[str]]] = []
-        self.commits: List[TurnCommit] = []
-        self.generations: List[Generation] = []
+        self.activity_calls: list[tuple[str, str | None]] = []
+        self.commits: list[TurnCommit] = []
+        self.generations: list[Generation] = []
         """Executions that ended in continue-as-new, in order (the current one is not among them)."""
 
     @property
@@ -163,7 +163,7 @@ class InlineHost:
         raise AssertionError("did not settle")
 
     # --- reading -----------------------------------------------------------------------------------------
-    def history(self, instance_id: str = "i1") -> List[HistoryEvent]:
+    def history(self, instance_id: str = "i1") -> list[HistoryEvent]:
         return self.store.get_history(instance_id)
 
     def status(self, instance_id: str = "i1") -> Instance:
@@ -172,9 +172,9 @@ class InlineHost:
         return instance
 
     @property
-    def instances(self) -> Dict[str, Instance]:
-        found: Dict[str, Instance] = {}
-        token: Optional[str] = None
+    def instances(self) -> dict[str, Instance]:
+        found: dict[str, Instance] = {}
+        token: str | None = None
         while True:
             page, token = self.store.query_instances(InstanceQuery(continuation_token=token))
             found.update((i.instance_id, i) for i in page)
@@ -182,13 +182,13 @@ class InlineHost:
                 return found
 
     @property
-    def messages(self) -> List[Message]:
+    def messages(self) -> list[Message]:
         """Every message still queued that some turn could receive."""
         turns = [self.store.load_turn(instance_id, _END_OF_TIME) for instance_id in self.instances]
         return [m for turn in turns if turn is not None for m in turn.messages]
 
     # --- helpers -----------------------------------------------------------------------------------------
-    def _recorded(self, handle: Optional[Callable[[str], str]]) -> Optional[Callable[[str], str]]:
+    def _recorded(self, handle: Callable[[str], str] | None) -> Callable[[str], str] | None:
         if handle is None:
             return None
 

@@ -8,22 +8,18 @@ delete it. A Suspended instance receives only the messages that end a suspension
 
 from __future__ import annotations
 
-from typing import FrozenSet, Optional
-
 from devhost.core.protocol import EventType, RuntimeStatus
 
-DELIVERED_WHILE_SUSPENDED: FrozenSet[int] = frozenset({int(EventType.EXECUTION_RESUMED), int(EventType.EXECUTION_TERMINATED)})
+DELIVERED_WHILE_SUSPENDED: frozenset[int] = frozenset({int(EventType.EXECUTION_RESUMED), int(EventType.EXECUTION_TERMINATED)})
 """Event types a Suspended instance still receives."""
 
 
-def is_stale(instance_execution_id: str, message_execution_id: Optional[str]) -> bool:
+def is_stale(instance_execution_id: str, message_execution_id: str | None) -> bool:
     """True for a message of an execution the instance no longer runs: never deliverable."""
     return message_execution_id is not None and message_execution_id != instance_execution_id
 
 
-def is_deliverable(
-    status: RuntimeStatus, instance_execution_id: str, message_execution_id: Optional[str], event_type: int
-) -> bool:
+def is_deliverable(status: RuntimeStatus, instance_execution_id: str, message_execution_id: str | None, event_type: int) -> bool:
     """Whether an instance in ``status`` running ``instance_execution_id`` may receive the message now
     (its ``visible_at`` having passed)."""
     if is_stale(instance_execution_id, message_execution_id):

@@ -11,8 +11,9 @@ datetimes, given by the caller (the store never reads a clock).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from typing import Collection, List, Optional, Protocol, Tuple
+from typing import Protocol
 
 from devhost.core.model import (
     ActivityWorkItem,
@@ -35,13 +36,13 @@ class Store(Protocol):
         raise :class:`devhost.core.errors.InstanceExists` and change nothing.
         """
 
-    def get_instance(self, instance_id: str) -> Optional[Instance]:
+    def get_instance(self, instance_id: str) -> Instance | None:
         """The instance row, or None."""
 
-    def get_history(self, instance_id: str) -> List[HistoryEvent]:
+    def get_history(self, instance_id: str) -> list[HistoryEvent]:
         """The current execution's history events in order (empty if unknown)."""
 
-    def query_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
+    def query_instances(self, query: InstanceQuery) -> tuple[list[Instance], str | None]:
         """Instances matching ``query`` ordered by (created_time, instance_id), at most ``query.top``
         (default 100) of them, starting after ``query.continuation_token``. Returns the page and the
         token of the next page (None when this page is the last).
@@ -63,16 +64,16 @@ class Store(Protocol):
         """Enqueue a message for an existing instance; returns its id. Raises
         :class:`devhost.core.errors.NotFound` if the instance does not exist."""
 
-    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> List[str]:
+    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[str]:
         """Ids of up to ``limit`` instances that have a deliverable message (``visible_at <= now``),
         oldest message first, skipping ``exclude``. A Suspended instance is ready only for
         ExecutionResumed (20) and ExecutionTerminated (3) messages. A message whose ``execution_id``
         is not the instance's current one is never deliverable (and may be deleted)."""
 
-    def next_visible_at(self) -> Optional[datetime]:
+    def next_visible_at(self) -> datetime | None:
         """The earliest ``visible_at`` of any deliverable message (same suspension rule), or None."""
 
-    def load_turn(self, instance_id: str, now: datetime) -> Optional[Turn]:
+    def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         """The instance, its history, and its deliverable messages (``visible_at <= now``, same
         suspension rule), ordered by (visible_at, id). None if the instance does not exist.
 
@@ -94,7 +95,7 @@ class Store(Protocol):
         instance no longer exists (purged while the turn ran), the purge wins: nothing is written."""
 
     # --- activity work items ---------------------------------------------------------------------
-    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> List[ActivityWorkItem]:
+    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
         """Up to ``limit`` activity work items in creation order, skipping ids in ``exclude``."""
 
     def complete_activity(self, work_item_id: int, result: Message) -> bool:

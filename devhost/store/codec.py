@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
-from typing import Optional, Tuple
 
 from devhost.core.errors import BadRequest
 
@@ -35,7 +34,7 @@ def to_utc(when: datetime) -> datetime:
     return from_text(to_text(when))
 
 
-def page_size(top: Optional[int]) -> int:
+def page_size(top: int | None) -> int:
     """``top`` or the default page size; BadRequest below 1."""
     size = DEFAULT_PAGE_SIZE if top is None else top
     if size < 1:
@@ -47,7 +46,7 @@ def encode_token(created_time: str, instance_id: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([created_time, instance_id]).encode()).decode("ascii")
 
 
-def decode_token(token: str) -> Tuple[str, str]:
+def decode_token(token: str) -> tuple[str, str]:
     """The (created_time text, instance_id) a page ended at; BadRequest for anything we did not issue."""
     try:
         created_time, instance_id = json.loads(base64.b64decode(token, altchars=b"-_", validate=True))

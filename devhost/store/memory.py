@@ -17,10 +17,11 @@ import copy
 import itertools
 import json
 import threading
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Collection, Dict, Iterator, List, Optional, Tuple
+from typing import Any
 
 from devhost.core.delivery import is_deliverable, is_stale
 from devhost.core.errors import InstanceExists, NotFound
@@ -46,7 +47,7 @@ class _Queued:
 
     id: int
     instance_id: str
-    execution_id: Optional[str]
+    execution_id: str | None
     event_text: str
     event_type: int
     timer_id: Any
@@ -74,10 +75,10 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._closed = False
         self._ids = itertools.count(1)  # one sequence for messages and work items: never reused
-        self._instances: Dict[str, _Row] = {}
-        self._history: Dict[str, List[str]] = {}
-        self._messages: Dict[str, Dict[int, _Queued]] = {}  # by instance, in id order
-        self._activities: Dict[int, ActivityWorkItem] = {}  # in id (creation) order
+        self._instances: dict[str, _Row] = {}
+        self._history: dict[str, list[str]] = {}
+        self._messages: dict[str, dict[int, _Queued]] = {}  # by instance, in id order
+        self._activities: dict[int, ActivityWorkItem] = {}  # in id (creation) order
 
     # --- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -110,16 +111,16 @@ class MemoryStore:
             self._insert_instance(row)
             self._enqueue(queued)
 
-    def get_instance(self, instance_id: str) -> Optional[Instance]:
+    def get_instance(self, instance_id: str) -> Instance | None:
         with self._guard():
             row = self._instances.get(instance_id)
             return None if row is None else row.copy()
 
-    def get_history(self, instance_id: str) -> List[HistoryEvent]:
+    def get_history(self, instance_id: str) -> list[HistoryEvent]:
         with self._guard():
             return [json.loads(text) for text in self._history.get(instance_id, ())]
 
-    def query_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
+    def query_instances(self, query: InstanceQuery) -> tuple[list[Instance], str | None]:
         top = page_size(query.top)
         after = None if query.continuation_token is None else decode_token(query.continuation_token)
         with self._guard():
@@ -148,13 +149,13 @@ class MemoryStore:
                 raise NotFound(f"instance {message.instance_id!r} not found")
             return self._enqueue(self._queued(message))
 
-    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> List[str]:
+    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[str]:
         if limit <= 0:
             return []
         cutoff = to_text(now)
         excluded = set(exclude)
         with self._guard():
-            firsts: List[Tuple[str, int, str]] = []
+            firsts: list[tuple[str, int, str]] = []
             for instance_id, queue in self._messages.items():
                 if instance_id in excluded:
                     continue
@@ -163,12 +164,12 @@ class MemoryStore:
                     firsts.append((*min(visible), instance_id))
         return [instance_id for _, _, instance_id in sorted(firsts)[:limit]]
 
-    def next_visible_at(self) -> Optional[datetime]:
+    def next_visible_at(self) -> datetime | None:
         with self._guard():
             times = [q.visible_at for iid, queue in self._messages.items() for q in self._deliverable(iid, queue)]
         return from_text(min(times)) if times else None
 
-    def load_turn(self, instance_id: str, now: datetime) -> Optional[Turn]:
+    def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         cutoff = to_text(now)
         with self._guard():
             row = self._instances.get(instance_id)
@@ -218,9 +219,7 @@ class MemoryStore:
             self._history.setdefault(instance_id, []).extend(history)
             if commit.cancelled_timer_ids:
                 cancelled = set(commit.cancelled_timer_ids)
-                self._remove_messages(
-                    instance_id, lambda q: q.event_type == EventType.TIMER_FIRED and q.timer_id in cancelled
-                )
+                self._remove_messages(instance_id, lambda q: q.event_type == EventType.TIMER_FIRED and q.timer_id in cancelled)
             for child in children:
                 self._insert_instance(child)
             for message in messages:
@@ -236,7 +235,7 @@ class MemoryStore:
                 self._remove_activities(lambda a: a.instance_id == instance_id)
 
     # --- activity work items ---------------------------------------------------------------------
-    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> List[ActivityWorkItem]:
+    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
         if limit <= 0:
             return []
         excluded = set(exclude)
@@ -254,12 +253,12 @@ class MemoryStore:
             return True
 
     # --- helpers (called with the lock held) -------------------------------------------------------
-    def _status(self, instance_id: str) -> Optional[RuntimeStatus]:
+    def _status(self, instance_id: str) -> RuntimeStatus | None:
         row = self._instances.get(instance_id)
         return None if row is None else row.instance.runtime_status
 
     @staticmethod
-    def _check_replaceable(instance_id: str, status: Optional[RuntimeStatus]) -> None:
+    def _check_replaceable(instance_id: str, status: RuntimeStatus | None) -> None:
         """An id may be (re)created when unknown or terminal; over a live instance it may not."""
         if status is not None and not status.is_terminal:
             raise InstanceExists(f"instance {instance_id!r} already exists and is {status.value}")
@@ -308,13 +307,13 @@ class MemoryStore:
         for work_item_id in [a.id for a in self._activities.values() if doomed(a)]:
             del self._activities[work_item_id]  # type: ignore[arg-type]
 
-    def _deliverable(self, instance_id: str, queue: Dict[int, _Queued]) -> Iterator[_Queued]:
+    def _deliverable(self, instance_id: str, queue: dict[int, _Queued]) -> Iterator[_Queued]:
         instance = self._instances[instance_id].instance
         for q in queue.values():
             if is_deliverable(instance.runtime_status, instance.execution_id, q.execution_id, q.event_type):
                 yield q
 
-    def _matching(self, query: InstanceQuery, statuses: Optional[Collection[RuntimeStatus]]) -> List[_Row]:
+    def _matching(self, query: InstanceQuery, statuses: Collection[RuntimeStatus] | None) -> list[_Row]:
         """Rows passing the created-time, status and prefix filters, in (created_time, instance_id) order."""
         low = None if query.created_from is None else to_text(query.created_from)
         high = None if query.created_to is None else to_text(query.created_to)

@@ -14,10 +14,11 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Collection, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Union
 
 from devhost.core.errors import NotFound
 from devhost.core.model import (
@@ -57,7 +58,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._closed = False
         in_memory = path is None or os.fspath(path) == ":memory:"
-        self.path: Optional[Path] = None if in_memory else Path(os.fspath(path))  # type: ignore[arg-type]
+        self.path: Path | None = None if in_memory else Path(os.fspath(path))  # type: ignore[arg-type]
         self._conn, self._lock_fd = open_database(self.path)
 
     # --- opening and closing ---------------------------------------------------------------------
@@ -109,21 +110,17 @@ class SqliteStore:
             create_instance(conn, instance)
             conn.execute(INSERT_MESSAGE, message_params(start))
 
-    def get_instance(self, instance_id: str) -> Optional[Instance]:
+    def get_instance(self, instance_id: str) -> Instance | None:
         with self._guard() as conn:
-            row = conn.execute(
-                f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)).fetchone()
         return None if row is None else instance_from_row(row)
 
-    def get_history(self, instance_id: str) -> List[HistoryEvent]:
+    def get_history(self, instance_id: str) -> list[HistoryEvent]:
         with self._guard() as conn:
-            rows = conn.execute(
-                "SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)
-            ).fetchall()
+            rows = conn.execute("SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)).fetchall()
         return [json.loads(row[0]) for row in rows]
 
-    def query_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
+    def query_instances(self, query: InstanceQuery) -> tuple[list[Instance], str | None]:
         top = page_size(query.top)
         where, params = filter_sql(query, query.statuses)
         if query.continuation_token is not None:
@@ -161,7 +158,7 @@ class SqliteStore:
         assert message_id is not None
         return message_id
 
-    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> List[str]:
+    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[str]:
         if limit <= 0:
             return []
         excluded = set(exclude)
@@ -177,7 +174,7 @@ class SqliteStore:
         )
         return [row[0] for row in rows if row[0] not in excluded][:limit]
 
-    def next_visible_at(self) -> Optional[datetime]:
+    def next_visible_at(self) -> datetime | None:
         rows = self._read(
             "SELECT m.visible_at FROM messages m JOIN instances i ON i.instance_id = m.instance_id"
             f" WHERE {DELIVERABLE} ORDER BY m.visible_at LIMIT 1",
@@ -185,17 +182,13 @@ class SqliteStore:
         )
         return from_text(rows[0][0]) if rows else None
 
-    def load_turn(self, instance_id: str, now: datetime) -> Optional[Turn]:
+    def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         with self._guard() as conn:
-            row = conn.execute(
-                f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)).fetchone()
             if row is None:
                 return None
             instance = instance_from_row(row)
-            history = conn.execute(
-                "SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)
-            ).fetchall()
+            history = conn.execute("SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)).fetchall()
             # The delivery rule is decided in SQL (DELIVERABLE, STALE); stale rows are deleted on the way.
             candidates = conn.execute(
                 f"SELECT m.id, m.execution_id, m.event, m.visible_at, {DELIVERABLE}, {STALE}"
@@ -203,8 +196,8 @@ class SqliteStore:
                 " WHERE m.instance_id = ? AND m.visible_at <= ? ORDER BY m.visible_at, m.id",
                 (instance_id, to_text(now)),
             ).fetchall()
-            messages: List[Message] = []
-            stale: List[Tuple[int]] = []
+            messages: list[Message] = []
+            stale: list[tuple[int]] = []
             for message_id, execution_id, event, visible_at, deliverable, gone in candidates:
                 if gone:
                     stale.append((message_id,))  # for an execution that is gone: never deliverable
@@ -221,7 +214,7 @@ class SqliteStore:
             commit_turn(conn, commit)
 
     # --- activity work items ---------------------------------------------------------------------
-    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> List[ActivityWorkItem]:
+    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
         if limit <= 0:
             return []
         excluded = set(exclude)
@@ -243,7 +236,6 @@ class SqliteStore:
             return True
 
     # --- helpers ---------------------------------------------------------------------------------
-    def _read(self, sql: str, params: Sequence[Any]) -> List[Any]:
+    def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         with self._guard() as conn:
             return conn.execute(sql, params).fetchall()
-

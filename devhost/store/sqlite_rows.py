@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, Collection, List, Optional, Sequence, Tuple
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from devhost.core.delivery import DELIVERED_WHILE_SUSPENDED
 from devhost.core.errors import InstanceExists
@@ -57,9 +58,7 @@ def exists(conn: sqlite3.Connection, instance_id: str) -> bool:
 
 def create_instance(conn: sqlite3.Connection, instance: Instance) -> None:
     """Insert ``instance``, replacing a terminal one of that id (its rows cascade away)."""
-    row = conn.execute(
-        "SELECT runtime_status FROM instances WHERE instance_id = ?", (instance.instance_id,)
-    ).fetchone()
+    row = conn.execute("SELECT runtime_status FROM instances WHERE instance_id = ?", (instance.instance_id,)).fetchone()
     if row is not None:
         if not RuntimeStatus(row[0]).is_terminal:
             raise InstanceExists(f"instance {instance.instance_id!r} already exists and is {row[0]}")
@@ -67,10 +66,10 @@ def create_instance(conn: sqlite3.Connection, instance: Instance) -> None:
     conn.execute(INSERT_INSTANCE, instance_params(instance))
 
 
-def filter_sql(query: InstanceQuery, statuses: Optional[Collection[RuntimeStatus]]) -> Tuple[List[str], List[Any]]:
+def filter_sql(query: InstanceQuery, statuses: Collection[RuntimeStatus] | None) -> tuple[list[str], list[Any]]:
     """WHERE clauses (ANDed) and parameters for the created-time, status and prefix filters."""
-    where: List[str] = []
-    params: List[Any] = []
+    where: list[str] = []
+    params: list[Any] = []
     if query.created_from is not None:
         where.append("created_time >= ?")
         params.append(to_text(query.created_from))
@@ -92,7 +91,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def instance_params(i: Instance) -> Tuple[Any, ...]:
+def instance_params(i: Instance) -> tuple[Any, ...]:
     return (
         i.instance_id, i.name, i.execution_id, RuntimeStatus(i.runtime_status).value, to_text(i.created_time),
         to_text(i.last_updated_time), i.input, i.output, i.custom_status, i.version, i.parent_instance_id,
@@ -109,12 +108,12 @@ def instance_from_row(row: Sequence[Any]) -> Instance:
     )  # fmt: skip
 
 
-def message_params(m: Message) -> Tuple[Any, ...]:
+def message_params(m: Message) -> tuple[Any, ...]:
     event_type = int(m.event["EventType"])
     # TimerFired messages keep their TimerId in a column so cancelled timers can be deleted by id.
     timer_id = m.event.get("TimerId") if event_type == EventType.TIMER_FIRED else None
     return (m.instance_id, m.execution_id, dumps(m.event), event_type, timer_id, to_text(m.visible_at))
 
 
-def activity_params(a: ActivityWorkItem) -> Tuple[Any, ...]:
+def activity_params(a: ActivityWorkItem) -> tuple[Any, ...]:
     return (a.instance_id, a.execution_id, a.task_id, a.name, a.input)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Optional, Tuple
 
 from devhost.core.errors import StartupError, StoreInUse
 
@@ -80,11 +79,11 @@ CREATE INDEX activities_by_instance ON activities (instance_id, execution_id);
 """
 
 
-def open_database(path: Optional[Path]) -> Tuple[sqlite3.Connection, Optional[int]]:
+def open_database(path: Path | None) -> tuple[sqlite3.Connection, int | None]:
     """A configured connection to the store at ``path`` (None: a private in-memory database) with its
     schema in place, and the descriptor holding the file lock (None in memory). StartupError with a
     one-line message for anything that makes the file unusable; nothing is left open then."""
-    lock_fd: Optional[int] = None
+    lock_fd: int | None = None
     target = ":memory:"
     if path is not None:
         try:
@@ -113,12 +112,12 @@ def open_database(path: Optional[Path]) -> Tuple[sqlite3.Connection, Optional[in
     return conn, lock_fd
 
 
-def release_file_lock(lock_fd: Optional[int]) -> None:
+def release_file_lock(lock_fd: int | None) -> None:
     if lock_fd is not None:
         os.close(lock_fd)  # closing the descriptor drops the flock
 
 
-def _configure(conn: sqlite3.Connection, path: Optional[Path]) -> None:
+def _configure(conn: sqlite3.Connection, path: Path | None) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if path is not None:
@@ -128,7 +127,7 @@ def _configure(conn: sqlite3.Connection, path: Optional[Path]) -> None:
         conn.execute("PRAGMA synchronous = NORMAL")
 
 
-def _ensure_schema(conn: sqlite3.Connection, path: Optional[Path]) -> None:
+def _ensure_schema(conn: sqlite3.Connection, path: Path | None) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == 0:
         if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
@@ -141,7 +140,7 @@ def _ensure_schema(conn: sqlite3.Connection, path: Optional[Path]) -> None:
         )
 
 
-def _lock_store_file(path: Path) -> Optional[int]:
+def _lock_store_file(path: Path) -> int | None:
     """Take the one-process-per-store lock on ``<path>.lock``; the descriptor holds it until closed."""
     if fcntl is None:  # pragma: no cover
         return None

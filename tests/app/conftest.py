@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,7 +49,7 @@ def activities(app_functions: Dict[str, Any]) -> Dict[str, ActivityFunction]:
         trigger = fn.get_trigger()
         if trigger.type == "activityTrigger":
             user_fn = fn.get_user_function()
-            found[name] = ActivityFunction(name, user_fn, trigger.name, inspect.iscoroutinefunction(user_fn))
+            found[name] = ActivityFunction(name, user_fn, trigger.name)
     return found
 
 

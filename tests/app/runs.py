@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 from devhost.core.context import context_input
 from devhost.core.model import EventType, HistoryEvent, Instance
@@ -25,7 +25,7 @@ class Episode:
     state_json: str
 
     @property
-    def state(self) -> Dict[str, Any]:
+    def state(self) -> dict[str, Any]:
         return json.loads(self.state_json)
 
 
@@ -33,11 +33,11 @@ class Episode:
 class History:
     """One execution (generation): the input its context received and its history events."""
 
-    input_text: Optional[str]
-    events: List[HistoryEvent]
+    input_text: str | None
+    events: list[HistoryEvent]
 
     @classmethod
-    def of(cls, instance: Instance, events: List[HistoryEvent]) -> "History":
+    def of(cls, instance: Instance, events: list[HistoryEvent]) -> History:
         value = context_input(instance)
         return cls(value if value is None or isinstance(value, str) else json.dumps(value), events)
 
@@ -47,14 +47,14 @@ class Run:
     status: str = "Running"
     """``Completed`` or ``Failed``."""
     output: Any = None
-    error: Optional[str] = None
+    error: str | None = None
     custom_status: Any = None
-    episodes: List[Episode] = field(default_factory=list)
-    histories: List[History] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    histories: list[History] = field(default_factory=list)
     """One per generation (execution), the last one included."""
-    activity_calls: List[Tuple[str, Any]] = field(default_factory=list)
-    timers: List[str] = field(default_factory=list)
-    custom_statuses: List[Any] = field(default_factory=list)
+    activity_calls: list[tuple[str, Any]] = field(default_factory=list)
+    timers: list[str] = field(default_factory=list)
+    custom_statuses: list[Any] = field(default_factory=list)
 
 
 def call_activity(activity: ActivityFunction, input_text: str) -> str:
@@ -64,7 +64,7 @@ def call_activity(activity: ActivityFunction, input_text: str) -> str:
 
 def run_orchestration(
     handle: Callable[[str], str],
-    activities: Dict[str, ActivityFunction],
+    activities: dict[str, ActivityFunction],
     clock: TimeSource,
     *,
     name: str,
@@ -91,7 +91,9 @@ def run_orchestration(
     run.histories.append(History.of(instance, host.history(instance_id)))
     run.activity_calls = [(called, json.loads(text or "null")) for called, text in host.activity_calls]
     run.timers = [
-        event["FireAt"] for commit in host.commits for event in commit.new_history
+        event["FireAt"]
+        for commit in host.commits
+        for event in commit.new_history
         if event["EventType"] == EventType.TIMER_CREATED
     ]
     for commit in host.commits:

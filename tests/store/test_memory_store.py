@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from datetime import datetime
-from typing import List
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -83,11 +82,16 @@ def test_commit_turn_failing_late_changes_nothing() -> None:
     unserializable.event["Input"] = object()
 
     with pytest.raises(TypeError):
-        store.commit_turn(TurnCommit(
-            dataclasses.replace(parent, runtime_status=RuntimeStatus.FAILED), consumed_message_ids=[pending],
-            new_history=[event(EventType.EXECUTION_FAILED)], replace_history=True,
-            new_instances=[make_instance("child")], new_messages=[unserializable],
-        ))
+        store.commit_turn(
+            TurnCommit(
+                dataclasses.replace(parent, runtime_status=RuntimeStatus.FAILED),
+                consumed_message_ids=[pending],
+                new_history=[event(EventType.EXECUTION_FAILED)],
+                replace_history=True,
+                new_instances=[make_instance("child")],
+                new_messages=[unserializable],
+            )
+        )
 
     assert (store.get_instance("parent"), store.get_history("parent"), store.load_turn("parent", FAR)) == before
     assert store.get_instance("child") is None
@@ -115,8 +119,8 @@ def test_memory_stores_are_private() -> None:
 def test_store_can_be_used_from_many_threads() -> None:
     store = MemoryStore()
     start(store)
-    ids: List[int] = []
-    errors: List[BaseException] = []
+    ids: list[int] = []
+    errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 
     def worker(n: int) -> None:
@@ -143,12 +147,25 @@ def test_store_can_be_used_from_many_threads() -> None:
 IDS = ["a", "b"]
 operation_st = st.one_of(
     st.tuples(st.just("create"), st.sampled_from(IDS), st.integers(0, 3), st.sampled_from(list(RuntimeStatus))),
-    st.tuples(st.just("message"), st.sampled_from(IDS), st.integers(0, 3), st.sampled_from([None, "e1", "e2"]),
-              st.sampled_from([EventType.EVENT_RAISED, EventType.EXECUTION_RESUMED, EventType.TIMER_FIRED])),
-    st.tuples(st.just("commit"), st.sampled_from(IDS), st.sampled_from(list(RuntimeStatus)), st.booleans(),
-              st.booleans(), st.sampled_from(["e1", "e2"])),
+    st.tuples(
+        st.just("message"),
+        st.sampled_from(IDS),
+        st.integers(0, 3),
+        st.sampled_from([None, "e1", "e2"]),
+        st.sampled_from([EventType.EVENT_RAISED, EventType.EXECUTION_RESUMED, EventType.TIMER_FIRED]),
+    ),
+    st.tuples(
+        st.just("commit"),
+        st.sampled_from(IDS),
+        st.sampled_from(list(RuntimeStatus)),
+        st.booleans(),
+        st.booleans(),
+        st.sampled_from(["e1", "e2"]),
+    ),
     st.tuples(st.just("purge"), st.sampled_from(IDS)),
-    st.tuples(st.just("purge_terminal"),),
+    st.tuples(
+        st.just("purge_terminal"),
+    ),
 )
 
 
@@ -168,12 +185,18 @@ def _apply(store: Store, op: tuple) -> object:
             if turn is None:
                 return None
             instance = dataclasses.replace(turn.instance, runtime_status=status, execution_id=execution_id)
-            store.commit_turn(TurnCommit(
-                instance, consumed_message_ids=[m.id for m in turn.messages], replace_history=replace,
-                new_history=[event(EventType.ORCHESTRATOR_STARTED)], clear_pending=clear,
-                new_activities=[work_item(iid, execution_id=execution_id)], cancelled_timer_ids=[] if clear else [1],
-                new_messages=[message(other, execution_id=execution_id) for other in IDS],
-            ))
+            store.commit_turn(
+                TurnCommit(
+                    instance,
+                    consumed_message_ids=[m.id for m in turn.messages],
+                    replace_history=replace,
+                    new_history=[event(EventType.ORCHESTRATOR_STARTED)],
+                    clear_pending=clear,
+                    new_activities=[work_item(iid, execution_id=execution_id)],
+                    cancelled_timer_ids=[] if clear else [1],
+                    new_messages=[message(other, execution_id=execution_id) for other in IDS],
+                )
+            )
             return [m.event for m in turn.messages]
         if op[0] == "purge":
             return store.purge_instance(op[1])
@@ -190,7 +213,9 @@ def _state(store: Store) -> object:
         instances,
         [store.get_history(i.instance_id) for i in instances],
         [[(m.event, m.visible_at, m.execution_id) for m in turn.messages] for turn in turns if turn is not None],
-        store.ready_instances(FAR, 10), store.ready_instances(at(1), 10), store.next_visible_at(),
+        store.ready_instances(FAR, 10),
+        store.ready_instances(at(1), 10),
+        store.next_visible_at(),
         [(w.instance_id, w.execution_id, w.task_id, w.name) for w in store.pending_activities(100)],
     )
 
