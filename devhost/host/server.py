@@ -27,6 +27,7 @@ from devhost.runtime.registry import FunctionRegistry
 from devhost.http import app_routes
 from devhost.runtime.invoker import Invoker
 from devhost.runtime.loader import load_app
+from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
 
 log = logging.getLogger("devhost.server")
 
@@ -127,6 +128,7 @@ class DevHost:
         self._runner: Optional[web.AppRunner] = None
         self._socket: Optional[socket.socket] = None
         self._engine_started = False
+        self.timers: Optional[TimerScheduler] = None
 
     @property
     def base_url(self) -> str:
@@ -192,8 +194,20 @@ class DevHost:
         await self._listen(app)
         await self.engine.start()
         self._engine_started = True
+        # Timer triggers (and activities declaring a durable client) get the client binding for this host.
+        self.invoker.client_binding_json = self.client_binding_json
+        self.timers = TimerScheduler(self.registry.timers, self.clock, self.invoker.call_timer,
+                                     ScheduleStatusFile(status_path_for(self.store_path)))
+        await self.timers.start()
         self.state = "Running"
         log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
+
+    def client_binding_json(self) -> str:
+        """The durableClient binding value for functions not triggered by a request (links to this host)."""
+        from devhost.http import links
+
+        assert self.settings is not None
+        return links.client_binding_json(self.webhook_base_url, rpc_base_url(self.host, self.port), self.settings.hub_name)
 
     def _open_store(self, store_class: Any) -> Any:
         if self.store_path is None:
@@ -237,6 +251,9 @@ class DevHost:
         if self._socket is not None:  # bound, but start() failed before serving on it
             self._socket.close()
             self._socket = None
+        if self.timers is not None:
+            timers, self.timers = self.timers, None
+            await timers.stop()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
