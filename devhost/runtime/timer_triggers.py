@@ -122,6 +122,12 @@ class TimerScheduler:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    def _record(self, name: str, status: ScheduleStatus) -> None:
+        try:
+            self.statuses.put(name, status)
+        except OSError as exc:  # the schedule goes on; only the past-due check after a restart is affected
+            log.error("Timer '%s': cannot record its schedule status in %s: %s", name, self.statuses.path, exc)
+
     async def _run(self, timer: TimerFunction, ready: asyncio.Event) -> None:
         try:
             await self._schedule(timer, ready)
@@ -135,7 +141,7 @@ class TimerScheduler:
         if monitored:
             status, to_store, past_due = check_past_due(timer.schedule, now, self.statuses.get(timer.name))
             if to_store is not None:
-                self.statuses.put(timer.name, to_store)
+                self._record(timer.name, to_store)
         else:
             status = ScheduleStatus(last=NEVER, next=timer.schedule.next_after(now), last_updated=NEVER)
         log.info("Timer '%s': schedule '%s' (UTC), next occurrence %s%s", timer.name, timer.schedule.expression,
@@ -155,5 +161,5 @@ class TimerScheduler:
             await self.invoke(timer, timer_json(status if monitored else None, past_due=past_due))
             status = after_invocation(timer.schedule, status, invoked_at, unscheduled=unscheduled)
             if monitored:
-                self.statuses.put(timer.name, status)
+                self._record(timer.name, status)
             unscheduled = past_due = False

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator, List, Optional, Union
 
 from devhost.core.errors import AppLoadError
+from devhost.runtime.loader import missing_app_error
 from devhost.testing.handle import AppRef, DurableAppHandle
 from devhost.testing.loop import LoopThread
 
@@ -46,7 +47,7 @@ def resolve_app_dir(app: AppRef, *, base: Optional[Path] = None) -> Path:
 def _app_dir_from_path(path: Path) -> Path:
     if path.is_dir():
         if not (path / APP_FILE).is_file():
-            raise AppLoadError(f"no {APP_FILE} in {path}")
+            raise missing_app_error(path)  # names the v1 programming model when that is what it is
         return path.resolve()
     if path.is_file():
         if path.name != APP_FILE:
