@@ -106,6 +106,9 @@ class TimerScheduler:
         Waiting for that matters on a virtual clock: until a timer has registered its next occurrence with
         the clock, a test advancing time would not stop there.
         """
+        zone = os.environ.get("WEBSITE_TIME_ZONE")
+        if self.timers and zone:
+            log.warning("WEBSITE_TIME_ZONE=%s is ignored: devhost evaluates timer schedules in UTC (Azure's default)", zone)
         armed: List[asyncio.Event] = []
         for timer in self.timers.values():
             ready = asyncio.Event()

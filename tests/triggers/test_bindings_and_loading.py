@@ -210,3 +210,26 @@ def test_a_run_on_startup_timespan_timer_runs_at_start_then_every_interval_unmon
     # Under a minute: no monitoring (TimerSchedule.cs:81-86), so no status is kept or passed.
     assert calls == [(False, {})] * 3
     assert not any(p.name.endswith(".timers.json") for p in Path(str(app.store_path)).parent.iterdir())
+
+
+def test_a_failing_timer_function_is_logged_and_the_schedule_goes_on(tmp_path: Path, durable_app: Any,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    # TimerListener.cs:250-253 and 314-322: invocation errors never stop the schedule; there is no retry.
+    app_dir = write_app(tmp_path / "app", """
+        CALLS = []
+
+        @app.timer_trigger(schedule="0 * * * * *", arg_name="timer")
+        async def flaky(timer: func.TimerRequest) -> None:
+            CALLS.append(timer.schedule_status["Next"])
+            if len(CALLS) == 1:
+                raise RuntimeError("first run fails")
+    """)
+    app = durable_app(app_dir, start_time=T0)
+    calls = app.host.registry.timers["flaky"].fn.__globals__["CALLS"]
+
+    with caplog.at_level(logging.ERROR, logger="devhost.invoke"):
+        app.advance(120)
+
+    assert calls == ["2030-01-01T00:01:00+00:00", "2030-01-01T00:02:00+00:00"]
+    assert any("Executed 'Functions.flaky' (Failed" in r.getMessage() and "first run fails" in r.getMessage()
+               for r in caplog.records)

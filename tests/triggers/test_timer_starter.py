@@ -8,9 +8,12 @@ docs/timer-triggers.md.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List
+
+import pytest
 
 from devhost.testing import durable_app as run_app
 from devhost.testing.handle import AppHandle
@@ -84,3 +87,17 @@ def test_a_restart_before_the_next_occurrence_is_not_past_due(tmp_path: Path) ->
         assert len(_instances(app)) == 1
         app.advance(180)
         assert [r["output"]["past_due"] for r in _instances(app)] == [False, False]
+
+
+def test_a_time_zone_setting_is_named_as_ignored(durable_app: Any, monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("WEBSITE_TIME_ZONE", "Eastern Standard Time")
+
+    with caplog.at_level(logging.WARNING, logger="devhost.timers"):
+        app = durable_app(APP, start_time=START)
+        app.advance(300)
+
+    assert [r.getMessage() for r in caplog.records if r.name == "devhost.timers"] == [
+        "WEBSITE_TIME_ZONE=Eastern Standard Time is ignored: devhost evaluates timer schedules in UTC (Azure's default)"
+    ]
+    assert [r["output"]["started"] for r in _instances(app)] == [(START + timedelta(minutes=5)).isoformat()]
