@@ -5,10 +5,9 @@ Indexing follows the Python worker (find the one ``FunctionRegister`` among the 
 and the Durable extension's naming (orchestrators, activities and entities are registered under the
 trigger's alias when one is given, protocol §2.1). Every failure is an AppLoadError with one line.
 
-Like the Python worker, a function whose parameters do not match its bindings is refused at start-up
-(:func:`check_parameters`). Timer triggers are indexed with their parsed schedule; the triggers devhost does
-not run (queue, blob, Event Hubs, ...) are listed in ``registry.skipped`` with a one-line warning, and each
-binding devhost does not provide gets a one-line warning naming the function and the binding.
+Every function is checked as the Python worker checks it (:mod:`devhost.runtime.bindings`). Timer triggers
+are indexed with their parsed schedule; functions with triggers devhost does not run (queue, blob, Event Hubs,
+...) are listed in ``registry.skipped`` with a one-line warning.
 """
 
 from __future__ import annotations
@@ -20,19 +19,16 @@ import logging
 import os
 import sys
 import traceback
-import typing
 from enum import Enum
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Dict, Iterable, List, Optional
 
 from azure.functions import FunctionRegister
-from azure.functions.decorators.core import BindingDirection
 from azure.functions.decorators.function_app import Function
 
 from devhost.core.errors import AppLoadError
-from devhost.core.ncrontab import ScheduleError, parse_schedule
-from devhost.runtime import timepatch
+from devhost.runtime import bindings, timepatch
 from devhost.runtime.registry import (
     ActivityFunction,
     EntityFunction,
@@ -40,7 +36,6 @@ from devhost.runtime.registry import (
     HttpFunction,
     OrchestratorFunction,
     SkippedFunction,
-    TimerFunction,
 )
 
 log = logging.getLogger("devhost.loader")
@@ -150,12 +145,12 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
         kind = trigger.get_binding_name() if trigger is not None else None
         function_name = function.get_function_name() or function.get_user_function().__name__
         user_fn = function.get_user_function()
-        check_parameters(function, function_name)
+        bindings.check_parameters(function, function_name)
         if kind not in _RUN_TRIGGERS:
             log.warning("function '%s': trigger '%s' is not supported by devhost; the function is not run", function_name, kind)
             registry.skipped.append(SkippedFunction(name=function_name, trigger=str(kind)))
             continue
-        _warn_unprovided_bindings(function, function_name)
+        bindings.warn_unprovided(function, function_name)
         if kind == "orchestrationTrigger":
             name = getattr(trigger, "orchestration", None) or function_name
             _check_unique(registry.orchestrators, name, "orchestrator")
@@ -165,7 +160,7 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
             _check_unique(registry.activities, name, "activity")
             registry.activities[name] = ActivityFunction(
                 name=name, fn=user_fn, input_name=trigger.name, is_async=inspect.iscoroutinefunction(user_fn),
-                durable_client_args=_client_args(function),
+                durable_client_args=bindings.client_args(function),
             )
         elif kind == "entityTrigger":
             name = getattr(trigger, "entity_name", None) or function_name
@@ -173,126 +168,20 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
             _check_unique(registry.entities, name.lower(), "entity")
             registry.entities[name.lower()] = EntityFunction(name=name, handle=user_fn)
         elif kind == "timerTrigger":
-            registry.timers[function_name] = _timer_function(function, function_name)
+            registry.timers[function_name] = bindings.timer_function(function, function_name)
         else:
             registry.http.append(_http_function(function, function_name))
     return registry
 
 
 _RUN_TRIGGERS = frozenset({"orchestrationTrigger", "activityTrigger", "entityTrigger", "timerTrigger", "httpTrigger"})
-# Bindings devhost fills in besides the trigger: the durable client, and the HTTP response ($return) of HTTP functions.
-_PROVIDED_BINDINGS = frozenset({"durableClient", "http"})
-
-
-def check_parameters(function: Function, function_name: str) -> None:
-    """Refuse a function whose parameters don't match its bindings, as the Python worker does at indexing.
-
-    azure-functions-python-worker (7e6acf3) ``azure_functions_worker/functions.py``: ``add_indexed_function``
-    (lines 413-454) binds every binding but ``$return`` (``get_explicit_and_implicit_return``, 64-79), rejects
-    "inout" bindings and a ``$return`` that is not "out" (``validate_binding_direction``, 99-112), lets a
-    ``context`` parameter through if no binding has that name but requires it to be annotated
-    ``azure.functions.Context`` if annotated (``is_context_required``, 114-131), then compares the two name
-    sets (``validate_function_params``, 133-146). ``FunctionLoadError`` (41-45) prefixes "cannot load the
-    <name> function: ".
-    """
-    user_fn = function.get_user_function()
-    try:
-        params = dict(inspect.signature(user_fn).parameters)
-    except (TypeError, ValueError):
-        return
-    bound: Dict[str, Any] = {}
-    for binding in function.get_bindings():
-        # The built function holds the direction as the int the worker compares with protos.BindingInfo.
-        direction = getattr(binding, "direction", None)
-        direction = direction.value if isinstance(direction, Enum) else direction
-        if direction == BindingDirection.INOUT.value:
-            raise _load_error(function_name, '"inout" bindings are not supported')
-        if binding.name == "$return":
-            if direction != BindingDirection.OUT.value:
-                raise _load_error(function_name, '"$return" binding must have direction set to "out"')
-            continue
-        bound[binding.name] = binding
-    if "context" in params and "context" not in bound:
-        params.pop("context")
-        annotation = _annotations(user_fn).get("context")
-        if annotation is not None and (not isinstance(annotation, type) or annotation.__name__ != "Context"):
-            raise _load_error(
-                function_name, f'the "context" parameter is expected to be of type azure.functions.Context, got {annotation!r}'
-            )
-    if set(params) - set(bound):
-        raise _load_error(
-            function_name,
-            f"the following parameters are declared in Python but not in function.json: {set(params) - set(bound)!r}",
-        )
-    if set(bound) - set(params):
-        raise _load_error(
-            function_name,
-            f"the following parameters are declared in function.json but not in Python: {set(bound) - set(params)!r}",
-        )
-
-
-def _load_error(function_name: str, message: str) -> AppLoadError:
-    return AppLoadError(f"FunctionLoadError: cannot load the {function_name} function: {message}")
-
-
-def _annotations(fn: Any) -> Dict[str, Any]:
-    try:
-        return dict(typing.get_type_hints(fn))
-    except Exception:  # unresolvable forward references: the worker would fail on them too; do not guess
-        return {}
-
-
-def _client_args(function: Function) -> List[str]:
-    return [b.name for b in function.get_bindings() if getattr(b, "type", None) == "durableClient"]
-
-
-def _warn_unprovided_bindings(function: Function, function_name: str) -> None:
-    trigger = function.get_trigger()
-    for binding in function.get_bindings():
-        kind = getattr(binding, "type", None)
-        if binding is not trigger and kind not in _PROVIDED_BINDINGS:
-            log.warning("function '%s': binding '%s' (%s) is not supported by devhost and gets no value",
-                        function_name, binding.name, kind)
-
-
-def _timer_function(function: Function, function_name: str) -> TimerFunction:
-    trigger: Any = function.get_trigger()
-    declared = str(trigger.schedule)
-    try:
-        schedule = parse_schedule(_resolve_app_setting(declared, function_name))
-    except ScheduleError as exc:
-        raise AppLoadError(f"function '{function_name}': {exc}") from None
-    use_monitor = True if trigger.use_monitor is None else bool(trigger.use_monitor)
-    context_arg = "context" if "context" in inspect.signature(function.get_user_function()).parameters else None
-    return TimerFunction(
-        name=function_name,
-        fn=function.get_user_function(),
-        arg_name=trigger.name,
-        schedule=schedule,
-        run_on_startup=bool(trigger.run_on_startup),
-        use_monitor=use_monitor,
-        durable_client_args=_client_args(function),
-        context_arg=context_arg if trigger.name != "context" else None,
-    )
-
-
-def _resolve_app_setting(schedule: str, function_name: str) -> str:
-    """``%NAME%`` is the app setting NAME (the extension's ``nameResolver.ResolveWholeString``, TimerSchedule.cs:67)."""
-    text = schedule.strip()
-    if len(text) > 2 and text.startswith("%") and text.endswith("%"):
-        name = text[1:-1]
-        value = os.environ.get(name)
-        if value is None:
-            raise AppLoadError(f"function '{function_name}': the schedule names app setting '{name}', which is not set")
-        return value
-    return schedule
 
 
 def _http_function(function: Function, function_name: str) -> HttpFunction:
     trigger: Any = function.get_trigger()
     user_fn = function.get_user_function()
     methods = trigger.methods
-    client_args = _client_args(function)
+    client_args = bindings.client_args(function)
     # The worker hands a Context to any function declaring a parameter named `context`.
     # inspect.signature follows the SDK's functools.wraps to the user's own parameters.
     context_arg = "context" if "context" in inspect.signature(user_fn).parameters else None

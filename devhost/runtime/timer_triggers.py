@@ -134,6 +134,8 @@ class TimerScheduler:
     async def _run(self, timer: TimerFunction, ready: asyncio.Event) -> None:
         try:
             await self._schedule(timer, ready)
+        except Exception:  # a bug here must not pass silently: the timer would just stop firing
+            log.exception("Timer '%s' stopped", timer.name)
         finally:
             ready.set()
 
