@@ -192,10 +192,11 @@ class DevHost:
             status=self.status,
         )
         await self._listen(app)
+        # Activities and timer functions declaring a durable client get the binding for this host (before the
+        # engine starts: it may resume activities at once).
+        self.invoker.client_binding_json = self.client_binding_json
         await self.engine.start()
         self._engine_started = True
-        # Timer triggers (and activities declaring a durable client) get the client binding for this host.
-        self.invoker.client_binding_json = self.client_binding_json
         self.timers = TimerScheduler(self.registry.timers, self.clock, self.invoker.call_timer,
                                      ScheduleStatusFile(status_path_for(self.store_path)))
         await self.timers.start()
