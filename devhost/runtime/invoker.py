@@ -39,6 +39,9 @@ from devhost.runtime.threadpool import DaemonPool
 
 log = logging.getLogger("devhost.invoke")
 
+FUNCTION_THREAD_PREFIX = "devhost-fn-"
+"""Names of the threads that run a function when time is virtual (the test kit waits for them by this name)."""
+
 
 class ActivityFailed(Exception):
     """An activity raised (or returned something that is not JSON-serializable).
@@ -208,7 +211,7 @@ class Invoker:
             self._pool.submit(target)  # the pool bounds the threads itself: no slot to take
         else:
             name = getattr(fn, "__name__", "function")
-            threading.Thread(target=target, name=f"devhost-fn-{name}", daemon=True).start()
+            threading.Thread(target=target, name=f"{FUNCTION_THREAD_PREFIX}{name}", daemon=True).start()
         return await future
 
     async def call_activity(self, fn: ActivityFunction, input_text: Optional[str]) -> str:

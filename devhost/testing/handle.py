@@ -20,15 +20,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple, Union
 
+from devhost.core import protocol
+from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.testing.http import HttpClient, HttpResponse
 
 if TYPE_CHECKING:
     from devhost.host.server import DevHost
     from devhost.testing.loop import LoopThread
 
-WEBHOOKS = "/runtime/webhooks/durabletask"
-TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
-RUNTIME_STATUSES = frozenset(TERMINAL_STATUSES | {"Running", "Pending", "Suspended", "ContinuedAsNew"})
+WEBHOOKS = WEBHOOK_BASE_PATH
+TERMINAL_STATUSES = frozenset(status.value for status in protocol.TERMINAL_STATUSES)
+RUNTIME_STATUSES = frozenset(status.value for status in protocol.RuntimeStatus)
 
 AppRef = Union[str, "os.PathLike[str]"]
 """An app: its directory, its ``function_app.py``, or the dotted name of a ``function_app`` module."""

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any, Iterator, List, Optional, Union
 
 from devhost.core.errors import AppLoadError
+from devhost.runtime.invoker import FUNCTION_THREAD_PREFIX
 from devhost.runtime.loader import missing_app_error
 from devhost.testing.handle import AppRef, DurableAppHandle
 from devhost.testing.loop import LoopThread
 
 APP_FILE = "function_app.py"
 _HOST_TIMEOUT = 60.0
-_FUNCTION_THREAD_PREFIX = "devhost-fn-"
 
 
 # --- finding the app ---------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def _release_sleepers(clock: Any) -> None:
 
 def _join_function_threads(timeout: float) -> None:
     for thread in threading.enumerate():
-        if thread.name.startswith(_FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
+        if thread.name.startswith(FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
             thread.join(timeout)
 
 
