@@ -55,16 +55,20 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
     prefix = f"/{route_prefix}" if route_prefix else ""
     lines = ["", "Functions:", ""]
     for fn in registry.http:
-        methods = f"[{','.join(fn.methods)}] " if fn.methods else ""
+        # No methods declared: Core Tools prints [GET,POST] (see docs/timer-triggers.md, "Banner").
+        methods = f"[{','.join(fn.methods or ('GET', 'POST'))}] "
         route = f"/{fn.route.strip('/')}" if fn.route.strip("/") else ""
         lines += [f"        {fn.name}: {methods}{base_url}{prefix}{route}", ""]
     for kind, names in (
         ("orchestrationTrigger", registry.orchestrators),
         ("activityTrigger", registry.activities),
         ("entityTrigger", {e.name: e for e in registry.entities.values()}),
+        ("timerTrigger", registry.timers),
     ):
         for name in names:
             lines += [f"        {name}: {kind}", ""]
+    for skipped in registry.skipped:
+        lines += [f"        {skipped.name}: {skipped.trigger} (not run: devhost does not support this trigger)", ""]
     lines.append(f"Durable HTTP API: {base_url}{WEBHOOK_BASE_PATH}")
     return "\n".join(lines)
 

@@ -23,12 +23,13 @@ import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import DevhostError, StartupError
 from devhost.http.application import build_application
-from devhost.http.paths import RPC_BASE_PATH
+from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
 from devhost.runtime.loader import load_app
 from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
 from devhost.service.management import Management
 from devhost.store.base import Store
 from devhost.store.memory import MemoryStore
@@ -104,6 +105,7 @@ class DevHost:
         self._runner: Optional[web.AppRunner] = None
         self._socket: Optional[socket.socket] = None
         self._engine_started = False
+        self.timers: Optional[TimerScheduler] = None
 
     @property
     def base_url(self) -> str:
@@ -173,10 +175,25 @@ class DevHost:
             status=self.status,
         )
         await self._listen(app)
+        # Activities and timer functions declaring a durable client get the binding for this host (before the
+        # engine starts: it may resume activities at once).
+        invoker.client_binding_json = self.client_binding_json
         await engine.start()
         self._engine_started = True
+        self.timers = TimerScheduler(self.registry.timers, self.clock, invoker.call_timer,
+                                     ScheduleStatusFile(status_path_for(self.store_path)))
+        await self.timers.start()
         self.state = "Running"
         log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
+
+    def client_binding_json(self) -> str:
+        """The durableClient binding value for functions not triggered by a request (links to this host)."""
+        from devhost.http import links
+
+        assert self.settings is not None
+        return links.client_binding_json(
+            self.base_url + WEBHOOK_BASE_PATH, rpc_base_url(self.host, self.port), self.settings.hub_name
+        )
 
     def _open_store(self) -> Store:
         if self.store_path is None:  # in_memory
@@ -220,6 +237,9 @@ class DevHost:
         if self._socket is not None:  # bound, but start() failed before serving on it
             self._socket.close()
             self._socket = None
+        if self.timers is not None:
+            timers, self.timers = self.timers, None
+            await timers.stop()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()

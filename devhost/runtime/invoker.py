@@ -31,10 +31,11 @@ from typing import Any, Callable, ContextManager, Dict, Optional
 import azure.functions as func
 from azure.functions import _abc, meta
 from azure.functions.durable_functions import ActivityTriggerConverter
+from azure.functions.timer import TimerRequestConverter
 
 from devhost.clock import Clock, FunctionClock
 from devhost.runtime import timepatch
-from devhost.runtime.registry import ActivityFunction, HttpFunction
+from devhost.runtime.registry import ActivityFunction, HttpFunction, TimerFunction
 from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX, DaemonPool
 
 log = logging.getLogger("devhost.invoke")
@@ -133,6 +134,7 @@ class Invoker:
     def __init__(self, clock: Clock, *, max_threads: Optional[int] = None, app_dir: Optional[Path] = None) -> None:
         # Only a clock that gives functions their own time (the virtual one) is patched in per call;
         # with the real clock nothing is.
+        self._clock = clock
         self._function_clock: Optional[FunctionClock] = clock.function_clock()
         # Sync functions get daemon threads (not a ThreadPoolExecutor, whose workers are joined at exit):
         # a function asleep on a virtual clock nobody advances any more must not hang interpreter exit.
@@ -146,6 +148,8 @@ class Invoker:
         self._pool: Optional[DaemonPool] = DaemonPool(threads) if self._function_clock is None else None
         self._function_directory = str(app_dir) if app_dir is not None else os.getcwd()
         self._running = 0
+        self.client_binding_json: Optional[Callable[[], str]] = None
+        """The durableClient binding JSON for functions other than HTTP ones (set by the host once it listens)."""
         if self._function_clock is not None:
             timepatch.install()
 
@@ -218,6 +222,7 @@ class Invoker:
                 meta.Datum(value="null" if input_text is None else input_text, type="json"), trigger_metadata=None
             )
             kwargs: Dict[str, Any] = {fn.input_name: value}
+            kwargs.update(self._client_kwargs(fn.durable_client_args))
             if _wants_context(fn.fn) and fn.input_name != "context":
                 kwargs["context"] = invocation
             result = await self._call(fn.fn, kwargs, fn.is_async)
@@ -254,6 +259,32 @@ class Invoker:
             return func.HttpResponse(status_code=500)
         log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
         return response
+
+    def _client_kwargs(self, names: Any) -> Dict[str, str]:
+        if not names:
+            return {}
+        if self.client_binding_json is None:
+            raise RuntimeError("the durable client binding is not available before the host listens")
+        binding = self.client_binding_json()
+        return {name: binding for name in names}
+
+    async def call_timer(self, fn: TimerFunction, timer_json: str) -> bool:
+        """Run one timer-triggered function with a ``func.TimerRequest`` decoded from ``timer_json`` by the SDK's
+        TimerRequestConverter, as the worker does. Failures are logged (the schedule goes on); False if it failed."""
+        invocation = self.context_for(fn.name)
+        log.info("Executing 'Functions.%s' (Reason='Timer fired at %s', Id=%s)",
+                 fn.name, self._clock.now().isoformat(), invocation.invocation_id)
+        try:
+            request = TimerRequestConverter.decode(meta.Datum(value=timer_json, type="json"), trigger_metadata=None)
+            kwargs: Dict[str, Any] = {fn.arg_name: request, **self._client_kwargs(fn.durable_client_args)}
+            if fn.context_arg:
+                kwargs[fn.context_arg] = invocation
+            await self._call(fn.fn, kwargs, inspect.iscoroutinefunction(fn.fn))
+        except Exception as exc:
+            log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
+            return False
+        log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
+        return True
 
     def close(self) -> None:
         """Let the pool's idle workers exit. Functions still running are daemons nobody waits for any more."""

@@ -4,6 +4,10 @@ Indexing follows the Python worker (find the one ``FunctionRegister`` among the 
 ``get_functions()`` once — a second call raises "does not have a unique function name", protocol §2.3)
 and the Durable extension's naming (orchestrators, activities and entities are registered under the
 trigger's alias when one is given, protocol §2.1). Every failure is an AppLoadError with one line.
+
+Every function is checked as the Python worker checks it (:mod:`devhost.runtime.bindings`). Timer triggers
+are indexed with their parsed schedule; functions with triggers devhost does not run (queue, blob, Event Hubs,
+...) are listed in ``registry.skipped`` with a one-line warning.
 """
 
 from __future__ import annotations
@@ -23,9 +27,16 @@ from typing import Any, Dict, Iterable, List, Optional
 from azure.functions import FunctionRegister
 from azure.functions.decorators.function_app import Function
 
-from devhost.runtime import timepatch
 from devhost.core.errors import AppLoadError
-from devhost.runtime.registry import ActivityFunction, EntityFunction, FunctionRegistry, HttpFunction, OrchestratorFunction
+from devhost.runtime import bindings, timepatch
+from devhost.runtime.registry import (
+    ActivityFunction,
+    EntityFunction,
+    FunctionRegistry,
+    HttpFunction,
+    OrchestratorFunction,
+    SkippedFunction,
+)
 
 log = logging.getLogger("devhost.loader")
 
@@ -63,7 +74,7 @@ def import_app_module(app_dir: Path) -> ModuleType:
         raise AppLoadError(f"app directory {app_dir} does not exist")
     path = app_dir / APP_FILE
     if not path.is_file():
-        raise AppLoadError(f"no {APP_FILE} in {app_dir}")
+        raise missing_app_error(app_dir)
 
     # Before the import, so `from time import sleep` in the app binds the clock-aware wrapper.
     timepatch.install()
@@ -101,6 +112,18 @@ def import_app_module(app_dir: Path) -> ModuleType:
     return module
 
 
+def missing_app_error(app_dir: Path) -> AppLoadError:
+    """No ``function_app.py``: say so, or that the directory is a v1-model app (``<name>/function.json`` folders)."""
+    v1_functions = sorted(p.parent.name for p in Path(app_dir).glob("*/function.json"))
+    if v1_functions:
+        shown = ", ".join(v1_functions[:3]) + (", ..." if len(v1_functions) > 3 else "")
+        return AppLoadError(
+            f"{app_dir} is a v1 programming model app (function.json folders: {shown}); the v1 programming model "
+            f"is not supported: devhost runs Python v2 apps (a {APP_FILE} with decorators)"
+        )
+    return AppLoadError(f"no {APP_FILE} in {app_dir}")
+
+
 def find_function_register(module: ModuleType) -> FunctionRegister:
     """The single FunctionApp/DFApp instance among the module's globals (the worker's rule)."""
     registers: List[FunctionRegister] = []
@@ -122,6 +145,12 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
         kind = trigger.get_binding_name() if trigger is not None else None
         function_name = function.get_function_name() or function.get_user_function().__name__
         user_fn = function.get_user_function()
+        bindings.check_parameters(function, function_name)
+        if kind not in _RUN_TRIGGERS:
+            log.warning("function '%s': trigger '%s' is not supported by devhost; the function is not run", function_name, kind)
+            registry.skipped.append(SkippedFunction(name=function_name, trigger=str(kind)))
+            continue
+        bindings.warn_unprovided(function, function_name)
         if kind == "orchestrationTrigger":
             name = getattr(trigger, "orchestration", None) or function_name
             _check_unique(registry.orchestrators, name, "orchestrator")
@@ -130,29 +159,29 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
             assert trigger is not None  # the kind was read from it
             name = getattr(trigger, "activity", None) or function_name
             _check_unique(registry.activities, name, "activity")
-            registry.activities[name] = ActivityFunction(name=name, fn=user_fn, input_name=trigger.name)
+            registry.activities[name] = ActivityFunction(
+                name=name, fn=user_fn, input_name=trigger.name, durable_client_args=bindings.client_args(function)
+            )
         elif kind == "entityTrigger":
             name = getattr(trigger, "entity_name", None) or function_name
             # Entity names are case-insensitive (the scheduler id is lower-cased, protocol §2.1).
             _check_unique(registry.entities, name.lower(), "entity")
             registry.entities[name.lower()] = EntityFunction(name=name, handle=user_fn)
-        elif kind == "httpTrigger":
-            registry.http.append(_http_function(function, function_name))
+        elif kind == "timerTrigger":
+            registry.timers[function_name] = bindings.timer_function(function, function_name)
         else:
-            log.warning("skipping function '%s': trigger type '%s' is not supported by devhost", function_name, kind)
+            registry.http.append(_http_function(function, function_name))
     return registry
+
+
+_RUN_TRIGGERS = frozenset({"orchestrationTrigger", "activityTrigger", "entityTrigger", "timerTrigger", "httpTrigger"})
 
 
 def _http_function(function: Function, function_name: str) -> HttpFunction:
     trigger: Any = function.get_trigger()
     user_fn = function.get_user_function()
     methods = trigger.methods
-    client_args = [b.name for b in function.get_bindings() if getattr(b, "type", None) == "durableClient"]
-    for binding in function.get_bindings():
-        kind = getattr(binding, "type", None)
-        if binding is not trigger and kind not in ("durableClient", "http"):
-            log.warning("function '%s': binding '%s' (%s) is not supported by devhost and gets no value",
-                        function_name, binding.name, kind)
+    client_args = bindings.client_args(function)
     # The worker hands a Context to any function declaring a parameter named `context`.
     # inspect.signature follows the SDK's functools.wraps to the user's own parameters.
     context_arg = "context" if "context" in inspect.signature(user_fn).parameters else None

@@ -22,6 +22,7 @@ from typing import Any, Iterator, List, Optional, Union
 
 from devhost.clock import VirtualClock
 from devhost.core.errors import AppLoadError
+from devhost.runtime.loader import missing_app_error
 from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX
 from devhost.runtime.timeskip import release_sleepers
 from devhost.testing.handle import AppRef, DurableAppHandle
@@ -48,7 +49,7 @@ def resolve_app_dir(app: AppRef, *, base: Optional[Path] = None) -> Path:
 def _app_dir_from_path(path: Path) -> Path:
     if path.is_dir():
         if not (path / APP_FILE).is_file():
-            raise AppLoadError(f"no {APP_FILE} in {path}")
+            raise missing_app_error(path)  # names the v1 programming model when that is what it is
         return path.resolve()
     if path.is_file():
         if path.name != APP_FILE:

@@ -96,7 +96,8 @@ def test_banner_lists_http_functions_with_methods_and_urls_then_the_other_kinds(
     text = banner(registry, "http://127.0.0.1:7071", "api")
 
     assert "        start: [GET,POST] http://127.0.0.1:7071/api/orchestrators/{name}" in text.splitlines()
-    assert "        any: http://127.0.0.1:7071/api/any" in text.splitlines()
+    # No methods declared: Core Tools shows [GET,POST] (issue 11 item 12; see docs/timer-triggers.md "Banner").
+    assert "        any: [GET,POST] http://127.0.0.1:7071/api/any" in text.splitlines()
     assert text.splitlines()[-1] == "Durable HTTP API: http://127.0.0.1:7071/runtime/webhooks/durabletask"
 
 

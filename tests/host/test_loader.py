@@ -90,12 +90,12 @@ def test_an_http_route_defaults_to_the_function_name(tmp_path: Path) -> None:
     assert [(fn.name, fn.route) for fn in registry.http] == [("Named", "Named")]
 
 
-def test_unsupported_triggers_are_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="devhost.loader"):
-        registry = load_app(APPS / "kinds")
+def test_timer_triggers_are_indexed_with_their_parsed_schedule(kinds_app: FunctionRegistry) -> None:
+    # Timer triggers used to be skipped with a warning; issue 11 item 2 runs them (tests/triggers/).
+    tick = kinds_app.timers["tick"]
 
-    assert "tick" not in {fn.name for fn in registry.http}
-    assert any("'tick'" in r.getMessage() and "timerTrigger" in r.getMessage() for r in caplog.records)
+    assert "tick" not in {fn.name for fn in kinds_app.http}
+    assert (tick.arg_name, tick.schedule.expression, tick.run_on_startup, tick.use_monitor) == ("timer", "0 */5 * * * *", False, True)
 
 
 def test_app_modules_can_import_function_app_and_their_siblings(kinds_app: FunctionRegistry) -> None:
