@@ -36,8 +36,10 @@ def main() -> None:
             advanced = time.perf_counter()
             fired = sum(app.host.timers.fired.values()) if app.host.timers else 0
         done = time.perf_counter()
-        print(f"round {round_number}: {fired} firings; start {started - began:.3f} s, "
-              f"advance {advanced - started:.3f} s, total {done - began:.3f} s")
+        print(
+            f"round {round_number}: {fired} firings; start {started - began:.3f} s, "
+            f"advance {advanced - started:.3f} s, total {done - began:.3f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,9 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import TextIO
 
 from devhost.core.errors import DevhostError
 from devhost.host.server import DevHost
@@ -30,13 +31,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a Python v2 Durable Functions app locally (SQLite store, real Durable HTTP API).",
         epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations (see its --help).",
     )
-    parser.add_argument("--app-dir", type=Path, default=Path("."), metavar="DIR",
-                        help="directory holding function_app.py, host.json, local.settings.json (default: .)")
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="directory holding function_app.py, host.json, local.settings.json (default: .)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7071, help="port to listen on; 0 picks a free one (default: 7071)")
     store = parser.add_mutually_exclusive_group()
-    store.add_argument("--store", type=Path, metavar="PATH",
-                       help=f"SQLite store file (default: DIR/{STORE_RELATIVE_PATH.as_posix()})")
+    store.add_argument(
+        "--store", type=Path, metavar="PATH", help=f"SQLite store file (default: DIR/{STORE_RELATIVE_PATH.as_posix()})"
+    )
     store.add_argument("--in-memory", action="store_true", help="keep all state in memory (lost on exit)")
     return parser
 

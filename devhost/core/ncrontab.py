@@ -24,16 +24,29 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import FrozenSet, List, Optional, Sequence, Tuple, Union
+from typing import Union
 
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-               "November", "December")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 # (label, min, max, names) per field, seconds first.
-_FIELDS: Tuple[Tuple[str, int, int, Optional[Sequence[str]]], ...] = (
+_FIELDS: tuple[tuple[str, int, int, Sequence[str] | None], ...] = (
     ("Second", 0, 59, None),
     ("Minute", 0, 59, None),
     ("Hour", 0, 23, None),
@@ -51,14 +64,14 @@ class ScheduleError(ValueError):
 @dataclass(frozen=True)
 class CronSchedule:
     expression: str
-    seconds: Tuple[int, ...]
-    minutes: Tuple[int, ...]
-    hours: Tuple[int, ...]
-    days: FrozenSet[int]
-    months: FrozenSet[int]
-    days_of_week: FrozenSet[int]
+    seconds: tuple[int, ...]
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days: frozenset[int]
+    months: frozenset[int]
+    days_of_week: frozenset[int]
 
-    def next_after(self, base: datetime) -> Optional[datetime]:
+    def next_after(self, base: datetime) -> datetime | None:
         """The first occurrence strictly after ``base`` (whole seconds), or None if there is none."""
         start = base.replace(microsecond=0) + timedelta(seconds=1)
         month = start.date().replace(day=1)
@@ -73,14 +86,21 @@ class CronSchedule:
                     after = (start.hour, start.minute, start.second) if candidate == start.date() else None
                     hit = self._first_time(after)
                     if hit is not None:
-                        return base.replace(year=candidate.year, month=candidate.month, day=number, hour=hit[0],
-                                            minute=hit[1], second=hit[2], microsecond=0)
+                        return base.replace(
+                            year=candidate.year,
+                            month=candidate.month,
+                            day=number,
+                            hour=hit[0],
+                            minute=hit[1],
+                            second=hit[2],
+                            microsecond=0,
+                        )
             if month.year >= 9999 and month.month == 12:
                 return None
             month = (month + timedelta(days=32)).replace(day=1)
         return None
 
-    def _first_time(self, at_or_after: Optional[Tuple[int, int, int]]) -> Optional[Tuple[int, int, int]]:
+    def _first_time(self, at_or_after: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
         for hour in self.hours:
             for minute in self.minutes:
                 for second in self.seconds:
@@ -106,7 +126,7 @@ class IntervalSchedule:
     expression: str
     interval: timedelta
 
-    def next_after(self, base: datetime) -> Optional[datetime]:
+    def next_after(self, base: datetime) -> datetime | None:
         return base + self.interval
 
     def fires_more_than_once_a_minute(self, now: datetime) -> bool:
@@ -152,14 +172,14 @@ def parse_cron(expression: str) -> CronSchedule:
     )
 
 
-def _parse_field(token: str, label: str, low: int, high: int, names: Optional[Sequence[str]]) -> List[int]:
-    chosen: List[int] = []
+def _parse_field(token: str, label: str, low: int, high: int, names: Sequence[str] | None) -> list[int]:
+    chosen: list[int] = []
     for part in token.split(","):
         chosen.extend(_parse_part(part, token, label, low, high, names))
     return chosen
 
 
-def _parse_part(part: str, token: str, label: str, low: int, high: int, names: Optional[Sequence[str]]) -> List[int]:
+def _parse_part(part: str, token: str, label: str, low: int, high: int, names: Sequence[str] | None) -> list[int]:
     bad = ScheduleError(f"'{token}' is not a valid [{label}] crontab field expression")
     if not part:
         raise bad
@@ -183,7 +203,7 @@ def _parse_part(part: str, token: str, label: str, low: int, high: int, names: O
     return list(range(first, last + 1, step))
 
 
-def _value(text: str, bad: ScheduleError, names: Optional[Sequence[str]], low: int) -> int:
+def _value(text: str, bad: ScheduleError, names: Sequence[str] | None, low: int) -> int:
     if text[:1].isdigit():
         if not text.isdigit():
             raise bad
@@ -203,7 +223,7 @@ _NUMBER = re.compile(r"^\d+$")
 _SECONDS = re.compile(r"^(\d+)(?:\.(\d{1,7}))?$")
 
 
-def parse_timespan(text: str) -> Optional[timedelta]:
+def parse_timespan(text: str) -> timedelta | None:
     """The interval .NET ``TimeSpan.TryParse`` reads from ``text``, or None."""
     if _NUMBER.match(text):
         return timedelta(days=int(text))

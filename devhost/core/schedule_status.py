@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 from devhost.core.ncrontab import Schedule
 
@@ -20,11 +20,11 @@ NEVER = datetime.min.replace(tzinfo=timezone.utc)
 @dataclass(frozen=True)
 class ScheduleStatus:
     last: datetime
-    next: Optional[datetime]
+    next: datetime | None
     """None for a schedule that never fires again (say the 30th of February)."""
     last_updated: datetime
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The shape of the extension's ScheduleStatus in the timer trigger's JSON (``func.TimerRequest.schedule_status``)."""
         return {
             "Last": self.last.isoformat(),
@@ -33,7 +33,7 @@ class ScheduleStatus:
         }
 
     @staticmethod
-    def from_json(data: Dict[str, Any]) -> "ScheduleStatus":
+    def from_json(data: dict[str, Any]) -> ScheduleStatus:
         """Read what :meth:`to_json` wrote. ValueError/KeyError/TypeError on anything else."""
         nxt = data["Next"]
         return ScheduleStatus(
@@ -48,8 +48,8 @@ def _aware(value: datetime) -> datetime:
 
 
 def check_past_due(
-    schedule: Schedule, now: datetime, recorded: Optional[ScheduleStatus]
-) -> Tuple[ScheduleStatus, Optional[ScheduleStatus], bool]:
+    schedule: Schedule, now: datetime, recorded: ScheduleStatus | None
+) -> tuple[ScheduleStatus, ScheduleStatus | None, bool]:
     """At start-up: ``(status to run with, status to store or None, past due?)``.
 
     Never recorded: store Next = the next occurrence from now, but run with Last/LastUpdated "never" (the
@@ -76,9 +76,7 @@ def check_past_due(
     return status, to_store, past_due
 
 
-def after_invocation(
-    schedule: Schedule, status: ScheduleStatus, invoked_at: datetime, *, unscheduled: bool
-) -> ScheduleStatus:
+def after_invocation(schedule: Schedule, status: ScheduleStatus, invoked_at: datetime, *, unscheduled: bool) -> ScheduleStatus:
     """The status after an invocation that started at ``invoked_at`` (TimerListener.cs:324-341): a scheduled
     run that fired early counts from its scheduled time, so Next never repeats."""
     adjusted = invoked_at

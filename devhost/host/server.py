@@ -15,7 +15,7 @@ import os
 import socket
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict, Optional, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -66,7 +66,7 @@ async def _reset_sdk_http_session(close: bool) -> None:
 T = TypeVar("T")
 
 
-def _started(part: Optional[T]) -> T:
+def _started(part: T | None) -> T:
     if part is None:
         raise RuntimeError("the host is not started (call start() first)")
     return part
@@ -81,11 +81,11 @@ class DevHost:
         *,
         host: str = "127.0.0.1",
         port: int = 7071,
-        store_path: Optional[Path] = None,
+        store_path: Path | None = None,
         in_memory: bool = False,
-        clock: Optional[Clock] = None,
-        registry: Optional[FunctionRegistry] = None,
-        settings: Optional[HostSettings] = None,
+        clock: Clock | None = None,
+        registry: FunctionRegistry | None = None,
+        settings: HostSettings | None = None,
         shutdown_timeout: float = 10.0,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
@@ -98,14 +98,14 @@ class DevHost:
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
         self.state = "Initialized"
-        self._store: Optional[Store] = None
-        self.invoker: Optional[Invoker] = None
-        self._engine: Optional[Engine] = None
-        self._management: Optional[Management] = None
-        self._runner: Optional[web.AppRunner] = None
-        self._socket: Optional[socket.socket] = None
+        self._store: Store | None = None
+        self.invoker: Invoker | None = None
+        self._engine: Engine | None = None
+        self._management: Management | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: socket.socket | None = None
         self._engine_started = False
-        self.timers: Optional[TimerScheduler] = None
+        self.timers: TimerScheduler | None = None
 
     @property
     def base_url(self) -> str:
@@ -128,7 +128,7 @@ class DevHost:
         """Instance management over the store (from ``start()`` on)."""
         return _started(self._management)
 
-    def status(self) -> Dict[str, Any]:
+    def status(self) -> dict[str, Any]:
         hub = self.settings.hub_name if self.settings is not None else None
         return {"state": self.state, "version": devhost.__version__, "hub": hub}
 
@@ -180,8 +180,9 @@ class DevHost:
         invoker.client_binding_json = self.client_binding_json
         await engine.start()
         self._engine_started = True
-        self.timers = TimerScheduler(self.registry.timers, self.clock, invoker.call_timer,
-                                     ScheduleStatusFile(status_path_for(self.store_path)))
+        self.timers = TimerScheduler(
+            self.registry.timers, self.clock, invoker.call_timer, ScheduleStatusFile(status_path_for(self.store_path))
+        )
         await self.timers.start()
         self.state = "Running"
         log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
@@ -254,7 +255,7 @@ class DevHost:
             store.close()
         self.state = "Stopped"
 
-    async def __aenter__(self) -> "DevHost":
+    async def __aenter__(self) -> DevHost:
         await self.start()
         return self
 

@@ -3,7 +3,7 @@ bases (public webhooks and the SDK's RPC base), and the app's own HTTP functions
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -22,7 +22,7 @@ def build_application(
     management: Management,
     settings: HostSettings,
     rpc_base: Callable[[], str],
-    status: Callable[[], Dict[str, Any]],
+    status: Callable[[], dict[str, Any]],
 ) -> web.Application:
     """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes.
 

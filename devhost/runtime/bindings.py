@@ -11,7 +11,7 @@ import logging
 import os
 import typing
 from enum import Enum
-from typing import Any, Dict, List
+from typing import Any
 
 from azure.functions.decorators.core import BindingDirection
 from azure.functions.decorators.function_app import Function
@@ -42,7 +42,7 @@ def check_parameters(function: Function, function_name: str) -> None:
         params = dict(inspect.signature(user_fn).parameters)
     except (TypeError, ValueError):
         return
-    bound: Dict[str, Any] = {}
+    bound: dict[str, Any] = {}
     for binding in function.get_bindings():
         # The built function holds the direction as the int the worker compares with protos.BindingInfo.
         direction = getattr(binding, "direction", None)
@@ -77,14 +77,14 @@ def _load_error(function_name: str, message: str) -> AppLoadError:
     return AppLoadError(f"FunctionLoadError: cannot load the {function_name} function: {message}")
 
 
-def _annotations(fn: Any) -> Dict[str, Any]:
+def _annotations(fn: Any) -> dict[str, Any]:
     try:
         return dict(typing.get_type_hints(fn))
     except Exception:  # unresolvable forward references: the worker would fail on them too; do not guess
         return {}
 
 
-def client_args(function: Function) -> List[str]:
+def client_args(function: Function) -> list[str]:
     return [b.name for b in function.get_bindings() if getattr(b, "type", None) == "durableClient"]
 
 
@@ -93,8 +93,12 @@ def warn_unprovided(function: Function, function_name: str) -> None:
     for binding in function.get_bindings():
         kind = getattr(binding, "type", None)
         if binding is not trigger and kind not in _PROVIDED_BINDINGS:
-            log.warning("function '%s': binding '%s' (%s) is not supported by devhost and gets no value",
-                        function_name, binding.name, kind)
+            log.warning(
+                "function '%s': binding '%s' (%s) is not supported by devhost and gets no value",
+                function_name,
+                binding.name,
+                kind,
+            )
 
 
 def timer_function(function: Function, function_name: str) -> TimerFunction:

@@ -19,10 +19,11 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 from azure.functions import FunctionRegister
 from azure.functions.decorators.function_app import Function
@@ -45,7 +46,7 @@ APP_FILE = "function_app.py"
 
 _load_counter = itertools.count(1)
 # Modules (name -> module) that earlier load_app calls imported from their app directories.
-_app_modules: Dict[str, ModuleType] = {}
+_app_modules: dict[str, ModuleType] = {}
 
 
 def load_app(app_dir: Path) -> FunctionRegistry:
@@ -126,7 +127,7 @@ def missing_app_error(app_dir: Path) -> AppLoadError:
 
 def find_function_register(module: ModuleType) -> FunctionRegister:
     """The single FunctionApp/DFApp instance among the module's globals (the worker's rule)."""
-    registers: List[FunctionRegister] = []
+    registers: list[FunctionRegister] = []
     for value in vars(module).values():
         if isinstance(value, FunctionRegister) and not any(value is seen for seen in registers):
             registers.append(value)
@@ -216,8 +217,8 @@ def _location(exc: BaseException, app_dir: Path) -> str:
     """`` (file.py:line)`` of the innermost frame inside the app directory, if any."""
     if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
         return f" ({_relative(exc.filename, app_dir)}:{exc.lineno})"
-    found: Optional[str] = None
-    tb: Optional[TracebackType] = exc.__traceback__
+    found: str | None = None
+    tb: TracebackType | None = exc.__traceback__
     for frame, lineno in traceback.walk_tb(tb):
         filename = frame.f_code.co_filename
         if _path_in(filename, app_dir):
@@ -232,11 +233,11 @@ def _relative(filename: str, app_dir: Path) -> str:
         return filename
 
 
-def _path_in(filename: Optional[str], directory: Path) -> bool:
+def _path_in(filename: str | None, directory: Path) -> bool:
     return bool(filename) and Path(os.path.realpath(str(filename))).is_relative_to(directory)
 
 
-def _module_in(module: Optional[ModuleType], directory: Path) -> bool:
+def _module_in(module: ModuleType | None, directory: Path) -> bool:
     """The module's file is the app's own code (not a package installed into a venv inside the app dir)."""
     filename = getattr(module, "__file__", None)
     if not _path_in(filename, directory):

@@ -19,8 +19,9 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Awaitable, Callable, Dict, List, Optional
+from typing import Callable
 
 from devhost.clock import Clock
 from devhost.core.schedule_status import NEVER, ScheduleStatus, after_invocation, check_past_due
@@ -32,7 +33,7 @@ Invoke = Callable[[TimerFunction, str], Awaitable[bool]]
 """Runs one timer function with the timer JSON (``func.TimerRequest``); False if it failed."""
 
 
-def status_path_for(store_path: Optional[Path]) -> Optional[Path]:
+def status_path_for(store_path: Path | None) -> Path | None:
     """Where timer statuses live for a store file (None: in memory, like the store)."""
     return None if store_path is None else Path(store_path).with_name(Path(store_path).name + ".timers.json")
 
@@ -40,9 +41,9 @@ def status_path_for(store_path: Optional[Path]) -> Optional[Path]:
 class ScheduleStatusFile:
     """The schedule monitor: one status per timer name, persisted as one JSON object."""
 
-    def __init__(self, path: Optional[Path]) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._statuses: Dict[str, ScheduleStatus] = {}
+        self._statuses: dict[str, ScheduleStatus] = {}
         if path is not None and path.is_file():
             try:
                 raw = json.loads(path.read_text(encoding="utf-8"))
@@ -52,7 +53,7 @@ class ScheduleStatusFile:
                 # for a timer it has never seen.
                 log.warning("ignoring unreadable timer status file %s: %s", path, exc)
 
-    def get(self, name: str) -> Optional[ScheduleStatus]:
+    def get(self, name: str) -> ScheduleStatus | None:
         return self._statuses.get(name)
 
     def put(self, name: str, status: ScheduleStatus) -> None:
@@ -76,29 +77,31 @@ class ScheduleStatusFile:
             raise
 
 
-def timer_json(status: Optional[ScheduleStatus], *, past_due: bool) -> str:
+def timer_json(status: ScheduleStatus | None, *, past_due: bool) -> str:
     """The trigger value the host sends the worker (the timer docs' "Usage" JSON): Schedule, ScheduleStatus, IsPastDue.
 
     ScheduleStatus is null when the timer is not monitored (TimerListener.cs:284-289).
     """
-    return json.dumps({
-        "Schedule": {"AdjustForDST": True},
-        "ScheduleStatus": status.to_json() if status is not None else None,
-        "IsPastDue": past_due,
-    })
+    return json.dumps(
+        {
+            "Schedule": {"AdjustForDST": True},
+            "ScheduleStatus": status.to_json() if status is not None else None,
+            "IsPastDue": past_due,
+        }
+    )
 
 
 class TimerScheduler:
     """Runs every timer function of the registry until :meth:`stop`."""
 
-    def __init__(self, timers: Dict[str, TimerFunction], clock: Clock, invoke: Invoke, statuses: ScheduleStatusFile) -> None:
+    def __init__(self, timers: dict[str, TimerFunction], clock: Clock, invoke: Invoke, statuses: ScheduleStatusFile) -> None:
         self.timers = timers
         self.clock = clock
         self.invoke = invoke
         self.statuses = statuses
-        self.fired: Dict[str, int] = {name: 0 for name in timers}
+        self.fired: dict[str, int] = {name: 0 for name in timers}
         """Invocations started per timer since start (for the host status and tests)."""
-        self._tasks: List[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Start one task per timer; returns once each is asleep on the clock or already invoking.
@@ -109,7 +112,7 @@ class TimerScheduler:
         zone = os.environ.get("WEBSITE_TIME_ZONE")
         if self.timers and zone:
             log.warning("WEBSITE_TIME_ZONE=%s is ignored: devhost evaluates timer schedules in UTC (Azure's default)", zone)
-        armed: List[asyncio.Event] = []
+        armed: list[asyncio.Event] = []
         for timer in self.timers.values():
             ready = asyncio.Event()
             armed.append(ready)
@@ -149,9 +152,13 @@ class TimerScheduler:
                 self._record(timer.name, to_store)
         else:
             status = ScheduleStatus(last=NEVER, next=timer.schedule.next_after(now), last_updated=NEVER)
-        log.info("Timer '%s': schedule '%s' (UTC), next occurrence %s%s", timer.name, timer.schedule.expression,
-                 status.next.isoformat() if status.next else "never",
-                 "; past due, running now" if past_due else "; running on startup" if timer.run_on_startup else "")
+        log.info(
+            "Timer '%s': schedule '%s' (UTC), next occurrence %s%s",
+            timer.name,
+            timer.schedule.expression,
+            status.next.isoformat() if status.next else "never",
+            "; past due, running now" if past_due else "; running on startup" if timer.run_on_startup else "",
+        )
         unscheduled = past_due or timer.run_on_startup
         while True:
             if not unscheduled:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="session")
-def app_functions() -> Dict[str, Any]:
+def app_functions() -> dict[str, Any]:
     """``get_functions()`` of a fresh copy of ``function_app.py``, by function name.
 
     ``FunctionApp.get_functions()`` may be called only once per app object (it raises on the
@@ -38,12 +39,12 @@ def app_functions() -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def orchestrator_handle(app_functions: Dict[str, Any]) -> Any:
+def orchestrator_handle(app_functions: dict[str, Any]) -> Any:
     return app_functions["monitoring_job_orchestrator"].get_user_function()
 
 
 @pytest.fixture(scope="session")
-def activities(app_functions: Dict[str, Any]) -> Dict[str, ActivityFunction]:
+def activities(app_functions: dict[str, Any]) -> dict[str, ActivityFunction]:
     found = {}
     for name, fn in app_functions.items():
         trigger = fn.get_trigger()

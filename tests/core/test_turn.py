@@ -38,10 +38,12 @@ def sleeper(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def retrying(context: df.DurableOrchestrationContext):
     options = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
-    first, second = yield context.task_all([
-        context.call_activity_with_retry("flaky", options, "a"),
-        context.call_activity_with_retry("hello", options, "b"),
-    ])
+    first, second = yield context.task_all(
+        [
+            context.call_activity_with_retry("flaky", options, "a"),
+            context.call_activity_with_retry("hello", options, "b"),
+        ]
+    )
     after = yield context.call_activity("hello", "c")
     return [first, second, after]
 
@@ -105,7 +107,7 @@ def flaky(value):
     return f"ok {value}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def app_handles():
     return orchestrator_handles(app)  # get_functions() works once per app, after every orchestrator is declared
 
@@ -261,8 +263,13 @@ def test_rewind_reruns_the_failed_activity_and_completes():
     driver.run()
     assert driver.status().runtime_status is RuntimeStatus.FAILED
 
-    driver.send(Message("i1", {"EventType": 21, "EventId": -1, "IsPlayed": False,
-                                "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "retry"}, driver.now))
+    driver.send(
+        Message(
+            "i1",
+            {"EventType": 21, "EventId": -1, "IsPlayed": False, "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "retry"},
+            driver.now,
+        )
+    )
     driver.run()
 
     assert driver.status().runtime_status is RuntimeStatus.COMPLETED
@@ -274,7 +281,12 @@ def test_rewind_of_a_completed_instance_changes_nothing():
     driver = make_driver()
     driver.start("chain")
     driver.run()
-    driver.send(Message("i1", {"EventType": 21, "EventId": -1, "IsPlayed": False,
-                                "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "x"}, driver.now))
+    driver.send(
+        Message(
+            "i1",
+            {"EventType": 21, "EventId": -1, "IsPlayed": False, "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "x"},
+            driver.now,
+        )
+    )
     driver.run()
     assert driver.status().runtime_status is RuntimeStatus.COMPLETED

@@ -4,7 +4,6 @@ schedules, unsupported triggers and bindings, the v1 programming model, and a su
 from __future__ import annotations
 
 import logging
-import os
 import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,11 +34,14 @@ HEADER = """
 # --- the worker's FunctionLoadError (azure-functions-python-worker 7e6acf3, azure_functions_worker/functions.py) ----
 def test_a_python_parameter_without_a_binding_refuses_the_app_naming_the_function(tmp_path: Path) -> None:
     # validate_function_params, functions.py:136-140; FunctionLoadError, functions.py:41-45.
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.activity_trigger(input_name="value")
         def double(value: int, factor: int) -> int:
             return value * factor
-    """)
+    """,
+    )
 
     with pytest.raises(AppLoadError) as error:
         load_app(app_dir)
@@ -52,20 +54,28 @@ def test_a_python_parameter_without_a_binding_refuses_the_app_naming_the_functio
 
 def test_a_binding_without_a_python_parameter_refuses_the_app(tmp_path: Path) -> None:
     # functions.py:142-146: here the trigger names "payload" but the function takes "value".
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.activity_trigger(input_name="payload")
         def double(value: int) -> int:
             return value * 2
-    """)
+    """,
+    )
 
-    with pytest.raises(AppLoadError, match="cannot load the double function: the following parameters are declared in "
-                                           "Python but not in function.json: {'value'}"):
+    with pytest.raises(
+        AppLoadError,
+        match="cannot load the double function: the following parameters are declared in "
+        "Python but not in function.json: {'value'}",
+    ):
         load_app(app_dir)
 
 
 def test_a_context_parameter_is_allowed_without_a_binding_but_must_be_a_func_context(tmp_path: Path) -> None:
     # is_context_required, functions.py:114-131.
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.activity_trigger(input_name="value")
         def ok(value: int, context: func.Context) -> int:
             return value
@@ -73,20 +83,27 @@ def test_a_context_parameter_is_allowed_without_a_binding_but_must_be_a_func_con
         @app.activity_trigger(input_name="value")
         def wrong(value: int, context: str) -> int:
             return value
-    """)
+    """,
+    )
 
-    with pytest.raises(AppLoadError, match='cannot load the wrong function: the "context" parameter is expected to be of '
-                                           "type azure.functions.Context, got <class 'str'>"):
+    with pytest.raises(
+        AppLoadError,
+        match='cannot load the wrong function: the "context" parameter is expected to be of '
+        "type azure.functions.Context, got <class 'str'>",
+    ):
         load_app(app_dir)
 
 
 # --- timer schedules ------------------------------------------------------------------------------------------
 def test_an_invalid_schedule_is_a_one_line_error_naming_the_function(tmp_path: Path) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.timer_trigger(schedule="every five minutes", arg_name="timer")
         def tick(timer: func.TimerRequest) -> None:
             pass
-    """)
+    """,
+    )
 
     with pytest.raises(AppLoadError) as error:
         load_app(app_dir)
@@ -101,7 +118,9 @@ def test_an_invalid_schedule_is_a_one_line_error_naming_the_function(tmp_path: P
 def test_a_schedule_naming_an_app_setting_uses_its_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # "%ScheduleAppSetting%" (the docs' schedule property; nameResolver.ResolveWholeString, TimerSchedule.cs:67).
     monkeypatch.setenv("TICK_SCHEDULE", "0 0 * * * *")
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.timer_trigger(schedule="%TICK_SCHEDULE%", arg_name="timer")
         def tick(timer: func.TimerRequest) -> None:
             pass
@@ -109,20 +128,28 @@ def test_a_schedule_naming_an_app_setting_uses_its_value(tmp_path: Path, monkeyp
         @app.timer_trigger(schedule="%NOT_SET_ANYWHERE%", arg_name="timer")
         def tock(timer: func.TimerRequest) -> None:
             pass
-    """)
+    """,
+    )
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
 
-    with pytest.raises(AppLoadError, match="function 'tock': the schedule names app setting 'NOT_SET_ANYWHERE', which is not set"):
+    with pytest.raises(
+        AppLoadError, match="function 'tock': the schedule names app setting 'NOT_SET_ANYWHERE', which is not set"
+    ):
         load_app(app_dir)
 
 
 # --- triggers and bindings devhost does not provide -----------------------------------------------------------
-def test_other_triggers_are_skipped_with_one_warning_and_listed_as_not_run(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    app_dir = write_app(tmp_path / "app", """
+def test_other_triggers_are_skipped_with_one_warning_and_listed_as_not_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.queue_trigger(arg_name="msg", queue_name="jobs", connection="AzureWebJobsStorage")
         def on_job(msg: func.QueueMessage) -> None:
             pass
-    """)
+    """,
+    )
 
     with caplog.at_level(logging.WARNING, logger="devhost.loader"):
         registry = load_app(app_dir)
@@ -131,16 +158,22 @@ def test_other_triggers_are_skipped_with_one_warning_and_listed_as_not_run(tmp_p
     assert [r.getMessage() for r in caplog.records if r.name == "devhost.loader"] == [
         "function 'on_job': trigger 'queueTrigger' is not supported by devhost; the function is not run"
     ]
-    assert "        on_job: queueTrigger (not run: devhost does not support this trigger)" in banner(registry, "http://h", "api").splitlines()
+    assert (
+        "        on_job: queueTrigger (not run: devhost does not support this trigger)"
+        in banner(registry, "http://h", "api").splitlines()
+    )
 
 
 def test_an_input_binding_devhost_cannot_provide_is_warned_about_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.activity_trigger(input_name="name")
         @app.blob_input(arg_name="template", path="templates/{name}", connection="AzureWebJobsStorage")
         def render(name: str, template: str) -> str:
             return template
-    """)
+    """,
+    )
 
     with caplog.at_level(logging.WARNING, logger="devhost.loader"):
         registry = load_app(app_dir)
@@ -152,11 +185,14 @@ def test_an_input_binding_devhost_cannot_provide_is_warned_about_once(tmp_path: 
 
 
 def test_a_route_without_methods_is_shown_with_get_and_post(tmp_path: Path) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         @app.route(route="hello")
         def hello(req: func.HttpRequest) -> str:
             return "hi"
-    """)
+    """,
+    )
 
     text = banner(load_app(app_dir), "http://127.0.0.1:7071", "api")
 
@@ -192,13 +228,16 @@ def test_the_test_kit_refuses_a_v1_model_app_with_the_same_line(tmp_path: Path) 
 
 # --- a sub-minute TimeSpan timer with run_on_startup, sync, on the test kit --------------------------------------
 def test_a_run_on_startup_timespan_timer_runs_at_start_then_every_interval_unmonitored(tmp_path: Path, durable_app: Any) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         CALLS = []
 
         @app.timer_trigger(schedule="00:00:30", arg_name="timer", run_on_startup=True)
         def every_half_minute(timer: func.TimerRequest) -> None:
             CALLS.append((timer.past_due, timer.schedule_status))
-    """)
+    """,
+    )
     app = durable_app(app_dir, start_time=T0)
     calls = app.host.registry.timers["every_half_minute"].fn.__globals__["CALLS"]
 
@@ -212,10 +251,13 @@ def test_a_run_on_startup_timespan_timer_runs_at_start_then_every_interval_unmon
     assert not any(p.name.endswith(".timers.json") for p in Path(str(app.store_path)).parent.iterdir())
 
 
-def test_a_failing_timer_function_is_logged_and_the_schedule_goes_on(tmp_path: Path, durable_app: Any,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_timer_function_is_logged_and_the_schedule_goes_on(
+    tmp_path: Path, durable_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     # TimerListener.cs:250-253 and 314-322: invocation errors never stop the schedule; there is no retry.
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         CALLS = []
 
         @app.timer_trigger(schedule="0 * * * * *", arg_name="timer")
@@ -223,7 +265,8 @@ def test_a_failing_timer_function_is_logged_and_the_schedule_goes_on(tmp_path: P
             CALLS.append(timer.schedule_status["Next"])
             if len(CALLS) == 1:
                 raise RuntimeError("first run fails")
-    """)
+    """,
+    )
     app = durable_app(app_dir, start_time=T0)
     calls = app.host.registry.timers["flaky"].fn.__globals__["CALLS"]
 
@@ -231,5 +274,6 @@ def test_a_failing_timer_function_is_logged_and_the_schedule_goes_on(tmp_path: P
         app.advance(120)
 
     assert calls == ["2030-01-01T00:01:00+00:00", "2030-01-01T00:02:00+00:00"]
-    assert any("Executed 'Functions.flaky' (Failed" in r.getMessage() and "first run fails" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "Executed 'Functions.flaky' (Failed" in r.getMessage() and "first run fails" in r.getMessage() for r in caplog.records
+    )

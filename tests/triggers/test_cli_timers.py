@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "tests" / "apps" / "timer_starter"
@@ -20,14 +19,26 @@ def test_a_past_due_timer_starts_its_orchestration_at_start_up_under_the_cli(tmp
     store = tmp_path / "store.sqlite3"
     # A status recorded by an earlier run whose Next (2020) has passed: the timer is past due at start-up
     # (ScheduleMonitor.cs:117-121), so it runs now instead of in up to five minutes.
-    (tmp_path / "store.sqlite3.timers.json").write_text(json.dumps({"every_five_minutes": {
-        "Last": "2020-01-01T00:00:00+00:00", "Next": "2020-01-01T00:05:00+00:00", "LastUpdated": "2020-01-01T00:00:00+00:00",
-    }}))
+    (tmp_path / "store.sqlite3.timers.json").write_text(
+        json.dumps(
+            {
+                "every_five_minutes": {
+                    "Last": "2020-01-01T00:00:00+00:00",
+                    "Next": "2020-01-01T00:05:00+00:00",
+                    "LastUpdated": "2020-01-01T00:00:00+00:00",
+                }
+            }
+        )
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "devhost", "--app-dir", str(APP), "--port", "0", "--store", str(store)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    log: List[str] = []
+    log: list[str] = []
     try:
         assert process.stderr is not None
         for line in process.stderr:
@@ -56,7 +67,11 @@ def test_an_invalid_schedule_stops_the_cli_with_one_line(tmp_path: Path) -> None
 
     result = subprocess.run(
         [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--in-memory"],
-        cwd=REPO, capture_output=True, text=True, timeout=SAFETY_NET_SECONDS, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_NET_SECONDS,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
 
     assert result.returncode == 1

@@ -8,7 +8,6 @@ and the timer trigger docs' "NCRONTAB expressions" and "TimeSpan" sections.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import List
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +18,7 @@ from devhost.core.ncrontab import CronSchedule, IntervalSchedule, ScheduleError,
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)  # a Tuesday
 
 
-def occurrences(expression: str, count: int, start: datetime = T0) -> List[str]:
+def occurrences(expression: str, count: int, start: datetime = T0) -> list[str]:
     schedule = parse_schedule(expression)
     out, current = [], start
     for _ in range(count):
@@ -51,7 +50,7 @@ def occurrences(expression: str, count: int, start: datetime = T0) -> List[str]:
         ("0 0 12 * * FRI-wed", ["2030-01-02T12:00:00+00:00", "2030-01-03T12:00:00+00:00", "2030-01-04T12:00:00+00:00"]),
     ],
 )
-def test_documented_expressions_fire_when_the_docs_say(expression: str, first_three: List[str]) -> None:
+def test_documented_expressions_fire_when_the_docs_say(expression: str, first_three: list[str]) -> None:
     assert occurrences(expression, 3) == first_three
 
 
@@ -97,8 +96,21 @@ def test_timespans_parse_as_dotnet_timespan(text: str, interval: timedelta) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["", "every 5 minutes", "0 */5 * * *  * *", "60 * * * * *", "0 0 24 * * *", "0 0 0 0 * *", "0 0 0 1 13 *",
-     "0 0 0 * * 7", "0 0 0 1 Foo *", "*/x * * * * *", "/5 * * * * *", "12:60:00", "00:00:00"],
+    [
+        "",
+        "every 5 minutes",
+        "0 */5 * * *  * *",
+        "60 * * * * *",
+        "0 0 24 * * *",
+        "0 0 0 0 * *",
+        "0 0 0 1 13 *",
+        "0 0 0 * * 7",
+        "0 0 0 1 Foo *",
+        "*/x * * * * *",
+        "/5 * * * * *",
+        "12:60:00",
+        "00:00:00",
+    ],
 )
 def test_invalid_schedules_are_refused_with_the_extensions_words(text: str) -> None:
     with pytest.raises(ScheduleError, match="was not recognized as a valid cron expression or timespan string|not positive"):
@@ -140,12 +152,24 @@ def test_the_next_occurrence_matches_every_field_and_nothing_matches_in_between(
     assert isinstance(schedule, CronSchedule) and nxt is not None
     seconds, minutes, hours, days, months, weekdays = values
     assert nxt > base
-    assert (nxt.second in seconds and nxt.minute in minutes and nxt.hour in hours and nxt.day in days
-            and nxt.month in months and (nxt.weekday() + 1) % 7 in weekdays)
+    assert (
+        nxt.second in seconds
+        and nxt.minute in minutes
+        and nxt.hour in hours
+        and nxt.day in days
+        and nxt.month in months
+        and (nxt.weekday() + 1) % 7 in weekdays
+    )
     # Nothing earlier qualifies: the minute-level candidates between base and nxt all miss a field.
     probe = base.replace(microsecond=0) + timedelta(seconds=1)
     if nxt - probe < timedelta(hours=2):
         while probe < nxt:
-            assert not (probe.second in seconds and probe.minute in minutes and probe.hour in hours and probe.day in days
-                        and probe.month in months and (probe.weekday() + 1) % 7 in weekdays)
+            assert not (
+                probe.second in seconds
+                and probe.minute in minutes
+                and probe.hour in hours
+                and probe.day in days
+                and probe.month in months
+                and (probe.weekday() + 1) % 7 in weekdays
+            )
             probe += timedelta(seconds=1)

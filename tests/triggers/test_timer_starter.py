@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
@@ -23,7 +23,7 @@ START = datetime(2030, 1, 1, tzinfo=timezone.utc)
 WEBHOOKS = "/runtime/webhooks/durabletask"
 
 
-def _instances(app: AppHandle) -> List[Dict[str, Any]]:
+def _instances(app: AppHandle) -> list[dict[str, Any]]:
     response = app.http.get(f"{WEBHOOKS}/instances")
     assert response.status == 200, response.text
     return sorted(response.json(), key=lambda s: s["output"]["started"] if s.get("output") else "")
@@ -48,7 +48,9 @@ def test_the_timer_request_carries_the_schedule_status_and_is_not_past_due(durab
     # TimerListener.cs:112-121: a timer never run before starts with Last = default(DateTime).
     assert (first["past_due"], first["last"], first["next"]) == (False, "0001-01-01T00:00:00+00:00", "2030-01-01T00:05:00+00:00")
     assert (second["past_due"], second["last"], second["next"]) == (
-        False, "2030-01-01T00:05:00+00:00", "2030-01-01T00:10:00+00:00",
+        False,
+        "2030-01-01T00:05:00+00:00",
+        "2030-01-01T00:10:00+00:00",
     )
 
 
@@ -89,8 +91,9 @@ def test_a_restart_before_the_next_occurrence_is_not_past_due(tmp_path: Path) ->
         assert [r["output"]["past_due"] for r in _instances(app)] == [False, False]
 
 
-def test_a_time_zone_setting_is_named_as_ignored(durable_app: Any, monkeypatch: pytest.MonkeyPatch,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_a_time_zone_setting_is_named_as_ignored(
+    durable_app: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("WEBSITE_TIME_ZONE", "Eastern Standard Time")
 
     with caplog.at_level(logging.WARNING, logger="devhost.timers"):
