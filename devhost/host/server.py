@@ -23,6 +23,7 @@ import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import DevhostError, StartupError
 from devhost.http.application import build_application
+from devhost.http.limits import runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
@@ -220,7 +221,7 @@ class DevHost:
 
     async def _listen(self, app: web.Application) -> None:
         assert self._socket is not None
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout, **runner_options(app))
         await runner.setup()
         self._runner = runner
         sock, self._socket = self._socket, None

@@ -20,6 +20,7 @@ Deviations from the extension, on purpose:
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -271,9 +272,16 @@ def validate_instance_id(instance_id: str) -> None:
         raise BadRequest(f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _dumps(value: JSONValue) -> str:
-    # Newtonsoft style: compact, non-ASCII kept as is.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Newtonsoft style: compact, non-ASCII kept as is. Except lone surrogates: JSON may carry one escaped
+    # ("\\ud800", legal JSON and a legal .NET string), which json.loads keeps as a lone code point that UTF-8 (the
+    # store, the wire) cannot encode. Outside string literals the text is ASCII, so putting each back as its
+    # escape gives JSON that parses to the same value.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def _require_json(text: str) -> None:
