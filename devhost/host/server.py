@@ -23,7 +23,7 @@ import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import DevhostError, StartupError
 from devhost.http.application import build_application
-from devhost.http.limits import runner_options
+from devhost.http.limits import HttpLimits, runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
@@ -88,6 +88,7 @@ class DevHost:
         registry: FunctionRegistry | None = None,
         settings: HostSettings | None = None,
         shutdown_timeout: float = 10.0,
+        http_limits: HttpLimits | None = None,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.host = host
@@ -98,6 +99,7 @@ class DevHost:
         self.registry = registry
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
+        self.http_limits = http_limits
         self.state = "Initialized"
         self._store: Store | None = None
         self.invoker: Invoker | None = None
@@ -174,6 +176,7 @@ class DevHost:
             settings=self.settings,
             rpc_base=lambda: rpc_base_url(self.host, self.port),
             status=self.status,
+            http_limits=self.http_limits,
         )
         await self._listen(app)
         # Activities and timer functions declaring a durable client get the binding for this host (before the

@@ -17,7 +17,6 @@ was rolled back, so the client may simply try again.
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from collections.abc import Awaitable, Iterator
@@ -26,6 +25,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from devhost.core import jsontext
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound, StoreUnavailable, UnsupportedMediaType
 
 log = logging.getLogger("devhost.http")
@@ -83,7 +83,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """A JSON response as the extension writes one: ``application/json; charset=utf-8``, UTF-8, nulls kept."""
     return web.Response(
         status=status,
-        text=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        text=jsontext.compact(body),  # a lone surrogate from a stored input stays escaped, as Newtonsoft writes it
         content_type=JSON_CONTENT_TYPE,
         charset="utf-8",
         headers=headers,

@@ -20,7 +20,6 @@ Deviations from the extension, on purpose:
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from devhost.clock import Clock
-from devhost.core import events
+from devhost.core import events, jsontext
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound
 from devhost.core.model import HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
 from devhost.runtime.registry import FunctionRegistry
@@ -272,16 +271,9 @@ def validate_instance_id(instance_id: str) -> None:
         raise BadRequest(f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _dumps(value: JSONValue) -> str:
-    # Newtonsoft style: compact, non-ASCII kept as is. Except lone surrogates: JSON may carry one escaped
-    # ("\\ud800", legal JSON and a legal .NET string), which json.loads keeps as a lone code point that UTF-8 (the
-    # store, the wire) cannot encode. Outside string literals the text is ASCII, so putting each back as its
-    # escape gives JSON that parses to the same value.
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    # Newtonsoft style: compact, non-ASCII kept as is, an escaped lone surrogate kept escaped (see jsontext).
+    return jsontext.compact(value)
 
 
 def _require_json(text: str) -> None:
