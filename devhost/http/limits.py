@@ -54,6 +54,7 @@ class HttpLimits:
     header_timeout_seconds: float = 30.0
     body_grace_seconds: float = 5.0
     min_body_bytes_per_second: float = 240.0
+    lingering_seconds: float = 2.0
 
     def runner_options(self) -> dict[str, Any]:
         """Keyword arguments for ``web.AppRunner`` / ``web.Server``: the parser's limits and the head timeout."""
@@ -62,6 +63,9 @@ class HttpLimits:
             "max_field_size": self.max_header_line_bytes,
             "max_headers": self.max_header_count,
             "keepalive_timeout": self.header_timeout_seconds,
+            # After refusing a body, read what is still coming for this long before closing (so the client sees
+            # the answer rather than a reset), not aiohttp's default 10 s.
+            "lingering_time": self.lingering_seconds,
         }
 
 

@@ -74,9 +74,12 @@ class RunningHost:
         self.authority = f"127.0.0.1:{self.port}"
 
     def send(self, data: bytes, *, timeout: float = IO_TIMEOUT) -> Answer:
-        """Write ``data`` on a fresh connection and read until the server closes it."""
+        """Write ``data`` on a fresh connection and read the answer (or nothing, if the server just closes)."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
-            sock.sendall(data)
+            try:
+                sock.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused while we were still sending: the answer may be waiting all the same
             return parse_answer(read_all(sock))
 
     def request(
@@ -102,12 +105,29 @@ class RunningHost:
 
 
 def read_all(sock: socket.socket) -> bytes:
-    chunks = []
+    """Everything up to the end of the first response (by its Content-Length) or until the server closes."""
+    data = b""
     while True:
-        chunk = sock.recv(65536)
+        if _complete(data):
+            return data
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data
         if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+            return data
+        data += chunk
+
+
+def _complete(data: bytes) -> bool:
+    head, found, body = data.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return False
 
 
 def start_host(tmp_path: Path, limits: HttpLimits | None = None, app_dir: Path = APP_DIR) -> tuple[LoopThread, DevHost]:
