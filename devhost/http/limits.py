@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from devhost.http import params
@@ -66,10 +68,30 @@ class HttpLimits:
             # After refusing a body, read what is still coming for this long before closing (so the client sees
             # the answer rather than a reset), not aiohttp's default 10 s.
             "lingering_time": self.lingering_seconds,
+            "logger": PROTOCOL_LOG,
         }
 
 
 LIMITS: web.AppKey[HttpLimits] = web.AppKey("devhost.http_limits", HttpLimits)
+
+
+class _MalformedRequestFilter(logging.Filter):
+    """aiohttp logs every request its parser refuses (a 400 it answers itself) at ERROR with a traceback; that is
+    the client's fault, and a client could fill the log with it. Kestrel logs bad request data at Debug; so do we,
+    in one line. Errors that are not the client's pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 400) < 500:
+            record.msg, record.args = "refused a malformed request: %s", (exc.message,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return PROTOCOL_LOG.isEnabledFor(logging.DEBUG)  # the logger's own level check ran for ERROR
+        return True
+
+
+PROTOCOL_LOG = logging.getLogger("devhost.http.protocol")
+PROTOCOL_LOG.addFilter(_MalformedRequestFilter())
 
 _DURABLE_BASES = tuple(base.lower() + "/" for base in (WEBHOOK_BASE_PATH, RPC_BASE_PATH))
 # RFC 3986 reg-name / IPv4 (unreserved and sub-delims, percent-encodings) and an optional port of digits.

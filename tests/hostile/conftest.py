@@ -20,6 +20,7 @@ from devhost.clock import VirtualClock
 from devhost.core.model import Instance, InstanceQuery
 from devhost.host.server import DevHost
 from devhost.http.limits import HttpLimits
+from devhost.runtime.timeskip import release_sleepers
 from devhost.testing.loop import LoopThread
 
 APP_DIR = Path(__file__).resolve().parents[2]
@@ -73,14 +74,14 @@ class RunningHost:
         self.port = host.port
         self.authority = f"127.0.0.1:{self.port}"
 
-    def send(self, data: bytes, *, timeout: float = IO_TIMEOUT) -> Answer:
+    def send(self, data: bytes, *, timeout: float = IO_TIMEOUT, head_only: bool = False) -> Answer:
         """Write ``data`` on a fresh connection and read the answer (or nothing, if the server just closes)."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
             try:
                 sock.sendall(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # refused while we were still sending: the answer may be waiting all the same
-            return parse_answer(read_all(sock))
+            return parse_answer(read_all(sock, head_only=head_only))
 
     def request(
         self,
@@ -97,18 +98,18 @@ class RunningHost:
             fields["Content-Length"] = str(len(body))
         fields.update(headers or {})
         head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n"
-        return self.send(head.encode("utf-8", "surrogateescape") + body)
+        return self.send(head.encode("utf-8", "surrogateescape") + body, head_only=method == "HEAD")
 
     def instances(self) -> list[Instance]:
         page, _ = self.host.store.query_instances(InstanceQuery(top=100_000))
         return page
 
 
-def read_all(sock: socket.socket) -> bytes:
+def read_all(sock: socket.socket, *, head_only: bool = False) -> bytes:
     """Everything up to the end of the first response (by its Content-Length) or until the server closes."""
     data = b""
     while True:
-        if _complete(data):
+        if _complete(data) or (head_only and b"\r\n\r\n" in data):
             return data
         try:
             chunk = sock.recv(65536)
@@ -143,6 +144,9 @@ def stop_host(loop: LoopThread, host: DevHost) -> None:
     try:
         loop.run(host.stop(), timeout=60)
     finally:
+        # Activities asleep on the virtual clock (the monitors' waits) were abandoned at stop: wake their threads,
+        # or they block forever on a clock nobody advances (and the test kit's thread join waits on them).
+        release_sleepers(host.clock)
         loop.close()
 
 
