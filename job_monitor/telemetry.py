@@ -155,8 +155,12 @@ def configure_from_environment(environ: Optional[Mapping[str, str]] = None) -> S
         exporters.append("azure_monitor")
     elif otlp is not None:
         otlp.install(_resource(env))  # alone, or beside the distro the worker configured
+    app_logger = logging.getLogger(APP_LOGGER)
+    if app_logger.level == logging.NOTSET:
+        # Export the app's INFO records even where the root logger is left at Python's WARNING default.
+        app_logger.setLevel(logging.INFO)
     _setup = Setup(tuple(exporters), "")
-    logging.getLogger(APP_LOGGER).info("Telemetry exporters: %s", ", ".join(exporters))
+    app_logger.info("Telemetry exporters: %s", ", ".join(exporters))
     return _setup
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 class Received:
     path: str
     headers: Dict[str, str]
+    """Lower-cased names."""
     body: bytes
     status: int
 
@@ -47,7 +48,7 @@ def running_receiver(statuses: Optional[List[int]] = None, default_status: int =
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status = receiver.next_status()
-            receiver.requests.append(Received(self.path, dict(self.headers.items()), body, status))
+            receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

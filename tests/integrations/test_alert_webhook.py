@@ -31,7 +31,7 @@ def test_the_default_monitor_delivers_its_high_error_rate_alert_once(durable_app
         output = run_default_monitor(app, README_JOB)
 
     [delivery] = receiver.requests
-    assert (delivery.path, delivery.headers["Content-Type"]) == ("/hooks/teams", "application/json")
+    assert (delivery.path, delivery.headers["content-type"]) == ("/hooks/teams", "application/json")
     body = delivery.json()
     assert set(body) == {"text", "job_id", "instance_id", "alert", "check_number", "metrics", "status_url"}
     assert (body["job_id"], body["instance_id"], body["alert"]["name"], body["alert"]["severity"]) == (
