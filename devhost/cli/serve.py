@@ -16,6 +16,7 @@ from typing import List, Optional, Sequence, TextIO
 
 from devhost.core.errors import DevhostError
 from devhost.host.server import DevHost
+from devhost.runtime import loglevels
 from devhost.runtime.registry import FunctionRegistry
 
 PROG = "devhost"
@@ -79,6 +80,7 @@ async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
     await host.start()
     try:
         assert host.registry is not None and host.settings is not None
+        loglevels.install(host.settings.log_levels)  # host.json logging.logLevel, known once the app is loaded
         print(banner(host.registry, host.base_url, host.settings.route_prefix), file=out, flush=True)
         await stop.wait()
         logging.getLogger("devhost.server").info("Stopping (signal received)")

@@ -2,7 +2,8 @@
 
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
-orchestration version and the storage provider type (which decides the timer properties sent to the SDK).
+orchestration version, the storage provider type (which decides the timer properties sent to the SDK) and
+the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`).
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
 
 from devhost.core.errors import StartupError
+from devhost.runtime.loglevels import LEVEL_NAMES, LEVELS
 
 DEFAULT_HUB_NAME = "TestHubName"
 DEFAULT_ROUTE_PREFIX = "api"
@@ -49,6 +51,8 @@ class HostSettings:
     """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
     long_timer_interval: Optional[str] = _AZURE_STORAGE_TIMERS[1]
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
+    log_levels: Dict[str, int] = field(default_factory=dict)
+    """host.json ``logging.logLevel``: category (``default``, ``Function``, ``Function.<name>``, ...) → Python level."""
 
 
 def _read_json(path: Path) -> Dict[str, Any]:
@@ -115,6 +119,18 @@ def _object(parent: Dict[str, Any], key: str, where: str) -> Dict[str, Any]:
     return value
 
 
+def _log_levels(section: Dict[str, Any]) -> Dict[str, int]:
+    """``logging.logLevel`` as the host reads it: level names in any case (LogLevel enum parsing)."""
+    levels: Dict[str, int] = {}
+    for category, name in section.items():
+        level = LEVELS.get(name.lower()) if isinstance(name, str) else None
+        if not category.strip() or level is None:
+            raise StartupError(f"host.json: logging.logLevel.{category} must be one of {', '.join(LEVEL_NAMES)}, "
+                               f"got {json.dumps(name)}")
+        levels[category] = level
+    return levels
+
+
 def load_host_settings(app_dir: Path, env: Optional[Mapping[str, str]] = None) -> HostSettings:
     """Read ``host.json`` (missing file → defaults). ``env`` resolves ``%SETTING%`` references."""
     env = os.environ if env is None else env
@@ -126,6 +142,7 @@ def load_host_settings(app_dir: Path, env: Optional[Mapping[str, str]] = None) -
     provider = _object(durable, "storageProvider", "extensions.durableTask.storageProvider")
 
     settings = HostSettings()
+    settings.log_levels = _log_levels(_object(_object(root, "logging", "logging"), "logLevel", "logging.logLevel"))
 
     prefix = http.get("routePrefix", DEFAULT_ROUTE_PREFIX)
     if not isinstance(prefix, str):

@@ -29,6 +29,7 @@ from devhost.core.errors import DevhostError, InstanceExists
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.http_activity import call_http
 from devhost.runtime.invoker import ActivityFailed, Invoker
+from devhost.runtime import loglevels
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
@@ -170,7 +171,8 @@ class Engine:
             settings=self.replay_settings,
             default_version=self.settings.default_version,
         )
-        commit = decide_turn(turn, env)
+        with loglevels.running_function(turn.instance.name):  # the app's log lines: Function.<name>.User
+            commit = decide_turn(turn, env)
         try:
             self.store.commit_turn(commit)
         except InstanceExists as exc:

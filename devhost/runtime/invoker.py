@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import inspect
 import logging
@@ -31,7 +32,7 @@ import azure.functions as func
 from azure.functions import _abc, meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
-from devhost.runtime import timepatch
+from devhost.runtime import loglevels, timepatch
 from devhost.clock import Clock, VirtualClock
 from devhost.runtime.registry import ActivityFunction, HttpFunction
 from devhost.runtime.threadpool import DaemonPool
@@ -183,13 +184,17 @@ class Invoker:
             if not future.done():  # cancelled when the host stopped waiting
                 outcome()
 
+        # Threads do not inherit context variables: the function runs in a copy of the caller's context
+        # (which names the running function for the host.json log levels, devhost.runtime.loglevels).
+        context = contextvars.copy_context()
+
         def target() -> None:
             with self._slots if self._pool is None else contextlib.nullcontext():
                 try:
                     if self._function_clock is None:
-                        result = fn(**kwargs)
+                        result = context.run(fn, **kwargs)
                     else:
-                        result = timepatch.run_with_clock(self._function_clock, fn, **kwargs)
+                        result = context.run(timepatch.run_with_clock, self._function_clock, fn, **kwargs)
                 except BaseException as exc:  # delivered to the awaiting coroutine, like run_in_executor
                     if not isinstance(exc, Exception):  # sys.exit() in a function must not stop the host
                         exc = RuntimeError(f"{type(exc).__name__}: {exc}")
@@ -219,7 +224,8 @@ class Invoker:
             kwargs: Dict[str, Any] = {fn.input_name: value}
             if _wants_context(fn.fn) and fn.input_name != "context":
                 kwargs["context"] = invocation
-            result = await self._call(fn.fn, kwargs)
+            with loglevels.running_function(fn.name):
+                result = await self._call(fn.fn, kwargs)
             # Encoding happens in the worker after the call; its ValueError fails the invocation the same way.
             text = ActivityTriggerConverter.encode(result, expected_type=None).value
         except Exception as exc:
@@ -246,7 +252,8 @@ class Invoker:
         if fn.context_arg:
             kwargs[fn.context_arg] = invocation
         try:
-            result = await self._call(fn.fn, kwargs)
+            with loglevels.running_function(fn.name):
+                result = await self._call(fn.fn, kwargs)
             response = _as_http_response(result)
         except Exception as exc:
             log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
