@@ -109,9 +109,10 @@ def test_the_monitor_on_devhost_keeps_only_the_configured_categories(
 ) -> None:
     app_dir = tmp_path / "app"
     app_dir.mkdir()
+    # Only the entry point and settings: the copy imports the repo's own job_monitor package (a copy of the
+    # package would replace the imported one for the rest of the session).
     for name in ("function_app.py", "local.settings.json"):
         shutil.copy(REPO / name, app_dir / name)
-    shutil.copytree(REPO / "job_monitor", app_dir / "job_monitor", ignore=shutil.ignore_patterns("__pycache__"))
     write_host(app_dir, {"default": "Information", "Function.check_job_status": "Warning",
                          "Host.Triggers.DurableTask": "None"})
     loglevels.install(load_host_settings(app_dir, {"TASKHUB_NAME": "default"}).log_levels, [captured_root])
