@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import azure.functions as func
 from opentelemetry import trace
@@ -24,7 +24,7 @@ logger = logging.getLogger("job_monitor.activities")
 
 @bp.function_name(names.CHECK_JOB_STATUS)
 @bp.activity_trigger(input_name="job", activity=names.CHECK_JOB_STATUS)
-def check_job_status(job: Dict[str, Any], context: Optional[func.Context] = None) -> Dict[str, Any]:
+def check_job_status(job: Dict[str, Any], context: func.Context = telemetry.NO_CONTEXT) -> Dict[str, Any]:
     """Input: the job plan (:meth:`JobPlan.to_dict`) plus ``check_number`` and ``instance_id``.
 
     Returns the job service's status record plus ``check_number`` and ``last_check_time``
@@ -57,7 +57,7 @@ def check_job_status(job: Dict[str, Any], context: Optional[func.Context] = None
 
 @bp.function_name(names.WAIT_FOR_INTERVAL)
 @bp.activity_trigger(input_name="seconds", activity=names.WAIT_FOR_INTERVAL)
-def wait_for_interval(seconds: float, context: Optional[func.Context] = None) -> str:
+def wait_for_interval(seconds: float, context: func.Context = telemetry.NO_CONTEXT) -> str:
     """Block for ``seconds`` through the app clock (the original sample's polling delay)."""
     value = max(0.0, float(seconds))
     with telemetry.invocation_span(names.WAIT_FOR_INTERVAL, context, {"wait_seconds": value}):
@@ -72,7 +72,7 @@ def format_seconds(value: float) -> str:
 
 @bp.function_name(names.DELIVER_ALERT)
 @bp.activity_trigger(input_name="alert", activity=names.DELIVER_ALERT)
-def deliver_alert(alert: Dict[str, Any], context: Optional[func.Context] = None) -> Dict[str, Any]:
+def deliver_alert(alert: Dict[str, Any], context: func.Context = telemetry.NO_CONTEXT) -> Dict[str, Any]:
     """POST one alert payload (:func:`job_monitor.alert_routing.payload`) to ``ALERT_WEBHOOK_URL``.
 
     Raises when the receiver does not answer 2xx, so the orchestrator's retry policy tries again.

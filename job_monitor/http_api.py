@@ -38,7 +38,7 @@ ACTIVE_STATES = frozenset({"Pending", "Running", "Suspended", "ContinuedAsNew"})
 @bp.route(route=names.START_MONITORING_JOB_ROUTE, methods=[func.HttpMethod.POST])
 @bp.durable_client_input(client_name="client")
 async def start_monitoring_job(req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                               context: Optional[func.Context] = None) -> func.HttpResponse:
+                               context: func.Context = telemetry.NO_CONTEXT) -> func.HttpResponse:
     with telemetry.invocation_span(names.START_MONITORING_JOB, context, {"http.request.method": req.method},
                                    kind=trace.SpanKind.SERVER) as span:
         response = await _start(req, client)
@@ -87,7 +87,7 @@ async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
 @bp.route(route=names.JOB_STATUS_ROUTE, methods=[func.HttpMethod.GET])
 @bp.durable_client_input(client_name="client")
 async def job_status(req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                     context: Optional[func.Context] = None) -> func.HttpResponse:
+                     context: func.Context = telemetry.NO_CONTEXT) -> func.HttpResponse:
     with telemetry.invocation_span(names.JOB_STATUS, context, {"http.request.method": req.method},
                                    kind=trace.SpanKind.SERVER) as span:
         response = await _job_status(req, client)

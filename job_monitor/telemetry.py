@@ -30,10 +30,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, List, Mapping, Optional
 
+import azure.functions as func
+from azure.functions import _abc
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -85,6 +88,31 @@ def install(telemetry: Telemetry) -> Telemetry:
     global _current
     previous, _current = _current, telemetry
     return previous
+
+
+class _NoTraceContext(_abc.TraceContext):
+    trace_parent = ""
+    trace_state = ""
+    attributes: dict[str, str] = {}
+
+
+class _NoInvocationContext(func.Context):
+    """Stands in for the worker's ``func.Context`` when a function is called directly (tests, scripts).
+
+    The functions declare ``context: func.Context = NO_CONTEXT`` rather than ``Optional[func.Context] = None``:
+    the worker hands a Context to a parameter named ``context`` only if its type hint *is* a class named Context
+    (azure-functions-python-worker ``functions.py`` ``is_context_required``; ``Optional[...]`` fails indexing).
+    """
+
+    invocation_id = ""
+    function_name = ""
+    function_directory = ""
+    thread_local_storage = threading.local
+    trace_context = _NoTraceContext()
+    retry_context = None  # type: ignore[assignment]
+
+
+NO_CONTEXT: func.Context = _NoInvocationContext()
 
 
 def parent_context(function_context: Any) -> Optional[Context]:

@@ -240,3 +240,19 @@ def test_outside_the_worker_the_app_configures_the_distro_for_its_logger(monkeyp
     [arguments] = configured
     assert (arguments["connection_string"], arguments["logger_name"]) == ("InstrumentationKey=x", "job_monitor")
     assert setup.exporters == ("azure_monitor",)
+
+
+def test_every_function_declaring_context_gets_it_from_the_worker(app_functions: Dict[str, Any]) -> None:
+    # The worker passes `context` only when its type hint is a class named Context, and refuses to index the
+    # function otherwise (azure-functions-python-worker, functions.py, is_context_required).
+    import typing
+
+    hinted = {}
+    for name, function in app_functions.items():
+        hint = typing.get_type_hints(function.get_user_function()).get("context")
+        if hint is not None and name != "monitoring_job_orchestrator":  # its `context` is the trigger binding
+            hinted[name] = isinstance(hint, type) and hint.__name__ == "Context"
+
+    assert hinted == {"check_job_status": True, "wait_for_interval": True, "deliver_alert": True,
+                      "start_monitoring_job": True, "job_status": True}
+    assert telemetry.parent_context(telemetry.NO_CONTEXT) is None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Iterator, List, Optional
-from contextlib import contextmanager
 
 
 @dataclass
@@ -45,7 +45,7 @@ def running_receiver(statuses: Optional[List[int]] = None, default_status: int =
     receiver = Receiver(list(statuses or []), default_status)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status = receiver.next_status()
             receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status))
