@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -126,3 +130,42 @@ def test_the_monitor_on_devhost_keeps_only_the_configured_categories(
     assert not [m for n, m in lines if n == "job_monitor.activities"]  # Function.check_job_status.User → Warning
     assert not [m for n, m in lines if n == "devhost.invoke" and "'Functions.check_job_status'" in m]
     assert not [m for n, m in lines if n == "devhost.engine"]  # Host.Triggers.DurableTask → None
+
+
+def serve_once(app_dir: Path, store: Path) -> str:
+    """``python -m devhost`` until its banner is out, then SIGINT; returns what it logged (stderr)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devhost", "--app-dir", str(app_dir), "--port", "0", "--store", str(store)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # the banner ends with the Durable HTTP API line
+            if line.startswith("Durable HTTP API:"):
+                break
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    return str(stderr)
+
+
+@pytest.mark.parametrize(
+    ("log_level", "host_lines_shown"),
+    [({"default": "Warning"}, False), ({"default": "Warning", "Host.General": "Information"}, True)],
+    ids=["default-warning", "host-general-information"],
+)
+def test_the_cli_applies_host_json_levels_from_its_first_line(
+    tmp_path: Path, log_level: Dict[str, str], host_lines_shown: bool
+) -> None:
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    for name in ("function_app.py", "local.settings.json"):
+        shutil.copy(REPO / name, app_dir / name)
+    write_host(app_dir, log_level)
+
+    stderr = serve_once(app_dir, tmp_path / "store.sqlite3")
+
+    assert ("Host started" in stderr, "Host stopped" in stderr) == (host_lines_shown, host_lines_shown)
