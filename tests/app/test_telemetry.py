@@ -256,3 +256,24 @@ def test_every_function_declaring_context_gets_it_from_the_worker(app_functions:
     assert hinted == {"check_job_status": True, "wait_for_interval": True, "deliver_alert": True,
                       "start_monitoring_job": True, "job_status": True}
     assert telemetry.parent_context(telemetry.NO_CONTEXT) is None
+
+
+def test_with_both_settings_the_distro_also_feeds_the_otlp_exporters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telemetry, "_setup", None)
+    configured: List[Dict[str, Any]] = []
+    import azure.monitor.opentelemetry as distro
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kwargs: configured.append(kwargs))
+
+    setup = telemetry.configure_from_environment({"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
+                                                  "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+
+    [arguments] = configured
+    [spans], [logs], [reader] = (arguments["span_processors"], arguments["log_record_processors"],
+                                 arguments["metric_readers"])
+    assert isinstance(spans.span_exporter, OTLPSpanExporter)
+    assert isinstance(logs, BatchLogRecordProcessor) and isinstance(reader, PeriodicExportingMetricReader)
+    assert setup.exporters == ("otlp", "azure_monitor")
