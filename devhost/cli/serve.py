@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PROG}",
         description="Run a Python v2 Durable Functions app locally (SQLite store, real Durable HTTP API).",
-        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations (see its --help).",
+        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations; list, status, history, watch, "
+        "terminate, raise and purge talk to a running host (each has --help; see docs/dashboard.md).",
     )
     parser.add_argument("--app-dir", type=Path, default=Path("."), metavar="DIR",
                         help="directory holding function_app.py, host.json, local.settings.json (default: .)")
@@ -63,6 +64,7 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
     ):
         for name in names:
             lines += [f"        {name}: {kind}", ""]
+    lines.append(f"Dashboard: {base_url}/_devhost/")
     lines.append(f"Durable HTTP API: {base_url}/runtime/webhooks/durabletask")
     return "\n".join(lines)
 

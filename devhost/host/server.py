@@ -58,7 +58,7 @@ def build_application(
     status: Callable[[], Dict[str, Any]],
 ) -> web.Application:
     """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes."""
-    from devhost.http import errors as http_errors, links, rpc, webhooks
+    from devhost.http import dashboard, errors as http_errors, links, rpc, webhooks
 
     app = web.Application(client_max_size=app_routes.MAX_REQUEST_BODY)
     http_errors.install(app)
@@ -76,6 +76,8 @@ def build_application(
     webhooks.add_routes(app, management, base_path=WEBHOOK_BASE_PATH)
     rpc.add_routes(app, management, base_path=RPC_BASE_PATH)
     app_routes.add_routes(app, registry, invoker, route_prefix=settings.route_prefix, binding_json=binding_json)
+    dashboard.add_routes(app, store=lambda: management.store, clock=management.clock, orchestrators=lambda: registry.orchestrators,
+                         hub_name=settings.hub_name, version=devhost.__version__)
     return app
 
 

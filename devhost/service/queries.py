@@ -1,0 +1,373 @@
+"""Read-only views for the dashboard and the CLI: instance summaries, filtered pages, a paged and annotated
+history, and a timeline. Everything is read through the :class:`~devhost.store.base.Store` interface.
+
+Paging stays cheap with many instances: a page reads the store in chunks (its own continuation tokens)
+and stops once the page is full or :data:`SCAN_BUDGET` rows were examined, so a filter the store cannot
+apply (orchestrator name, custom-status text) never reads 10,000 rows in one request. The cursor handed
+out is the store's token of the chunk plus how many rows of it were already consumed.
+
+Large values (inputs, results) are never sent in a list or history page: a page carries a short preview and
+the size; :func:`history_event` returns one event with its values in full, when a user asks for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+from devhost.core.errors import BadRequest, NotFound
+from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, RuntimeStatus
+from devhost.store.base import Store
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+SCAN_BUDGET = 2_000
+"""Most rows one list request examines when a filter has to be applied here rather than in the store."""
+MAX_HISTORY_PAGE = 500
+PREVIEW_CHARS = 120
+MAX_TIMELINE_BARS = 1_000
+
+_EVENT_NAMES = {int(e): "".join(part.capitalize() for part in e.name.split("_")) for e in EventType}
+_COMPLETIONS = {
+    EventType.TASK_COMPLETED: "completed",
+    EventType.TASK_FAILED: "failed",
+    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: "completed",
+    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: "failed",
+}
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What the list page and ``devhost list`` filter on. Store-side: statuses, id prefix, created range;
+    here: orchestrator name (case-insensitive, exact) and a case-insensitive text in the custom status."""
+
+    statuses: FrozenSet[RuntimeStatus] = frozenset()
+    name: Optional[str] = None
+    id_prefix: Optional[str] = None
+    created_from: Optional[datetime] = None
+    created_to: Optional[datetime] = None
+    custom_text: Optional[str] = None
+
+    @property
+    def needs_scan(self) -> bool:
+        return bool(self.name or self.custom_text)
+
+    def matches(self, instance: Instance) -> bool:
+        if self.name and instance.name.lower() != self.name.lower():
+            return False
+        if self.custom_text and self.custom_text.lower() not in (instance.custom_status or "").lower():
+            return False
+        return True
+
+
+@dataclass
+class Page:
+    items: List[Dict[str, Any]]
+    next_cursor: Optional[str]
+    scanned: int
+    complete: bool = field(default=True)
+    """False when the scan budget ran out before the page filled (more may match further on)."""
+
+
+def parse_status(text: str) -> RuntimeStatus:
+    for status in RuntimeStatus:
+        if status.value.lower() == text.strip().lower():
+            return status
+    raise BadRequest(f"unknown runtime status {text!r}; expected one of {', '.join(s.value for s in RuntimeStatus)}")
+
+
+def parse_time(text: str, what: str) -> datetime:
+    """An ISO 8601 time (a date alone means midnight UTC; no offset means UTC)."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{what}: {text!r} is not an ISO 8601 time (e.g. 2026-11-28T00:59:10Z)") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+def parse_page_size(text: Optional[str], default: int, maximum: int) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        size = int(text)
+    except ValueError:
+        raise BadRequest(f"page size {text!r} is not a whole number") from None
+    if not 1 <= size <= maximum:
+        raise BadRequest(f"page size must be between 1 and {maximum}, got {size}")
+    return size
+
+
+# --- instances -----------------------------------------------------------------------------------------
+def summary(instance: Instance) -> Dict[str, Any]:
+    """One list row: the columns, plus what the progress bar and the alert badges need."""
+    custom = decode(instance.custom_status)
+    row: Dict[str, Any] = {
+        "instanceId": instance.instance_id,
+        "name": instance.name,
+        "runtimeStatus": instance.runtime_status.value,
+        "createdTime": iso(instance.created_time),
+        "lastUpdatedTime": iso(instance.last_updated_time),
+        "customStatusSummary": one_line(instance.custom_status),
+        "progressPercent": None,
+        "alerts": [],
+    }
+    if isinstance(custom, dict):
+        progress = custom.get("progress_percent")
+        if isinstance(progress, (int, float)) and not isinstance(progress, bool):
+            row["progressPercent"] = max(0.0, min(100.0, float(progress)))
+        alerts = custom.get("alerts")
+        if isinstance(alerts, list):
+            row["alerts"] = [
+                {"name": str(a.get("name", "")), "severity": str(a.get("severity", ""))} for a in alerts if isinstance(a, dict)
+            ]
+        if isinstance(custom.get("check_count"), int):
+            row["checkCount"] = custom["check_count"]
+    return row
+
+
+def list_page(store: Store, flt: ListFilter, page_size: int = DEFAULT_PAGE_SIZE, cursor: Optional[str] = None) -> Page:
+    """One page of summaries in the store's order (created time, then id), at most ``page_size`` rows."""
+    token, skip = _decode_cursor(cursor)
+    chunk = max(page_size, 200) if flt.needs_scan else page_size
+    items: List[Dict[str, Any]] = []
+    scanned = 0
+    while True:
+        query = InstanceQuery(
+            created_from=flt.created_from,
+            created_to=flt.created_to,
+            statuses=flt.statuses or None,
+            instance_id_prefix=flt.id_prefix or None,
+            top=chunk,
+            continuation_token=token,
+        )
+        rows, next_token = store.query_instances(query)
+        for index in range(skip, len(rows)):
+            scanned += 1
+            if flt.matches(rows[index]):
+                items.append(summary(rows[index]))
+            if len(items) == page_size or scanned >= SCAN_BUDGET:
+                if index + 1 < len(rows):
+                    following: Optional[str] = _encode_cursor(token, index + 1)
+                else:  # the chunk is used up: the next page starts at the store's next token
+                    following = _encode_cursor(next_token, 0) if next_token is not None else None
+                return Page(items, following, scanned, len(items) == page_size)
+        if next_token is None:
+            return Page(items, None, scanned)
+        token, skip = next_token, 0
+
+
+def instance_detail(store: Store, instance_id: str, now: datetime) -> Dict[str, Any]:
+    """The instance page's header: every field, values decoded (the client collapses large ones)."""
+    instance = store.get_instance(instance_id)
+    if instance is None:
+        raise NotFound(f"no instance with id {instance_id!r}")
+    detail = summary(instance)
+    detail.update(
+        {
+            "executionId": instance.execution_id,
+            "version": instance.version,
+            "parentInstanceId": instance.parent_instance_id,
+            "input": decode(instance.input),
+            "output": decode(instance.output),
+            "customStatus": decode(instance.custom_status),
+            "failure": decode(instance.output) if instance.runtime_status is RuntimeStatus.FAILED else None,
+            "now": iso(now),
+        }
+    )
+    return detail
+
+
+# --- history -------------------------------------------------------------------------------------------
+def history_page(store: Store, instance_id: str, now: datetime, offset: int = 0, limit: int = 100) -> Dict[str, Any]:
+    """Events ``offset`` .. ``offset+limit`` of the current execution, each annotated for display: the
+    activity name on its result, the timer's due time and what is left of it, the sub-orchestration's id."""
+    if offset < 0:
+        raise BadRequest(f"offset must not be negative, got {offset}")
+    history = _history(store, instance_id)
+    index = _index(history)
+    rows = [_display(position, history[position], index, now) for position in range(offset, min(len(history), offset + limit))]
+    return {"instanceId": instance_id, "total": len(history), "offset": offset, "events": rows, "now": iso(now)}
+
+
+def history_event(store: Store, instance_id: str, position: int) -> Dict[str, Any]:
+    """One event with its JSON values decoded in full (what "show input" fetches)."""
+    history = _history(store, instance_id)
+    if not 0 <= position < len(history):
+        raise NotFound(f"instance {instance_id!r} has no history event {position} (it has {len(history)})")
+    event = dict(history[position])
+    for key in ("Input", "Result"):
+        if isinstance(event.get(key), str):
+            event[key] = decode(event[key])
+    event["EventTypeName"] = _EVENT_NAMES.get(int(event.get("EventType", -1)), "Unknown")
+    return event
+
+
+def timeline(store: Store, instance_id: str, now: datetime) -> Dict[str, Any]:
+    """Activities, timers and sub-orchestrations as bars (start, end or None while pending), the newest
+    :data:`MAX_TIMELINE_BARS` of them, plus the execution's start and end."""
+    history = _history(store, instance_id)
+    index = _index(history)
+    bars: List[Dict[str, Any]] = []
+    start = end = None
+    for event in history:
+        kind = int(event.get("EventType", -1))
+        if kind == EventType.EXECUTION_STARTED:
+            start = _ms(event.get("Timestamp"))
+        elif kind in (EventType.EXECUTION_COMPLETED, EventType.EXECUTION_TERMINATED, EventType.CONTINUE_AS_NEW):
+            end = _ms(event.get("Timestamp"))
+        elif kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventType.TIMER_CREATED):
+            done = index.get((kind, event.get("EventId")))
+            bar = {
+                "kind": {EventType.TASK_SCHEDULED: "activity", EventType.TIMER_CREATED: "timer"}.get(kind, "suborchestration"),
+                "name": event.get("Name") or ("timer" if kind == EventType.TIMER_CREATED else ""),
+                "start": _ms(event.get("Timestamp")),
+                "end": _ms(done.get("Timestamp")) if done else None,
+                "state": _COMPLETIONS.get(int(done["EventType"]), "completed") if done else "pending",
+            }
+            if kind == EventType.TIMER_CREATED:
+                bar["due"] = _ms(event.get("FireAt"))
+            bars.append(bar)
+    return {"instanceId": instance_id, "start": start, "end": end, "now": iso(now), "total": len(bars),
+            "bars": bars[-MAX_TIMELINE_BARS:]}
+
+
+def _history(store: Store, instance_id: str) -> List[HistoryEvent]:
+    if store.get_instance(instance_id) is None:
+        raise NotFound(f"no instance with id {instance_id!r}")
+    return store.get_history(instance_id)
+
+
+def _index(history: List[HistoryEvent]) -> Dict[Tuple[int, Any], HistoryEvent]:
+    """(scheduling event type, task id) -> its completion event, and (completion type, id) -> its scheduling event."""
+    scheduled: Dict[Tuple[int, Any], HistoryEvent] = {}
+    pairs: Dict[Tuple[int, Any], HistoryEvent] = {}
+    for event in history:
+        kind = int(event.get("EventType", -1))
+        if kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventType.TIMER_CREATED):
+            scheduled[(kind, event.get("EventId"))] = event
+        elif kind in (EventType.TASK_COMPLETED, EventType.TASK_FAILED):
+            _pair(pairs, scheduled, EventType.TASK_SCHEDULED, event, event.get("TaskScheduledId"))
+        elif kind in (EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED):
+            _pair(pairs, scheduled, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, event, event.get("TaskScheduledId"))
+        elif kind == EventType.TIMER_FIRED:
+            _pair(pairs, scheduled, EventType.TIMER_CREATED, event, event.get("TimerId"))
+    return pairs
+
+
+def _pair(pairs: Dict[Tuple[int, Any], HistoryEvent], scheduled: Dict[Tuple[int, Any], HistoryEvent],
+          kind: int, done: HistoryEvent, task_id: Any) -> None:
+    start = scheduled.get((kind, task_id))
+    if start is not None:
+        pairs[(kind, task_id)] = done
+        pairs[(int(done["EventType"]), task_id)] = start
+
+
+def _display(position: int, event: HistoryEvent, index: Dict[Tuple[int, Any], HistoryEvent], now: datetime) -> Dict[str, Any]:
+    kind = int(event.get("EventType", -1))
+    row: Dict[str, Any] = {"index": position, "type": _EVENT_NAMES.get(kind, f"EventType{kind}"),
+                           "timestamp": _ms(event.get("Timestamp")), "name": event.get("Name")}
+    task_id = event.get("TaskScheduledId", event.get("TimerId"))
+    if kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventType.TIMER_CREATED):
+        task_id = event.get("EventId")
+        done = index.get((kind, task_id))
+        row["state"] = _COMPLETIONS.get(int(done["EventType"]), "fired") if done else "pending"
+    elif task_id is not None:
+        start = index.get((kind, task_id))
+        if start is not None:
+            row["name"] = start.get("Name") or row["name"]
+            row["scheduledAt"] = _ms(start.get("Timestamp"))
+    row["taskId"] = task_id
+    if kind in (EventType.TIMER_CREATED, EventType.TIMER_FIRED):
+        due = _parse_ms(event.get("FireAt"))
+        row["fireAt"] = iso(due) if due else None
+        if kind == EventType.TIMER_CREATED and due is not None and row.get("state") == "pending":
+            row["remainingSeconds"] = max(0.0, round((due - now).total_seconds(), 3))
+    if event.get("InstanceId"):
+        row["subInstanceId"] = event["InstanceId"]
+    for key, label in (("Input", "input"), ("Result", "result"), ("Reason", "reason"), ("Details", "details")):
+        value = event.get(key)
+        if isinstance(value, str):
+            row[label] = {"size": len(value), "preview": value[:PREVIEW_CHARS]}
+    failure = event.get("FailureDetails")
+    if isinstance(failure, dict) and failure.get("ErrorMessage"):
+        row["failure"] = str(failure["ErrorMessage"])[:PREVIEW_CHARS]
+    return row
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+def decode(text: Optional[str]) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+
+
+def one_line(text: Optional[str], limit: int = PREVIEW_CHARS) -> str:
+    """The custom status as one short line: ``status · check N · P% · k alerts`` for a monitor's status,
+    else the compact JSON, cut at ``limit`` characters."""
+    value = decode(text)
+    if value is None:
+        return ""
+    if isinstance(value, dict) and ("status" in value or "progress_percent" in value):
+        parts = [str(value["status"])] if value.get("status") is not None else []
+        if isinstance(value.get("check_count"), int):
+            parts.append(f"check {value['check_count']}")
+        if isinstance(value.get("progress_percent"), (int, float)):
+            parts.append(f"{value['progress_percent']}%")
+        if isinstance(value.get("alerts"), list) and value["alerts"]:
+            parts.append(f"{len(value['alerts'])} alert{'s' if len(value['alerts']) != 1 else ''}")
+        if value.get("final_status"):
+            parts.append(f"final {value['final_status']}")
+        line = " · ".join(parts)
+    else:
+        line = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def iso(when: datetime) -> str:
+    """UTC, millisecond precision, ``Z`` (what browsers' Date.parse reads everywhere)."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _parse_ms(text: Any) -> Optional[datetime]:
+    if not isinstance(text, str) or len(text) < 19:
+        return None
+    head, _, fraction = text.rstrip("Zz").partition(".")
+    try:
+        parsed = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    digits = (fraction + "000000")[:6]
+    return parsed.replace(microsecond=int(digits)) if digits.isdigit() else parsed
+
+
+def _ms(text: Any) -> Optional[str]:
+    parsed = _parse_ms(text)
+    return iso(parsed) if parsed is not None else None
+
+
+def _encode_cursor(token: Optional[str], skip: int) -> str:
+    raw = json.dumps({"t": token, "s": skip}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: Optional[str]) -> Tuple[Optional[str], int]:
+    if not cursor:
+        return None, 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        token, skip = data["t"], data["s"]
+        if (token is not None and not isinstance(token, str)) or not isinstance(skip, int) or skip < 0:
+            raise ValueError(cursor)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise BadRequest(f"page cursor {cursor[:40]!r} is not one this host issued") from None
+    return token, skip
