@@ -20,7 +20,13 @@ from datetime import datetime, timezone
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from devhost.core.errors import BadRequest, NotFound
-from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, RuntimeStatus
+from devhost.core.model import (
+    EventType,
+    HistoryEvent,
+    Instance,
+    InstanceQuery,
+    RuntimeStatus,
+)
 from devhost.store.base import Store
 
 DEFAULT_PAGE_SIZE = 50
@@ -174,7 +180,7 @@ def instance_detail(store: Store, instance_id: str, now: datetime) -> Dict[str, 
             "executionId": instance.execution_id,
             "version": instance.version,
             "parentInstanceId": instance.parent_instance_id,
-            "input": decode(instance.input),
+            "input": decode_input(instance.input),
             "output": decode(instance.output),
             "customStatus": decode(instance.custom_status),
             "failure": decode(instance.output) if instance.runtime_status is RuntimeStatus.FAILED else None,
@@ -204,7 +210,7 @@ def history_event(store: Store, instance_id: str, position: int) -> Dict[str, An
     event = dict(history[position])
     for key in ("Input", "Result"):
         if isinstance(event.get(key), str):
-            event[key] = decode(event[key])
+            event[key] = decode_input(event[key]) if key == "Input" else decode(event[key])
     event["EventTypeName"] = _EVENT_NAMES.get(int(event.get("EventType", -1)), "Unknown")
     return event
 
@@ -309,6 +315,16 @@ def decode(text: Optional[str]) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         return text
+
+
+def decode_input(text: Optional[str]) -> Any:
+    """An input as the orchestrator sees it: the SDK's ``start_new`` sends its input JSON-encoded as a JSON
+    string (protocol doc §1.12), so a string holding a JSON object or array is decoded once more."""
+    value = decode(text)
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        inner = decode(value)
+        return inner if not isinstance(inner, str) else value
+    return value
 
 
 def one_line(text: Optional[str], limit: int = PREVIEW_CHARS) -> str:

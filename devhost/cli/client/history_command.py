@@ -6,7 +6,14 @@ import argparse
 from typing import Any, Dict, List, Sequence
 
 from devhost.cli.client import render
-from devhost.cli.client.http import ExitCode, HostClient, base_parser, check_url, quote, run
+from devhost.cli.client.http import (
+    ExitCode,
+    HostClient,
+    base_parser,
+    check_url,
+    quote,
+    run,
+)
 
 COMMAND = "history"
 PAGE = 500

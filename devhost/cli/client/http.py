@@ -141,12 +141,12 @@ def check_url(parser: argparse.ArgumentParser, url: str) -> str:
     return url
 
 
-def run(command: str, body: Any, argv: Sequence[str], err: TextIO = sys.stderr) -> int:
+def run(command: str, body: Any, argv: Sequence[str], err: Optional[TextIO] = None) -> int:
     """Run one command's body, turning a CommandError into its one-line message and exit code."""
     try:
         return int(body(argv))
     except CommandError as error:
-        print(f"devhost {command}: error: {error}", file=err)
+        print(f"devhost {command}: error: {error}", file=err or sys.stderr)
         return int(error.code)
     except KeyboardInterrupt:
         return 130

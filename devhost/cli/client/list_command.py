@@ -58,7 +58,7 @@ def body(argv: Sequence[str]) -> int:
           render.short_time(r["lastUpdatedTime"]), r["customStatusSummary"]] for r in rows],
     )
     if not args.all and page.get("nextCursor"):
-        print(f"(more instances: add --all, or narrow the filters)")
+        print("(more instances: add --all, or narrow the filters)")
     return ExitCode.OK
 
 

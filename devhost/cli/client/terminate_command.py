@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Sequence
 
 from devhost.cli.client.actions import act
-from devhost.cli.client.http import WEBHOOKS, HostClient, base_parser, check_url, quote, run
+from devhost.cli.client.http import (
+    WEBHOOKS,
+    HostClient,
+    base_parser,
+    check_url,
+    quote,
+    run,
+)
 
 COMMAND = "terminate"
 

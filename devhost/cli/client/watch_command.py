@@ -94,7 +94,14 @@ class PlainView:
 class RichView:
     def __init__(self, instance_id: str, out: TextIO) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
                                  TimeElapsedColumn(), TextColumn("{task.fields[line]}"), console=Console(file=out))
@@ -114,7 +121,8 @@ class RichView:
             self.progress.update(self.task, total=100, completed=percent, line=line)
 
 
-def body(argv: Sequence[str], out: TextIO = sys.stdout) -> int:
+def body(argv: Sequence[str], out: Optional[TextIO] = None) -> int:
+    out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(list(argv))
     check_url(parser, args.url)
