@@ -26,10 +26,17 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from devhost.clock import Clock
 from devhost.core import events
-from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound
-from devhost.runtime.registry import FunctionRegistry
+from devhost.core.model import (
+    EventType,
+    HistoryEvent,
+    Instance,
+    InstanceQuery,
+    Message,
+    RuntimeStatus,
+)
 from devhost.http import payloads
+from devhost.runtime.registry import FunctionRegistry
 from devhost.store.base import Store
 
 JSONValue = Any

@@ -1,13 +1,13 @@
-"""Read-only views for the dashboard and the CLI: instance summaries, filtered pages, a paged and annotated
-history, and a timeline. Everything is read through the :class:`~devhost.store.base.Store` interface.
+"""Read-only views for the dashboard and the CLI: instance summaries, filtered pages, the instance detail, and
+the helpers (parsing filters, formatting times and values) that :mod:`devhost.service.history_view` shares.
+Everything is read through the :class:`~devhost.store.base.Store` interface.
 
 Paging stays cheap with many instances: a page reads the store in chunks (its own continuation tokens)
 and stops once the page is full or :data:`SCAN_BUDGET` rows were examined, so a filter the store cannot
 apply (orchestrator name, custom-status text) never reads 10,000 rows in one request. The cursor handed
 out is the store's token of the chunk plus how many rows of it were already consumed.
 
-Large values (inputs, results) are never sent in a list or history page: a page carries a short preview and
-the size; :func:`history_event` returns one event with its values in full, when a user asks for it.
+A list row never carries the instance's input or output; the instance detail does (the page collapses them).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from devhost.core.errors import BadRequest, NotFound
 from devhost.core.model import (
-    EventType,
-    HistoryEvent,
     Instance,
     InstanceQuery,
     RuntimeStatus,
@@ -33,18 +31,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 SCAN_BUDGET = 2_000
 """Most rows one list request examines when a filter has to be applied here rather than in the store."""
-MAX_HISTORY_PAGE = 500
 PREVIEW_CHARS = 120
-MAX_TIMELINE_BARS = 1_000
-
-_EVENT_NAMES = {int(e): "".join(part.capitalize() for part in e.name.split("_")) for e in EventType}
-_COMPLETIONS = {
-    EventType.TASK_COMPLETED: "completed",
-    EventType.TASK_FAILED: "failed",
-    EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: "completed",
-    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: "failed",
-}
-
 
 @dataclass(frozen=True)
 class ListFilter:
@@ -190,123 +177,6 @@ def instance_detail(store: Store, instance_id: str, now: datetime) -> Dict[str, 
     return detail
 
 
-# --- history -------------------------------------------------------------------------------------------
-def history_page(store: Store, instance_id: str, now: datetime, offset: int = 0, limit: int = 100) -> Dict[str, Any]:
-    """Events ``offset`` .. ``offset+limit`` of the current execution, each annotated for display: the
-    activity name on its result, the timer's due time and what is left of it, the sub-orchestration's id."""
-    if offset < 0:
-        raise BadRequest(f"offset must not be negative, got {offset}")
-    history = _history(store, instance_id)
-    index = _index(history)
-    rows = [_display(position, history[position], index, now) for position in range(offset, min(len(history), offset + limit))]
-    return {"instanceId": instance_id, "total": len(history), "offset": offset, "events": rows, "now": iso(now)}
-
-
-def history_event(store: Store, instance_id: str, position: int) -> Dict[str, Any]:
-    """One event with its JSON values decoded in full (what "show input" fetches)."""
-    history = _history(store, instance_id)
-    if not 0 <= position < len(history):
-        raise NotFound(f"instance {instance_id!r} has no history event {position} (it has {len(history)})")
-    event = dict(history[position])
-    for key in ("Input", "Result"):
-        if isinstance(event.get(key), str):
-            event[key] = decode_input(event[key]) if key == "Input" else decode(event[key])
-    event["EventTypeName"] = _EVENT_NAMES.get(int(event.get("EventType", -1)), "Unknown")
-    return event
-
-
-def timeline(store: Store, instance_id: str, now: datetime) -> Dict[str, Any]:
-    """Activities, timers and sub-orchestrations as bars (start, end or None while pending), the newest
-    :data:`MAX_TIMELINE_BARS` of them, plus the execution's start and end."""
-    history = _history(store, instance_id)
-    index = _index(history)
-    bars: List[Dict[str, Any]] = []
-    start = end = None
-    for event in history:
-        kind = int(event.get("EventType", -1))
-        if kind == EventType.EXECUTION_STARTED:
-            start = _ms(event.get("Timestamp"))
-        elif kind in (EventType.EXECUTION_COMPLETED, EventType.EXECUTION_TERMINATED, EventType.CONTINUE_AS_NEW):
-            end = _ms(event.get("Timestamp"))
-        elif kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventType.TIMER_CREATED):
-            done = index.get((kind, event.get("EventId")))
-            bar = {
-                "kind": {EventType.TASK_SCHEDULED: "activity", EventType.TIMER_CREATED: "timer"}.get(kind, "suborchestration"),
-                "name": event.get("Name") or ("timer" if kind == EventType.TIMER_CREATED else ""),
-                "start": _ms(event.get("Timestamp")),
-                "end": _ms(done.get("Timestamp")) if done else None,
-                "state": _COMPLETIONS.get(int(done["EventType"]), "completed") if done else "pending",
-            }
-            if kind == EventType.TIMER_CREATED:
-                bar["due"] = _ms(event.get("FireAt"))
-            bars.append(bar)
-    return {"instanceId": instance_id, "start": start, "end": end, "now": iso(now), "total": len(bars),
-            "bars": bars[-MAX_TIMELINE_BARS:]}
-
-
-def _history(store: Store, instance_id: str) -> List[HistoryEvent]:
-    if store.get_instance(instance_id) is None:
-        raise NotFound(f"no instance with id {instance_id!r}")
-    return store.get_history(instance_id)
-
-
-def _index(history: List[HistoryEvent]) -> Dict[Tuple[int, Any], HistoryEvent]:
-    """(scheduling event type, task id) -> its completion event, and (completion type, id) -> its scheduling event."""
-    scheduled: Dict[Tuple[int, Any], HistoryEvent] = {}
-    pairs: Dict[Tuple[int, Any], HistoryEvent] = {}
-    for event in history:
-        kind = int(event.get("EventType", -1))
-        if kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventType.TIMER_CREATED):
-            scheduled[(kind, event.get("EventId"))] = event
-        elif kind in (EventType.TASK_COMPLETED, EventType.TASK_FAILED):
-            _pair(pairs, scheduled, EventType.TASK_SCHEDULED, event, event.get("TaskScheduledId"))
-        elif kind in (EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED):
-            _pair(pairs, scheduled, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, event, event.get("TaskScheduledId"))
-        elif kind == EventType.TIMER_FIRED:
-            _pair(pairs, scheduled, EventType.TIMER_CREATED, event, event.get("TimerId"))
-    return pairs
-
-
-def _pair(pairs: Dict[Tuple[int, Any], HistoryEvent], scheduled: Dict[Tuple[int, Any], HistoryEvent],
-          kind: int, done: HistoryEvent, task_id: Any) -> None:
-    start = scheduled.get((kind, task_id))
-    if start is not None:
-        pairs[(kind, task_id)] = done
-        pairs[(int(done["EventType"]), task_id)] = start
-
-
-def _display(position: int, event: HistoryEvent, index: Dict[Tuple[int, Any], HistoryEvent], now: datetime) -> Dict[str, Any]:
-    kind = int(event.get("EventType", -1))
-    row: Dict[str, Any] = {"index": position, "type": _EVENT_NAMES.get(kind, f"EventType{kind}"),
-                           "timestamp": _ms(event.get("Timestamp")), "name": event.get("Name")}
-    task_id = event.get("TaskScheduledId", event.get("TimerId"))
-    if kind in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventType.TIMER_CREATED):
-        task_id = event.get("EventId")
-        done = index.get((kind, task_id))
-        row["state"] = _COMPLETIONS.get(int(done["EventType"]), "fired") if done else "pending"
-    elif task_id is not None:
-        start = index.get((kind, task_id))
-        if start is not None:
-            row["name"] = start.get("Name") or row["name"]
-            row["scheduledAt"] = _ms(start.get("Timestamp"))
-    row["taskId"] = task_id
-    if kind in (EventType.TIMER_CREATED, EventType.TIMER_FIRED):
-        due = _parse_ms(event.get("FireAt"))
-        row["fireAt"] = iso(due) if due else None
-        if kind == EventType.TIMER_CREATED and due is not None and row.get("state") == "pending":
-            row["remainingSeconds"] = max(0.0, round((due - now).total_seconds(), 3))
-    if event.get("InstanceId"):
-        row["subInstanceId"] = event["InstanceId"]
-    for key, label in (("Input", "input"), ("Result", "result"), ("Reason", "reason"), ("Details", "details")):
-        value = event.get(key)
-        if isinstance(value, str):
-            row[label] = {"size": len(value), "preview": value[:PREVIEW_CHARS]}
-    failure = event.get("FailureDetails")
-    if isinstance(failure, dict) and failure.get("ErrorMessage"):
-        row["failure"] = str(failure["ErrorMessage"])[:PREVIEW_CHARS]
-    return row
-
-
 # --- helpers -------------------------------------------------------------------------------------------
 def decode(text: Optional[str]) -> Any:
     if text is None:
@@ -354,7 +224,7 @@ def iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _parse_ms(text: Any) -> Optional[datetime]:
+def parse_ms(text: Any) -> Optional[datetime]:
     if not isinstance(text, str) or len(text) < 19:
         return None
     head, _, fraction = text.rstrip("Zz").partition(".")
@@ -364,11 +234,6 @@ def _parse_ms(text: Any) -> Optional[datetime]:
         return None
     digits = (fraction + "000000")[:6]
     return parsed.replace(microsecond=int(digits)) if digits.isdigit() else parsed
-
-
-def _ms(text: Any) -> Optional[str]:
-    parsed = _parse_ms(text)
-    return iso(parsed) if parsed is not None else None
 
 
 def _encode_cursor(token: Optional[str], skip: int) -> str:

@@ -79,6 +79,7 @@ def test_instance_detail_history_event_and_timeline(app: DurableAppHandle) -> No
 
     detail = get(app, f"/instances/{instance_id}")
     history = get(app, f"/instances/{instance_id}/history", offset=0, limit=5)
+    latest = get(app, f"/instances/{instance_id}/history", last=3)
     first_activity = next(e for e in get(app, f"/instances/{instance_id}/history")["events"] if e["type"] == "TaskScheduled")
     event = get(app, f"/instances/{instance_id}/history/{first_activity['index']}")
     timeline = get(app, f"/instances/{instance_id}/timeline")
@@ -86,6 +87,7 @@ def test_instance_detail_history_event_and_timeline(app: DurableAppHandle) -> No
     assert detail["customStatus"]["job_id"] == "job-a" and detail["input"]["job_id"] == "job-a"
     assert detail["now"].startswith(app.now.strftime("%Y-%m-%dT%H:%M:%S"))
     assert len(history["events"]) == 5 and history["total"] > 5
+    assert [e["index"] for e in latest["events"]] == [history["total"] - 3, history["total"] - 2, history["total"] - 1]
     assert event["Name"] == "check_job_status" and event["Input"]["job_id"] == "job-a"
     assert {b["name"] for b in timeline["bars"]} == {"check_job_status", "wait_for_interval"}
     assert timeline["bars"][-1]["state"] == "pending"
@@ -117,6 +119,8 @@ def test_pending_timer_shows_time_left_in_virtual_time(app: DurableAppHandle) ->
         ("/instances/nope/timeline", 404, "no instance"),
         ("/instances/job-a/history?offset=-1", 400, "must not be negative"),
         ("/instances/job-a/history?limit=x", 400, "not a whole number"),
+        ("/instances/job-a/history?last=5&offset=1", 400, "not both"),
+        ("/instances/job-a/history?last=0", 400, "between 1 and 500"),
         ("/instances/job-a/history/x", 400, "not a whole number"),
         ("/instances/job-a/history/100000", 404, "no history event"),
         ("/info?x=1", 400, "unknown query parameter"),

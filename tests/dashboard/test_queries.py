@@ -7,13 +7,13 @@ from typing import Iterator, List
 
 import pytest
 
-from devhost.core.errors import BadRequest, NotFound
+from devhost.core.errors import BadRequest
 from devhost.core.model import RuntimeStatus
 from devhost.service import queries
 from devhost.service.queries import ListFilter
 from devhost.store.sqlite import SqliteStore
 
-from .builders import T0, add_instance, monitor_history
+from .builders import T0, add_instance
 
 
 @pytest.fixture
@@ -96,68 +96,6 @@ def test_summary_carries_progress_alerts_and_a_one_line_custom_status(store: Sql
 def test_a_cursor_this_host_did_not_issue_is_a_bad_request(store: SqliteStore, cursor: str) -> None:
     with pytest.raises(BadRequest, match="cursor"):
         queries.list_page(store, ListFilter(), 5, cursor)
-
-
-def test_history_pairs_results_with_their_activity_and_shows_pending_timers(store: SqliteStore) -> None:
-    due = T0 + timedelta(minutes=5)
-    add_instance(store, "x", history=monitor_history(T0, pending_timer_due=due))
-
-    page = queries.history_page(store, "x", T0 + timedelta(minutes=1), offset=0, limit=100)
-    rows = {row["type"]: row for row in page["events"]}
-
-    assert page["total"] == 9
-    assert rows["TaskScheduled"]["state"] == "completed"
-    assert rows["TaskScheduled"]["input"]["size"] > queries.PREVIEW_CHARS == len(rows["TaskScheduled"]["input"]["preview"])
-    assert rows["TaskCompleted"]["name"] == "check_job_status"
-    assert rows["TaskCompleted"]["result"]["preview"] == '{"status":"Running"}'
-    assert rows["SubOrchestrationInstanceCreated"]["subInstanceId"] == "child-1"
-    assert rows["TimerCreated"]["state"] == "pending"
-    assert rows["TimerCreated"]["fireAt"] == "2030-01-01T00:05:00.000Z"
-    assert rows["TimerCreated"]["remainingSeconds"] == 240.0
-
-
-def test_history_pages_by_offset_and_limit(store: SqliteStore) -> None:
-    add_instance(store, "x", history=monitor_history(T0))
-
-    page = queries.history_page(store, "x", T0, offset=3, limit=2)
-
-    assert [row["index"] for row in page["events"]] == [3, 4]
-    assert page["total"] == 8
-
-
-def test_one_history_event_comes_with_its_values_decoded_in_full(store: SqliteStore) -> None:
-    add_instance(store, "x", history=monitor_history(T0))
-
-    event = queries.history_event(store, "x", 2)
-
-    assert event["EventTypeName"] == "TaskScheduled"
-    assert event["Input"] == {"payload": "p" * 500}
-
-
-def test_unknown_instances_and_events_are_not_found(store: SqliteStore) -> None:
-    add_instance(store, "x", history=monitor_history(T0))
-
-    with pytest.raises(NotFound):
-        queries.history_page(store, "nope", T0)
-    with pytest.raises(NotFound):
-        queries.history_event(store, "x", 99)
-    with pytest.raises(NotFound):
-        queries.instance_detail(store, "nope", T0)
-
-
-def test_timeline_has_a_bar_per_activity_timer_and_sub_orchestration(store: SqliteStore) -> None:
-    due = T0 + timedelta(minutes=5)
-    add_instance(store, "x", history=monitor_history(T0, pending_timer_due=due))
-
-    data = queries.timeline(store, "x", T0)
-
-    assert [(b["kind"], b["name"], b["state"]) for b in data["bars"]] == [
-        ("activity", "check_job_status", "completed"),
-        ("suborchestration", "child", "completed"),
-        ("timer", "timer", "pending"),
-    ]
-    assert data["bars"][0]["end"] == "2030-01-01T00:00:02.000Z"
-    assert data["bars"][2]["end"] is None and data["bars"][2]["due"] == "2030-01-01T00:05:00.000Z"
 
 
 @pytest.mark.parametrize(

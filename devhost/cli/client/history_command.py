@@ -54,17 +54,24 @@ def body(argv: Sequence[str]) -> int:
         parser.error(f"--last must be at least 1, got {args.last}")
     client = HostClient(args.url)
     path = f"/instances/{quote(args.instance_id)}/history"
+    if args.last is not None and args.last <= PAGE:
+        events: List[Dict[str, Any]] = client.dashboard(path, {"last": args.last}, instance_id=args.instance_id)["events"]
+        return _show(events, args.json)
     first = client.dashboard(path, {"offset": 0, "limit": 1}, instance_id=args.instance_id)
     total = int(first["total"])
     offset = max(0, total - args.last) if args.last else 0
-    events: List[Dict[str, Any]] = []
+    events = []
     while offset < total:
         page = client.dashboard(path, {"offset": offset, "limit": PAGE}, instance_id=args.instance_id)
         if not page["events"]:
             break
         events.extend(page["events"])
         offset += len(page["events"])
-    if args.json:
+    return _show(events, args.json)
+
+
+def _show(events: List[Dict[str, Any]], as_json: bool) -> int:
+    if as_json:
         render.as_json(events)
         return ExitCode.OK
     render.table(["#", "TIME", "EVENT", "NAME", "DETAILS"],

@@ -2,11 +2,14 @@
 
 Every answer of ``/_devhost/api/...`` is JSON; bad input (unknown parameter, bad status name, bad time,
 page size out of range, foreign cursor) is a 400 ``{"error": "bad_request", "message": ...}``, an unknown
-instance or path a 404 of the same shape. Reads go through :mod:`devhost.service.queries`.
+instance or path a 404 of the same shape. Reads go through :mod:`devhost.service.queries` and
+:mod:`devhost.service.history_view`; the ones that grow with the data (list scans, long histories) run on a
+worker thread, so a 5,000-event history does not hold up the host's event loop (the store serialises access).
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, Optional
 
@@ -14,7 +17,7 @@ from aiohttp import web
 
 from devhost.clock import Clock, VirtualClock
 from devhost.core.errors import BadRequest, DevhostError, NotFound
-from devhost.service import queries
+from devhost.service import history_view, queries
 from devhost.store.base import Store
 
 BASE_PATH = "/_devhost"
@@ -69,7 +72,7 @@ def add_routes(
         if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
             raise BadRequest("'from' is after 'to'")
         size = queries.parse_page_size(q.get("top"), queries.DEFAULT_PAGE_SIZE, queries.MAX_PAGE_SIZE)
-        page = queries.list_page(store(), flt, size, q.get("cursor") or None)
+        page = await asyncio.to_thread(queries.list_page, store(), flt, size, q.get("cursor") or None)
         return _json({"instances": page.items, "nextCursor": page.next_cursor, "scanned": page.scanned,
                       "complete": page.complete, "now": queries.iso(now())})
 
@@ -78,19 +81,25 @@ def add_routes(
         return _json(queries.instance_detail(store(), request.match_info["id"], now()))
 
     async def history(request: web.Request) -> web.Response:
-        q = _only(request, frozenset({"offset", "limit"}))
+        q = _only(request, frozenset({"offset", "limit", "last"}))
+        if "last" in q and ("offset" in q or "limit" in q):
+            raise BadRequest("give either 'last' (the latest events) or 'offset'/'limit', not both")
+        if "last" in q:
+            last = queries.parse_page_size(q["last"], 100, history_view.MAX_HISTORY_PAGE)
+            return _json(await asyncio.to_thread(
+                history_view.history_page, store(), request.match_info["id"], now(), limit=last, last=True))
         offset = _whole(q.get("offset"), "offset", 0)
-        limit = queries.parse_page_size(q.get("limit"), 100, queries.MAX_HISTORY_PAGE)
-        return _json(queries.history_page(store(), request.match_info["id"], now(), offset, limit))
+        limit = queries.parse_page_size(q.get("limit"), 100, history_view.MAX_HISTORY_PAGE)
+        return _json(await asyncio.to_thread(history_view.history_page, store(), request.match_info["id"], now(), offset, limit))
 
     async def history_event(request: web.Request) -> web.Response:
         _only(request, frozenset())
         position = _whole(request.match_info["index"], "event index", 0)
-        return _json(queries.history_event(store(), request.match_info["id"], position))
+        return _json(await asyncio.to_thread(history_view.history_event, store(), request.match_info["id"], position, now()))
 
     async def timeline(request: web.Request) -> web.Response:
         _only(request, frozenset())
-        return _json(queries.timeline(store(), request.match_info["id"], now()))
+        return _json(await asyncio.to_thread(history_view.timeline, store(), request.match_info["id"], now()))
 
     async def list_page(request: web.Request) -> web.StreamResponse:
         return _file("index.html")

@@ -104,10 +104,9 @@
   }
 
   async function loadHistory() {
-    const offset = historyOffset === null ? Math.max(0, historyTotal - PAGE) : historyOffset;
-    const page = await DH.getJSON(`${base}/history?offset=${offset}&limit=${PAGE}`);
+    const where = historyOffset === null ? `last=${PAGE}` : `offset=${historyOffset}&limit=${PAGE}`;
+    const page = await DH.getJSON(`${base}/history?${where}`);
     historyTotal = page.total;
-    if (historyOffset === null && page.total > offset + PAGE) return loadHistory(); // grew: fetch the latest page
     const tbody = document.querySelector("#history tbody");
     tbody.replaceChildren(...page.events.map((row) => el("tr", { "data-type": row.type, "data-index": String(row.index) },
       el("td", { class: "muted", text: String(row.index) }),
@@ -131,11 +130,15 @@
   }
 
   async function tick() {
-    const info = await DH.refreshClock();
-    virtual = info.virtualTime;
+    // The reads go out together; the history and timeline wait for the header only to be drawn after it.
+    const [info, detailRead, timelineRead, historyRead] = await Promise.allSettled(
+      [DH.refreshClock(), DH.getJSON(base), DH.getJSON(`${base}/timeline`), loadHistory()]);
+    if (info.status === "rejected") throw info.reason;
+    virtual = info.value.virtualTime;
     let detail;
     try {
-      detail = await DH.getJSON(base);
+      if (detailRead.status === "rejected") throw detailRead.reason;
+      detail = detailRead.value;
     } catch (e) {
       if (e.status === 404) {
         document.getElementById("instance-status").replaceChildren(el("span", { class: "badge status-missing", text: "not found" }));
@@ -146,11 +149,12 @@
       throw e;
     }
     renderDetail(detail);
-    const timeline = await DH.getJSON(`${base}/timeline`);
+    if (timelineRead.status === "rejected") throw timelineRead.reason;
+    if (historyRead.status === "rejected") throw historyRead.reason;
+    const timeline = timelineRead.value;
     document.getElementById("timeline-note").textContent =
       timeline.total > timeline.bars.length ? `(the latest ${timeline.bars.length} of ${timeline.total})` : "";
     Timeline.draw(document.getElementById("timeline"), timeline, DH.now(virtual));
-    await loadHistory();
   }
 
   const refresher = DH.autoRefresh(document.getElementById("refresh-toggle"), tick);
