@@ -155,6 +155,43 @@ def test_raise_event_reaches_an_orchestration_waiting_for_it(durable_app: Durabl
     expect(page.locator("#history tbody tr[data-type=EventRaised]")).to_contain_text("Approval")
 
 
+def test_suspend_resume_restart_purge_and_rewind_call_the_api(durable_app: DurableAppFactory, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    app = durable_app(REPO / "tests" / "apps" / "engine_features")
+    app.start("wait_event", instance_id="acts")
+    app.start("boom", instance_id="broken")
+    app.advance(0)
+    dialog = page.locator("dialog.confirm")
+
+    def act(button: str) -> None:
+        page.get_by_role("button", name=button, exact=True).click()
+        dialog.get_by_role("button", name="Confirm").click()
+        expect(page.locator("#toast")).to_contain_text(f"{button}: Accepted")
+
+    page.goto(app.base_url + "/_devhost/instances/acts")
+    expect(page.locator("#instance-status")).to_have_text("Running")
+    act("Suspend")
+    app.wait_for_status("acts", "Suspended")
+    expect(page.get_by_role("button", name="Resume")).to_be_enabled()
+    act("Resume")
+    app.wait_for_status("acts", "Running")
+    act("Restart")
+    restarted = page.locator("#toast a").get_attribute("href").rsplit("/", 1)[-1]
+    assert app.status(restarted)["name"] == "wait_event"
+    app.terminate("acts")
+    app.wait_for_status("acts", "Terminated")
+    expect(page.get_by_role("button", name="Purge")).to_be_enabled()
+    act("Purge")
+    assert app.http.get("/runtime/webhooks/durabletask/instances/acts").status == 404
+    expect(page.locator("#instance-status")).to_have_text("not found")
+
+    page.goto(app.base_url + "/_devhost/instances/broken")
+    expect(page.locator("#instance-status")).to_have_text("Failed")
+    expect(page.locator("#failure")).to_contain_text("kaput")
+    act("Rewind")
+
+
 def test_list_filters_live_in_the_url_show_as_chips_and_clear(app: DurableAppHandle, page: Any) -> None:
     from playwright.sync_api import expect
 

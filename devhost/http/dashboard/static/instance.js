@@ -157,6 +157,10 @@
     Timeline.draw(document.getElementById("timeline"), timeline, DH.now(virtual));
   }
 
+  document.getElementById("show-markers").addEventListener("change", (event) => {
+    document.getElementById("history").classList.toggle("hide-markers", !event.target.checked);
+  });
+
   const refresher = DH.autoRefresh(document.getElementById("refresh-toggle"), tick);
 
   const pageTo = (offset) => { historyOffset = offset; loadHistory().catch((e) => DH.toast(e.message, "error")); };

@@ -42,7 +42,7 @@ const Timeline = (() => {
     }
     lanes.forEach((key, i) => {
       const [kind, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
-      root.append(svg("text", { x: 4, y: AXIS + i * LANE + 15, class: `lane lane-${kind}` }, `${kind === "timer" ? "⏱ " : kind === "suborchestration" ? "↳ " : ""}${name}`.slice(0, 26)));
+      root.append(svg("text", { x: 4, y: AXIS + i * LANE + 15, class: `lane lane-${kind}` }, `${kind === "suborchestration" ? "sub: " : ""}${name}`.slice(0, 26)));
     });
     for (const b of bars) {
       const lane = lanes.indexOf(`${b.kind}:${b.name}`);
