@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from devhost.core.errors import BadRequest, NotFound
 from devhost.core.model import EventType, HistoryEvent
@@ -27,12 +27,12 @@ MAX_HISTORY_PAGE = 500
 MAX_TIMELINE_BARS = 1_000
 
 EVENT_NAMES = {int(e): "".join(part.capitalize() for part in e.name.split("_")) for e in EventType}
-_SCHEDULING = {
+_SCHEDULING: Dict[int, str] = {
     EventType.TASK_SCHEDULED: "activity",
     EventType.SUB_ORCHESTRATION_INSTANCE_CREATED: "suborchestration",
     EventType.TIMER_CREATED: "timer",
 }
-_COMPLETION_OF = {
+_COMPLETION_OF: Dict[int, Tuple[int, str]] = {
     EventType.TASK_COMPLETED: (EventType.TASK_SCHEDULED, "completed"),
     EventType.TASK_FAILED: (EventType.TASK_SCHEDULED, "failed"),
     EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: (EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, "completed"),
@@ -40,7 +40,7 @@ _COMPLETION_OF = {
     EventType.TIMER_FIRED: (EventType.TIMER_CREATED, "fired"),
 }
 _ENDS = frozenset({EventType.EXECUTION_COMPLETED, EventType.EXECUTION_TERMINATED, EventType.CONTINUE_AS_NEW})
-_NEEDS = {
+_NEEDS: Dict[int, str] = {
     EventType.TASK_SCHEDULED: "Name",
     EventType.SUB_ORCHESTRATION_INSTANCE_CREATED: "Name",
     EventType.TIMER_CREATED: "FireAt",
@@ -95,7 +95,7 @@ class History:
         """position of a scheduling event -> position of its completion"""
         self.started: Dict[int, int] = {}
         """position of a completion -> position of its scheduling event"""
-        scheduled: Dict[tuple, int] = {}
+        scheduled: Dict[Tuple[int, int], int] = {}
         for position, p in enumerate(self.peeks):
             if p.kind in _SCHEDULING:
                 scheduled[(p.kind, p.event_id)] = position
@@ -162,7 +162,7 @@ def timeline(store: Store, instance_id: str, now: datetime) -> Dict[str, Any]:
             end = _ms(p.timestamp)
         elif p.kind in _SCHEDULING:
             done = history.done.get(position)
-            bar: Dict[str, Any] = {"kind": _SCHEDULING[EventType(p.kind)], "name": p.name or "timer", "start": _ms(p.timestamp),
+            bar: Dict[str, Any] = {"kind": _SCHEDULING[p.kind], "name": p.name or "timer", "start": _ms(p.timestamp),
                                    "end": _ms(history.peeks[done].timestamp) if done is not None else None,
                                    "state": history.state(position)}
             if p.kind == EventType.TIMER_CREATED:

@@ -165,3 +165,12 @@ def test_static_files_load_nothing_from_elsewhere() -> None:
     assert sorted(p.name for p in STATIC_DIR.iterdir()) == [
         "common.js", "dashboard.css", "index.html", "instance.html", "instance.js", "list.js", "timeline.js"]
     assert offenders == []
+
+
+@pytest.mark.parametrize("path", ["/_devhost", "/_devhost/", "/_devhost/api/instances", "/_devhost/api/instances/job-a"])
+def test_the_dashboard_routes_only_read(app: DurableAppHandle, path: str) -> None:
+    response = app.http.post(path, json_body={})
+
+    assert response.status == 405
+    assert response.header("Allow") == "GET, HEAD"
+    assert "only reads" in response.json()["message"]

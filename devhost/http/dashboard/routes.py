@@ -21,6 +21,7 @@ from devhost.service import history_view, queries
 from devhost.store.base import Store
 
 BASE_PATH = "/_devhost"
+WEBHOOKS = "/runtime/webhooks/durabletask"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 _LIST_PARAMETERS = frozenset({"status", "name", "prefix", "from", "to", "q", "top", "cursor"})
@@ -52,7 +53,7 @@ def add_routes(
                 "hub": hub_name,
                 "version": version,
                 "orchestrators": sorted(orchestrators()),
-                "webhooks": "/runtime/webhooks/durabletask",
+                "webhooks": WEBHOOKS,
             }
         )
 
@@ -133,6 +134,14 @@ def add_routes(
     for path, handler in routes:
         app.router.add_get(path, _guarded(handler))
 
+    async def read_only(request: web.Request) -> web.StreamResponse:
+        # The dashboard's own routes only read; actions go to the public Durable HTTP API.
+        return _json({"error": "method_not_allowed", "message": f"{request.method} is not allowed here: the dashboard API "
+                      f"only reads (GET); actions go to {WEBHOOKS}/..."}, status=405, headers={"Allow": "GET, HEAD"})
+
+    app.router.add_route("*", BASE_PATH + "/{tail:.*}", read_only)
+    app.router.add_route("*", BASE_PATH, read_only)
+
 
 def _guarded(handler: Handler) -> Handler:
     """Devhost errors and anything unexpected become JSON (4xx for the caller's mistakes), never a bare 500."""
@@ -185,5 +194,5 @@ def _file(name: str) -> web.StreamResponse:
     )
 
 
-def _json(body: Dict[str, Any], status: int = 200) -> web.Response:
-    return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+def _json(body: Dict[str, Any], status: int = 200, headers: Optional[Dict[str, str]] = None) -> web.Response:
+    return web.json_response(body, status=status, headers={"Cache-Control": "no-store", **(headers or {})})
