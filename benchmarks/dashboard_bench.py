@@ -25,7 +25,7 @@ import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -47,10 +47,17 @@ def fill(store_path: Path, instances: int, history_events: int) -> None:
             instance_id = f"job-{i:05d}"
             execution = uuid.uuid4().hex
             row = Instance(instance_id, "monitoring_job_orchestrator", execution, RuntimeStatus.PENDING, created, created)
-            started = events.execution_started(created, instance_id=instance_id, execution_id=execution, name=row.name, input_text=None)
+            started = events.execution_started(
+                created, instance_id=instance_id, execution_id=execution, name=row.name, input_text=None
+            )
             store.create_instance(row, Message(instance_id, started, visible_at=created, execution_id=execution))
-            custom = {"job_id": instance_id, "status": "Running", "check_count": i % 25, "progress_percent": i % 100,
-                      "alerts": [{"name": "low_success_rate", "severity": "critical", "message": "m"}] if i % 7 == 0 else []}
+            custom = {
+                "job_id": instance_id,
+                "status": "Running",
+                "check_count": i % 25,
+                "progress_percent": i % 100,
+                "alerts": [{"name": "low_success_rate", "severity": "critical", "message": "m"}] if i % 7 == 0 else [],
+            }
             row.runtime_status = STATUSES[i % len(STATUSES)]
             row.custom_status = json.dumps(custom)
             store.commit_turn(TurnCommit(instance=row, new_history=[started], clear_pending=True))
@@ -61,12 +68,15 @@ def fill(store_path: Path, instances: int, history_events: int) -> None:
         store.create_instance(row, Message("long", started, visible_at=created, execution_id="e"))
         history = [started]
         for task in range((history_events - 1) // 2):
-            history += [events.task_scheduled(created, task, "check_job_status", big), events.task_completed(created, task, '"ok"')]
+            history += [
+                events.task_scheduled(created, task, "check_job_status", big),
+                events.task_completed(created, task, '"ok"'),
+            ]
         row.runtime_status = RuntimeStatus.RUNNING
         store.commit_turn(TurnCommit(instance=row, new_history=history))
 
 
-def timed(call: Callable[[], Any], repeat: int = 7) -> Dict[str, float]:
+def timed(call: Callable[[], Any], repeat: int = 7) -> dict[str, float]:
     samples = []
     for _ in range(repeat):
         begin = time.perf_counter()
@@ -88,7 +98,7 @@ def main() -> int:
     parser.add_argument("--browser", action="store_true", help="also time both pages in headless Chromium")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results: Dict[str, Any] = {"instances": args.instances, "history_events": args.events}
+    results: dict[str, Any] = {"instances": args.instances, "history_events": args.events}
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as directory:
         begin = time.perf_counter()
         fill(Path(directory) / "store.sqlite3", args.instances, args.events)
@@ -98,14 +108,16 @@ def main() -> int:
             cursor = None
             for _ in range(100):  # 100 pages of 50 in: instance 5,000 onwards
                 cursor = get(f"{api}/instances?top=50" + (f"&cursor={cursor}" if cursor else ""))["nextCursor"]
-            reads: Dict[str, Callable[[], Any]] = {
+            reads: dict[str, Callable[[], Any]] = {
                 "list first page (50)": lambda: get(f"{api}/instances?top=50"),
                 "list page 101 (by cursor)": lambda: get(f"{api}/instances?top=50&cursor={cursor}"),
                 "list status=Failed": lambda: get(f"{api}/instances?status=Failed"),
                 "list custom status contains 'critical'": lambda: get(f"{api}/instances?q=critical"),
                 "list name filter, no match (scan budget)": lambda: get(f"{api}/instances?name=nothing"),
                 "instance detail": lambda: get(f"{api}/instances/long"),
-                f"history page (latest 100 of {args.events})": lambda: get(f"{api}/instances/long/history?offset={args.events - 100}&limit=100"),
+                f"history page (latest 100 of {args.events})": lambda: get(
+                    f"{api}/instances/long/history?offset={args.events - 100}&limit=100"
+                ),
                 "one history event (2 kB input)": lambda: get(f"{api}/instances/long/history/1"),
                 f"timeline ({args.events} events)": lambda: get(f"{api}/instances/long/timeline"),
             }
@@ -123,12 +135,20 @@ def main() -> int:
     return 0
 
 
-def browser_loads(base_url: str) -> Dict[str, float]:
+def browser_loads(base_url: str) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    out: Dict[str, List[float]] = {"list page until rows shown": [], "instance page until history shown": []}
+    args = [
+        "--no-sandbox",
+        "--headless",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    out: dict[str, list[float]] = {"list page until rows shown": [], "instance page until history shown": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
         page = browser.new_page(viewport={"width": 1400, "height": 900})

@@ -53,7 +53,8 @@ from devhost.core.context import ReplaySettings, build_context  # noqa: E402
 from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, RuntimeStatus, event_json  # noqa: E402
 from devhost.runtime.registry import OrchestratorFunction  # noqa: E402
 from devhost.runtime.loader import load_app  # noqa: E402
-from devhost.host.server import WEBHOOK_BASE_PATH, DevHost  # noqa: E402
+from devhost.host.server import DevHost  # noqa: E402
+from devhost.http.paths import WEBHOOK_BASE_PATH  # noqa: E402
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 ORCHESTRATOR = "bench_monitor"

@@ -59,7 +59,8 @@ async def start_monitoring_job(req: func.HttpRequest, client: df.DurableOrchestr
         return _json(503, {"error": "orchestration_unavailable", "job_id": job_id,
                            "message": "the durable task backend did not accept the request; retry later"})
     logger.info("Started monitoring job %s", job_id, extra=extra)
-    return client.create_check_status_response(req, instance_id)
+    response: func.HttpResponse = client.create_check_status_response(req, instance_id)
+    return response
 
 
 @bp.function_name(names.JOB_STATUS)

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, TextIO, Tuple
 
 from devhost.core.errors import DevhostError
-from devhost.replay.check import STATUS_TIME_TOLERANCE, Recording, ReplayResult, check
+from devhost.replay.check import check
+from devhost.replay.model import STATUS_TIME_TOLERANCE, Recording, ReplayResult
 from devhost.replay.sources import LoadError, load_paths, load_store, open_target
+from devhost.runtime.config import STORE_RELATIVE_PATH, default_store_path
 
 PROG = "python -m devhost replay"
-DEFAULT_STORE = Path(".devhost") / "store.sqlite3"
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
 
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "completion).",
         epilog="History files: saved recordings ({name, instanceId, input, history}), raw history lists, or "
                "status documents from GET .../instances/{id}?showHistory=true&showHistoryOutput=true. "
-               "Without PATH or --store, the app's default store (DIR/.devhost/store.sqlite3) is replayed. "
+               f"Without PATH or --store, the app's default store (DIR/{STORE_RELATIVE_PATH.as_posix()}) is replayed. "
                "Exit status: 0 all match, 1 a mismatch, 2 usage or input errors.",
     )
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -100,7 +101,7 @@ def _app_logs_silenced() -> Iterator[None]:
 def _recordings(args: argparse.Namespace) -> Tuple[List[Recording], List[LoadError]]:
     store: Optional[Path] = args.store
     if store is None and not args.paths:
-        store = args.app_dir / DEFAULT_STORE
+        store = default_store_path(args.app_dir)
         if not store.is_file():
             raise _Usage(f"nothing to replay: give history files or --store (no store at {store})")
     missing = [str(p) for p in args.paths if not p.exists()]

@@ -12,10 +12,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence, TextIO
+from typing import Sequence, TextIO
 
 from devhost.core.errors import DevhostError
 from devhost.host.server import DevHost
+from devhost.http.paths import WEBHOOK_BASE_PATH
+from devhost.runtime.config import STORE_RELATIVE_PATH
 from devhost.runtime.registry import FunctionRegistry
 
 PROG = "devhost"
@@ -35,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=7071, help="port to listen on; 0 picks a free one (default: 7071)")
     store = parser.add_mutually_exclusive_group()
     store.add_argument("--store", type=Path, metavar="PATH",
-                       help="SQLite store file (default: DIR/.devhost/store.sqlite3)")
+                       help=f"SQLite store file (default: DIR/{STORE_RELATIVE_PATH.as_posix()})")
     store.add_argument("--in-memory", action="store_true", help="keep all state in memory (lost on exit)")
     return parser
 
@@ -65,7 +67,7 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
         for name in names:
             lines += [f"        {name}: {kind}", ""]
     lines.append(f"Dashboard: {base_url}/_devhost/")
-    lines.append(f"Durable HTTP API: {base_url}/runtime/webhooks/durabletask")
+    lines.append(f"Durable HTTP API: {base_url}{WEBHOOK_BASE_PATH}")
     return "\n".join(lines)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
@@ -41,7 +41,7 @@ class RetryState:
 @dataclass
 class Cursor:
     next_seq: int = 0
-    seen: List[List[object]] = field(default_factory=list)
+    seen: List[List[Any]] = field(default_factory=list)
     """One ``[signature, sequence id or None]`` per flattened action already applied to the history."""
     retries: List[RetryState] = field(default_factory=list)
     open_timers: List[int] = field(default_factory=list)
@@ -74,8 +74,8 @@ class Cursor:
         self.next_seq += 1
         return seq
 
-    def retry_for_task(self, task_id: int) -> Optional[RetryState]:
+    def retry_for_task(self, task_id: Optional[int]) -> Optional[RetryState]:
         return next((r for r in self.retries if r.task_id == task_id and r.timer_id is None), None)
 
-    def retry_for_timer(self, timer_id: int) -> Optional[RetryState]:
+    def retry_for_timer(self, timer_id: Optional[int]) -> Optional[RetryState]:
         return next((r for r in self.retries if r.timer_id == timer_id), None)

@@ -10,7 +10,7 @@ import functools
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-from devhost.core.model import EventType, HistoryEvent
+from devhost.core.model import EventType, HistoryEvent, RuntimeStatus
 
 
 @functools.lru_cache(maxsize=16)  # a turn stamps all its events with the same few times
@@ -71,11 +71,13 @@ def execution_started(
     )
 
 
-def execution_completed(now: datetime, status: str, result: Optional[str], failure: Optional[str] = None) -> HistoryEvent:
+def execution_completed(
+    now: datetime, status: RuntimeStatus, result: Optional[str], failure: Optional[str] = None
+) -> HistoryEvent:
     return _event(
         EventType.EXECUTION_COMPLETED,
         now,
-        OrchestrationStatus=status,
+        OrchestrationStatus=status.value,
         Result=result,
         FailureDetails=None if failure is None else {"ErrorMessage": failure},
     )
@@ -91,6 +93,16 @@ def execution_suspended(now: datetime, reason: Optional[str]) -> HistoryEvent:
 
 def execution_resumed(now: datetime, reason: Optional[str]) -> HistoryEvent:
     return _event(EventType.EXECUTION_RESUMED, now, Reason=reason)
+
+
+def execution_rewound(now: datetime, reason: Optional[str]) -> HistoryEvent:
+    """The rewind request (DTFx's ExecutionRewoundEvent carries the caller's Reason)."""
+    return _event(EventType.EXECUTION_REWOUND, now, Reason=reason)
+
+
+def generic_event(now: datetime, data: Optional[str]) -> HistoryEvent:
+    """DTFx's GenericEvent: delivered to an orchestrator, it wakes it without resolving any task."""
+    return _event(EventType.GENERIC_EVENT, now, Data=data)
 
 
 def task_scheduled(now: datetime, task_id: int, name: str, input_text: Optional[str]) -> HistoryEvent:
@@ -147,4 +159,4 @@ def event_raised(now: datetime, name: str, input_text: Optional[str]) -> History
 
 
 def continue_as_new(now: datetime, input_text: Optional[str]) -> HistoryEvent:
-    return _event(EventType.CONTINUE_AS_NEW, now, OrchestrationStatus="ContinuedAsNew", Result=input_text)
+    return _event(EventType.CONTINUE_AS_NEW, now, OrchestrationStatus=RuntimeStatus.CONTINUED_AS_NEW.value, Result=input_text)

@@ -21,7 +21,7 @@ def terminate(instance: Instance, messages: List[Message], message: Message, now
     history = [
         events.orchestrator_started(now),
         dict(message.event),
-        events.execution_completed(now, "Terminated", output),
+        events.execution_completed(now, RuntimeStatus.TERMINATED, output),
         events.orchestrator_completed(now),
     ]
     notify = notify_parent_failed(instance, now, f"Orchestration '{instance.name}' was terminated: {reason}")

@@ -1,62 +1,18 @@
-"""Records the core, the store and the HTTP layer share: instances, messages, work items, turn commits."""
+"""Records the core, the store and the HTTP layer share: instances, messages, work items, turn commits.
+
+The status and event-type enums they carry live in :mod:`devhost.core.protocol` and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, FrozenSet, List, Optional
 
-
-class RuntimeStatus(str, enum.Enum):
-    """The extension's ``OrchestrationRuntimeStatus`` names (the JSON uses these strings)."""
-
-    RUNNING = "Running"
-    COMPLETED = "Completed"
-    CONTINUED_AS_NEW = "ContinuedAsNew"
-    FAILED = "Failed"
-    CANCELED = "Canceled"
-    TERMINATED = "Terminated"
-    PENDING = "Pending"
-    SUSPENDED = "Suspended"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES: FrozenSet[RuntimeStatus] = frozenset(
-    {RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.CANCELED, RuntimeStatus.TERMINATED}
-)
-
-
-class EventType(enum.IntEnum):
-    """DTFx ``EventType`` numbers, as the SDK reads them (protocol doc §1.3)."""
-
-    EXECUTION_STARTED = 0
-    EXECUTION_COMPLETED = 1
-    EXECUTION_FAILED = 2
-    EXECUTION_TERMINATED = 3
-    TASK_SCHEDULED = 4
-    TASK_COMPLETED = 5
-    TASK_FAILED = 6
-    SUB_ORCHESTRATION_INSTANCE_CREATED = 7
-    SUB_ORCHESTRATION_INSTANCE_COMPLETED = 8
-    SUB_ORCHESTRATION_INSTANCE_FAILED = 9
-    TIMER_CREATED = 10
-    TIMER_FIRED = 11
-    ORCHESTRATOR_STARTED = 12
-    ORCHESTRATOR_COMPLETED = 13
-    EVENT_SENT = 14
-    EVENT_RAISED = 15
-    CONTINUE_AS_NEW = 16
-    GENERIC_EVENT = 17
-    HISTORY_STATE = 18
-    EXECUTION_SUSPENDED = 19
-    EXECUTION_RESUMED = 20
-    EXECUTION_REWOUND = 21
-
+from devhost.core.protocol import TERMINAL_STATUSES as TERMINAL_STATUSES
+from devhost.core.protocol import EventType as EventType
+from devhost.core.protocol import RuntimeStatus as RuntimeStatus
 
 HistoryEvent = Dict[str, Any]
 """One history event in the SDK's JSON shape: PascalCase keys, integer ``EventType``."""
@@ -95,7 +51,7 @@ class Instance:
     parent_execution_id: Optional[str] = None
     parent_task_id: Optional[int] = None
     cursor: str = "{}"
-    """Engine bookkeeping for the current execution (JSON of :class:`devhost.core.replay.Cursor`)."""
+    """Engine bookkeeping for the current execution (JSON of :class:`devhost.core.cursor.Cursor`)."""
 
 
 @dataclass

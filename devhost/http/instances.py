@@ -20,7 +20,7 @@ from aiohttp import web
 
 from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.core.errors import NotFound, UnsupportedMediaType
-from devhost.http import errors, links
+from devhost.http import errors, links, payloads
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
 from devhost.http.params import (
     decode_body,
@@ -34,18 +34,13 @@ from devhost.http.params import (
     query_values,
     read_body,
 )
+from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.service.management import MISSING, Management
-
-WEBHOOK_BASE_PATH = "/runtime/webhooks/durabletask"
-RPC_BASE_PATH = "/durabletask"
 
 START_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
 DEFAULT_PAGE_SIZE = 100
 
-_IN_PROGRESS = frozenset(
-    {RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.CONTINUED_AS_NEW, RuntimeStatus.SUSPENDED}
-)
 
 
 class DurableApi:
@@ -128,8 +123,8 @@ class DurableApi:
         if timeout is not None and interval is not None:
             done = await self.management.wait_for_completion(instance_id, timeout, interval)
             if done is not None:
-                if done["runtimeStatus"] == RuntimeStatus.COMPLETED.value:
-                    return json_response(done["output"], 200)
+                if done.runtime_status is RuntimeStatus.COMPLETED:
+                    return json_response(payloads.decode_json_text(done.output), 200)
                 # Failed/Terminated/Canceled: the status response, with Failed as 200 (flag forced off).
                 return self._status_response(request, instance_id, return_500_on_failure=False)
         return self.check_status_response(request, instance_id)
@@ -149,14 +144,16 @@ class DurableApi:
     ) -> web.Response:
         if return_500_on_failure is None:
             return_500_on_failure = parse_bool(query_value(request, "returnInternalServerErrorOnFailure"), False)
-        body = self.management.get_status(
-            instance_id,
-            show_history=parse_bool(query_value(request, "showHistory"), False),
-            show_history_output=parse_bool(query_value(request, "showHistoryOutput"), False),
-            show_input=parse_bool(query_value(request, "showInput"), True),
+        found = self.management.get_status(
+            instance_id, show_history=parse_bool(query_value(request, "showHistory"), False)
         )
-        status = RuntimeStatus(body["runtimeStatus"])
-        if status in _IN_PROGRESS:
+        body = payloads.status_document(
+            found,
+            show_input=parse_bool(query_value(request, "showInput"), True),
+            show_history_output=parse_bool(query_value(request, "showHistoryOutput"), False),
+        )
+        status = found.instance.runtime_status
+        if not status.is_terminal:
             # Location is the request URI itself; 5 s keeps naive pollers out of a tight loop.
             return json_response(body, 202, headers={"Location": str(request.url), "Retry-After": STATUS_RETRY_AFTER})
         if status is RuntimeStatus.FAILED and return_500_on_failure:
@@ -171,9 +168,9 @@ class DurableApi:
         query.top = top if top is not None and top > 0 else DEFAULT_PAGE_SIZE
         token = request.headers.get("x-ms-continuation-token")
         query.continuation_token = token or None
-        results, next_token = self.management.list_instances(
-            query, show_input=parse_bool(query_value(request, "showInput"), True)
-        )
+        page, next_token = self.management.list_instances(query)
+        show_input = parse_bool(query_value(request, "showInput"), True)
+        results = [payloads.status_payload(instance, show_input=show_input) for instance in page]
         return json_response(results, 200, headers={"x-ms-continuation-token": next_token or ""})
 
     def _instance_query(self, request: web.Request) -> InstanceQuery:

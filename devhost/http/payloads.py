@@ -1,6 +1,7 @@
 """JSON bodies of the status API: ``StatusResponsePayload`` and the ``historyEvents`` shaping (API notes B.3).
 
-Pure functions, no I/O. They mirror the extension's ``HttpApiHandler.ConvertFrom`` and
+Pure functions, no I/O: management returns records (``Instance``, ``InstanceStatus``), these shape them.
+They mirror the extension's ``HttpApiHandler.ConvertFrom`` and
 ``DurableClient.GetDurableOrchestrationStatusAsync`` / ``ParseToJToken``.
 """
 
@@ -9,17 +10,12 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from devhost.core.model import EventType, HistoryEvent, Instance
+from devhost.core.model import HistoryEvent, Instance
+from devhost.core.protocol import event_type_name, parse_event_type, status_from_number
+from devhost.service.management import InstanceStatus
 
-_EVENT_TYPE_NAMES: Dict[int, str] = {
-    int(t): "".join(part.capitalize() for part in t.name.split("_")) for t in EventType
-}
-# ExecutionCompleted.OrchestrationStatus may be DTFx's number (OrchestrationStatus enum) or already a name.
-_ORCHESTRATION_STATUS_NAMES = (
-    "Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated", "Pending", "Suspended",
-)
 # Keys holding DateTime values in DTFx events; Newtonsoft writes them round-trip with trailing zeros cut.
 _DATE_KEYS = ("Timestamp", "FireAt", "ScheduledTime")
 
@@ -61,6 +57,19 @@ def status_payload(
     if history is not None:
         body["historyEvents"] = history
     return body
+
+
+def status_document(
+    status: Union[InstanceStatus, Instance], *, show_input: bool = True, show_history_output: bool = False
+) -> Dict[str, Any]:
+    """The status API's body for what management returned: the payload, with ``historyEvents`` shaped from
+    the raw history when there is one."""
+    if isinstance(status, Instance):
+        return status_payload(status, show_input=show_input)
+    history = None
+    if status.history is not None:
+        history = shape_history(status.history, show_input=show_input, show_history_output=show_history_output)
+    return status_payload(status.instance, show_input=show_input, history=history)
 
 
 def dotnet_datetime(value: Any) -> Any:
@@ -167,22 +176,18 @@ def shape_history(
 
 
 def _event_type_name(raw: Any) -> Optional[str]:
-    # Enum.TryParse accepts the number (as the SDK JSON has it) or the name.
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return _EVENT_TYPE_NAMES.get(raw, str(raw))
-    if isinstance(raw, str):
-        if raw in _EVENT_TYPE_NAMES.values():
-            return raw
-        if raw.lstrip("-").isdigit():
-            return _EVENT_TYPE_NAMES.get(int(raw), raw)
+    # Enum.TryParse accepts the number (as the SDK JSON has it) or the name; an unknown number stays a number.
+    kind = parse_event_type(raw)
+    if kind is not None:
+        return event_type_name(kind)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, str) and raw.lstrip("-").isdigit():
+        return raw
     return None
 
 
 def _orchestration_status_name(raw: Any) -> Any:
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(_ORCHESTRATION_STATUS_NAMES):
-        return _ORCHESTRATION_STATUS_NAMES[raw]
-    if isinstance(raw, str) and raw.isdigit() and int(raw) < len(_ORCHESTRATION_STATUS_NAMES):
-        return _ORCHESTRATION_STATUS_NAMES[int(raw)]
-    return raw
+    # ExecutionCompleted.OrchestrationStatus may be DTFx's number (OrchestrationStatus enum) or already a name.
+    status = status_from_number(raw)
+    return raw if status is None else status.value

@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
-from devhost.core.context import ReplaySettings
-from devhost.core.model import HistoryEvent, InstanceQuery
-from devhost.core.errors import StartupError
-from devhost.runtime.registry import FunctionRegistry
-from devhost.replay.check import Recording, RecordingError, ReplayTarget, input_from_started
+from devhost.core.errors import StartupError, StoreInUse
+from devhost.core.model import EventType, HistoryEvent, InstanceQuery
+from devhost.core.protocol import parse_event_type
+from devhost.replay.model import Recording, RecordingError, ReplayTarget
+from devhost.replay.runner import input_from_started
 from devhost.replay.status import status_recording
+from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
+from devhost.runtime.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
+from devhost.store.sqlite import SqliteStore
 
 PathLike = Union[str, "os.PathLike[str]"]
 NO_HISTORY_FILES = "no *.json history files"
@@ -47,8 +50,6 @@ class LoadError:
 def open_target(app_dir: PathLike) -> ReplayTarget:
     """Load the app in ``app_dir`` the way the host does (local.settings.json into the environment, host.json
     for the timer settings and default version, function_app.py indexed). Raises StartupError (one line)."""
-    from devhost.runtime.loader import load_app
-
     directory = Path(app_dir)
     load_local_settings(directory)
     settings = load_host_settings(directory, os.environ)
@@ -59,14 +60,7 @@ def target_for_registry(registry: FunctionRegistry, settings: Optional[HostSetti
     """A target with the settings the host would use (host.json defaults when ``settings`` is None: the
     Azure Storage provider's timer limits, which make the SDK split timers longer than six days)."""
     settings = HostSettings() if settings is None else settings
-    return ReplayTarget(
-        registry,
-        ReplaySettings(
-            maximum_short_timer_duration=settings.max_short_timer or "00:00:00",
-            long_running_timer_interval_duration=settings.long_timer_interval or "00:00:00",
-        ),
-        settings.default_version or "",
-    )
+    return ReplayTarget(registry, settings.replay_settings(), settings.default_version or "")
 
 
 # --- files -------------------------------------------------------------------------------------------------
@@ -155,7 +149,7 @@ def _raw_recording(
 ) -> Recording:
     if not isinstance(history, list) or not all(isinstance(e, dict) and "EventType" in e for e in history):
         raise RecordingError("history must be a list of events with an EventType")
-    started = next((e for e in history if e.get("EventType") in (0, "0", "ExecutionStarted")), None)
+    started = next((e for e in history if parse_event_type(e.get("EventType")) is EventType.EXECUTION_STARTED), None)
     if started is None:
         if not history:
             return Recording(str(instance_id or default_id), str(name or "?"), None, (), source=source,
@@ -190,18 +184,14 @@ def load_store(path: PathLike, instance_ids: Optional[Sequence[str]] = None) -> 
     Opening takes the store's one-process lock, so this fails while a devhost serves the file: raises
     StartupError with a one-line message then, and for a missing or foreign file.
     """
-    from devhost.store.sqlite import SqliteStore
-
     store_path = Path(path)
     if not store_path.is_file():
         raise StartupError(f"no store file at {store_path}")
     try:
         store = SqliteStore(store_path)
-    except StartupError as exc:
-        if "in use" in str(exc):
-            raise StartupError(f"store {store_path} is in use by a running devhost; stop it (or replay a copy "
-                               "of the file) and try again") from None
-        raise
+    except StoreInUse:
+        raise StoreInUse(f"store {store_path} is in use by a running devhost; stop it (or replay a copy "
+                         "of the file) and try again") from None
     try:
         if instance_ids:
             found = [store.get_instance(i) for i in instance_ids]

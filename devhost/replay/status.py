@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from devhost.core import events
 from devhost.core.model import EventType, HistoryEvent
-from devhost.replay.check import (
+from devhost.replay.model import (
     COMPLETIONS,
     INBOUND,
     Decision,
@@ -42,17 +42,13 @@ from devhost.replay.check import (
     RecordingError,
     ReplayResult,
     ReplayTarget,
-    Runner,
     StatusItem,
     commit_decisions,
     event_type,
-    failed_result,
-    input_from_started,
     parse_time,
-    started_event,
     type_name,
-    unconsumed,
 )
+from devhost.replay.runner import Runner, failed_result, input_from_started, started_event, unconsumed
 
 _RESULT_EVENTS = (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EXECUTION_COMPLETED)
 _FOLD_KEYS = ("FunctionName", "ScheduledTime", "Input")
@@ -151,7 +147,8 @@ def check_status(recording: Recording, target: ReplayTarget, tolerance: timedelt
     number = 0
     while position < len(items):
         if not _is_inbound(items[position]):
-            raise RecordingError(f"{type_name(event_type(items[position].event))} is not preceded by any event that could cause it")
+            kind = type_name(event_type(items[position].event))
+            raise RecordingError(f"{kind} is not preceded by any event that could cause it")
         number += 1
         batch = [position]
         position += 1
@@ -254,7 +251,8 @@ def _match_episode(
         if queue and Decision.of(queue[0]).matches(got, tolerance):
             recorded.append(dict(queue.pop(0), EventId=event.get("EventId", -1)))
             continue
-        claim = _best_claim(claims, got, event, now, tolerance) if got.kind in ("TaskScheduled", "SubOrchestrationInstanceCreated") else None
+        schedules = got.kind in ("TaskScheduled", "SubOrchestrationInstanceCreated")
+        claim = _best_claim(claims, got, event, now, tolerance) if schedules else None
         if claim is not None:
             claim.event_id = got.event_id
             recorded.append(_schedule_event(claim, got.event_id))
@@ -268,7 +266,9 @@ def _match_episode(
     return recorded, None
 
 
-def _best_claim(claims: Dict[int, _Claim], got: Decision, event: HistoryEvent, now: datetime, tolerance: timedelta) -> Optional[_Claim]:
+def _best_claim(
+    claims: Dict[int, _Claim], got: Decision, event: HistoryEvent, now: datetime, tolerance: timedelta
+) -> Optional[_Claim]:
     kind = EventType.TASK_SCHEDULED if got.kind == "TaskScheduled" else EventType.SUB_ORCHESTRATION_INSTANCE_CREATED
     fits = [c for c in claims.values() if c.event_id is None and c.folded.kind is kind
             and c.folded.name == got.name and abs(c.folded.time - now) <= tolerance]

@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
 
+from devhost.core.context import ReplaySettings
 from devhost.core.errors import StartupError
+
+STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
+"""Where an app's store lives unless told otherwise, relative to its directory (the host and ``replay``)."""
 
 DEFAULT_HUB_NAME = "TestHubName"
 DEFAULT_ROUTE_PREFIX = "api"
@@ -49,6 +53,18 @@ class HostSettings:
     """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
     long_timer_interval: Optional[str] = _AZURE_STORAGE_TIMERS[1]
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
+
+    def replay_settings(self) -> ReplaySettings:
+        """The timer values sent with every episode (None, an unset TimeSpan, is sent as ``00:00:00``)."""
+        return ReplaySettings(
+            maximum_short_timer_duration=self.max_short_timer or "00:00:00",
+            long_running_timer_interval_duration=self.long_timer_interval or "00:00:00",
+        )
+
+
+def default_store_path(app_dir: Path) -> Path:
+    """The store file of the app in ``app_dir`` when no other is given."""
+    return Path(app_dir) / STORE_RELATIVE_PATH
 
 
 def _read_json(path: Path) -> Dict[str, Any]:

@@ -9,7 +9,8 @@ HTTP functions get a ``func.HttpRequest`` (absolute URL, protocol §2.3), each d
 its JSON string, and ``context`` when they declare it — always as keyword arguments, since the SDK's
 client middleware reads ``kwargs[client_name]``.
 
-Sync functions run on worker threads, async ones on the loop; with a VirtualClock both run inside
+Sync functions run on worker threads, async ones on the loop; when the clock gives functions a clock of their
+own (:meth:`devhost.clock.Clock.function_clock`, the virtual one does) both run inside
 :func:`devhost.runtime.timepatch.using_clock`, so their ``time.sleep``/``asyncio.sleep`` follow virtual time.
 """
 
@@ -31,10 +32,10 @@ import azure.functions as func
 from azure.functions import _abc, meta
 from azure.functions.durable_functions import ActivityTriggerConverter
 
+from devhost.clock import Clock, FunctionClock
 from devhost.runtime import timepatch
-from devhost.clock import Clock, VirtualClock
 from devhost.runtime.registry import ActivityFunction, HttpFunction
-from devhost.runtime.threadpool import DaemonPool
+from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX, DaemonPool
 
 log = logging.getLogger("devhost.invoke")
 
@@ -130,9 +131,9 @@ class Invoker:
     """Runs activity and HTTP functions; counts how many are executing (``running``) for the idle check."""
 
     def __init__(self, clock: Clock, *, max_threads: Optional[int] = None, app_dir: Optional[Path] = None) -> None:
-        self._clock = clock
-        # Only a VirtualClock changes what functions see; with the real clock nothing is patched per call.
-        self._function_clock: Optional[VirtualClock] = clock if isinstance(clock, VirtualClock) else None
+        # Only a clock that gives functions their own time (the virtual one) is patched in per call;
+        # with the real clock nothing is.
+        self._function_clock: Optional[FunctionClock] = clock.function_clock()
         # Sync functions get daemon threads (not a ThreadPoolExecutor, whose workers are joined at exit):
         # a function asleep on a virtual clock nobody advances any more must not hang interpreter exit.
         # The slots must fit every concurrently running sync function: a call waiting for a slot held by a
@@ -140,7 +141,7 @@ class Invoker:
         threads = max_threads or max(32, (os.cpu_count() or 1) + 4)
         self._slots = threading.BoundedSemaphore(threads)
         # On the real clock nothing is patched per call, so the daemon threads can be reused: starting one
-        # per call costs more than a small activity. On a VirtualClock each call keeps its own thread, named
+        # per call costs more than a small activity. On a function clock each call keeps its own thread, named
         # for its function, which the test kit joins after releasing the sleepers.
         self._pool: Optional[DaemonPool] = DaemonPool(threads) if self._function_clock is None else None
         self._function_directory = str(app_dir) if app_dir is not None else os.getcwd()
@@ -156,11 +157,11 @@ class Invoker:
     def context_for(self, function_name: str, *, trace_parent: str = "", trace_state: str = "") -> InvocationContext:
         return InvocationContext(function_name, self._function_directory, trace_parent=trace_parent, trace_state=trace_state)
 
-    async def _call(self, fn: Callable[..., Any], kwargs: Dict[str, Any]) -> Any:
+    async def _call(self, fn: Callable[..., Any], kwargs: Dict[str, Any], is_async: bool) -> Any:
         """Call ``fn(**kwargs)`` on the function clock: async on the loop, sync in the pool."""
         self._running += 1
         try:
-            if inspect.iscoroutinefunction(fn):
+            if is_async:
                 with self._clock_scope():
                     return await fn(**kwargs)
             result = await self._in_thread(fn, kwargs)
@@ -205,7 +206,7 @@ class Invoker:
             self._pool.submit(target)  # the pool bounds the threads itself: no slot to take
         else:
             name = getattr(fn, "__name__", "function")
-            threading.Thread(target=target, name=f"devhost-fn-{name}", daemon=True).start()
+            threading.Thread(target=target, name=f"{FUNCTION_THREAD_PREFIX}{name}", daemon=True).start()
         return await future
 
     async def call_activity(self, fn: ActivityFunction, input_text: Optional[str]) -> str:
@@ -219,7 +220,7 @@ class Invoker:
             kwargs: Dict[str, Any] = {fn.input_name: value}
             if _wants_context(fn.fn) and fn.input_name != "context":
                 kwargs["context"] = invocation
-            result = await self._call(fn.fn, kwargs)
+            result = await self._call(fn.fn, kwargs, fn.is_async)
             # Encoding happens in the worker after the call; its ValueError fails the invocation the same way.
             text = ActivityTriggerConverter.encode(result, expected_type=None).value
         except Exception as exc:
@@ -246,7 +247,7 @@ class Invoker:
         if fn.context_arg:
             kwargs[fn.context_arg] = invocation
         try:
-            result = await self._call(fn.fn, kwargs)
+            result = await self._call(fn.fn, kwargs, fn.is_async)
             response = _as_http_response(result)
         except Exception as exc:
             log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))

@@ -127,11 +127,10 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
             _check_unique(registry.orchestrators, name, "orchestrator")
             registry.orchestrators[name] = OrchestratorFunction(name=name, handle=user_fn)
         elif kind == "activityTrigger":
+            assert trigger is not None  # the kind was read from it
             name = getattr(trigger, "activity", None) or function_name
             _check_unique(registry.activities, name, "activity")
-            registry.activities[name] = ActivityFunction(
-                name=name, fn=user_fn, input_name=trigger.name, is_async=inspect.iscoroutinefunction(user_fn)
-            )
+            registry.activities[name] = ActivityFunction(name=name, fn=user_fn, input_name=trigger.name)
         elif kind == "entityTrigger":
             name = getattr(trigger, "entity_name", None) or function_name
             # Entity names are case-insensitive (the scheduler id is lower-cased, protocol §2.1).
@@ -165,7 +164,6 @@ def _http_function(function: Function, function_name: str) -> HttpFunction:
         request_arg=trigger.name,
         durable_client_args=client_args,
         context_arg=context_arg,
-        is_async=inspect.iscoroutinefunction(user_fn),
     )
 
 

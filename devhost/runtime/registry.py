@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -19,7 +20,11 @@ class ActivityFunction:
     fn: Callable[..., Any]
     """The user's function, unchanged; call with ``**{input_name: value}``. May be ``async def``."""
     input_name: str
-    is_async: bool
+
+    @property
+    def is_async(self) -> bool:
+        """An ``async def`` (runs on the loop) rather than a sync function (runs on a worker thread)."""
+        return inspect.iscoroutinefunction(self.fn)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,11 @@ class HttpFunction:
     """Names of durableClient input bindings: pass each the binding JSON string."""
     context_arg: Optional[str] = None
     """Name of a ``context`` parameter (func.Context) if the function declares one."""
-    is_async: bool = True
+
+    @property
+    def is_async(self) -> bool:
+        """An ``async def`` (runs on the loop) rather than a sync function (runs on a worker thread)."""
+        return inspect.iscoroutinefunction(self.fn)
 
 
 @dataclass

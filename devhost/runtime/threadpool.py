@@ -2,7 +2,7 @@
 
 Not a ``concurrent.futures.ThreadPoolExecutor``: its workers are joined at interpreter exit, so one activity
 still running (a long ``time.sleep``, a hung request) would keep ``python -m devhost`` from exiting after
-SIGTERM. Daemon workers are abandoned at exit like the per-call threads the invoker uses on a VirtualClock.
+SIGTERM. Daemon workers are abandoned at exit like the per-call threads the invoker uses on a virtual clock.
 Starting a thread per call costs more than the small functions a monitor calls; these are reused.
 """
 
@@ -13,6 +13,10 @@ import threading
 from typing import Callable, Optional
 
 Job = Callable[[], None]
+
+FUNCTION_THREAD_PREFIX = "devhost-fn-"
+"""Names the thread a sync function gets per call on a virtual clock (``devhost-fn-<function>``); the test kit
+joins the threads with this prefix after a host stops and its sleepers are released."""
 
 
 class DaemonPool:

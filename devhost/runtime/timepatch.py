@@ -4,8 +4,8 @@
 bound with ``from time import time`` / ``from asyncio import sleep`` and uses in
 ``wait_for_completion_or_create_check_status_response``) with thin wrappers. A wrapper looks at one
 context variable: unset (always, with the real clock) → the original function, so the only cost is a
-``ContextVar.get``; set to a VirtualClock (by :func:`using_clock` / :func:`run_with_clock` around a
-function invocation) → the clock's time and sleeps. Context variables are per thread and per asyncio task,
+``ContextVar.get``; set to the host clock's :meth:`~devhost.clock.Clock.function_clock` (by
+:func:`using_clock` / :func:`run_with_clock` around a function invocation) → that clock's time and sleeps. Context variables are per thread and per asyncio task,
 so the host's own code and other requests never see a function's clock.
 """
 
@@ -18,21 +18,13 @@ import sys
 import threading
 import time
 from types import ModuleType
-from typing import Any, Callable, Dict, Iterator, Optional, Protocol, TypeVar
+from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
+
+from devhost.clock import FunctionClock
 
 T = TypeVar("T")
 
 _SDK_CLIENT_MODULE = "azure.durable_functions.models.DurableOrchestrationClient"
-
-
-class FunctionClock(Protocol):
-    """What a function's virtual time needs (devhost.clock.VirtualClock provides it)."""
-
-    def now(self) -> Any: ...
-
-    def sleep_blocking(self, seconds: float) -> None: ...
-
-    async def sleep(self, seconds: float) -> None: ...
 
 
 _current: contextvars.ContextVar[Optional[FunctionClock]] = contextvars.ContextVar("devhost_function_clock", default=None)
@@ -96,7 +88,7 @@ def install() -> None:
         if _installed:
             return
         time.time = _time
-        time.sleep = _sleep
+        time.sleep = _sleep  # type: ignore[assignment]  # takes a float, as every caller passes
         asyncio.sleep = _async_sleep
         asyncio.tasks.sleep = _async_sleep
         __import__(_SDK_CLIENT_MODULE)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, NamedTuple
 
 from devhost.core.errors import BadRequest, NotFound
 from devhost.core.model import EventType, HistoryEvent
@@ -27,12 +27,12 @@ MAX_HISTORY_PAGE = 500
 MAX_TIMELINE_BARS = 1_000
 
 EVENT_NAMES = {int(e): "".join(part.capitalize() for part in e.name.split("_")) for e in EventType}
-_SCHEDULING: Dict[int, str] = {
+_SCHEDULING: dict[int, str] = {
     EventType.TASK_SCHEDULED: "activity",
     EventType.SUB_ORCHESTRATION_INSTANCE_CREATED: "suborchestration",
     EventType.TIMER_CREATED: "timer",
 }
-_COMPLETION_OF: Dict[int, Tuple[int, str]] = {
+_COMPLETION_OF: dict[int, tuple[int, str]] = {
     EventType.TASK_COMPLETED: (EventType.TASK_SCHEDULED, "completed"),
     EventType.TASK_FAILED: (EventType.TASK_SCHEDULED, "failed"),
     EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: (EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, "completed"),
@@ -40,7 +40,7 @@ _COMPLETION_OF: Dict[int, Tuple[int, str]] = {
     EventType.TIMER_FIRED: (EventType.TIMER_CREATED, "fired"),
 }
 _ENDS = frozenset({EventType.EXECUTION_COMPLETED, EventType.EXECUTION_TERMINATED, EventType.CONTINUE_AS_NEW})
-_NEEDS: Dict[int, str] = {
+_NEEDS: dict[int, str] = {
     EventType.TASK_SCHEDULED: "Name",
     EventType.SUB_ORCHESTRATION_INSTANCE_CREATED: "Name",
     EventType.TIMER_CREATED: "FireAt",
@@ -57,10 +57,10 @@ _PEEK = re.compile(
 class Peek(NamedTuple):
     kind: int
     event_id: int
-    timestamp: Optional[str]
-    name: Optional[str] = None
-    fire_at: Optional[str] = None
-    ref: Optional[int] = None
+    timestamp: str | None
+    name: str | None = None
+    fire_at: str | None = None
+    ref: int | None = None
     """TaskScheduledId / TimerId: the scheduling event a completion answers."""
 
 
@@ -81,21 +81,27 @@ def peek(text: str) -> Peek:
             return Peek(kind, int(id_text), timestamp, ref=value if isinstance(value, int) else None)
     event = json.loads(text)  # not the shape devhost writes: read it all
     ref = event.get("TaskScheduledId", event.get("TimerId"))
-    return Peek(int(event.get("EventType", -1)), int(event.get("EventId", -1)), event.get("Timestamp"),
-                event.get("Name"), event.get("FireAt"), ref if isinstance(ref, int) else None)
+    return Peek(
+        int(event.get("EventType", -1)),
+        int(event.get("EventId", -1)),
+        event.get("Timestamp"),
+        event.get("Name"),
+        event.get("FireAt"),
+        ref if isinstance(ref, int) else None,
+    )
 
 
 class History:
     """One instance's current history as stored texts, peeked, with scheduling and completion paired."""
 
-    def __init__(self, texts: List[str]) -> None:
+    def __init__(self, texts: list[str]) -> None:
         self.texts = texts
         self.peeks = [peek(text) for text in texts]
-        self.done: Dict[int, int] = {}
+        self.done: dict[int, int] = {}
         """position of a scheduling event -> position of its completion"""
-        self.started: Dict[int, int] = {}
+        self.started: dict[int, int] = {}
         """position of a completion -> position of its scheduling event"""
-        scheduled: Dict[Tuple[int, int], int] = {}
+        scheduled: dict[tuple[int, int], int] = {}
         for position, p in enumerate(self.peeks):
             if p.kind in _SCHEDULING:
                 scheduled[(p.kind, p.event_id)] = position
@@ -106,7 +112,7 @@ class History:
                     self.started[position] = start
 
     @classmethod
-    def read(cls, store: Store, instance_id: str, now: datetime) -> "History":
+    def read(cls, store: Store, instance_id: str, now: datetime) -> History:
         # A read: the unparsed texts (and the deliverable messages, unused). The SQLite store may also drop
         # messages of a gone execution here, which its contract allows at any time.
         turn = store.load_turn(instance_id, now)
@@ -119,8 +125,9 @@ class History:
         return _COMPLETION_OF[self.peeks[done].kind][1] if done is not None else "pending"
 
 
-def history_page(store: Store, instance_id: str, now: datetime, offset: int = 0, limit: int = 100,
-                 *, last: bool = False) -> Dict[str, Any]:
+def history_page(
+    store: Store, instance_id: str, now: datetime, offset: int = 0, limit: int = 100, *, last: bool = False
+) -> dict[str, Any]:
     """Events ``offset`` .. ``offset+limit`` (with ``last``: the latest ``limit``) of the current execution, each
     annotated for display: the activity name on its result, the timer's due time and what is left of it, the
     sub-orchestration's id."""
@@ -133,7 +140,7 @@ def history_page(store: Store, instance_id: str, now: datetime, offset: int = 0,
     return {"instanceId": instance_id, "total": len(history.texts), "offset": offset, "events": rows, "now": iso(now)}
 
 
-def history_event(store: Store, instance_id: str, position: int, now: datetime) -> Dict[str, Any]:
+def history_event(store: Store, instance_id: str, position: int, now: datetime) -> dict[str, Any]:
     """One event with its JSON values decoded in full (what "show input" fetches)."""
     turn = store.load_turn(instance_id, now)
     if turn is None:
@@ -149,11 +156,11 @@ def history_event(store: Store, instance_id: str, position: int, now: datetime) 
     return dict(event)
 
 
-def timeline(store: Store, instance_id: str, now: datetime) -> Dict[str, Any]:
+def timeline(store: Store, instance_id: str, now: datetime) -> dict[str, Any]:
     """Activities, timers and sub-orchestrations as bars (start, end or None while pending), the newest
     :data:`MAX_TIMELINE_BARS` of them, plus the execution's start and end."""
     history = History.read(store, instance_id, now)
-    bars: List[Dict[str, Any]] = []
+    bars: list[dict[str, Any]] = []
     start = end = None
     for position, p in enumerate(history.peeks):
         if p.kind == EventType.EXECUTION_STARTED:
@@ -162,21 +169,36 @@ def timeline(store: Store, instance_id: str, now: datetime) -> Dict[str, Any]:
             end = _ms(p.timestamp)
         elif p.kind in _SCHEDULING:
             done = history.done.get(position)
-            bar: Dict[str, Any] = {"kind": _SCHEDULING[p.kind], "name": p.name or "timer", "start": _ms(p.timestamp),
-                                   "end": _ms(history.peeks[done].timestamp) if done is not None else None,
-                                   "state": history.state(position)}
+            bar: dict[str, Any] = {
+                "kind": _SCHEDULING[p.kind],
+                "name": p.name or "timer",
+                "start": _ms(p.timestamp),
+                "end": _ms(history.peeks[done].timestamp) if done is not None else None,
+                "state": history.state(position),
+            }
             if p.kind == EventType.TIMER_CREATED:
                 bar["due"] = _ms(p.fire_at)
             bars.append(bar)
-    return {"instanceId": instance_id, "start": start, "end": end, "now": iso(now), "total": len(bars),
-            "bars": bars[-MAX_TIMELINE_BARS:]}
+    return {
+        "instanceId": instance_id,
+        "start": start,
+        "end": end,
+        "now": iso(now),
+        "total": len(bars),
+        "bars": bars[-MAX_TIMELINE_BARS:],
+    }
 
 
-def _display(history: History, position: int, now: datetime) -> Dict[str, Any]:
+def _display(history: History, position: int, now: datetime) -> dict[str, Any]:
     event: HistoryEvent = json.loads(history.texts[position])
     p = history.peeks[position]
-    row: Dict[str, Any] = {"index": position, "type": EVENT_NAMES.get(p.kind, f"EventType{p.kind}"),
-                           "timestamp": _ms(p.timestamp), "name": event.get("Name"), "taskId": p.ref}
+    row: dict[str, Any] = {
+        "index": position,
+        "type": EVENT_NAMES.get(p.kind, f"EventType{p.kind}"),
+        "timestamp": _ms(p.timestamp),
+        "name": event.get("Name"),
+        "taskId": p.ref,
+    }
     if p.kind in _SCHEDULING:
         row["taskId"] = p.event_id
         row["state"] = history.state(position)
@@ -201,7 +223,7 @@ def _display(history: History, position: int, now: datetime) -> Dict[str, Any]:
     return row
 
 
-def _value(raw: Optional[str]) -> Any:
+def _value(raw: str | None) -> Any:
     if raw is None or raw == "null":
         return None
     if raw[0] == '"':
@@ -209,7 +231,7 @@ def _value(raw: Optional[str]) -> Any:
     return int(raw)
 
 
-def _ms(text: Any) -> Optional[str]:
+def _ms(text: Any) -> str | None:
     """A stored timestamp (``...:SS.fffffffZ``, :func:`devhost.core.events.format_timestamp`) at millisecond
     precision; sliced when it has that exact shape (thousands per timeline), parsed otherwise."""
     if isinstance(text, str) and len(text) == 28 and text[19] == "." and text[27] == "Z" and text[10] == "T":

@@ -3,7 +3,8 @@
 Thin by design: each operation validates, reads or writes through the Store, and calls ``notify()`` after a
 write that enqueues a message. The engine turns those messages into history; nothing here changes an
 instance's runtime status directly (as in DTFx, a terminate or suspend shows once the orchestration
-processed it). Errors are devhost errors; devhost.http.errors maps them to status codes.
+processed it). Results are domain records (:class:`Instance`, :class:`InstanceStatus`); devhost.http.payloads
+shapes them into wire JSON. Errors are devhost errors; devhost.http.errors maps them to status codes.
 
 Deviations from the extension, on purpose:
 - Starting (or restarting in place) over a Pending/Running/Suspended/ContinuedAsNew instance raises
@@ -21,21 +22,14 @@ from __future__ import annotations
 import json
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from devhost.clock import Clock
 from devhost.core import events
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound
-from devhost.core.model import (
-    EventType,
-    HistoryEvent,
-    Instance,
-    InstanceQuery,
-    Message,
-    RuntimeStatus,
-)
-from devhost.http import payloads
+from devhost.core.model import HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
 from devhost.runtime.registry import FunctionRegistry
 from devhost.store.base import Store
 
@@ -56,6 +50,15 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    """One instance as the status API reports it: its row and, when asked for, its raw history."""
+
+    instance: Instance
+    history: Optional[List[HistoryEvent]] = None
+    """None when not asked for, and always for a Pending instance (the extension shows none there)."""
 
 
 class Management:
@@ -154,28 +157,18 @@ class Management:
             raise NotFound(f"No instance with ID '{instance_id}' was found.")
         return instance
 
-    def get_status(
-        self,
-        instance_id: str,
-        *,
-        show_history: bool = False,
-        show_history_output: bool = False,
-        show_input: bool = True,
-    ) -> Dict[str, Any]:
-        """The ``StatusResponsePayload`` of one instance (raises NotFound). History is never produced for a
-        Pending instance, as in the extension."""
+    def get_status(self, instance_id: str, *, show_history: bool = False) -> InstanceStatus:
+        """One instance and, with ``show_history``, its history (raises NotFound). History is never produced
+        for a Pending instance, as in the extension."""
         instance = self.get_instance(instance_id)
-        history: Optional[List[Dict[str, Any]]] = None
+        history: Optional[List[HistoryEvent]] = None
         if show_history and instance.runtime_status is not RuntimeStatus.PENDING:
-            history = payloads.shape_history(
-                self.store.get_history(instance_id), show_input=show_input, show_history_output=show_history_output
-            )
-        return payloads.status_payload(instance, show_input=show_input, history=history)
+            history = self.store.get_history(instance_id)
+        return InstanceStatus(instance, history)
 
-    def list_instances(self, query: InstanceQuery, *, show_input: bool = True) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-        """One page of statuses (no history) and the next page's continuation token (None on the last page)."""
-        page, token = self.store.query_instances(query)
-        return [payloads.status_payload(i, show_input=show_input) for i in page], token
+    def list_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
+        """One page of instances and the next page's continuation token (None on the last page)."""
+        return self.store.query_instances(query)
 
     def check_active(self, instance_id: str) -> Instance:
         """The instance if it still takes events/terminate: NotFound if unknown, Gone if terminal."""
@@ -225,7 +218,7 @@ class Management:
             raise Gone(f"Instance {instance_id} is {status.value}.")
         if status is not RuntimeStatus.FAILED:
             raise BadRequest("The rewind operation is only supported on failed orchestration instances.")
-        self._send(instance_id, _execution_rewound(self.clock.now(), reason))
+        self._send(instance_id, events.execution_rewound(self.clock.now(), reason))
 
     def _send(self, instance_id: str, event: HistoryEvent) -> None:
         # No execution id: these go to whatever execution is current (DTFx clears it for the same reason).
@@ -245,8 +238,8 @@ class Management:
         return self.store.purge_instances(query)
 
     # --- waiting ---------------------------------------------------------------------------------
-    async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Optional[Dict[str, Any]]:
-        """Poll until the instance is Completed/Failed/Terminated/Canceled (return its status) or ``timeout_s``
+    async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Optional[Instance]:
+        """Poll until the instance is Completed/Failed/Terminated/Canceled (return it) or ``timeout_s``
         passes on the Clock (return None). Polls every ``interval_s`` (at least 0.1 s), never past the
         deadline, and always reads at least once — the extension's loop."""
         if interval_s > timeout_s:
@@ -258,7 +251,7 @@ class Management:
         while True:
             instance = self.store.get_instance(instance_id)
             if instance is not None and instance.runtime_status.is_terminal:
-                return payloads.status_payload(instance)
+                return instance
             now = self.clock.now()
             if now >= deadline:
                 return None
@@ -276,17 +269,6 @@ def validate_instance_id(instance_id: str) -> None:
         )
     if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
         raise BadRequest(f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
-
-
-def _execution_rewound(now: Any, reason: Optional[str]) -> HistoryEvent:
-    # devhost.core.events has no constructor for it; same four required keys, plus DTFx's Reason.
-    return {
-        "EventType": int(EventType.EXECUTION_REWOUND),
-        "EventId": -1,
-        "IsPlayed": False,
-        "Timestamp": events.format_timestamp(now),
-        "Reason": reason,
-    }
 
 
 def _dumps(value: JSONValue) -> str:

@@ -17,7 +17,7 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any
 
 from devhost.core.errors import BadRequest, NotFound
 from devhost.core.model import (
@@ -33,17 +33,18 @@ SCAN_BUDGET = 2_000
 """Most rows one list request examines when a filter has to be applied here rather than in the store."""
 PREVIEW_CHARS = 120
 
+
 @dataclass(frozen=True)
 class ListFilter:
     """What the list page and ``devhost list`` filter on. Store-side: statuses, id prefix, created range;
     here: orchestrator name (case-insensitive, exact) and a case-insensitive text in the custom status."""
 
-    statuses: FrozenSet[RuntimeStatus] = frozenset()
-    name: Optional[str] = None
-    id_prefix: Optional[str] = None
-    created_from: Optional[datetime] = None
-    created_to: Optional[datetime] = None
-    custom_text: Optional[str] = None
+    statuses: frozenset[RuntimeStatus] = frozenset()
+    name: str | None = None
+    id_prefix: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    custom_text: str | None = None
 
     @property
     def needs_scan(self) -> bool:
@@ -59,8 +60,8 @@ class ListFilter:
 
 @dataclass
 class Page:
-    items: List[Dict[str, Any]]
-    next_cursor: Optional[str]
+    items: list[dict[str, Any]]
+    next_cursor: str | None
     scanned: int
     complete: bool = field(default=True)
     """False when the scan budget ran out before the page filled (more may match further on)."""
@@ -85,7 +86,7 @@ def parse_time(text: str, what: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
-def parse_page_size(text: Optional[str], default: int, maximum: int) -> int:
+def parse_page_size(text: str | None, default: int, maximum: int) -> int:
     if text is None or text == "":
         return default
     try:
@@ -98,10 +99,10 @@ def parse_page_size(text: Optional[str], default: int, maximum: int) -> int:
 
 
 # --- instances -----------------------------------------------------------------------------------------
-def summary(instance: Instance) -> Dict[str, Any]:
+def summary(instance: Instance) -> dict[str, Any]:
     """One list row: the columns, plus what the progress bar and the alert badges need."""
     custom = decode(instance.custom_status)
-    row: Dict[str, Any] = {
+    row: dict[str, Any] = {
         "instanceId": instance.instance_id,
         "name": instance.name,
         "runtimeStatus": instance.runtime_status.value,
@@ -125,11 +126,11 @@ def summary(instance: Instance) -> Dict[str, Any]:
     return row
 
 
-def list_page(store: Store, flt: ListFilter, page_size: int = DEFAULT_PAGE_SIZE, cursor: Optional[str] = None) -> Page:
+def list_page(store: Store, flt: ListFilter, page_size: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
     """One page of summaries in the store's order (created time, then id), at most ``page_size`` rows."""
     token, skip = _decode_cursor(cursor)
     chunk = max(page_size, 200) if flt.needs_scan else page_size
-    items: List[Dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
     scanned = 0
     while True:
         query = InstanceQuery(
@@ -147,7 +148,7 @@ def list_page(store: Store, flt: ListFilter, page_size: int = DEFAULT_PAGE_SIZE,
                 items.append(summary(rows[index]))
             if len(items) == page_size or scanned >= SCAN_BUDGET:
                 if index + 1 < len(rows):
-                    following: Optional[str] = _encode_cursor(token, index + 1)
+                    following: str | None = _encode_cursor(token, index + 1)
                 else:  # the chunk is used up: the next page starts at the store's next token
                     following = _encode_cursor(next_token, 0) if next_token is not None else None
                 return Page(items, following, scanned, len(items) == page_size)
@@ -156,7 +157,7 @@ def list_page(store: Store, flt: ListFilter, page_size: int = DEFAULT_PAGE_SIZE,
         token, skip = next_token, 0
 
 
-def instance_detail(store: Store, instance_id: str, now: datetime) -> Dict[str, Any]:
+def instance_detail(store: Store, instance_id: str, now: datetime) -> dict[str, Any]:
     """The instance page's header: every field, values decoded (the client collapses large ones)."""
     instance = store.get_instance(instance_id)
     if instance is None:
@@ -178,7 +179,7 @@ def instance_detail(store: Store, instance_id: str, now: datetime) -> Dict[str, 
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-def decode(text: Optional[str]) -> Any:
+def decode(text: str | None) -> Any:
     if text is None:
         return None
     try:
@@ -187,7 +188,7 @@ def decode(text: Optional[str]) -> Any:
         return text
 
 
-def decode_input(text: Optional[str]) -> Any:
+def decode_input(text: str | None) -> Any:
     """An input as the orchestrator sees it: the SDK's ``start_new`` sends its input JSON-encoded as a JSON
     string (protocol doc §1.12), so a string holding a JSON object or array is decoded once more."""
     value = decode(text)
@@ -197,7 +198,7 @@ def decode_input(text: Optional[str]) -> Any:
     return value
 
 
-def one_line(text: Optional[str], limit: int = PREVIEW_CHARS) -> str:
+def one_line(text: str | None, limit: int = PREVIEW_CHARS) -> str:
     """The custom status as one short line: ``status · check N · P% · k alerts`` for a monitor's status,
     else the compact JSON, cut at ``limit`` characters."""
     value = decode(text)
@@ -224,7 +225,7 @@ def iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def parse_ms(text: Any) -> Optional[datetime]:
+def parse_ms(text: Any) -> datetime | None:
     if not isinstance(text, str) or len(text) < 19:
         return None
     head, _, fraction = text.rstrip("Zz").partition(".")
@@ -236,12 +237,12 @@ def parse_ms(text: Any) -> Optional[datetime]:
     return parsed.replace(microsecond=int(digits)) if digits.isdigit() else parsed
 
 
-def _encode_cursor(token: Optional[str], skip: int) -> str:
+def _encode_cursor(token: str | None, skip: int) -> str:
     raw = json.dumps({"t": token, "s": skip}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: Optional[str]) -> Tuple[Optional[str], int]:
+def _decode_cursor(cursor: str | None) -> tuple[str | None, int]:
     if not cursor:
         return None, 0
     try:

@@ -37,7 +37,7 @@ from devhost.core.model import (
     TurnCommit,
     event_json,
 )
-from devhost.core.errors import BadRequest, InstanceExists, NotFound, StartupError
+from devhost.core.errors import BadRequest, InstanceExists, NotFound, StartupError, StoreInUse
 
 try:
     import fcntl
@@ -467,7 +467,7 @@ def _lock_store_file(path: Path) -> Optional[int]:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise StartupError(f"store {path} is in use by another devhost process") from None
+        raise StoreInUse(f"store {path} is in use by another devhost process") from None
     return fd
 
 

@@ -12,29 +12,35 @@ body); to test an unhappy path, send the request yourself with ``handle.http``.
 from __future__ import annotations
 
 import abc
+import asyncio
+import concurrent.futures
 import inspect
 import json
 import os
 import urllib.parse
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Dict, FrozenSet, List, Optional, Protocol, Tuple, TypeVar, Union
 
+from devhost.core import protocol
+from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.testing.http import HttpClient, HttpResponse
 
 if TYPE_CHECKING:
     from devhost.host.server import DevHost
     from devhost.testing.loop import LoopThread
 
-WEBHOOKS = "/runtime/webhooks/durabletask"
-TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
-RUNTIME_STATUSES = frozenset(TERMINAL_STATUSES | {"Running", "Pending", "Suspended", "ContinuedAsNew"})
+WEBHOOKS = WEBHOOK_BASE_PATH
+TERMINAL_STATUSES = frozenset(status.value for status in protocol.TERMINAL_STATUSES)
+RUNTIME_STATUSES = frozenset(status.value for status in protocol.RuntimeStatus)
 
 AppRef = Union[str, "os.PathLike[str]"]
 """An app: its directory, its ``function_app.py``, or the dotted name of a ``function_app`` module."""
 Seconds = Union[float, timedelta]
 Status = Dict[str, Any]
 """An instance status as the Durable HTTP API returns it (``runtimeStatus``, ``output``, ``customStatus``...)."""
+
+T = TypeVar("T")
 
 _NO_INPUT: Any = object()
 _HOST_TIMEOUT = 60.0
@@ -139,6 +145,15 @@ class AppHandle(abc.ABC):
     def wait_for_status(self, instance_id: str, *statuses: str, timeout: float = 60.0) -> Status:
         """Like :meth:`wait_for_completion`, until the runtime status is one of ``statuses``."""
 
+    def run_while_time_skips(self, call: Callable[[], T], *, timeout: float = 60.0) -> T:
+        """Run a blocking ``call`` (say an HTTP request that waits on the host's clock) while time passes.
+
+        In-process, time is virtual and would stand still while the call blocks: the call runs on a worker
+        thread while the host skips time until it returns. Against a real host time passes by itself, so
+        this simply calls it. ``timeout`` is real seconds (a safety net).
+        """
+        return call()
+
     # --- in-process only -------------------------------------------------------------------------------
     @abc.abstractmethod
     def history(self, instance_id: str) -> List[Dict[str, Any]]:
@@ -214,27 +229,14 @@ class DurableAppHandle(AppHandle):
 
         ``advance(0)`` runs whatever is due now (new starts, raised events) and returns when the host is idle.
         """
-        from devhost.clock import VirtualClock
-
         self._check_running()
         amount = seconds_of(seconds)
-        engine, clock, store = self._host.engine, self._host.clock, self._host.store
-        if not isinstance(clock, VirtualClock):
+        if not self._host.clock.can_skip:
             raise TypeError("advance() needs a host on a VirtualClock")
+        engine, clock = self._host.engine, self._host.clock
 
         async def step_through() -> datetime:
-            target = clock.now() + timedelta(seconds=amount)
-            await engine.run_until(engine.is_idle, skip_time=False)
-            while True:
-                deadlines = [d for d in (clock.next_deadline(), store.next_visible_at()) if d is not None]
-                upcoming = min(deadlines) if deadlines else None
-                if upcoming is None or upcoming > target or upcoming <= clock.now():
-                    break
-                clock.advance_to(upcoming)
-                await engine.run_until(engine.is_idle, skip_time=False)
-            clock.advance_to(target)
-            await engine.run_until(engine.is_idle, skip_time=False)
-            return clock.now()
+            return await engine.advance_to(clock.now() + timedelta(seconds=amount))
 
         try:
             return self._loop.run(step_through(), timeout=_HOST_TIMEOUT)
@@ -284,7 +286,47 @@ class DurableAppHandle(AppHandle):
             return "there is no such instance"
         return f"status {record.runtime_status.value}, custom status {record.custom_status}"
 
+    def run_while_time_skips(self, call: Callable[[], T], *, timeout: float = 60.0) -> T:
+        from devhost.runtime.engine import Stalled
+
+        self._check_running()
+        engine = self._host.engine
+
+        async def drive(answered: Callable[[], bool]) -> None:
+            while not answered():
+                try:
+                    await engine.run_until(answered)
+                except Stalled:
+                    # Until the call has reached the host (a request on its way to the server) the engine
+                    # may find nothing to do: keep looking (asyncio.sleep(0) yields to the loop once).
+                    await asyncio.sleep(0)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="devhost-call") as pool:
+            future = pool.submit(call)
+            # The call's return is not store state the engine would notice: wake it so run_until looks again.
+            future.add_done_callback(lambda _: engine.notify())
+            try:
+                self._loop.run(drive(future.done), timeout=timeout)
+            except TimeoutError:
+                raise AssertionError(f"the call did not return within {timeout} s of real time "
+                                     f"(virtual time is now {self.now.isoformat()})") from None
+            return future.result(timeout=timeout)
+
     # --- in-process only -----------------------------------------------------------------------------
+    def run_on_host(self, coroutine: Coroutine[Any, Any, T], *, timeout: float = 60.0) -> T:
+        """Run ``coroutine`` on the host's event loop and return its result: an escape hatch for driving the
+        host's own objects (:attr:`host`'s engine, store, management), which belong to that loop's thread.
+
+        For example ``app.run_on_host(app.host.engine.run_until(condition))``. ``timeout`` is real seconds;
+        TimeoutError (the coroutine is cancelled) when it runs out.
+        """
+        try:
+            self._check_running()
+        except RuntimeError:
+            coroutine.close()  # never started: do not leave a "never awaited" warning behind
+            raise
+        return self._loop.run(coroutine, timeout=timeout)
+
     def history(self, instance_id: str) -> List[Dict[str, Any]]:
         self._check_running()
         return list(self._host.store.get_history(instance_id))
@@ -311,14 +353,14 @@ class DurableAppHandle(AppHandle):
                 stub.calls.append(value)
                 return await replacement(value)
 
-            activities[name] = ActivityFunction(name, call_async, original.input_name, True)
+            activities[name] = ActivityFunction(name, call_async, original.input_name)
         else:
             def call(**kwargs: Any) -> Any:
                 value = kwargs[original.input_name]
                 stub.calls.append(value)
                 return replacement(value)
 
-            activities[name] = ActivityFunction(name, call, original.input_name, False)
+            activities[name] = ActivityFunction(name, call, original.input_name)
         return stub
 
     def _check_running(self) -> None:

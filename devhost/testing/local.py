@@ -20,13 +20,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Union
 
+from devhost.clock import VirtualClock
 from devhost.core.errors import AppLoadError
+from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX
+from devhost.runtime.timeskip import release_sleepers
 from devhost.testing.handle import AppRef, DurableAppHandle
 from devhost.testing.loop import LoopThread
 
 APP_FILE = "function_app.py"
 _HOST_TIMEOUT = 60.0
-_FUNCTION_THREAD_PREFIX = "devhost-fn-"
 
 
 # --- finding the app ---------------------------------------------------------------------------------
@@ -83,7 +85,6 @@ class AppSession:
         self._hosts: List[Any] = []
 
     def start(self, app_dir: Path, *, store_dir: Path, start_time: Optional[datetime] = None) -> DurableAppHandle:
-        from devhost.clock import VirtualClock
         from devhost.host.server import DevHost
 
         if self._loop is None:
@@ -115,7 +116,9 @@ class AppSession:
                     loop.run(host.stop(), timeout=_HOST_TIMEOUT)
                 except BaseException as exc:  # stop the others anyway; report the first failure
                     errors.append(exc)
-                _release_sleepers(host.clock)
+                # The engine abandons activities asleep on the clock at stop (their work items stay in the
+                # store); wake their threads, or they would block forever on a clock nobody advances.
+                release_sleepers(host.clock)
             _join_function_threads(timeout=5.0)
         finally:
             loop.close()
@@ -123,24 +126,9 @@ class AppSession:
             raise errors[0]
 
 
-def _release_sleepers(clock: Any) -> None:
-    """Wake the threads of functions still asleep on a stopped host's virtual clock, so none is left behind.
-
-    The engine abandons such activities at stop (their work items stay in the store); their threads would
-    otherwise block forever on a clock nobody advances.
-    """
-    for _ in range(10_000):
-        if not getattr(clock, "sleeping_functions", 0):
-            return
-        deadline = clock.next_deadline()
-        if deadline is None:
-            return
-        clock.advance_to(deadline)
-
-
 def _join_function_threads(timeout: float) -> None:
     for thread in threading.enumerate():
-        if thread.name.startswith(_FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
+        if thread.name.startswith(FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
             thread.join(timeout)
 
 

@@ -22,10 +22,6 @@ class LoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
-
     def run(self, coro: Coroutine[Any, Any, T], timeout: Optional[float] = None) -> T:
         """Run ``coro`` on the loop and wait (at most ``timeout`` real seconds) for its result.
 

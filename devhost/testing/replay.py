@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Iterable, List, Optional, Union
 
 from devhost.runtime.registry import FunctionRegistry
-from devhost.replay.check import STATUS_TIME_TOLERANCE, ReplayResult, ReplayTarget, check
+from devhost.replay.check import check
+from devhost.replay.model import STATUS_TIME_TOLERANCE, ReplayResult, ReplayTarget
 from devhost.replay.sources import NO_HISTORY_FILES, load_paths, open_target, save_recording, target_for_registry
 
 AppSource = Union[str, Path, FunctionRegistry, ReplayTarget]

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, Optional, TypeVar
+from typing import Any, Callable, TypeVar
 
 from devhost.clock import RealClock
 
@@ -25,7 +25,7 @@ T = TypeVar("T")
 _clock = RealClock()
 
 
-def wait_for(condition: Callable[[], Optional[T]], what: str, timeout: float = DEADLINE_SECONDS) -> T:
+def wait_for(condition: Callable[[], T | None], what: str, timeout: float = DEADLINE_SECONDS) -> T:
     deadline = _clock.now().timestamp() + timeout
     while True:
         value = condition()
@@ -52,34 +52,48 @@ class Host:
             self.process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=err)
         self.url = wait_for(self._banner_url, "the banner's dashboard line")
 
-    def _banner_url(self) -> Optional[str]:
+    def _banner_url(self) -> str | None:
         if self.process.poll() is not None:
             raise AssertionError(f"devhost exited {self.process.returncode}: {self.err_path.read_text()[-2000:]}")
         found = BANNER.search(self.out_path.read_text(errors="replace"))
         return found.group(1) if found else None
 
     def start_monitor(self, job_id: str, **fields: Any) -> str:
-        body = json.dumps({"job_id": job_id, "polling_interval_seconds": 1, "timeout_seconds": 30,
-                           "simulated_duration_seconds": 2, **fields}).encode()
-        request = urllib.request.Request(f"{self.url}/api/start_monitoring_job", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        body = json.dumps(
+            {"job_id": job_id, "polling_interval_seconds": 1, "timeout_seconds": 30, "simulated_duration_seconds": 2, **fields}
+        ).encode()
+        request = urllib.request.Request(
+            f"{self.url}/api/start_monitoring_job", data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 202
         return job_id
 
-    def cli(self, *args: str, url: Optional[str] = None) -> Run:
-        done = subprocess.run([sys.executable, "-m", "devhost", *args, "--url", url or self.url],
-                              cwd=REPO, capture_output=True, text=True, timeout=DEADLINE_SECONDS)
+    def cli(self, *args: str, url: str | None = None) -> Run:
+        done = subprocess.run(
+            [sys.executable, "-m", "devhost", *args, "--url", url or self.url],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE_SECONDS,
+        )
         return Run(done.returncode, done.stdout, done.stderr)
 
-    def cli_background(self, *args: str) -> "subprocess.Popen[str]":
-        return subprocess.Popen([sys.executable, "-m", "devhost", *args, "--url", self.url], cwd=REPO,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def cli_background(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "devhost", *args, "--url", self.url],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
-    def runtime_status(self, instance_id: str) -> Optional[str]:
+    def runtime_status(self, instance_id: str) -> str | None:
         """Straight from the Durable HTTP API (polling through the CLI would start a process per poll)."""
         try:
-            with urllib.request.urlopen(f"{self.url}/runtime/webhooks/durabletask/instances/{instance_id}", timeout=10) as response:
+            with urllib.request.urlopen(
+                f"{self.url}/runtime/webhooks/durabletask/instances/{instance_id}", timeout=10
+            ) as response:
                 return str(json.loads(response.read())["runtimeStatus"])
         except urllib.error.HTTPError as error:
             with error:
@@ -95,10 +109,10 @@ class Host:
                 self.process.wait()
 
 
-def finish(process: "subprocess.Popen[str]") -> Run:
+def finish(process: subprocess.Popen[str]) -> Run:
     out, err = process.communicate(timeout=DEADLINE_SECONDS)
     return Run(process.returncode, out, err)
 
 
-def lines(text: str) -> List[str]:
+def lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]

@@ -7,8 +7,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -31,8 +31,9 @@ def test_watch_exit_codes_say_how_each_monitor_ended(host: Host) -> None:
     host.start_monitor("watch-ok")
     host.start_monitor("watch-stalled", timeout_seconds=2, simulated_duration_seconds=600)
     host.start_monitor("watch-failed", simulated_outcome="failed")
-    watches = {name: host.cli_background("watch", name, "--interval", "0.2")
-               for name in ("watch-ok", "watch-stalled", "watch-failed")}
+    watches = {
+        name: host.cli_background("watch", name, "--interval", "0.2") for name in ("watch-ok", "watch-stalled", "watch-failed")
+    }
 
     ok, stalled, failed = (finish(watches[name]) for name in ("watch-ok", "watch-stalled", "watch-failed"))
 
@@ -151,8 +152,13 @@ def test_an_unreachable_host_or_a_bad_url_is_a_clear_error(host: Host) -> None:
 def test_watch_on_a_terminal_draws_a_rich_progress_bar(host: Host) -> None:
     host.start_monitor("on-tty")
     primary, secondary = os.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "devhost", "watch", "on-tty", "--interval", "0.2", "--url", host.url],
-                               cwd=REPO, stdout=secondary, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "160"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devhost", "watch", "on-tty", "--interval", "0.2", "--url", host.url],
+        cwd=REPO,
+        stdout=secondary,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "160"},
+    )
     os.close(secondary)
     chunks = []
     while True:
@@ -165,6 +171,9 @@ def test_watch_on_a_terminal_draws_a_rich_progress_bar(host: Host) -> None:
         chunks.append(chunk)
     os.close(primary)
     code = process.wait(timeout=30)
+    assert process.stderr is not None
+    with process.stderr:
+        assert process.stderr.read() == b""
     screen = b"".join(chunks).decode("utf-8", "replace")
 
     assert code == ExitCode.OK

@@ -8,19 +8,27 @@ saying so. ``--no-sandbox`` because CI runs as root.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import pytest
 
 CHROMIUM = Path(os.environ.get("DEVHOST_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WAIT_MS = 15_000
 """How long an expectation polls the page (real time: the page refreshes itself every 2 s)."""
 
 
-def skip_reason() -> Optional[str]:
+def skip_reason() -> str | None:
     if not CHROMIUM.is_file():
         return f"no Chromium at {CHROMIUM} (apt-get install chromium, or set DEVHOST_CHROMIUM)"
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -28,7 +28,7 @@ def start(app: DurableAppHandle, **changes: Any) -> str:
     return str(response.json()["id"])
 
 
-def get(app: DurableAppHandle, path: str, **params: Any) -> Dict[str, Any]:
+def get(app: DurableAppHandle, path: str, **params: Any) -> dict[str, Any]:
     response = app.http.get(API + path, params={k: str(v) for k, v in params.items()})
     assert response.status == 200, response.text
     return dict(response.json())
@@ -50,7 +50,9 @@ def test_the_list_shows_a_running_monitor_with_its_progress_and_alerts(app: Dura
 
     rows = get(app, "/instances")["instances"]
 
-    assert [(r["instanceId"], r["name"], r["runtimeStatus"]) for r in rows] == [("job-a", "monitoring_job_orchestrator", "Running")]
+    assert [(r["instanceId"], r["name"], r["runtimeStatus"]) for r in rows] == [
+        ("job-a", "monitoring_job_orchestrator", "Running")
+    ]
     assert 0 < rows[0]["progressPercent"] < 100
     assert rows[0]["checkCount"] == 4
     assert "check 4" in rows[0]["customStatusSummary"]
@@ -163,7 +165,14 @@ def test_static_files_load_nothing_from_elsewhere() -> None:
     offenders = [p.name for p in Path(STATIC_DIR).iterdir() if external.search(p.read_text(encoding="utf-8"))]
 
     assert sorted(p.name for p in STATIC_DIR.iterdir()) == [
-        "common.js", "dashboard.css", "index.html", "instance.html", "instance.js", "list.js", "timeline.js"]
+        "common.js",
+        "dashboard.css",
+        "index.html",
+        "instance.html",
+        "instance.js",
+        "list.js",
+        "timeline.js",
+    ]
     assert offenders == []
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,10 @@ def test_the_list_shows_running_monitors_whose_progress_moves_with_virtual_time(
     expect(page.locator("#host-now")).to_have_text(app.now.strftime("%Y-%m-%d %H:%M:%S UTC"))
     page.wait_for_function(
         "([id, before]) => Number(document.querySelector(`tr[data-instance-id='${id}'] [role=progressbar]`)"
-        ".getAttribute('aria-valuenow')) > before", arg=["job-a", before], timeout=WAIT_MS)
+        ".getAttribute('aria-valuenow')) > before",
+        arg=["job-a", before],
+        timeout=WAIT_MS,
+    )
     expect(row.locator(".summary")).to_contain_text("check 9")
     page.screenshot(path=str(Path(app.store_path or ".").parent / "list.png"))
 
@@ -185,6 +189,7 @@ def test_suspend_resume_restart_purge_and_rewind_call_the_api(durable_app: Durab
     act("Purge")
     assert app.http.get("/runtime/webhooks/durabletask/instances/acts").status == 404
     expect(page.locator("#instance-status")).to_have_text("not found")
+    expect(page.locator("#missing")).to_have_text("No instance with id acts (purged, or never started).")
 
     page.goto(app.base_url + "/_devhost/instances/broken")
     expect(page.locator("#instance-status")).to_have_text("Failed")

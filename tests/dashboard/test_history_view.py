@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
 import pytest
 
 from devhost.core import events
 from devhost.core.errors import NotFound
-from devhost.core.model import event_json
+from devhost.core.model import RuntimeStatus, event_json
 from devhost.service import history_view, queries
 from devhost.store.sqlite import SqliteStore
 
@@ -85,14 +85,12 @@ def test_timeline_has_a_bar_per_activity_timer_and_sub_orchestration(store: Sqli
     assert data["bars"][2]["end"] is None and data["bars"][2]["due"] == "2030-01-01T00:05:00.000Z"
 
 
-
-
 def test_peeking_reads_what_a_full_parse_reads_for_every_event_devhost_writes() -> None:
     history = monitor_history(T0, pending_timer_due=T0 + timedelta(minutes=5)) + [
         events.timer_fired(T0, 2, T0 + timedelta(minutes=5)),
         events.task_failed(T0, 3, "boom", None),
         events.event_raised(T0, 'odd "name"', '{"Name":"not this"}'),
-        events.execution_completed(T0, "Completed", '"done"'),
+        events.execution_completed(T0, RuntimeStatus.COMPLETED, '"done"'),
     ]
 
     for event in history:
@@ -100,9 +98,13 @@ def test_peeking_reads_what_a_full_parse_reads_for_every_event_devhost_writes() 
         full = json.loads(text)
         ref = full.get("TaskScheduledId", full.get("TimerId"))
         assert history_view.peek(text) == history_view.Peek(
-            full["EventType"], full["EventId"], full["Timestamp"],
-            full.get("Name") if full["EventType"] in (4, 7) else None, full.get("FireAt") if full["EventType"] == 10 else None,
-            ref), text
+            full["EventType"],
+            full["EventId"],
+            full["Timestamp"],
+            full.get("Name") if full["EventType"] in (4, 7) else None,
+            full.get("FireAt") if full["EventType"] == 10 else None,
+            ref,
+        ), text
 
 
 def test_an_event_in_another_key_order_is_parsed_in_full() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator, List
 
 import pytest
 
@@ -22,7 +22,7 @@ def store() -> Iterator[SqliteStore]:
         yield opened
 
 
-def all_pages(store: SqliteStore, flt: ListFilter, size: int) -> List[List[str]]:
+def all_pages(store: SqliteStore, flt: ListFilter, size: int) -> list[list[str]]:
     pages, cursor = [], None
     while True:
         page = queries.list_page(store, flt, size, cursor)
@@ -44,8 +44,13 @@ def test_paging_returns_every_instance_once_in_created_order(store: SqliteStore)
 
 def test_name_and_custom_text_filters_page_without_losing_or_repeating_rows(store: SqliteStore) -> None:
     for i in range(40):
-        add_instance(store, f"i-{i:02d}", seconds=i, name="monitor" if i % 3 == 0 else "other",
-                     custom={"status": "critical" if i % 2 == 0 else "fine"})
+        add_instance(
+            store,
+            f"i-{i:02d}",
+            seconds=i,
+            name="monitor" if i % 3 == 0 else "other",
+            custom={"status": "critical" if i % 2 == 0 else "fine"},
+        )
 
     by_name = sum(all_pages(store, ListFilter(name="MONITOR"), 4), [])
     by_text = sum(all_pages(store, ListFilter(custom_text="CRIT"), 7), [])
@@ -80,8 +85,12 @@ def test_a_page_stops_at_the_scan_budget_and_says_it_was_cut_short(store: Sqlite
 
 
 def test_summary_carries_progress_alerts_and_a_one_line_custom_status(store: SqliteStore) -> None:
-    custom = {"status": "Running", "check_count": 3, "progress_percent": 45,
-              "alerts": [{"name": "low_success_rate", "severity": "critical", "message": "m"}]}
+    custom = {
+        "status": "Running",
+        "check_count": 3,
+        "progress_percent": 45,
+        "alerts": [{"name": "low_success_rate", "severity": "critical", "message": "m"}],
+    }
     add_instance(store, "m", custom=custom)
 
     row = queries.list_page(store, ListFilter()).items[0]

@@ -117,7 +117,7 @@ def _where(job: object) -> list:
 
 async def test_sync_activities_on_the_real_clock_reuse_daemon_worker_threads() -> None:
     invoker = Invoker(RealClock(), max_threads=1)
-    where = ActivityFunction("where", _where, "job", is_async=False)
+    where = ActivityFunction("where", _where, "job")
 
     first = json.loads(await invoker.call_activity(where, "1"))
     second = json.loads(await invoker.call_activity(where, "2"))
@@ -129,7 +129,7 @@ async def test_sync_activities_on_the_real_clock_reuse_daemon_worker_threads() -
 
 async def test_sync_activities_on_a_virtual_clock_get_a_thread_named_for_the_function() -> None:
     invoker = Invoker(VirtualClock())
-    where = ActivityFunction("where", _where, "job", is_async=False)
+    where = ActivityFunction("where", _where, "job")
 
     ident, daemon, name = json.loads(await invoker.call_activity(where, "1"))
 

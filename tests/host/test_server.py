@@ -13,6 +13,7 @@ import pytest
 
 from devhost.clock import VirtualClock
 from devhost.core.errors import StartupError
+from devhost.core.model import RuntimeStatus
 from devhost.host.server import DevHost, rpc_base_url
 from tests.host.conftest import APPS
 
@@ -35,7 +36,7 @@ async def hello_roundtrip(host: DevHost) -> Dict[str, Any]:
     instance_id = body["id"]
 
     def completed() -> bool:
-        return host.management.get_status(instance_id)["runtimeStatus"] == "Completed"
+        return host.management.get_instance(instance_id).runtime_status is RuntimeStatus.COMPLETED
 
     await asyncio.wait_for(host.engine.run_until(completed), SAFETY_NET_SECONDS)
     final_status, _, final = await request("GET", body["statusQueryGetUri"])

@@ -13,6 +13,7 @@ import pytest
 from devhost.clock import VirtualClock
 from devhost.core.model import EventType, InstanceQuery, RuntimeStatus
 from devhost.core.errors import BadRequest, Conflict, Gone, InstanceExists, NotFound
+from devhost.http.payloads import status_document, status_payload
 from devhost.service.management import Management, validate_instance_id
 from devhost.store.sqlite import SqliteStore
 from tests.http.conftest import HUB, START
@@ -127,7 +128,9 @@ def test_get_status_unknown_instance_raises_not_found(management: Management) ->
 def test_get_status_never_shows_history_of_a_pending_instance(management: Management) -> None:
     management.start("hello_orchestrator", "job-1")
 
-    assert "historyEvents" not in management.get_status("job-1", show_history=True)
+    status = status_document(management.get_status("job-1", show_history=True))
+
+    assert "historyEvents" not in status
 
 
 def test_get_status_shapes_history_of_a_running_instance(management: Management, store: SqliteStore) -> None:
@@ -135,7 +138,7 @@ def test_get_status_shapes_history_of_a_running_instance(management: Management,
     started = queued(store, "job-1", START)[0].event
     progress(store, "job-1", RuntimeStatus.RUNNING, history=[started])
 
-    status = management.get_status("job-1", show_history=True)
+    status = status_document(management.get_status("job-1", show_history=True))
 
     assert status["historyEvents"] == [
         {"EventType": "ExecutionStarted", "Timestamp": "2030-01-01T12:00:00Z", "Input": '"in"',
@@ -258,8 +261,9 @@ def test_list_instances_pages_with_tokens(management: Management, clock: Virtual
         management.start("hello_orchestrator", f"job-{n}")
         clock.advance(1)
 
-    first, token = management.list_instances(InstanceQuery(top=2))
-    second, last = management.list_instances(InstanceQuery(top=2, continuation_token=token))
+    first_page, token = management.list_instances(InstanceQuery(top=2))
+    second_page, last = management.list_instances(InstanceQuery(top=2, continuation_token=token))
+    first, second = [status_payload(i) for i in first_page], [status_payload(i) for i in second_page]
 
     assert [s["instanceId"] for s in first] == ["job-0", "job-1"]
     assert [s["instanceId"] for s in second] == ["job-2"]
@@ -287,7 +291,8 @@ async def test_wait_for_completion_returns_the_terminal_status_on_virtual_time(
     await eventually(lambda: clock.next_deadline() is not None)  # first poll saw it Pending
     progress(store, "job-1", RuntimeStatus.COMPLETED, output={"ok": True})
 
-    status = await drive(clock, waiter)
+    done = await drive(clock, waiter)
+    status = None if done is None else status_payload(done)
 
     assert status is not None
     assert (status["runtimeStatus"], status["output"]) == ("Completed", {"ok": True})
@@ -312,4 +317,6 @@ async def test_wait_for_completion_refuses_interval_longer_than_timeout(manageme
 def test_stored_input_round_trips_through_the_status(management: Management) -> None:
     management.start("hello_orchestrator", "job-1", json.dumps({"jobId": "j1"}))
 
-    assert management.get_status("job-1")["input"] == '{"jobId": "j1"}'
+    status = status_document(management.get_status("job-1"))
+
+    assert status["input"] == '{"jobId": "j1"}'

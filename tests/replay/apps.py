@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.loader import load_app
-from devhost.replay.check import Recording
+from devhost.replay.model import Recording
 from devhost.replay.sources import save_recording
 from tests.core.driver import Driver
 

@@ -8,7 +8,7 @@ from typing import List
 import pytest
 
 from devhost.runtime.registry import FunctionRegistry
-from devhost.replay.check import Recording, ReplayTarget
+from devhost.replay.model import Recording, ReplayTarget
 from devhost.replay.sources import target_for_registry
 from tests.replay.apps import load_variant, record_all
 

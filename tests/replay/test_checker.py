@@ -10,7 +10,9 @@ import pytest
 
 from devhost.core import events
 from devhost.core.model import EventType, Message, RuntimeStatus
-from devhost.replay.check import Recording, ReplayTarget, check, split_episodes
+from devhost.replay.check import check
+from devhost.replay.model import Recording, ReplayTarget
+from devhost.replay.raw import split_episodes
 from tests.replay.apps import driver_for, record
 
 RECORDED = ["chain-0", "fan-1", "sleeper-2", "retrying-3", "parent-4", "approval-5", "approval-6", "counter-7",

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from devhost.core.errors import StartupError
-from devhost.replay.check import RecordingError, check, input_from_started
+from devhost.replay.check import check
+from devhost.replay.model import RecordingError
+from devhost.replay.runner import input_from_started
 from devhost.replay.sources import history_files, load_file, load_paths, load_store, parse_document, save_recording
 from devhost.store.sqlite import SqliteStore
 from tests.replay.apps import record, write_app

@@ -7,7 +7,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from devhost.replay.check import RecordingError, check
+from devhost.replay.check import check
+from devhost.replay.model import RecordingError
 from devhost.replay.sources import parse_document
 from tests.replay.apps import record, status_document
 

@@ -13,6 +13,7 @@ import pytest
 
 from devhost.clock import RealClock
 from devhost.host.server import DevHost
+from devhost.testing import RemoteAppHandle
 from devhost.testing.loop import LoopThread
 
 AGAINST_A_REAL_HOST = '''
@@ -63,3 +64,9 @@ def test_target_url_makes_the_fixture_return_an_http_only_handle(
         f"devhost: durable_app targets {real_host.base_url} (DEVHOST_TARGET_URL)",
         "*stub_activity('greet') replaces a function inside the in-process host; not available against DEVHOST_TARGET_URL*",
     ])
+
+
+def test_a_remote_handle_runs_a_blocking_call_as_it_is_since_real_time_passes_by_itself() -> None:
+    handle = RemoteAppHandle("http://127.0.0.1:9")
+
+    assert handle.run_while_time_skips(lambda: "answered", timeout=1) == "answered"

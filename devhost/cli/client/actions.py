@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 from devhost.cli.client.http import CommandError, ExitCode, HostClient
 
 
-def act(client: HostClient, what: str, instance_id: str, method: str, path: str,
-        params: Optional[Dict[str, Any]] = None, body: Optional[bytes] = None, ok: int = 202) -> int:
+def act(
+    client: HostClient,
+    what: str,
+    instance_id: str,
+    method: str,
+    path: str,
+    params: dict[str, Any] | None = None,
+    body: bytes | None = None,
+    ok: int = 202,
+) -> int:
     response = client.request(method, path, params, body)
     if response.status == 404:
         raise CommandError(f"no instance {instance_id!r} on {client.url}", ExitCode.NOT_FOUND)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from devhost.cli.client import render
 from devhost.cli.client.http import (
@@ -20,15 +21,17 @@ PAGE = 500
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = base_parser(COMMAND, "Show an instance's history (current execution): activities with inputs and results, timers, events.")
+    parser = base_parser(
+        COMMAND, "Show an instance's history (current execution): activities with inputs and results, timers, events."
+    )
     parser.add_argument("instance_id", metavar="ID")
     parser.add_argument("--last", type=int, metavar="N", help="only the last N events")
     parser.add_argument("--json", action="store_true", help="print the events as JSON")
     return parser
 
 
-def _detail(event: Dict[str, Any]) -> str:
-    parts: List[str] = []
+def _detail(event: dict[str, Any]) -> str:
+    parts: list[str] = []
     if event.get("state"):
         parts.append(str(event["state"]))
     if event.get("fireAt"):
@@ -55,7 +58,7 @@ def body(argv: Sequence[str]) -> int:
     client = HostClient(args.url)
     path = f"/instances/{quote(args.instance_id)}/history"
     if args.last is not None and args.last <= PAGE:
-        events: List[Dict[str, Any]] = client.dashboard(path, {"last": args.last}, instance_id=args.instance_id)["events"]
+        events: list[dict[str, Any]] = client.dashboard(path, {"last": args.last}, instance_id=args.instance_id)["events"]
         return _show(events, args.json)
     first = client.dashboard(path, {"offset": 0, "limit": 1}, instance_id=args.instance_id)
     total = int(first["total"])
@@ -70,12 +73,14 @@ def body(argv: Sequence[str]) -> int:
     return _show(events, args.json)
 
 
-def _show(events: List[Dict[str, Any]], as_json: bool) -> int:
+def _show(events: list[dict[str, Any]], as_json: bool) -> int:
     if as_json:
         render.as_json(events)
         return ExitCode.OK
-    render.table(["#", "TIME", "EVENT", "NAME", "DETAILS"],
-                 [[str(e["index"]), render.short_time(e.get("timestamp")), e["type"], e.get("name") or "", _detail(e)] for e in events])
+    render.table(
+        ["#", "TIME", "EVENT", "NAME", "DETAILS"],
+        [[str(e["index"]), render.short_time(e.get("timestamp")), e["type"], e.get("name") or "", _detail(e)] for e in events],
+    )
     return ExitCode.OK
 
 

@@ -10,7 +10,8 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, Dict, Optional, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 DEFAULT_URL = "http://localhost:7071"
 URL_VARIABLE = "DEVHOST_URL"
@@ -59,7 +60,9 @@ class Response:
         try:
             return json.loads(self.body) if self.body else None
         except ValueError:
-            raise CommandError(f"the host answered HTTP {self.status} with a body that is not JSON", ExitCode.UNREACHABLE) from None
+            raise CommandError(
+                f"the host answered HTTP {self.status} with a body that is not JSON", ExitCode.UNREACHABLE
+            ) from None
 
     def message(self) -> str:
         """The error text of a JSON error body (dashboard ``message`` or the extension's ``Message``)."""
@@ -79,7 +82,7 @@ class HostClient:
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
 
-    def request(self, method: str, path: str, params: Optional[Dict[str, Any]] = None, body: Optional[bytes] = None) -> Response:
+    def request(self, method: str, path: str, params: dict[str, Any] | None = None, body: bytes | None = None) -> Response:
         query = "?" + urllib.parse.urlencode(params, doseq=True) if params else ""
         headers = {"Accept": "application/json"}
         if body is not None:
@@ -97,10 +100,12 @@ class HostClient:
                 f"cannot reach the host at {self.url}: {reason} (is 'python -m devhost' running there?)", ExitCode.UNREACHABLE
             ) from None
         if response.status >= 500:
-            raise CommandError(f"the host at {self.url} failed: HTTP {response.status}: {response.message()}", ExitCode.UNREACHABLE)
+            raise CommandError(
+                f"the host at {self.url} failed: HTTP {response.status}: {response.message()}", ExitCode.UNREACHABLE
+            )
         return response
 
-    def status(self, instance_id: str, *, show_input: bool = True) -> Dict[str, Any]:
+    def status(self, instance_id: str, *, show_input: bool = True) -> dict[str, Any]:
         """The instance's status payload; NOT_FOUND when there is none."""
         response = self.request("GET", f"{WEBHOOKS}/instances/{quote(instance_id)}", {"showInput": str(show_input).lower()})
         if response.status == 404:
@@ -112,7 +117,7 @@ class HostClient:
             raise CommandError(f"status of {instance_id!r}: unexpected answer {body!r}", ExitCode.UNREACHABLE)
         return body
 
-    def dashboard(self, path: str, params: Optional[Dict[str, Any]] = None, *, instance_id: Optional[str] = None) -> Any:
+    def dashboard(self, path: str, params: dict[str, Any] | None = None, *, instance_id: str | None = None) -> Any:
         response = self.request("GET", DASHBOARD_API + path, params)
         if response.status == 404 and instance_id is not None:
             raise CommandError(f"no instance {instance_id!r} on {self.url}", ExitCode.NOT_FOUND)
@@ -129,8 +134,11 @@ def quote(value: str) -> str:
 
 def base_parser(command: str, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m devhost {command}", description=description)
-    parser.add_argument("--url", default=os.environ.get(URL_VARIABLE) or DEFAULT_URL,
-                        help=f"the host's base URL (default: ${URL_VARIABLE} or {DEFAULT_URL})")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get(URL_VARIABLE) or DEFAULT_URL,
+        help=f"the host's base URL (default: ${URL_VARIABLE} or {DEFAULT_URL})",
+    )
     return parser
 
 
@@ -141,7 +149,7 @@ def check_url(parser: argparse.ArgumentParser, url: str) -> str:
     return url
 
 
-def run(command: str, body: Any, argv: Sequence[str], err: Optional[TextIO] = None) -> int:
+def run(command: str, body: Any, argv: Sequence[str], err: TextIO | None = None) -> int:
     """Run one command's body, turning a CommandError into its one-line message and exit code."""
     try:
         return int(body(argv))

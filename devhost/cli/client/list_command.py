@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from devhost.cli.client import render
 from devhost.cli.client.http import ExitCode, HostClient, base_parser, check_url, run
@@ -13,8 +14,13 @@ COMMAND = "list"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = base_parser(COMMAND, "List orchestration instances (oldest first), with filters.")
-    parser.add_argument("--status", action="append", default=[], metavar="STATUS",
-                        help="runtime status (Running, Pending, Completed, Failed, Terminated, Suspended, ...); repeat or comma-separate")
+    parser.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="STATUS",
+        help="runtime status (Running, Pending, Completed, Failed, Terminated, Suspended, ...); repeat or comma-separate",
+    )
     parser.add_argument("--failed", action="store_true", help="failed only (same as --status Failed)")
     parser.add_argument("--name", help="orchestrator name (case-insensitive)")
     parser.add_argument("--prefix", help="instance id prefix")
@@ -34,15 +40,20 @@ def body(argv: Sequence[str]) -> int:
     if not 1 <= args.top <= 500:
         parser.error(f"--top must be between 1 and 500, got {args.top}")
     statuses = [part for value in args.status for part in value.split(",") if part.strip()] + (["Failed"] if args.failed else [])
-    params: Dict[str, Any] = {"top": args.top}
+    params: dict[str, Any] = {"top": args.top}
     if statuses:
         params["status"] = ",".join(statuses)
-    for key, value in (("name", args.name), ("prefix", args.prefix), ("from", args.created_from),
-                       ("to", args.created_to), ("q", args.contains)):
+    for key, value in (
+        ("name", args.name),
+        ("prefix", args.prefix),
+        ("from", args.created_from),
+        ("to", args.created_to),
+        ("q", args.contains),
+    ):
         if value:
             params[key] = value
     client = HostClient(args.url)
-    rows: List[Dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     while True:
         page = client.dashboard("/instances", params)
         rows.extend(page["instances"])
@@ -54,8 +65,17 @@ def body(argv: Sequence[str]) -> int:
         return ExitCode.OK
     render.table(
         ["INSTANCE", "ORCHESTRATOR", "STATUS", "CREATED", "UPDATED", "CUSTOM STATUS"],
-        [[r["instanceId"], r["name"], r["runtimeStatus"], render.short_time(r["createdTime"]),
-          render.short_time(r["lastUpdatedTime"]), r["customStatusSummary"]] for r in rows],
+        [
+            [
+                r["instanceId"],
+                r["name"],
+                r["runtimeStatus"],
+                render.short_time(r["createdTime"]),
+                render.short_time(r["lastUpdatedTime"]),
+                r["customStatusSummary"],
+            ]
+            for r in rows
+        ],
     )
     if not args.all and page.get("nextCursor"):
         print("(more instances: add --all, or narrow the filters)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from devhost.cli.client.actions import act
 from devhost.cli.client.http import (

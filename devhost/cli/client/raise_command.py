@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from devhost.cli.client.actions import act
 from devhost.cli.client.http import (
@@ -32,8 +32,14 @@ def body(argv: Sequence[str]) -> int:
     except ValueError as exc:
         parser.error(f"--data is not valid JSON: {exc}")
     client = HostClient(args.url)
-    return act(client, f"event {args.event!r} raised", args.instance_id, "POST",
-               f"{WEBHOOKS}/instances/{quote(args.instance_id)}/raiseEvent/{quote(args.event)}", body=args.data.encode())
+    return act(
+        client,
+        f"event {args.event!r} raised",
+        args.instance_id,
+        "POST",
+        f"{WEBHOOKS}/instances/{quote(args.instance_id)}/raiseEvent/{quote(args.event)}",
+        body=args.data.encode(),
+    )
 
 
 def main(argv: Sequence[str]) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, List, Optional, Sequence, TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 
 def is_terminal(out: TextIO) -> bool:
@@ -12,7 +13,7 @@ def is_terminal(out: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def table(headers: Sequence[str], rows: List[Sequence[str]], out: Optional[TextIO] = None, title: Optional[str] = None) -> None:
+def table(headers: Sequence[str], rows: list[Sequence[str]], out: TextIO | None = None, title: str | None = None) -> None:
     out = out or sys.stdout
     if is_terminal(out):
         from rich.console import Console
@@ -33,11 +34,11 @@ def table(headers: Sequence[str], rows: List[Sequence[str]], out: Optional[TextI
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
 
 
-def as_json(value: Any, out: Optional[TextIO] = None) -> None:
+def as_json(value: Any, out: TextIO | None = None) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False), file=out or sys.stdout)
 
 
-def short_time(iso: Optional[str]) -> str:
+def short_time(iso: str | None) -> str:
     """``2026-11-28T00:59:10.123Z`` -> ``2026-11-28 00:59:10``."""
     if not iso:
         return ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from devhost.cli.client import render
 from devhost.cli.client.http import ExitCode, HostClient, base_parser, check_url, run
@@ -31,8 +32,13 @@ def body(argv: Sequence[str]) -> int:
     if args.json:
         render.as_json(status)
         return ExitCode.OK
-    for label, key in (("Instance", "instanceId"), ("Orchestrator", "name"), ("Status", "runtimeStatus"),
-                       ("Created", "createdTime"), ("Updated", "lastUpdatedTime")):
+    for label, key in (
+        ("Instance", "instanceId"),
+        ("Orchestrator", "name"),
+        ("Status", "runtimeStatus"),
+        ("Created", "createdTime"),
+        ("Updated", "lastUpdatedTime"),
+    ):
         print(f"{label + ':':<14}{status.get(key)}")
     for label, key in (("Custom status", "customStatus"), ("Input", "input"), ("Output", "output")):
         print(f"{label + ':':<14}{_text(status.get(key))}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from devhost.cli.client.actions import act
 from devhost.cli.client.http import (
@@ -24,8 +24,14 @@ def body(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     check_url(parser, args.url)
     client = HostClient(args.url)
-    return act(client, "terminate requested", args.instance_id, "POST",
-               f"{WEBHOOKS}/instances/{quote(args.instance_id)}/terminate", {"reason": args.reason})
+    return act(
+        client,
+        "terminate requested",
+        args.instance_id,
+        "POST",
+        f"{WEBHOOKS}/instances/{quote(args.instance_id)}/terminate",
+        {"reason": args.reason},
+    )
 
 
 def main(argv: Sequence[str]) -> int:

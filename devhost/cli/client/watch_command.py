@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, TextIO
 
 from devhost.cli.client import render
 from devhost.cli.client.http import ExitCode, HostClient, base_parser, check_url, run
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def outcome(status: Dict[str, Any]) -> Tuple[ExitCode, str]:
+def outcome(status: dict[str, Any]) -> tuple[ExitCode, str]:
     """The exit code of a finished instance, and the words for it."""
     runtime = status.get("runtimeStatus")
     output = status.get("output")
@@ -47,11 +48,11 @@ def outcome(status: Dict[str, Any]) -> Tuple[ExitCode, str]:
     return ExitCode.TERMINATED, f"{runtime}" + (f": {_short(output)}" if output else "")
 
 
-def describe(status: Dict[str, Any]) -> Tuple[Optional[float], str]:
+def describe(status: dict[str, Any]) -> tuple[float | None, str]:
     """(progress percent or None, the one-line state) from a status payload."""
     custom = status.get("customStatus")
-    parts: List[str] = [str(status.get("runtimeStatus"))]
-    percent: Optional[float] = None
+    parts: list[str] = [str(status.get("runtimeStatus"))]
+    percent: float | None = None
     if isinstance(custom, dict):
         if custom.get("status") is not None:
             parts.append(f"job {custom['status']}")
@@ -78,13 +79,13 @@ class PlainView:
     def __init__(self, instance_id: str, out: TextIO) -> None:
         self.instance_id, self.out, self.last = instance_id, out, ""
 
-    def __enter__(self) -> "PlainView":
+    def __enter__(self) -> PlainView:
         return self
 
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def update(self, percent: Optional[float], line: str) -> None:
+    def update(self, percent: float | None, line: str) -> None:
         text = f"{self.instance_id}: {line}" + (f" · {percent:.0f}%" if percent is not None else "")
         if text != self.last:
             print(text, file=self.out, flush=True)
@@ -103,25 +104,32 @@ class RichView:
             TimeElapsedColumn,
         )
 
-        self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[line]}"), console=Console(file=out))
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[line]}"),
+            console=Console(file=out),
+        )
         self.task = self.progress.add_task(instance_id, total=None, line="")
 
-    def __enter__(self) -> "RichView":
+    def __enter__(self) -> RichView:
         self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def update(self, percent: Optional[float], line: str) -> None:
+    def update(self, percent: float | None, line: str) -> None:
         if percent is None:
             self.progress.update(self.task, total=None, line=line)
         else:
             self.progress.update(self.task, total=100, completed=percent, line=line)
 
 
-def body(argv: Sequence[str], out: Optional[TextIO] = None) -> int:
+def body(argv: Sequence[str], out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(list(argv))
@@ -141,7 +149,9 @@ def body(argv: Sequence[str], out: Optional[TextIO] = None) -> int:
                 break
             now = clock.now()
             if deadline is not None and now >= deadline:
-                print(f"{args.instance_id}: still {status.get('runtimeStatus')} after {args.timeout:g}s; stopped watching", file=out)
+                print(
+                    f"{args.instance_id}: still {status.get('runtimeStatus')} after {args.timeout:g}s; stopped watching", file=out
+                )
                 return ExitCode.WATCH_TIMEOUT
             wait = args.interval if deadline is None else min(args.interval, (deadline - now).total_seconds())
             clock.sleep_blocking(max(wait, 0.0))

@@ -10,18 +10,20 @@ worker thread, so a 5,000-event history does not hold up the host's event loop (
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, Iterable, Optional
+from typing import Any, Callable
 
 from aiohttp import web
 
 from devhost.clock import Clock, VirtualClock
 from devhost.core.errors import BadRequest, DevhostError, NotFound
+from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.service import history_view, queries
 from devhost.store.base import Store
 
 BASE_PATH = "/_devhost"
-WEBHOOKS = "/runtime/webhooks/durabletask"
+WEBHOOKS = WEBHOOK_BASE_PATH
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 _LIST_PARAMETERS = frozenset({"status", "name", "prefix", "from", "to", "q", "top", "cursor"})
@@ -74,8 +76,15 @@ def add_routes(
             raise BadRequest("'from' is after 'to'")
         size = queries.parse_page_size(q.get("top"), queries.DEFAULT_PAGE_SIZE, queries.MAX_PAGE_SIZE)
         page = await asyncio.to_thread(queries.list_page, store(), flt, size, q.get("cursor") or None)
-        return _json({"instances": page.items, "nextCursor": page.next_cursor, "scanned": page.scanned,
-                      "complete": page.complete, "now": queries.iso(now())})
+        return _json(
+            {
+                "instances": page.items,
+                "nextCursor": page.next_cursor,
+                "scanned": page.scanned,
+                "complete": page.complete,
+                "now": queries.iso(now()),
+            }
+        )
 
     async def instance(request: web.Request) -> web.Response:
         _only(request, frozenset())
@@ -87,8 +96,11 @@ def add_routes(
             raise BadRequest("give either 'last' (the latest events) or 'offset'/'limit', not both")
         if "last" in q:
             last = queries.parse_page_size(q["last"], 100, history_view.MAX_HISTORY_PAGE)
-            return _json(await asyncio.to_thread(
-                history_view.history_page, store(), request.match_info["id"], now(), limit=last, last=True))
+            return _json(
+                await asyncio.to_thread(
+                    history_view.history_page, store(), request.match_info["id"], now(), limit=last, last=True
+                )
+            )
         offset = _whole(q.get("offset"), "offset", 0)
         limit = queries.parse_page_size(q.get("limit"), 100, history_view.MAX_HISTORY_PAGE)
         return _json(await asyncio.to_thread(history_view.history_page, store(), request.match_info["id"], now(), offset, limit))
@@ -136,8 +148,15 @@ def add_routes(
 
     async def read_only(request: web.Request) -> web.StreamResponse:
         # The dashboard's own routes only read; actions go to the public Durable HTTP API.
-        return _json({"error": "method_not_allowed", "message": f"{request.method} is not allowed here: the dashboard API "
-                      f"only reads (GET); actions go to {WEBHOOKS}/..."}, status=405, headers={"Allow": "GET, HEAD"})
+        return _json(
+            {
+                "error": "method_not_allowed",
+                "message": f"{request.method} is not allowed here: the dashboard API "
+                f"only reads (GET); actions go to {WEBHOOKS}/...",
+            },
+            status=405,
+            headers={"Allow": "GET, HEAD"},
+        )
 
     app.router.add_route("*", BASE_PATH + "/{tail:.*}", read_only)
     app.router.add_route("*", BASE_PATH, read_only)
@@ -161,7 +180,7 @@ def _guarded(handler: Handler) -> Handler:
     return run
 
 
-def _only(request: web.Request, allowed: FrozenSet[str]) -> Any:
+def _only(request: web.Request, allowed: frozenset[str]) -> Any:
     unknown = sorted(set(request.query) - allowed)
     if unknown:
         accepted = ", ".join(sorted(allowed)) or "none"
@@ -169,7 +188,7 @@ def _only(request: web.Request, allowed: FrozenSet[str]) -> Any:
     return request.query
 
 
-def _whole(text: Optional[str], what: str, default: int) -> int:
+def _whole(text: str | None, what: str, default: int) -> int:
     if text is None or text == "":
         return default
     try:
@@ -194,5 +213,5 @@ def _file(name: str) -> web.StreamResponse:
     )
 
 
-def _json(body: Dict[str, Any], status: int = 200, headers: Optional[Dict[str, str]] = None) -> web.Response:
+def _json(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.json_response(body, status=status, headers={"Cache-Control": "no-store", **(headers or {})})

@@ -142,12 +142,15 @@
     } catch (e) {
       if (e.status === 404) {
         document.getElementById("instance-status").replaceChildren(el("span", { class: "badge status-missing", text: "not found" }));
-        DH.toast(`No instance with id ${id} (purged, or never started).`, "error");
+        const missing = document.getElementById("missing");
+        missing.textContent = `No instance with id ${id} (purged, or never started).`;
+        missing.hidden = false;
         for (const button of document.querySelectorAll("#actions button")) button.disabled = true;
         return;
       }
       throw e;
     }
+    document.getElementById("missing").hidden = true;
     renderDetail(detail);
     if (timelineRead.status === "rejected") throw timelineRead.reason;
     if (historyRead.status === "rejected") throw historyRead.reason;
