@@ -184,9 +184,27 @@ def timeline(store: Store, instance_id: str, now: datetime) -> dict[str, Any]:
         "start": start,
         "end": end,
         "now": iso(now),
+        "waiting": _waiting(bars, now) if end is None else [],
         "total": len(bars),
         "bars": bars[-MAX_TIMELINE_BARS:],
     }
+
+
+def _waiting(bars: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """What a running execution waits on: its pending activities, timers (with the time left) and
+    sub-orchestrations, oldest first, at most 20. (An external event it waits for leaves no trace in the
+    history until it arrives, so it cannot be listed.)"""
+    waiting = []
+    for bar in bars:
+        if bar["state"] != "pending":
+            continue
+        item = {"kind": bar["kind"], "name": bar["name"], "since": bar["start"]}
+        due = parse_ms(bar.get("due"))
+        if due is not None:
+            item["due"] = bar["due"]
+            item["remainingSeconds"] = max(0.0, round((due - now).total_seconds(), 3))
+        waiting.append(item)
+    return waiting[:20]
 
 
 def _display(history: History, position: int, now: datetime) -> dict[str, Any]:

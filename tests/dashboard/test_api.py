@@ -104,6 +104,8 @@ def test_pending_timer_shows_time_left_in_virtual_time(app: DurableAppHandle) ->
 
     assert timer["state"] == "pending"
     assert timer["remainingSeconds"] == 45.0
+    waiting = get(app, f"/instances/{instance_id}/timeline")["waiting"]
+    assert [(w["kind"], w["remainingSeconds"]) for w in waiting] == [("timer", 45.0)]
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,7 @@ def test_the_instance_page_shows_custom_status_history_and_timeline(app: Durable
     expect(page.locator("#instance-status")).to_have_text("Running")
     expect(page.locator("#custom-status")).to_contain_text('"check_count": 4')
     expect(page.locator("#custom-status")).to_contain_text('"progress_percent"')
+    expect(page.locator("#waiting")).to_contain_text("Waiting on: activity wait_for_interval")
     expect(page.locator("#history tbody tr[data-type=TaskScheduled]").first).to_contain_text("check_job_status")
     expect(page.locator("#history-count")).to_have_text(re.compile(r"\d+ events"))
     expect(page.locator("#timeline svg rect.bar-activity").first).to_be_attached()

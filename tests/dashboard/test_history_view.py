@@ -83,6 +83,15 @@ def test_timeline_has_a_bar_per_activity_timer_and_sub_orchestration(store: Sqli
     ]
     assert data["bars"][0]["end"] == "2030-01-01T00:00:02.000Z"
     assert data["bars"][2]["end"] is None and data["bars"][2]["due"] == "2030-01-01T00:05:00.000Z"
+    assert data["waiting"] == [
+        {
+            "kind": "timer",
+            "name": "timer",
+            "since": "2030-01-01T00:00:02.000Z",
+            "due": "2030-01-01T00:05:00.000Z",
+            "remainingSeconds": 300.0,
+        }
+    ]
 
 
 def test_peeking_reads_what_a_full_parse_reads_for_every_event_devhost_writes() -> None:

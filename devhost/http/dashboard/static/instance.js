@@ -158,6 +158,14 @@
     document.getElementById("timeline-note").textContent =
       timeline.total > timeline.bars.length ? `(the latest ${timeline.bars.length} of ${timeline.total})` : "";
     Timeline.draw(document.getElementById("timeline"), timeline, DH.now(virtual));
+    const waiting = document.getElementById("waiting");
+    waiting.hidden = !timeline.waiting.length;
+    waiting.replaceChildren(el("span", { class: "muted", text: "Waiting on: " }), ...timeline.waiting.map((w, i) =>
+      el("span", { class: "waiting-item", "data-kind": w.kind },
+        i ? " · " : "",
+        w.kind === "timer"
+          ? `timer due ${DH.fmtTime(w.due)} (${DH.fmtDuration(w.remainingSeconds)} left)`
+          : `${w.kind === "activity" ? "activity" : "sub-orchestration"} ${w.name} (since ${DH.ago(w.since, virtual).replace(" ago", "")})`)));
   }
 
   document.getElementById("show-markers").addEventListener("change", (event) => {
