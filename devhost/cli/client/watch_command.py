@@ -25,6 +25,11 @@ TERMINAL = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
 
 def build_parser() -> argparse.ArgumentParser:
     parser = base_parser(COMMAND, "Follow an instance until it ends (exit 0 only when it Completed).")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "exit codes: 0 Completed; 1 Failed (or the monitored job failed); 3 Terminated/Canceled; 4 no such instance;\n"
+        "5 the monitor's result is Timeout; 6 --timeout ran out; 7 host unreachable; 2 bad arguments"
+    )
     parser.add_argument("instance_id", metavar="ID")
     parser.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="poll every SECONDS (default 1)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="give up (exit 6) after SECONDS of waiting")
