@@ -17,7 +17,7 @@ import heapq
 import itertools
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Callable, List, Optional, Protocol, Tuple
+from typing import Callable, Protocol
 
 UTC = timezone.utc
 
@@ -50,7 +50,7 @@ class Clock(Protocol):
     def sleep_blocking(self, seconds: float) -> None:
         """Block the calling (worker) thread for ``seconds`` of this clock's time."""
 
-    def next_deadline(self) -> Optional[datetime]:
+    def next_deadline(self) -> datetime | None:
         """The earliest moment a sleeper on this clock waits for, or None (also: a clock keeping no schedule)."""
 
     def advance_to(self, when: datetime) -> datetime:
@@ -74,7 +74,7 @@ class Clock(Protocol):
         resumed. Returns the function that cancels the subscription.
         """
 
-    def function_clock(self) -> Optional[FunctionClock]:
+    def function_clock(self) -> FunctionClock | None:
         """The clock invoked functions should see, or None for real time (then nothing is patched per call)."""
 
 
@@ -100,7 +100,7 @@ class RealClock:
     def sleep_blocking(self, seconds: float) -> None:
         threading.Event().wait(max(0.0, seconds))
 
-    def next_deadline(self) -> Optional[datetime]:
+    def next_deadline(self) -> datetime | None:
         return None
 
     def advance_to(self, when: datetime) -> datetime:
@@ -109,7 +109,7 @@ class RealClock:
     def subscribe(self, callback: Callable[[], None]) -> Unsubscribe:
         return _nothing_to_cancel
 
-    def function_clock(self) -> Optional[FunctionClock]:
+    def function_clock(self) -> FunctionClock | None:
         return None
 
 
@@ -141,18 +141,18 @@ class VirtualClock:
 
     can_skip = True
 
-    def __init__(self, start: Optional[datetime] = None) -> None:
+    def __init__(self, start: datetime | None = None) -> None:
         start = start or datetime(2030, 1, 1, tzinfo=UTC)
         if start.tzinfo is None:
             raise ValueError("VirtualClock needs a timezone-aware start time")
         self._now = start.astimezone(UTC)
         self._lock = threading.Lock()
-        self._heap: List[Tuple[datetime, int, _Waiter]] = []
+        self._heap: list[tuple[datetime, int, _Waiter]] = []
         self._counter = itertools.count()
         self._sleeping_functions = 0
         self._waking = 0
-        self._subscribers: List[Callable[[], None]] = []
-        self.on_function_sleep: List[Callable[[], None]] = []
+        self._subscribers: list[Callable[[], None]] = []
+        self.on_function_sleep: list[Callable[[], None]] = []
         """Called (from any thread) when a function starts sleeping, after the subscribers."""
 
     def now(self) -> datetime:
@@ -178,14 +178,14 @@ class VirtualClock:
 
         return unsubscribe
 
-    def _announce(self, hooks: Tuple[Callable[[], None], ...] = ()) -> None:
+    def _announce(self, hooks: tuple[Callable[[], None], ...] = ()) -> None:
         for callback in (*self._subscribers, *hooks):
             callback()
 
-    def function_clock(self) -> Optional[FunctionClock]:
+    def function_clock(self) -> FunctionClock | None:
         return self
 
-    def next_deadline(self) -> Optional[datetime]:
+    def next_deadline(self) -> datetime | None:
         with self._lock:
             while self._heap and self._heap[0][2].done:
                 heapq.heappop(self._heap)
@@ -197,7 +197,7 @@ class VirtualClock:
         return self.advance_to(self.now() + timedelta(seconds=seconds))
 
     def advance_to(self, when: datetime) -> datetime:
-        due: List[_Waiter] = []
+        due: list[_Waiter] = []
         with self._lock:
             if when > self._now:
                 self._now = when
@@ -217,9 +217,7 @@ class VirtualClock:
         self._announce()
         return now
 
-    def _register(
-        self, deadline: datetime, resolve: Callable[[], None], from_function: bool, on_loop: bool
-    ) -> Optional[_Waiter]:
+    def _register(self, deadline: datetime, resolve: Callable[[], None], from_function: bool, on_loop: bool) -> _Waiter | None:
         with self._lock:
             if deadline <= self._now:
                 return None

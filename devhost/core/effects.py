@@ -10,8 +10,9 @@ hidden retry timer after a failure and the next attempt when it fires (protocol 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any, Callable, Collection, Dict, List, Optional
+from typing import Any, Callable
 
 from dateutil import parser as dateparser
 
@@ -47,7 +48,7 @@ class Effects:
         self.new_id = new_id
         self.known_orchestrators = known_orchestrators
         self.default_version = default_version
-        self.scheduled: List[HistoryEvent] = []
+        self.scheduled: list[HistoryEvent] = []
         """The history events of what this episode scheduled, in order (after the delivered events)."""
 
     def before_replay(self, message: Message) -> None:
@@ -84,7 +85,7 @@ class Effects:
         else:
             self._start_child(retry.task_id, retry.name, retry.input, retry.instance_id, retry.version)
 
-    def new_action(self, action: Dict[str, Any]) -> None:
+    def new_action(self, action: dict[str, Any]) -> None:
         kind = ActionType(action["actionType"])
         text = signature(action)
         if kind in WITHOUT_SEQUENCE_ID:
@@ -116,9 +117,7 @@ class Effects:
                 f"Durable entities are not supported by devhost yet (the orchestrator asked for {describe(text)})."
             )
 
-    def _track_retry(
-        self, kind: str, seq: int, action: Dict[str, Any], child_id: Optional[str] = None, version: str = ""
-    ) -> None:
+    def _track_retry(self, kind: str, seq: int, action: dict[str, Any], child_id: str | None = None, version: str = "") -> None:
         options = RetryOptions.from_action(action)
         self.cursor.retries.append(
             RetryState(
@@ -133,15 +132,13 @@ class Effects:
             )
         )
 
-    def _schedule_activity(self, seq: int, name: str, input_text: Optional[str]) -> None:
+    def _schedule_activity(self, seq: int, name: str, input_text: str | None) -> None:
         self.scheduled.append(events.task_scheduled(self.now, seq, name, input_text))
         self.commit.new_activities.append(
             ActivityWorkItem(self.instance.instance_id, self.instance.execution_id, seq, name, input_text)
         )
 
-    def _start_child(
-        self, seq: int, name: str, input_text: Optional[str], child_id: Optional[str], version: str
-    ) -> None:
+    def _start_child(self, seq: int, name: str, input_text: str | None, child_id: str | None, version: str) -> None:
         child_id = child_id or self.new_id()
         self.scheduled.append(events.sub_orchestration_created(self.now, seq, name, child_id, input_text, version))
         if name not in self.known_orchestrators:
@@ -182,7 +179,7 @@ class Effects:
         self.scheduled.append(events.timer_created(self.now, seq, fire_at))
         self.commit.new_messages.append(self._to_self(events.timer_fired(fire_at, seq, fire_at), fire_at))
 
-    def cancel_timer(self, seq: Optional[int]) -> None:
+    def cancel_timer(self, seq: int | None) -> None:
         # timer.cancel() flips isCanceled on a later replay of an already-scheduled CreateTimer (§1.5).
         if seq is not None and seq in self.cursor.open_timers:
             self.cursor.open_timers.remove(seq)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, FrozenSet, List, Optional
+from typing import Any
 
 from devhost.core.protocol import TERMINAL_STATUSES as TERMINAL_STATUSES
 from devhost.core.protocol import EventType as EventType
 from devhost.core.protocol import RuntimeStatus as RuntimeStatus
 
-HistoryEvent = Dict[str, Any]
+HistoryEvent = dict[str, Any]
 """One history event in the SDK's JSON shape: PascalCase keys, integer ``EventType``."""
 
 _EVENT_ENCODER = json.JSONEncoder(separators=(",", ":"))
@@ -43,13 +43,13 @@ class Instance:
     runtime_status: RuntimeStatus
     created_time: datetime
     last_updated_time: datetime
-    input: Optional[str] = None
-    output: Optional[str] = None
-    custom_status: Optional[str] = None
+    input: str | None = None
+    output: str | None = None
+    custom_status: str | None = None
     version: str = ""
-    parent_instance_id: Optional[str] = None
-    parent_execution_id: Optional[str] = None
-    parent_task_id: Optional[int] = None
+    parent_instance_id: str | None = None
+    parent_execution_id: str | None = None
+    parent_task_id: int | None = None
     cursor: str = "{}"
     """Engine bookkeeping for the current execution (JSON of :class:`devhost.core.cursor.Cursor`)."""
 
@@ -68,8 +68,8 @@ class Message:
     instance_id: str
     event: HistoryEvent
     visible_at: datetime
-    execution_id: Optional[str] = None
-    id: Optional[int] = None
+    execution_id: str | None = None
+    id: int | None = None
 
 
 @dataclass
@@ -80,8 +80,8 @@ class ActivityWorkItem:
     execution_id: str
     task_id: int
     name: str
-    input: Optional[str]
-    id: Optional[int] = None
+    input: str | None
+    id: int | None = None
 
 
 @dataclass
@@ -94,17 +94,17 @@ class Turn:
     """
 
     instance: Instance
-    history_json: List[str]
-    messages: List[Message]
-    _parsed: Optional[List[HistoryEvent]] = field(default=None, init=False, repr=False, compare=False)
+    history_json: list[str]
+    messages: list[Message]
+    _parsed: list[HistoryEvent] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def of_events(cls, instance: Instance, history: List[HistoryEvent], messages: List[Message]) -> "Turn":
+    def of_events(cls, instance: Instance, history: list[HistoryEvent], messages: list[Message]) -> Turn:
         """A Turn from parsed events (callers that keep the history as dicts: the replay checker, tests)."""
         return cls(instance, [event_json(event) for event in history], messages)
 
     @property
-    def history(self) -> List[HistoryEvent]:
+    def history(self) -> list[HistoryEvent]:
         """The history events, parsed from ``history_json`` once."""
         if self._parsed is None:
             self._parsed = [json.loads(text) for text in self.history_json]
@@ -116,15 +116,15 @@ class TurnCommit:
     """Everything one orchestration turn writes, committed by the store in one transaction."""
 
     instance: Instance
-    consumed_message_ids: List[int] = field(default_factory=list)
-    new_history: List[HistoryEvent] = field(default_factory=list)
+    consumed_message_ids: list[int] = field(default_factory=list)
+    new_history: list[HistoryEvent] = field(default_factory=list)
     replace_history: bool = False
     """True on continue-as-new: the history becomes ``new_history`` and this execution's messages go."""
-    new_messages: List[Message] = field(default_factory=list)
-    new_activities: List[ActivityWorkItem] = field(default_factory=list)
-    new_instances: List[Instance] = field(default_factory=list)
+    new_messages: list[Message] = field(default_factory=list)
+    new_activities: list[ActivityWorkItem] = field(default_factory=list)
+    new_instances: list[Instance] = field(default_factory=list)
     """Sub-orchestrations to create; their ``ExecutionStarted`` messages are in ``new_messages``."""
-    cancelled_timer_ids: List[int] = field(default_factory=list)
+    cancelled_timer_ids: list[int] = field(default_factory=list)
     """Timer ids of this execution whose pending ``TimerFired`` messages must be deleted."""
     clear_pending: bool = False
     """True when the instance reached a terminal state: drop its remaining messages and work items."""
@@ -134,9 +134,9 @@ class TurnCommit:
 class InstanceQuery:
     """Filters of the list/purge APIs (``GET/DELETE .../instances?...``). None means no filter."""
 
-    created_from: Optional[datetime] = None
-    created_to: Optional[datetime] = None
-    statuses: Optional[FrozenSet[RuntimeStatus]] = None
-    instance_id_prefix: Optional[str] = None
-    top: Optional[int] = None
-    continuation_token: Optional[str] = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    statuses: frozenset[RuntimeStatus] | None = None
+    instance_id_prefix: str | None = None
+    top: int | None = None
+    continuation_token: str | None = None

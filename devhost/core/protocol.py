@@ -8,7 +8,7 @@ enums for the records that carry them).
 from __future__ import annotations
 
 import enum
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import Any
 
 
 class RuntimeStatus(str, enum.Enum):
@@ -28,11 +28,11 @@ class RuntimeStatus(str, enum.Enum):
         return self in TERMINAL_STATUSES
 
 
-TERMINAL_STATUSES: FrozenSet[RuntimeStatus] = frozenset(
+TERMINAL_STATUSES: frozenset[RuntimeStatus] = frozenset(
     {RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.CANCELED, RuntimeStatus.TERMINATED}
 )
 
-ORCHESTRATION_STATUS_BY_NUMBER: Tuple[RuntimeStatus, ...] = (
+ORCHESTRATION_STATUS_BY_NUMBER: tuple[RuntimeStatus, ...] = (
     RuntimeStatus.RUNNING,
     RuntimeStatus.COMPLETED,
     RuntimeStatus.CONTINUED_AS_NEW,
@@ -46,7 +46,7 @@ ORCHESTRATION_STATUS_BY_NUMBER: Tuple[RuntimeStatus, ...] = (
 ``ExecutionCompleted.OrchestrationStatus`` takes in histories written by the extension."""
 
 
-def status_from_number(raw: Any) -> Optional[RuntimeStatus]:
+def status_from_number(raw: Any) -> RuntimeStatus | None:
     """The status a DTFx ``OrchestrationStatus`` number (int or digit string) stands for; None otherwise."""
     if isinstance(raw, bool):
         return None
@@ -84,19 +84,17 @@ class EventType(enum.IntEnum):
     EXECUTION_REWOUND = 21
 
 
-EVENT_TYPE_NAMES: Dict[EventType, str] = {
-    kind: "".join(part.capitalize() for part in kind.name.split("_")) for kind in EventType
-}
+EVENT_TYPE_NAMES: dict[EventType, str] = {kind: "".join(part.capitalize() for part in kind.name.split("_")) for kind in EventType}
 """The .NET names of the event types (``TaskScheduled``), as the status API writes them."""
 
-_EVENT_TYPES_BY_NAME: Dict[str, EventType] = {name: kind for kind, name in EVENT_TYPE_NAMES.items()}
+_EVENT_TYPES_BY_NAME: dict[str, EventType] = {name: kind for kind, name in EVENT_TYPE_NAMES.items()}
 
 
 def event_type_name(kind: EventType) -> str:
     return EVENT_TYPE_NAMES[kind]
 
 
-def parse_event_type(raw: Any) -> Optional[EventType]:
+def parse_event_type(raw: Any) -> EventType | None:
     """An ``EventType`` given as a number (int or digit string, as the SDK JSON has it) or a .NET name, like
     .NET's ``Enum.TryParse``; None when it is neither or names no known type."""
     if isinstance(raw, bool):

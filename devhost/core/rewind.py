@@ -10,7 +10,6 @@ is reported as not possible.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import List, Optional, Tuple
 
 from devhost.core import events
 from devhost.core.context import mark_played
@@ -20,7 +19,7 @@ from devhost.core.model import ActivityWorkItem, EventType, HistoryEvent, Messag
 _FAILURES = (EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED)
 
 
-def rewind(turn: Turn, message: Message, now: datetime) -> Tuple[TurnCommit, Optional[str]]:
+def rewind(turn: Turn, message: Message, now: datetime) -> tuple[TurnCommit, str | None]:
     """The commit for a rewind request, and the reason it could not be done (None when it was)."""
     instance = turn.instance
     consumed = [message.id] if message.id is not None else []
@@ -31,8 +30,8 @@ def rewind(turn: Turn, message: Message, now: datetime) -> Tuple[TurnCommit, Opt
     if any(e["EventType"] == EventType.TIMER_CREATED and e["EventId"] not in user_ids for e in turn.history):
         return TurnCommit(instance=instance, consumed_message_ids=consumed), "failures inside retried calls cannot be rewound"
 
-    kept: List[HistoryEvent] = []
-    failed: List[int] = []
+    kept: list[HistoryEvent] = []
+    failed: list[int] = []
     for event in turn.history:
         kind = event["EventType"]
         if kind == EventType.EXECUTION_COMPLETED:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Collection, Dict, List, Optional
+from typing import Any, Callable
 
 from devhost.core import events
 from devhost.core.actions import ActionType, describe, flatten, signature
@@ -36,7 +37,7 @@ class TurnEnv:
     """What a turn needs from outside: the time, the orchestrator code, and an id source."""
 
     now: datetime
-    orchestrator: Optional[Callable[[str], str]]
+    orchestrator: Callable[[str], str] | None
     known_orchestrators: Collection[str]
     new_id: Callable[[], str]
     settings: ReplaySettings = ReplaySettings()
@@ -83,14 +84,14 @@ class _Episode:
         )
 
     # --- choosing what to deliver ---------------------------------------------------------------------
-    def _batch(self) -> List[Message]:
+    def _batch(self) -> list[Message]:
         """The messages this episode delivers.
 
         A retryable failure or a retry timer makes the SDK take a hidden sequence id while it processes
         that event, before the orchestrator resumes; delivering it alone, first in its episode, lets the
         host know that id is the counter at the start of the episode (§1.11).
         """
-        batch: List[Message] = []
+        batch: list[Message] = []
         started = bool(self.turn.history_json)
         for message in self.turn.messages:
             kind = message.event["EventType"]
@@ -150,7 +151,7 @@ class _Episode:
         self.instance.runtime_status = RuntimeStatus.RUNNING
         return self._finish(new_events)
 
-    def _custom_status(self, text: Optional[str]) -> Optional[str]:
+    def _custom_status(self, text: str | None) -> str | None:
         if text is None and not self.turn.history_json:
             # The first episode of an execution that sets no status keeps the one it inherited: DTFx runs a
             # continued-as-new execution's first episode in the same work item and stores
@@ -165,14 +166,14 @@ class _Episode:
             return timer_id in self.cursor.open_timers or self.cursor.retry_for_timer(timer_id) is not None
         return True
 
-    def _execute(self, new_events: List[HistoryEvent]) -> Dict[str, Any]:
+    def _execute(self, new_events: list[HistoryEvent]) -> dict[str, Any]:
         if self.env.orchestrator is None:
             raise EpisodeFailure(
                 f"The function '{self.instance.name}' doesn't exist, is disabled, or is not an orchestrator function."
             )
         context = build_context(self.instance, self.turn.history_json, new_events, self.env.settings)
         try:
-            state: Dict[str, Any] = json.loads(self.env.orchestrator(context))
+            state: dict[str, Any] = json.loads(self.env.orchestrator(context))
             return state
         except Exception as exc:  # the SDK's failure channel (§1.9), not an error of the host
             message = str(exc)
@@ -188,7 +189,7 @@ class _Episode:
             raise failure from exc
 
     # --- actions -------------------------------------------------------------------------------------
-    def _apply_actions(self, flat: List[Dict[str, Any]], state: Dict[str, Any]) -> None:
+    def _apply_actions(self, flat: list[dict[str, Any]], state: dict[str, Any]) -> None:
         seen = self.cursor.seen
         for position, action in enumerate(flat[: len(seen)]):
             expected, seq = seen[position]
@@ -199,18 +200,18 @@ class _Episode:
                 self.effects.cancel_timer(seq)
         if len(flat) < len(seen) and not state.get("isDone"):
             raise EpisodeFailure(_non_determinism(len(flat), seen[len(flat)][0], None))
-        for action in flat[len(seen):]:
+        for action in flat[len(seen) :]:
             self.effects.new_action(action)
 
     # --- outcomes ------------------------------------------------------------------------------------
-    def _finish(self, new_events: List[HistoryEvent], *closing: HistoryEvent) -> TurnCommit:
+    def _finish(self, new_events: list[HistoryEvent], *closing: HistoryEvent) -> TurnCommit:
         self.instance.last_updated_time = self.now
         self.instance.cursor = self.cursor.dumps()
         history = new_events + self.effects.scheduled + list(closing) + [events.orchestrator_completed(self.now)]
         self.commit.new_history = mark_played(history)
         return self.commit
 
-    def _complete(self, new_events: List[HistoryEvent], state: Dict[str, Any]) -> TurnCommit:
+    def _complete(self, new_events: list[HistoryEvent], state: dict[str, Any]) -> TurnCommit:
         output = json.dumps(state["output"]) if "output" in state else None
         self.instance.runtime_status = RuntimeStatus.COMPLETED
         self.instance.output = output
@@ -222,7 +223,7 @@ class _Episode:
             )
         return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.COMPLETED, output))
 
-    def _fail(self, new_events: List[HistoryEvent], error: str, state: Optional[Dict[str, Any]]) -> TurnCommit:
+    def _fail(self, new_events: list[HistoryEvent], error: str, state: dict[str, Any] | None) -> TurnCommit:
         message = f"Orchestrator function '{self.instance.name}' failed: {error}"
         # Drop what this episode scheduled: a failed orchestration runs nothing more.
         self.commit.new_activities.clear()
@@ -236,7 +237,7 @@ class _Episode:
         self.commit.clear_pending = True
         return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.FAILED, self.instance.output, message))
 
-    def _continue_as_new(self, new_events: List[HistoryEvent], action: Dict[str, Any]) -> TurnCommit:
+    def _continue_as_new(self, new_events: list[HistoryEvent], action: dict[str, Any]) -> TurnCommit:
         input_text = action.get("input")
         execution_id = self.env.new_id()
         self.instance.execution_id = execution_id
@@ -265,7 +266,7 @@ class _Episode:
         return self.commit
 
 
-def _check_custom_status(text: Optional[str]) -> None:
+def _check_custom_status(text: str | None) -> None:
     if text is not None:
         size = len(text.encode("utf-16-le"))
         if size > CUSTOM_STATUS_LIMIT_BYTES:
@@ -275,13 +276,13 @@ def _check_custom_status(text: Optional[str]) -> None:
             )
 
 
-def _custom_status_text(state: Optional[Dict[str, Any]]) -> Optional[str]:
+def _custom_status_text(state: dict[str, Any] | None) -> str | None:
     if not state or "customStatus" not in state:
         return None
     return json.dumps(state["customStatus"])
 
 
-def _non_determinism(position: int, expected: Optional[str], actual: Optional[str]) -> str:
+def _non_determinism(position: int, expected: str | None, actual: str | None) -> str:
     return (
         f"{NON_DETERMINISM_MARK}: action #{position} of this execution's history is "
         f"{describe(expected)}, but the current orchestrator code scheduled {describe(actual)}. "

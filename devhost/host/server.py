@@ -15,7 +15,7 @@ import os
 import socket
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict, Optional, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -23,14 +23,16 @@ import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import DevhostError, StartupError
 from devhost.http.application import build_application
-from devhost.http.paths import RPC_BASE_PATH
+from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
 from devhost.runtime.loader import load_app
 from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
 from devhost.service.management import Management
 from devhost.store.base import Store
+from devhost.store.memory import MemoryStore
 from devhost.store.sqlite import SqliteStore
 
 log = logging.getLogger("devhost.server")
@@ -64,7 +66,7 @@ async def _reset_sdk_http_session(close: bool) -> None:
 T = TypeVar("T")
 
 
-def _started(part: Optional[T]) -> T:
+def _started(part: T | None) -> T:
     if part is None:
         raise RuntimeError("the host is not started (call start() first)")
     return part
@@ -79,11 +81,11 @@ class DevHost:
         *,
         host: str = "127.0.0.1",
         port: int = 7071,
-        store_path: Optional[Path] = None,
+        store_path: Path | None = None,
         in_memory: bool = False,
-        clock: Optional[Clock] = None,
-        registry: Optional[FunctionRegistry] = None,
-        settings: Optional[HostSettings] = None,
+        clock: Clock | None = None,
+        registry: FunctionRegistry | None = None,
+        settings: HostSettings | None = None,
         shutdown_timeout: float = 10.0,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
@@ -96,13 +98,14 @@ class DevHost:
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
         self.state = "Initialized"
-        self._store: Optional[Store] = None
-        self.invoker: Optional[Invoker] = None
-        self._engine: Optional[Engine] = None
-        self._management: Optional[Management] = None
-        self._runner: Optional[web.AppRunner] = None
-        self._socket: Optional[socket.socket] = None
+        self._store: Store | None = None
+        self.invoker: Invoker | None = None
+        self._engine: Engine | None = None
+        self._management: Management | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: socket.socket | None = None
         self._engine_started = False
+        self.timers: TimerScheduler | None = None
 
     @property
     def base_url(self) -> str:
@@ -125,7 +128,7 @@ class DevHost:
         """Instance management over the store (from ``start()`` on)."""
         return _started(self._management)
 
-    def status(self) -> Dict[str, Any]:
+    def status(self) -> dict[str, Any]:
         hub = self.settings.hub_name if self.settings is not None else None
         return {"state": self.state, "version": devhost.__version__, "hub": hub}
 
@@ -172,14 +175,30 @@ class DevHost:
             status=self.status,
         )
         await self._listen(app)
+        # Activities and timer functions declaring a durable client get the binding for this host (before the
+        # engine starts: it may resume activities at once).
+        invoker.client_binding_json = self.client_binding_json
         await engine.start()
         self._engine_started = True
+        self.timers = TimerScheduler(
+            self.registry.timers, self.clock, invoker.call_timer, ScheduleStatusFile(status_path_for(self.store_path))
+        )
+        await self.timers.start()
         self.state = "Running"
         log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
 
+    def client_binding_json(self) -> str:
+        """The durableClient binding value for functions not triggered by a request (links to this host)."""
+        from devhost.http import links
+
+        assert self.settings is not None
+        return links.client_binding_json(
+            self.base_url + WEBHOOK_BASE_PATH, rpc_base_url(self.host, self.port), self.settings.hub_name
+        )
+
     def _open_store(self) -> Store:
-        if self.store_path is None:
-            return SqliteStore(None)
+        if self.store_path is None:  # in_memory
+            return MemoryStore()
         try:
             self.store_path.parent.mkdir(parents=True, exist_ok=True)
             return SqliteStore(self.store_path)
@@ -219,6 +238,9 @@ class DevHost:
         if self._socket is not None:  # bound, but start() failed before serving on it
             self._socket.close()
             self._socket = None
+        if self.timers is not None:
+            timers, self.timers = self.timers, None
+            await timers.stop()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -233,7 +255,7 @@ class DevHost:
             store.close()
         self.state = "Stopped"
 
-    async def __aenter__(self) -> "DevHost":
+    async def __aenter__(self) -> DevHost:
         await self.start()
         return self
 

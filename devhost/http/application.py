@@ -3,7 +3,7 @@ bases (public webhooks and the SDK's RPC base), the app's own HTTP functions, an
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -23,7 +23,7 @@ def build_application(
     management: Management,
     settings: HostSettings,
     rpc_base: Callable[[], str],
-    status: Callable[[], Dict[str, Any]],
+    status: Callable[[], dict[str, Any]],
 ) -> web.Application:
     """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes.
 
@@ -47,7 +47,11 @@ def build_application(
     rpc.add_routes(app, management, base_path=RPC_BASE_PATH)
     app_routes.add_routes(app, registry, invoker, route_prefix=settings.route_prefix, binding_json=binding_json)
     dashboard.add_routes(
-        app, store=lambda: management.store, clock=management.clock, orchestrators=lambda: registry.orchestrators,
-        hub_name=settings.hub_name, version=devhost.__version__,
+        app,
+        store=lambda: management.store,
+        clock=management.clock,
+        orchestrators=lambda: registry.orchestrators,
+        hub_name=settings.hub_name,
+        version=devhost.__version__,
     )
     return app

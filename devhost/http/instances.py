@@ -13,13 +13,14 @@ always name it (a mismatching ``taskHub`` is not rejected).
 from __future__ import annotations
 
 import re
-from typing import Awaitable, Callable, Dict, List, Optional
+from collections.abc import Awaitable
+from typing import Callable
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.core.errors import NotFound, UnsupportedMediaType
+from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.http import errors, links, payloads
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
 from devhost.http.params import (
@@ -40,7 +41,6 @@ from devhost.service.management import MISSING, Management
 START_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
 DEFAULT_PAGE_SIZE = 100
-
 
 
 class DurableApi:
@@ -78,7 +78,7 @@ class DurableApi:
         app.router.add_route("*", any_case, handle)
 
     # --- routing ---------------------------------------------------------------------------------
-    async def dispatch(self, request: web.Request, parts: List[str]) -> web.StreamResponse:
+    async def dispatch(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         """Route ``parts`` (the decoded path segments after the base path) like ``HttpApiHandler``."""
         method = request.method
         head = parts[0].lower() if parts else ""
@@ -105,7 +105,7 @@ class DurableApi:
         raise NotFound(f"no Durable API route for {method} {request.path}")
 
     # --- start / status ---------------------------------------------------------------------------
-    async def start(self, request: web.Request, function_name: str, instance_id: Optional[str]) -> web.StreamResponse:
+    async def start(self, request: web.Request, function_name: str, instance_id: str | None) -> web.StreamResponse:
         """POST orchestrators/{functionName}[/{instanceId}] (B.2)."""
         input_value: object = MISSING
         body = await read_body(request)
@@ -131,22 +131,18 @@ class DurableApi:
 
     def check_status_response(self, request: web.Request, instance_id: str) -> web.Response:
         payload = links.check_status_payload(self._links_base(request), self.management.hub_name, instance_id)
-        return json_response(
-            payload, 202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": START_RETRY_AFTER}
-        )
+        return json_response(payload, 202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": START_RETRY_AFTER})
 
     async def status(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         """GET instances/{id} (B.3)."""
         return self._status_response(request, instance_id)
 
     def _status_response(
-        self, request: web.Request, instance_id: str, *, return_500_on_failure: Optional[bool] = None
+        self, request: web.Request, instance_id: str, *, return_500_on_failure: bool | None = None
     ) -> web.Response:
         if return_500_on_failure is None:
             return_500_on_failure = parse_bool(query_value(request, "returnInternalServerErrorOnFailure"), False)
-        found = self.management.get_status(
-            instance_id, show_history=parse_bool(query_value(request, "showHistory"), False)
-        )
+        found = self.management.get_status(instance_id, show_history=parse_bool(query_value(request, "showHistory"), False))
         body = payloads.status_document(
             found,
             show_input=parse_bool(query_value(request, "showInput"), True),
@@ -240,7 +236,7 @@ class DurableApi:
             new_id = self.management.restart(instance_id, new_instance_id=new_id_wanted)
         return await self._created_response(request, new_id)
 
-    _OPERATIONS: Dict[str, Callable[["DurableApi", web.Request, str], Awaitable[web.StreamResponse]]] = {
+    _OPERATIONS: dict[str, Callable[[DurableApi, web.Request, str], Awaitable[web.StreamResponse]]] = {
         "terminate": terminate,
         "suspend": suspend,
         "resume": resume,
@@ -252,7 +248,7 @@ class DurableApi:
         return str(request.url.origin()) + self.links_base_path
 
 
-def _tail_segments(request: web.Request, base_re: "re.Pattern[str]") -> List[str]:
+def _tail_segments(request: web.Request, base_re: re.Pattern[str]) -> list[str]:
     """The path after the base, split on raw ``/`` and then percent-decoded, so an encoded ``%2F`` inside an
     instance id stays part of its segment. Empty segments in the middle make the route unknown."""
     match = base_re.match(request.rel_url.raw_path)

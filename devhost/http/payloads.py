@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any
 
 from devhost.core.model import HistoryEvent, Instance
 from devhost.core.protocol import event_type_name, parse_event_type, status_from_number
@@ -25,7 +26,7 @@ def format_status_time(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def decode_json_text(text: Optional[str]) -> Any:
+def decode_json_text(text: str | None) -> Any:
     """The extension's ``ParseToJToken``: None stays null, blank becomes ``""``, non-JSON stays the raw
     (trimmed) string — the fallback matters for terminate reasons stored as plain text."""
     if text is None:
@@ -39,12 +40,10 @@ def decode_json_text(text: Optional[str]) -> Any:
         return text
 
 
-def status_payload(
-    instance: Instance, *, show_input: bool = True, history: Optional[List[Dict[str, Any]]] = None
-) -> Dict[str, Any]:
+def status_payload(instance: Instance, *, show_input: bool = True, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One ``StatusResponsePayload`` in the extension's key order. ``history`` (already shaped) is added as
     ``historyEvents`` only when given: the .NET property has ``EmitDefaultValue=false``."""
-    body: Dict[str, Any] = {
+    body: dict[str, Any] = {
         "name": instance.name,
         "instanceId": instance.instance_id,
         "runtimeStatus": instance.runtime_status.value,
@@ -60,8 +59,8 @@ def status_payload(
 
 
 def status_document(
-    status: Union[InstanceStatus, Instance], *, show_input: bool = True, show_history_output: bool = False
-) -> Dict[str, Any]:
+    status: InstanceStatus | Instance, *, show_input: bool = True, show_history_output: bool = False
+) -> dict[str, Any]:
     """The status API's body for what management returned: the payload, with ``historyEvents`` shaped from
     the raw history when there is one."""
     if isinstance(status, Instance):
@@ -89,7 +88,7 @@ def dotnet_datetime(value: Any) -> Any:
                 break
             digits += ch
         fraction = digits[:7]
-        text = head + rest[len(digits):]
+        text = head + rest[len(digits) :]
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -100,14 +99,14 @@ def dotnet_datetime(value: Any) -> Any:
     return when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
 
 
-def _pop(event: Dict[str, Any], *keys: str) -> None:
+def _pop(event: dict[str, Any], *keys: str) -> None:
     for key in keys:
         event.pop(key, None)
 
 
 def shape_history(
     events: Sequence[HistoryEvent], *, show_input: bool = True, show_history_output: bool = False
-) -> List[Dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """The ``historyEvents`` array of ``GET instances/{id}?showHistory=true`` built from the raw history.
 
     Follows the extension's post-processing step by step: EventType as a name; EventId/IsPlayed dropped;
@@ -117,8 +116,8 @@ def shape_history(
     loses TaskScheduledId; unmatched schedules stay minus Version; results only with showHistoryOutput,
     then decoded once; TimerFired loses TimerId; ``showInput=false`` strips every Input.
     """
-    shaped: List[Dict[str, Any]] = [copy.deepcopy(dict(e)) for e in events]
-    scheduled: Dict[str, Tuple[int, Any, Any, Any]] = {}  # "<Kind>_<EventId>" -> (index, name, time, input)
+    shaped: list[dict[str, Any]] = [copy.deepcopy(dict(e)) for e in events]
+    scheduled: dict[str, tuple[int, Any, Any, Any]] = {}  # "<Kind>_<EventId>" -> (index, name, time, input)
     removed: set[int] = set()
 
     for index, event in enumerate(shaped):
@@ -175,7 +174,7 @@ def shape_history(
     return [event for index, event in enumerate(shaped) if index not in removed]
 
 
-def _event_type_name(raw: Any) -> Optional[str]:
+def _event_type_name(raw: Any) -> str | None:
     # Enum.TryParse accepts the number (as the SDK JSON has it) or the name; an unknown number stays a number.
     kind = parse_event_type(raw)
     if kind is not None:

@@ -30,9 +30,7 @@ from devhost.replay.raw import check_raw
 from devhost.replay.status import check_status
 
 
-def check(
-    recording: Recording, target: ReplayTarget, *, time_tolerance: timedelta = STATUS_TIME_TOLERANCE
-) -> ReplayResult:
+def check(recording: Recording, target: ReplayTarget, *, time_tolerance: timedelta = STATUS_TIME_TOLERANCE) -> ReplayResult:
     """Replay one recording against ``target``; never raises for a bad recording (it becomes ``error``).
 
     ``time_tolerance`` only applies to status documents; raw histories compare times exactly.
@@ -47,6 +45,6 @@ def check(
         return ReplayResult(recording.instance_id, recording.name, recording.source, 0, error=str(exc))
     except Exception as exc:  # an event the core cannot digest (a missing key, an odd value): report, go on
         text = str(exc).splitlines()[0] if str(exc) else ""
-        return ReplayResult(recording.instance_id, recording.name, recording.source, 0,
-                            error=f"cannot replay: {type(exc).__name__}: {text}")
-
+        return ReplayResult(
+            recording.instance_id, recording.name, recording.source, 0, error=f"cannot replay: {type(exc).__name__}: {text}"
+        )

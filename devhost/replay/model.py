@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 from dateutil import parser as dateparser
 
@@ -24,13 +24,22 @@ STATUS_TIME_TOLERANCE = timedelta(seconds=1)
 little after the episode's OrchestratorStarted (which the document omits), so FireAt and ScheduledTime are
 only known to about the duration of one episode."""
 
-INBOUND = frozenset({
-    EventType.EXECUTION_STARTED, EventType.TASK_COMPLETED, EventType.TASK_FAILED, EventType.TIMER_FIRED,
-    EventType.EVENT_RAISED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
-    EventType.SUB_ORCHESTRATION_INSTANCE_FAILED, EventType.EXECUTION_TERMINATED,
-    EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND,
-    EventType.GENERIC_EVENT,  # the wake-up a rewind sends a throwing orchestrator (devhost.core.rewind)
-})
+INBOUND = frozenset(
+    {
+        EventType.EXECUTION_STARTED,
+        EventType.TASK_COMPLETED,
+        EventType.TASK_FAILED,
+        EventType.TIMER_FIRED,
+        EventType.EVENT_RAISED,
+        EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
+        EventType.SUB_ORCHESTRATION_INSTANCE_FAILED,
+        EventType.EXECUTION_TERMINATED,
+        EventType.EXECUTION_SUSPENDED,
+        EventType.EXECUTION_RESUMED,
+        EventType.EXECUTION_REWOUND,
+        EventType.GENERIC_EVENT,  # the wake-up a rewind sends a throwing orchestrator (devhost.core.rewind)
+    }
+)
 """Events an episode receives (delivered as messages); every other non-structural event is a decision."""
 
 STRUCTURAL = frozenset({EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED})
@@ -56,7 +65,7 @@ class Folded:
 
     kind: EventType
     name: str
-    input: Optional[str]
+    input: str | None
     time: datetime
 
 
@@ -65,7 +74,7 @@ class StatusItem:
     """One ``historyEvents`` entry turned back into the raw shape (integer EventType, ids still unknown)."""
 
     event: HistoryEvent
-    folded: Optional[Folded] = None
+    folded: Folded | None = None
 
 
 @dataclass(frozen=True)
@@ -79,11 +88,11 @@ class Recording:
 
     instance_id: str
     name: str
-    input: Optional[str]
-    history: Tuple[HistoryEvent, ...] = ()
-    timeline: Optional[Tuple[StatusItem, ...]] = None
+    input: str | None
+    history: tuple[HistoryEvent, ...] = ()
+    timeline: tuple[StatusItem, ...] | None = None
     source: str = ""
-    skip_reason: Optional[str] = None
+    skip_reason: str | None = None
     """Set when there is nothing to replay (e.g. a Pending instance); the checker reports it as skipped."""
 
 
@@ -102,14 +111,14 @@ class Decision:
     """What one decision event asks for, in the terms the checker compares."""
 
     kind: str
-    event_id: Optional[int] = None
-    name: Optional[str] = None
-    fire_at: Optional[datetime] = None
-    status: Optional[str] = None
-    failure: Optional[str] = None
+    event_id: int | None = None
+    name: str | None = None
+    fire_at: datetime | None = None
+    status: str | None = None
+    failure: str | None = None
 
     @classmethod
-    def of(cls, event: HistoryEvent) -> "Decision":
+    def of(cls, event: HistoryEvent) -> Decision:
         kind = event_type(event)
         event_id = event.get("EventId")
         event_id = event_id if isinstance(event_id, int) and not isinstance(event_id, bool) else None
@@ -128,7 +137,7 @@ class Decision:
             return cls("ExecutionCompleted", status=status, failure=_failure_text(event) if status == _FAILED else None)
         return cls(type_name(kind), event_id)
 
-    def matches(self, other: "Decision", tolerance: timedelta = timedelta(0)) -> bool:
+    def matches(self, other: Decision, tolerance: timedelta = timedelta(0)) -> bool:
         """Same kind, id (when both have one), name, final status, and FireAt within ``tolerance``."""
         if (self.kind, self.name, self.status) != (other.kind, other.name, other.status):
             return False
@@ -160,11 +169,11 @@ class Decision:
         return f"{self.kind}{number}"
 
 
-def describe(decision: Optional[Decision]) -> str:
+def describe(decision: Decision | None) -> str:
     return "nothing" if decision is None else decision.describe()
 
 
-def commit_decisions(commit: TurnCommit) -> List[HistoryEvent]:
+def commit_decisions(commit: TurnCommit) -> list[HistoryEvent]:
     """The decision events of one commit (a continue-as-new commit replaces the history: one marker)."""
     if commit.replace_history and commit.instance.runtime_status is RuntimeStatus.CONTINUED_AS_NEW:
         return [events.continue_as_new(commit.instance.last_updated_time, commit.instance.input)]
@@ -183,8 +192,8 @@ class Mismatch:
     """1-based episode number."""
     index: int
     """0-based position of the diverging decision among the episode's decisions."""
-    expected: Optional[Decision]
-    actual: Optional[Decision]
+    expected: Decision | None
+    actual: Decision | None
     note: str = ""
 
     def describe(self) -> str:
@@ -201,9 +210,9 @@ class ReplayResult:
     source: str
     episodes: int
     """Episodes replayed (all of them when the recording matches)."""
-    mismatch: Optional[Mismatch] = None
-    skipped: Optional[str] = None
-    error: Optional[str] = None
+    mismatch: Mismatch | None = None
+    skipped: str | None = None
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -221,7 +230,7 @@ class ReplayResult:
 
 
 # --- small helpers -----------------------------------------------------------------------------------------
-def parse_time(value: Any) -> Optional[datetime]:
+def parse_time(value: Any) -> datetime | None:
     """A history timestamp (.NET or ISO 8601, 'Z' or offset) as an aware UTC datetime; None if unreadable."""
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
@@ -234,7 +243,7 @@ def parse_time(value: Any) -> Optional[datetime]:
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
-def format_time(when: Optional[datetime]) -> str:
+def format_time(when: datetime | None) -> str:
     if when is None:
         return "?"
     text = when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0").rstrip(".")
@@ -254,14 +263,14 @@ def type_name(kind: EventType) -> str:
     return event_type_name(kind)
 
 
-def _status_name(raw: Any) -> Optional[str]:
+def _status_name(raw: Any) -> str | None:
     status = status_from_number(raw)
     if status is not None:
         return status.value
     return None if raw is None else str(raw)
 
 
-def _failure_text(event: HistoryEvent) -> Optional[str]:
+def _failure_text(event: HistoryEvent) -> str | None:
     details = event.get("FailureDetails")
     if isinstance(details, dict) and details.get("ErrorMessage"):
         return str(details["ErrorMessage"])
@@ -275,11 +284,10 @@ def _failure_text(event: HistoryEvent) -> Optional[str]:
     return None
 
 
-def _is_non_deterministic(text: Optional[str]) -> bool:
+def _is_non_deterministic(text: str | None) -> bool:
     return bool(text) and NON_DETERMINISM_MARK in str(text)
 
 
 def _shorten(text: str, limit: int = 300) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-

@@ -3,9 +3,9 @@ compared strictly (event type, EventId, activity / sub-orchestration name, timer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import List, Sequence
 
 from devhost.core.context import mark_played
 from devhost.core.model import EventType, HistoryEvent
@@ -24,25 +24,26 @@ from devhost.replay.model import (
 )
 from devhost.replay.runner import Runner, failed_result, first_difference, started_event, unconsumed
 
+
 @dataclass
 class Episode:
     """One recorded episode of a raw history: OrchestratorStarted up to OrchestratorCompleted."""
 
     now: datetime
-    events: List[HistoryEvent] = field(default_factory=list)
+    events: list[HistoryEvent] = field(default_factory=list)
 
     @property
-    def delivered(self) -> List[HistoryEvent]:
+    def delivered(self) -> list[HistoryEvent]:
         return [e for e in self.events if event_type(e) in INBOUND]
 
     @property
-    def decisions(self) -> List[HistoryEvent]:
+    def decisions(self) -> list[HistoryEvent]:
         return [e for e in self.events if is_decision(e)]
 
 
-def split_episodes(history: Sequence[HistoryEvent]) -> List[Episode]:
+def split_episodes(history: Sequence[HistoryEvent]) -> list[Episode]:
     """Cut a raw history at each OrchestratorStarted (events before the first one form their own episode)."""
-    episodes: List[Episode] = []
+    episodes: list[Episode] = []
     for event in history:
         kind = event_type(event)
         if kind is EventType.ORCHESTRATOR_STARTED or not episodes:
@@ -57,12 +58,18 @@ def split_episodes(history: Sequence[HistoryEvent]) -> List[Episode]:
 def check_raw(recording: Recording, target: ReplayTarget) -> ReplayResult:
     episodes = split_episodes(recording.history)
     runner = Runner(recording, target, started_event(recording.history))
-    if any(event_type(e) is EventType.GENERIC_EVENT for e in recording.history) and \
-            any(event_type(e) is EventType.EXECUTION_REWOUND for e in recording.history):
+    if any(event_type(e) is EventType.GENERIC_EVENT for e in recording.history) and any(
+        event_type(e) is EventType.EXECUTION_REWOUND for e in recording.history
+    ):
         # A rewind after the orchestrator threw drops the failed episode's outcome and lets a later wake-up
         # make its decisions: the history no longer says which episode decided what.
-        return ReplayResult(recording.instance_id, recording.name, recording.source, 0,
-                            skipped="the history was rewritten by a rewind of a throwing orchestrator")
+        return ReplayResult(
+            recording.instance_id,
+            recording.name,
+            recording.source,
+            0,
+            skipped="the history was rewritten by a rewind of a throwing orchestrator",
+        )
     for number, episode in enumerate(episodes, 1):
         if [event_type(e) for e in episode.delivered] == [EventType.EXECUTION_REWOUND]:
             # The rewind rewrote the history before this marker; replaying it, the instance never failed.
@@ -78,4 +85,3 @@ def check_raw(recording: Recording, target: ReplayTarget) -> ReplayResult:
             return failed_result(recording, number, mismatch)
         runner.advance(episode.events, commit)
     return ReplayResult(recording.instance_id, recording.name, recording.source, len(episodes))
-

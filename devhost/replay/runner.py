@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, List, Optional, Sequence, Tuple
 
 from devhost.core import events
 from devhost.core.context import mark_played
@@ -28,13 +28,14 @@ from devhost.replay.model import (
     type_name,
 )
 
+
 class Runner:
     """Feeds episodes to :func:`decide_turn` the way the engine does, keeping history and cursor between them."""
 
     def __init__(self, recording: Recording, target: ReplayTarget, started: HistoryEvent) -> None:
         self.target = target
         self.ids = itertools.count(1)
-        self.history: List[HistoryEvent] = []
+        self.history: list[HistoryEvent] = []
         origin = started.get("OrchestrationInstance") or {}
         parent = started.get("ParentInstance") or {}
         parent_instance = parent.get("OrchestrationInstance") or {}
@@ -53,7 +54,7 @@ class Runner:
             parent_task_id=parent.get("TaskScheduleId"),
         )
 
-    def turn(self, delivered: Sequence[HistoryEvent], now: datetime) -> Tuple[TurnCommit, List[HistoryEvent]]:
+    def turn(self, delivered: Sequence[HistoryEvent], now: datetime) -> tuple[TurnCommit, list[HistoryEvent]]:
         """One episode; returns the commit and the delivered events it did not consume."""
         placeholder = not delivered
         if placeholder:
@@ -91,7 +92,7 @@ def _inbound(event: HistoryEvent) -> HistoryEvent:
     return copy
 
 
-def input_from_started(started: HistoryEvent) -> Optional[str]:
+def input_from_started(started: HistoryEvent) -> str | None:
     """Best guess of the stored input from ExecutionStarted.Input alone.
 
     The host stores a top-level start's input text as is (ExecutionStarted.Input == Instance.input) but a
@@ -129,14 +130,21 @@ def started_event(history: Iterable[HistoryEvent]) -> HistoryEvent:
 def unconsumed(episode: int, left: Sequence[HistoryEvent]) -> Mismatch:
     """The recording delivered ``left`` in this episode, but the engine would hold it back (retry events
     are delivered alone, devhost.core.turn ``_batch``)."""
-    return Mismatch(episode, 0, None, None, note=(
-        f"the recording delivers {type_name(event_type(left[0]))} in this episode, but the current code would "
-        "take it in a later one (was a retry policy added or removed?)"))
+    return Mismatch(
+        episode,
+        0,
+        None,
+        None,
+        note=(
+            f"the recording delivers {type_name(event_type(left[0]))} in this episode, but the current code would "
+            "take it in a later one (was a retry policy added or removed?)"
+        ),
+    )
 
 
 def first_difference(
     episode: int, expected: Sequence[Decision], actual: Sequence[Decision], tolerance: timedelta = timedelta(0)
-) -> Optional[Mismatch]:
+) -> Mismatch | None:
     for index in range(max(len(expected), len(actual))):
         want = expected[index] if index < len(expected) else None
         got = actual[index] if index < len(actual) else None
@@ -147,4 +155,3 @@ def first_difference(
 
 def failed_result(recording: Recording, episodes: int, mismatch: Mismatch) -> ReplayResult:
     return ReplayResult(recording.instance_id, recording.name, recording.source, episodes, mismatch=mismatch)
-

@@ -18,13 +18,13 @@ import logging
 import threading
 import uuid
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core.errors import DevhostError, InstanceExists
 from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
-from devhost.core.results import activity_failure, activity_result
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
+from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
 from devhost.runtime.config import HostSettings
 from devhost.runtime.http_activity import call_http
@@ -41,9 +41,7 @@ class Stalled(DevhostError):
 
 
 class Engine:
-    def __init__(
-        self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker
-    ) -> None:
+    def __init__(self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker) -> None:
         self.store = store
         self.clock = clock
         self.registry = registry
@@ -55,14 +53,14 @@ class Engine:
         """Turns per dispatch round (host.json maxConcurrentOrchestratorFunctions): after that many, the
         engine starts the activities they scheduled and lets HTTP handlers in before taking more."""
         self.time = TimeSkipper(clock, store, self.is_idle)
-        self._unsubscribe: Optional[Unsubscribe] = None
-        self._activities: Dict[int, asyncio.Task[None]] = {}
+        self._unsubscribe: Unsubscribe | None = None
+        self._activities: dict[int, asyncio.Task[None]] = {}
         self._inside_invoker = 0
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._loop_thread: Optional[int] = None
-        self._wake: Optional[asyncio.Event] = None
-        self._passed: Optional[asyncio.Condition] = None
-        self._task: Optional[asyncio.Task[None]] = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._wake: asyncio.Event | None = None
+        self._passed: asyncio.Condition | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.turns = 0
 
@@ -142,7 +140,7 @@ class Engine:
     async def _wait(self) -> None:
         assert self._wake is not None
         next_at = self.store.next_visible_at()
-        waits: List[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
         try:
@@ -216,14 +214,12 @@ class Engine:
         self.store.complete_activity(item.id, message)
         self.notify()
 
-    async def _call_activity(self, item: ActivityWorkItem) -> Optional[str]:
+    async def _call_activity(self, item: ActivityWorkItem) -> str | None:
         if item.name == HTTP_ACTIVITY_NAME:
             return await call_http(item.input)
         function = self.registry.activities.get(item.name)
         if function is None:
-            raise ActivityFailed(
-                f"The function '{item.name}' doesn't exist, is disabled, or is not an activity function.", None
-            )
+            raise ActivityFailed(f"The function '{item.name}' doesn't exist, is disabled, or is not an activity function.", None)
         # Only calls through the Invoker show in ``invoker.running``; the idle check counts just those
         # (a built-in HTTP call in flight is work the clock cannot see, so it keeps the engine busy).
         self._inside_invoker += 1
@@ -244,9 +240,7 @@ class Engine:
             return False
         return self.invoker.running == self.clock.sleeping_functions
 
-    async def run_until(
-        self, condition: Condition, *, skip_time: bool = True, limit: Optional[datetime] = None
-    ) -> None:
+    async def run_until(self, condition: Condition, *, skip_time: bool = True, limit: datetime | None = None) -> None:
         """Return once ``condition()`` holds, skipping time while idle if ``skip_time`` (never past ``limit``).
 
         Raises :class:`Stalled` when the engine is idle with nothing scheduled and the condition is false

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Optional
+from typing import Callable
 
 Job = Callable[[], None]
 
@@ -31,7 +31,7 @@ class DaemonPool:
             raise ValueError("max_workers must be at least 1")
         self._max = max_workers
         self._name = name
-        self._jobs: "queue.SimpleQueue[Optional[Job]]" = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._workers = 0
         self._idle = 0

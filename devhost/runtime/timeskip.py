@@ -11,9 +11,10 @@ Only a clock that :attr:`~devhost.clock.Clock.can_skip` is ever moved; on the re
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, List, Optional
+from typing import Callable
 
 from devhost.clock import Clock
 from devhost.store.base import Store
@@ -21,7 +22,7 @@ from devhost.store.base import Store
 Condition = Callable[[], bool]
 
 
-def next_wakeup(clock: Clock, store: Store) -> Optional[datetime]:
+def next_wakeup(clock: Clock, store: Store) -> datetime | None:
     """The earlier of the clock's next deadline and the store's next deliverable message, or None."""
     upcoming = [moment for moment in (clock.next_deadline(), store.next_visible_at()) if moment is not None]
     return min(upcoming, default=None)
@@ -45,7 +46,7 @@ def release_sleepers(clock: Clock, max_steps: int = 10_000) -> None:
 class _Awaited:
     condition: Condition
     skip: bool
-    limit: Optional[datetime]
+    limit: datetime | None
 
 
 class TimeSkipper:
@@ -55,10 +56,10 @@ class TimeSkipper:
         self.clock = clock
         self.store = store
         self._is_idle = is_idle
-        self._awaited: List[_Awaited] = []
+        self._awaited: list[_Awaited] = []
 
     @contextlib.contextmanager
-    def awaiting(self, condition: Condition, *, skip: bool, limit: Optional[datetime] = None) -> Iterator[None]:
+    def awaiting(self, condition: Condition, *, skip: bool, limit: datetime | None = None) -> Iterator[None]:
         """While the block runs, ``condition`` is awaited: time skips (if ``skip``) but never past it or ``limit``."""
         awaited = _Awaited(condition, skip, limit)
         self._awaited.append(awaited)
@@ -67,7 +68,7 @@ class TimeSkipper:
         finally:
             self._awaited.remove(awaited)
 
-    def target(self) -> Optional[datetime]:
+    def target(self) -> datetime | None:
         """Where time should skip to now, or None to stay (checks everything but idleness)."""
         if not self.clock.can_skip or not any(awaited.skip for awaited in self._awaited):
             return None
@@ -100,6 +101,6 @@ class TimeSkipper:
             return False
         return next_wakeup(self.clock, self.store) is None
 
-    def _limit(self) -> Optional[datetime]:
+    def _limit(self) -> datetime | None:
         limits = [awaited.limit for awaited in self._awaited if awaited.limit is not None]
         return min(limits, default=None)

@@ -24,7 +24,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable
 
 from devhost.clock import Clock
 from devhost.core import events
@@ -57,7 +57,7 @@ class InstanceStatus:
     """One instance as the status API reports it: its row and, when asked for, its raw history."""
 
     instance: Instance
-    history: Optional[List[HistoryEvent]] = None
+    history: list[HistoryEvent] | None = None
     """None when not asked for, and always for a Pending instance (the extension shows none there)."""
 
 
@@ -83,9 +83,9 @@ class Management:
     def start(
         self,
         name: str,
-        instance_id: Optional[str] = None,
-        input_value: Union[JSONValue, _Missing] = MISSING,
-        version: Optional[str] = None,
+        instance_id: str | None = None,
+        input_value: JSONValue | _Missing = MISSING,
+        version: str | None = None,
     ) -> str:
         """Create an instance of orchestrator ``name`` and enqueue its ExecutionStarted; return its id.
 
@@ -105,7 +105,7 @@ class Management:
             raise BadRequest(f"An orchestrastion with the instanceId {instance_id} was not found.")
         return self._create(old.name, None if new_instance_id else old.instance_id, old.input, None)
 
-    def _create(self, name: str, instance_id: Optional[str], input_text: Optional[str], version: Optional[str]) -> str:
+    def _create(self, name: str, instance_id: str | None, input_text: str | None, version: str | None) -> str:
         name = self._orchestrator_name(name)
         if not instance_id:
             instance_id = uuid.uuid4().hex
@@ -161,12 +161,12 @@ class Management:
         """One instance and, with ``show_history``, its history (raises NotFound). History is never produced
         for a Pending instance, as in the extension."""
         instance = self.get_instance(instance_id)
-        history: Optional[List[HistoryEvent]] = None
+        history: list[HistoryEvent] | None = None
         if show_history and instance.runtime_status is not RuntimeStatus.PENDING:
             history = self.store.get_history(instance_id)
         return InstanceStatus(instance, history)
 
-    def list_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
+    def list_instances(self, query: InstanceQuery) -> tuple[list[Instance], str | None]:
         """One page of instances and the next page's continuation token (None on the last page)."""
         return self.store.query_instances(query)
 
@@ -178,7 +178,7 @@ class Management:
         return instance
 
     # --- messages to a running instance ----------------------------------------------------------
-    def raise_event(self, instance_id: str, name: str, input_text: Optional[str]) -> None:
+    def raise_event(self, instance_id: str, name: str, input_text: str | None) -> None:
         """Enqueue an EventRaised. ``input_text`` is the event's JSON text exactly as it arrived (the SDK
         client double-encodes, so an orchestrator gets a str — protocol doc §1.12, issue #295)."""
         if not name:
@@ -188,11 +188,11 @@ class Management:
         self.check_active(instance_id)
         self._send(instance_id, events.event_raised(self.clock.now(), name, input_text))
 
-    def terminate(self, instance_id: str, reason: Optional[str]) -> None:
+    def terminate(self, instance_id: str, reason: str | None) -> None:
         self.check_active(instance_id)
         self._send(instance_id, events.execution_terminated(self.clock.now(), reason))
 
-    def suspend(self, instance_id: str, reason: Optional[str]) -> None:
+    def suspend(self, instance_id: str, reason: str | None) -> None:
         instance = self.check_active(instance_id)
         if instance.runtime_status not in _SUSPENDABLE_STATES:
             raise Conflict(
@@ -201,7 +201,7 @@ class Management:
             )
         self._send(instance_id, events.execution_suspended(self.clock.now(), reason))
 
-    def resume(self, instance_id: str, reason: Optional[str]) -> None:
+    def resume(self, instance_id: str, reason: str | None) -> None:
         instance = self.check_active(instance_id)
         if instance.runtime_status is not RuntimeStatus.SUSPENDED:
             raise Conflict(
@@ -210,7 +210,7 @@ class Management:
             )
         self._send(instance_id, events.execution_resumed(self.clock.now(), reason))
 
-    def rewind(self, instance_id: str, reason: Optional[str]) -> None:
+    def rewind(self, instance_id: str, reason: str | None) -> None:
         """Ask the engine to rewind a Failed instance (an ExecutionRewound message, EventType 21)."""
         instance = self.get_instance(instance_id)
         status = instance.runtime_status
@@ -238,7 +238,7 @@ class Management:
         return self.store.purge_instances(query)
 
     # --- waiting ---------------------------------------------------------------------------------
-    async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Optional[Instance]:
+    async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Instance | None:
         """Poll until the instance is Completed/Failed/Terminated/Canceled (return it) or ``timeout_s``
         passes on the Clock (return None). Polls every ``interval_s`` (at least 0.1 s), never past the
         deadline, and always reads at least once — the extension's loop."""

@@ -18,9 +18,10 @@ import inspect
 import json
 import os
 import urllib.parse
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Dict, FrozenSet, List, Optional, Protocol, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, Union
 
 from devhost.core import protocol
 from devhost.http.paths import WEBHOOK_BASE_PATH
@@ -37,7 +38,7 @@ RUNTIME_STATUSES = frozenset(status.value for status in protocol.RuntimeStatus)
 AppRef = Union[str, "os.PathLike[str]"]
 """An app: its directory, its ``function_app.py``, or the dotted name of a ``function_app`` module."""
 Seconds = Union[float, timedelta]
-Status = Dict[str, Any]
+Status = dict[str, Any]
 """An instance status as the Durable HTTP API returns it (``runtimeStatus``, ``output``, ``customStatus``...)."""
 
 T = TypeVar("T")
@@ -53,7 +54,7 @@ def seconds_of(value: Seconds) -> float:
     return seconds
 
 
-def check_statuses(statuses: Tuple[str, ...]) -> FrozenSet[str]:
+def check_statuses(statuses: tuple[str, ...]) -> frozenset[str]:
     unknown = [s for s in statuses if s not in RUNTIME_STATUSES]
     if not statuses or unknown:
         raise ValueError(f"expected runtime status names from {sorted(RUNTIME_STATUSES)}, got {list(statuses)}")
@@ -73,7 +74,7 @@ class AppHandle(abc.ABC):
         """A synchronous HTTP client bound to :attr:`base_url`."""
 
     # --- the Durable HTTP API --------------------------------------------------------------------------
-    def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: Optional[str] = None) -> str:
+    def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: str | None = None) -> str:
         """Start ``orchestrator`` through the Durable HTTP API; returns the instance id.
 
         ``input`` is sent as the JSON body (omit it for no input) and, as with the real extension, becomes the
@@ -156,11 +157,11 @@ class AppHandle(abc.ABC):
 
     # --- in-process only -------------------------------------------------------------------------------
     @abc.abstractmethod
-    def history(self, instance_id: str) -> List[Dict[str, Any]]:
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
         """The current execution's history events in the SDK's shape (PascalCase keys, int EventType)."""
 
     @abc.abstractmethod
-    def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> "ActivityStub":
+    def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> ActivityStub:
         """Run ``replacement(input)`` instead of activity ``name`` until the test ends."""
 
 
@@ -169,7 +170,7 @@ class ActivityStub:
 
     def __init__(self, name: str, restore: Callable[[], None]) -> None:
         self.name = name
-        self.calls: List[Any] = []
+        self.calls: list[Any] = []
         """Each call's decoded input, in call order."""
         self._restore = restore
 
@@ -181,15 +182,14 @@ class ActivityStub:
 class DurableAppFactory(Protocol):
     """The ``durable_app`` fixture: call it to start an app (the default one when ``app`` is None)."""
 
-    def __call__(self, app: Optional[AppRef] = None, *, start_time: Optional[datetime] = None) -> AppHandle:
-        ...
+    def __call__(self, app: AppRef | None = None, *, start_time: datetime | None = None) -> AppHandle: ...
 
 
 def _quote(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
 
-def _expect(response: HttpResponse, statuses: Tuple[int, ...], what: str) -> None:
+def _expect(response: HttpResponse, statuses: tuple[int, ...], what: str) -> None:
     if response.status not in statuses:
         raise AssertionError(f"{what}: the host answered {response.status}: {response.text[:2000]}")
 
@@ -200,13 +200,13 @@ class DurableAppHandle(AppHandle):
 
     remote = False
 
-    def __init__(self, host: "DevHost", loop: "LoopThread") -> None:
+    def __init__(self, host: DevHost, loop: LoopThread) -> None:
         super().__init__(host.base_url)
         self._host = host
         self._loop = loop
 
     @property
-    def host(self) -> "DevHost":
+    def host(self) -> DevHost:
         """The :class:`devhost.host.server.DevHost` (engine, store, clock, registry): an escape hatch."""
         return self._host
 
@@ -215,7 +215,7 @@ class DurableAppHandle(AppHandle):
         return Path(self._host.app_dir)
 
     @property
-    def store_path(self) -> Optional[Path]:
+    def store_path(self) -> Path | None:
         return self._host.store_path
 
     # --- time ----------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ class DurableAppHandle(AppHandle):
         wanted = check_statuses(statuses)
         return self._wait(instance_id, wanted, f"reach {'/'.join(sorted(wanted))}", timeout)
 
-    def _wait(self, instance_id: str, wanted: FrozenSet[str], goal: str, timeout: float) -> Status:
+    def _wait(self, instance_id: str, wanted: frozenset[str], goal: str, timeout: float) -> Status:
         from devhost.runtime.engine import Stalled
 
         self._check_running()
@@ -308,8 +308,9 @@ class DurableAppHandle(AppHandle):
             try:
                 self._loop.run(drive(future.done), timeout=timeout)
             except TimeoutError:
-                raise AssertionError(f"the call did not return within {timeout} s of real time "
-                                     f"(virtual time is now {self.now.isoformat()})") from None
+                raise AssertionError(
+                    f"the call did not return within {timeout} s of real time (virtual time is now {self.now.isoformat()})"
+                ) from None
             return future.result(timeout=timeout)
 
     # --- in-process only -----------------------------------------------------------------------------
@@ -327,7 +328,7 @@ class DurableAppHandle(AppHandle):
             raise
         return self._loop.run(coroutine, timeout=timeout)
 
-    def history(self, instance_id: str) -> List[Dict[str, Any]]:
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
         self._check_running()
         return list(self._host.store.get_history(instance_id))
 
@@ -348,6 +349,7 @@ class DurableAppHandle(AppHandle):
         original: ActivityFunction = activities[name]
         stub = ActivityStub(name, lambda: activities.__setitem__(name, original))
         if inspect.iscoroutinefunction(replacement):
+
             async def call_async(**kwargs: Any) -> Any:
                 value = kwargs[original.input_name]
                 stub.calls.append(value)
@@ -355,6 +357,7 @@ class DurableAppHandle(AppHandle):
 
             activities[name] = ActivityFunction(name, call_async, original.input_name)
         else:
+
             def call(**kwargs: Any) -> Any:
                 value = kwargs[original.input_name]
                 stub.calls.append(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable
 
 import pytest
 
@@ -21,7 +21,7 @@ def app(durable_app: Callable[..., DurableAppHandle]) -> DurableAppHandle:
     return durable_app(APP_DIR)
 
 
-def run(app: DurableAppHandle, orchestrator: str, input: Any = None, *, instance_id: Optional[str] = None) -> Dict[str, Any]:
+def run(app: DurableAppHandle, orchestrator: str, input: Any = None, *, instance_id: str | None = None) -> dict[str, Any]:
     """Start ``orchestrator`` through the webhook and wait (virtual time) until it finishes."""
     return app.wait_for_completion(app.start(orchestrator, input, instance_id=instance_id), timeout=SAFETY_TIMEOUT)
 

@@ -7,9 +7,9 @@ so the order in which the store sees turns and activity hand-outs shows the boun
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
-from typing import Collection, List, Optional
 
 import pytest
 
@@ -29,21 +29,21 @@ class LoggingStore(SqliteStore):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        self.log: List[str] = []
+        self.log: list[str] = []
 
-    def load_turn(self, instance_id: str, now: datetime) -> Optional[Turn]:
+    def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         turn = super().load_turn(instance_id, now)
         if turn is not None and turn.messages:
             self.log.append(f"turn {instance_id}")
         return turn
 
-    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> List[ActivityWorkItem]:
+    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
         items = super().pending_activities(limit, exclude)
         self.log.extend(f"activity {item.name} for {item.instance_id}" for item in items)
         return items
 
 
-async def run_two_chains(tmp_path: Path, settings: HostSettings) -> List[str]:
+async def run_two_chains(tmp_path: Path, settings: HostSettings) -> list[str]:
     """Start two ``chain`` orchestrations before the engine runs, run both to completion, return the log."""
     clock = VirtualClock()
     store = LoggingStore(tmp_path / "store.sqlite3")

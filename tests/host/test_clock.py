@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import List
 
 import pytest
 
@@ -26,7 +25,7 @@ def test_both_clocks_offer_every_member_of_the_protocol(clock: Clock) -> None:
 
 def test_the_real_clock_never_skips_keeps_no_schedule_and_patches_no_function() -> None:
     clock = RealClock()
-    heard: List[str] = []
+    heard: list[str] = []
     unsubscribe = clock.subscribe(lambda: heard.append("woken"))
 
     with pytest.raises(TypeError, match="cannot be advanced"):
@@ -50,10 +49,8 @@ def test_the_virtual_clock_skips_and_is_the_clock_its_functions_see() -> None:
 
 def test_next_deadline_is_the_earliest_sleeper_and_advance_to_wakes_it() -> None:
     clock = VirtualClock(START)
-    woke: List[datetime] = []
-    sleepers = [
-        threading.Thread(target=lambda s=s: (clock.sleep_blocking(s), woke.append(clock.now()))) for s in (60, 30)
-    ]
+    woke: list[datetime] = []
+    sleepers = [threading.Thread(target=lambda s=s: (clock.sleep_blocking(s), woke.append(clock.now()))) for s in (60, 30)]
     asleep = threading.Semaphore(0)
     clock.on_function_sleep.append(asleep.release)
     for sleeper in sleepers:
@@ -86,7 +83,7 @@ def test_advance_to_never_moves_time_back() -> None:
 
 def test_subscribers_hear_function_sleeps_and_advances_until_they_unsubscribe() -> None:
     clock = VirtualClock(START)
-    heard: List[str] = []
+    heard: list[str] = []
     unsubscribe = clock.subscribe(lambda: heard.append("wake-up"))
     asleep = threading.Event()
     clock.on_function_sleep.append(asleep.set)
@@ -108,7 +105,7 @@ def test_subscribers_hear_function_sleeps_and_advances_until_they_unsubscribe() 
 @pytest.mark.asyncio
 async def test_a_coroutine_woken_by_an_advance_counts_as_waking_until_it_resumes() -> None:
     clock = VirtualClock(START)
-    settled: List[int] = []
+    settled: list[int] = []
     sleeping = asyncio.ensure_future(clock.sleep_until(START + timedelta(seconds=1)))
     await asyncio.sleep(0)
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import socket
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any
 
 import aiohttp
 import pytest
@@ -20,14 +20,14 @@ from tests.host.conftest import APPS
 SAFETY_NET_SECONDS = 30.0
 
 
-async def request(method: str, url: str) -> Tuple[int, Dict[str, str], Any]:
+async def request(method: str, url: str) -> tuple[int, dict[str, str], Any]:
     async with aiohttp.ClientSession() as session:
         async with session.request(method, url) as response:
             text = await response.text()
             return response.status, dict(response.headers), json.loads(text) if text else None
 
 
-async def hello_roundtrip(host: DevHost) -> Dict[str, Any]:
+async def hello_roundtrip(host: DevHost) -> dict[str, Any]:
     """Start hello_orchestrator through the app's own starter (SDK client → RPC), run it, read its status."""
     status, headers, body = await request("POST", f"{host.base_url}/api/start/hello_orchestrator")
     assert status == 202, body
@@ -67,7 +67,7 @@ def test_hosts_on_successive_event_loops_can_each_use_the_sdk_client() -> None:
     assert outputs == ["Hello Tokyo!", "Hello Tokyo!"]
 
 
-async def _one_host_roundtrip() -> Dict[str, Any]:
+async def _one_host_roundtrip() -> dict[str, Any]:
     async with DevHost(APPS / "kinds", port=0, in_memory=True, clock=VirtualClock()) as host:
         return await hello_roundtrip(host)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 
@@ -24,10 +24,10 @@ START = datetime(2030, 1, 1, tzinfo=timezone.utc)
 class Messages:
     """A store fake: all the skipping rule asks of a store is when its next message becomes deliverable."""
 
-    def __init__(self, next_at: Optional[datetime] = None) -> None:
+    def __init__(self, next_at: datetime | None = None) -> None:
         self.next_at = next_at
 
-    def next_visible_at(self) -> Optional[datetime]:
+    def next_visible_at(self) -> datetime | None:
         return self.next_at
 
 

@@ -6,13 +6,12 @@ import asyncio
 import json
 import re
 from datetime import timedelta
-from typing import List
 
 import pytest
 
 from devhost.clock import VirtualClock
-from devhost.core.model import EventType, InstanceQuery, RuntimeStatus
 from devhost.core.errors import BadRequest, Conflict, Gone, InstanceExists, NotFound
+from devhost.core.model import EventType, InstanceQuery, RuntimeStatus
 from devhost.http.payloads import status_document, status_payload
 from devhost.service.management import Management, validate_instance_id
 from devhost.store.sqlite import SqliteStore
@@ -21,7 +20,7 @@ from tests.http.helpers import drive, eventually, progress, queued
 
 
 def test_start_creates_a_pending_instance_and_enqueues_execution_started(
-    management: Management, store: SqliteStore, notifications: List[int]
+    management: Management, store: SqliteStore, notifications: list[int]
 ) -> None:
     instance_id = management.start("hello_orchestrator", None, '{"jobId": "j1"}')
 
@@ -56,7 +55,7 @@ def test_start_stores_objects_compactly_like_newtonsoft(management: Management, 
 
 
 def test_start_uses_explicit_then_default_version(
-    store: SqliteStore, clock: VirtualClock, registry: object, notifications: List[int]
+    store: SqliteStore, clock: VirtualClock, registry: object, notifications: list[int]
 ) -> None:
     management = Management(store, clock, registry, lambda: None, hub_name=HUB, default_version="2.0")  # type: ignore[arg-type]
 
@@ -115,7 +114,9 @@ def test_start_over_a_completed_instance_replaces_it(management: Management, sto
     instance = store.get_instance("job-1")
     assert instance is not None
     assert (instance.name, instance.runtime_status, instance.input) == (
-        "monitoring_job_orchestrator", RuntimeStatus.PENDING, '"new"',
+        "monitoring_job_orchestrator",
+        RuntimeStatus.PENDING,
+        '"new"',
     )
     assert instance.created_time == START + timedelta(seconds=60)
 
@@ -141,13 +142,17 @@ def test_get_status_shapes_history_of_a_running_instance(management: Management,
     status = status_document(management.get_status("job-1", show_history=True))
 
     assert status["historyEvents"] == [
-        {"EventType": "ExecutionStarted", "Timestamp": "2030-01-01T12:00:00Z", "Input": '"in"',
-         "FunctionName": "hello_orchestrator"},
+        {
+            "EventType": "ExecutionStarted",
+            "Timestamp": "2030-01-01T12:00:00Z",
+            "Input": '"in"',
+            "FunctionName": "hello_orchestrator",
+        },
     ]
 
 
 def test_raise_event_enqueues_event_raised_with_the_raw_text(
-    management: Management, store: SqliteStore, notifications: List[int]
+    management: Management, store: SqliteStore, notifications: list[int]
 ) -> None:
     management.start("hello_orchestrator", "job-1")
 
@@ -160,7 +165,9 @@ def test_raise_event_enqueues_event_raised_with_the_raw_text(
     assert notifications == [1, 1]
 
 
-@pytest.mark.parametrize("status", [RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.TERMINATED, RuntimeStatus.CANCELED])
+@pytest.mark.parametrize(
+    "status", [RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.TERMINATED, RuntimeStatus.CANCELED]
+)
 def test_operations_on_a_terminal_instance_are_gone(management: Management, store: SqliteStore, status: RuntimeStatus) -> None:
     management.start("hello_orchestrator", "job-1")
     progress(store, "job-1", status)
@@ -247,7 +254,9 @@ def test_restart_starts_the_same_orchestrator_with_the_same_input(management: Ma
         instance = store.get_instance(instance_id)
         assert instance is not None
         assert (instance.name, instance.input, instance.runtime_status) == (
-            "hello_orchestrator", '{"a":1}', RuntimeStatus.PENDING,
+            "hello_orchestrator",
+            '{"a":1}',
+            RuntimeStatus.PENDING,
         )
 
 

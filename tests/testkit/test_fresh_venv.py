@@ -21,7 +21,7 @@ from .tiny_app import write_app
 
 REPO = Path(__file__).resolve().parents[2]
 
-APP_TESTS = '''
+APP_TESTS = """
 def test_a_timer_hour_passes_instantly(durable_app):
     app = durable_app()
     assert app.wait_for_completion(app.start("after_an_hour"))["output"]["greeting"] == "Hello, world!"
@@ -31,7 +31,7 @@ def test_a_stub_replaces_the_activity(durable_app):
     app = durable_app()
     app.stub_activity("greet", lambda name: "stubbed")
     assert app.wait_for_completion(app.start("greet_once", {"name": "X"}))["output"] == "stubbed"
-'''
+"""
 
 
 @pytest.mark.skipif(not os.environ.get("DEVHOST_FRESH_VENV"), reason="set DEVHOST_FRESH_VENV=1 (installs from the package index)")
@@ -45,16 +45,29 @@ def test_plugin_works_after_pip_install_into_a_fresh_virtualenv(tmp_path: Path) 
     wheelhouse = os.environ.get("DEVHOST_WHEELHOUSE")
     offline = ["--no-index", "--find-links", wheelhouse] if wheelhouse else []
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", *offline, f"{source}[testing]"],
-                   check=True, timeout=600, env=env)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *offline, f"{source}[testing]"], check=True, timeout=600, env=env
+    )
     project = write_app(tmp_path / "project")
     (project / "test_app.py").write_text(APP_TESTS, encoding="utf-8")
 
-    result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
-    plugin_file = subprocess.run([str(python), "-c", "import devhost.testing.plugin as p; print(p.__file__)"],
-                                 capture_output=True, text=True, check=True, env=env, cwd=project).stdout
+    plugin_file = subprocess.run(
+        [str(python), "-c", "import devhost.testing.plugin as p; print(p.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=project,
+    ).stdout
     assert str(venv) in plugin_file  # the installed copy, not this checkout
