@@ -190,6 +190,18 @@ def timeline(store: Store, instance_id: str, now: datetime) -> dict[str, Any]:
     }
 
 
+def pending_kinds(store: Store, instance_id: str, now: datetime) -> frozenset[str]:
+    """The kinds of work (``timer``, ``activity``, ``suborchestration``) the current execution has scheduled
+    and not yet got back: what the list's "waiting on" filter asks of each row."""
+    try:
+        history = History.read(store, instance_id, now)
+    except NotFound:  # purged between the list query and this read
+        return frozenset()
+    return frozenset(
+        _SCHEDULING[p.kind] for position, p in enumerate(history.peeks) if p.kind in _SCHEDULING and position not in history.done
+    )
+
+
 def _waiting(bars: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     """What a running execution waits on: its pending activities, timers (with the time left) and
     sub-orchestrations, oldest first, at most 20. (An external event it waits for leaves no trace in the

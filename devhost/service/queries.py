@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -31,6 +32,13 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 SCAN_BUDGET = 2_000
 """Most rows one list request examines when a filter has to be applied here rather than in the store."""
+HISTORY_SCAN_BUDGET = 200
+"""The same, when the filter reads each row's history (``waiting_on``)."""
+WAITING_KINDS = ("timer", "activity", "suborchestration")
+_MAY_WAIT = frozenset({RuntimeStatus.RUNNING, RuntimeStatus.SUSPENDED})
+
+PendingKinds = Callable[[Instance], "frozenset[str]"]
+"""The kinds of work (:data:`WAITING_KINDS`) an instance has pending: see history_view.pending_kinds."""
 PREVIEW_CHARS = 120
 
 
@@ -45,16 +53,20 @@ class ListFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     custom_text: str | None = None
+    waiting_on: str | None = None
+    """One of :data:`WAITING_KINDS`: only instances with that kind of work pending (needs their history)."""
 
     @property
     def needs_scan(self) -> bool:
-        return bool(self.name or self.custom_text)
+        return bool(self.name or self.custom_text or self.waiting_on)
 
-    def matches(self, instance: Instance) -> bool:
+    def matches(self, instance: Instance, pending: PendingKinds | None = None) -> bool:
         if self.name and instance.name.lower() != self.name.lower():
             return False
         if self.custom_text and self.custom_text.lower() not in (instance.custom_status or "").lower():
             return False
+        if self.waiting_on:
+            return pending is not None and self.waiting_on in pending(instance)
         return True
 
 
@@ -126,17 +138,30 @@ def summary(instance: Instance) -> dict[str, Any]:
     return row
 
 
-def list_page(store: Store, flt: ListFilter, page_size: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
-    """One page of summaries in the store's order (created time, then id), at most ``page_size`` rows."""
+def list_page(
+    store: Store,
+    flt: ListFilter,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    cursor: str | None = None,
+    pending: PendingKinds | None = None,
+) -> Page:
+    """One page of summaries in the store's order (created time, then id), at most ``page_size`` rows.
+    ``pending`` answers the ``waiting_on`` filter (only Running and Suspended instances can match it)."""
     token, skip = _decode_cursor(cursor)
     chunk = max(page_size, 200) if flt.needs_scan else page_size
+    budget = HISTORY_SCAN_BUDGET if flt.waiting_on else SCAN_BUDGET
+    statuses = flt.statuses or None
+    if flt.waiting_on:
+        statuses = (flt.statuses or _MAY_WAIT) & _MAY_WAIT
     items: list[dict[str, Any]] = []
     scanned = 0
+    if statuses is not None and not statuses:  # e.g. waiting_on with only terminal statuses: nothing can match
+        return Page([], None, 0)
     while True:
         query = InstanceQuery(
             created_from=flt.created_from,
             created_to=flt.created_to,
-            statuses=flt.statuses or None,
+            statuses=statuses,
             instance_id_prefix=flt.id_prefix or None,
             top=chunk,
             continuation_token=token,
@@ -144,9 +169,9 @@ def list_page(store: Store, flt: ListFilter, page_size: int = DEFAULT_PAGE_SIZE,
         rows, next_token = store.query_instances(query)
         for index in range(skip, len(rows)):
             scanned += 1
-            if flt.matches(rows[index]):
+            if flt.matches(rows[index], pending):
                 items.append(summary(rows[index]))
-            if len(items) == page_size or scanned >= SCAN_BUDGET:
+            if len(items) == page_size or scanned >= budget:
                 if index + 1 < len(rows):
                     following: str | None = _encode_cursor(token, index + 1)
                 else:  # the chunk is used up: the next page starts at the store's next token

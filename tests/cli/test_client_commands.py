@@ -118,6 +118,7 @@ def test_list_status_and_purge(host: Host) -> None:
         (("list", "--status", "Sleeping"), ExitCode.USAGE, "unknown runtime status 'Sleeping'"),
         (("list", "--created-from", "yesterday"), ExitCode.USAGE, "not an ISO 8601 time"),
         (("list", "--top", "0"), ExitCode.USAGE, "--top must be between 1 and 500"),
+        (("list", "--waiting", "event"), ExitCode.USAGE, "invalid choice: 'event'"),
         (("raise", "x", "Go", "--data", "{nope"), ExitCode.USAGE, "--data is not valid JSON"),
         (("watch", "x", "--interval", "0"), ExitCode.USAGE, "--interval must be positive"),
         (("history", "nope"), ExitCode.NOT_FOUND, "no instance 'nope'"),

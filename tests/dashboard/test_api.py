@@ -118,6 +118,7 @@ def test_pending_timer_shows_time_left_in_virtual_time(app: DurableAppHandle) ->
         ("/instances?top=9999", 400, "between 1 and 500"),
         ("/instances?cursor=abc", 400, "cursor"),
         ("/instances?colour=red", 400, "unknown query parameter 'colour'"),
+        ("/instances?waiting=event", 400, "waiting must be one of timer, activity, suborchestration"),
         ("/instances/nope", 404, "no instance"),
         ("/instances/nope/history", 404, "no instance"),
         ("/instances/nope/timeline", 404, "no instance"),
@@ -185,3 +186,17 @@ def test_the_dashboard_routes_only_read(app: DurableAppHandle, path: str) -> Non
     assert response.status == 405
     assert response.header("Allow") == "GET, HEAD"
     assert "only reads" in response.json()["message"]
+
+
+def test_the_waiting_filter_finds_monitors_waiting_on_a_timer_or_an_activity(app: DurableAppHandle) -> None:
+    start(app, job_id="by-timer", wait_strategy="timer")
+    start(app, job_id="by-activity")
+    start(app, job_id="finished", timeout_seconds=5, polling_interval_seconds=5)
+    app.advance(15)
+
+    def ids(**params: Any) -> list:
+        return [r["instanceId"] for r in get(app, "/instances", **params)["instances"]]
+
+    assert ids(waiting="timer") == ["by-timer"]
+    assert ids(waiting="activity") == ["by-activity"]
+    assert ids(waiting="timer", status="Completed") == []

@@ -220,6 +220,12 @@ def test_list_filters_live_in_the_url_show_as_chips_and_clear(app: DurableAppHan
     expect(rows.first).to_have_attribute("data-instance-id", "quick-1")
     expect(page.locator("#f-prefix")).to_have_value("quick")
 
+    page.get_by_role("button", name="Waiting on a timer").click()
+    expect(page.locator("#empty")).to_be_visible()  # both wait on an activity (the default strategy) or ended
+    assert "waiting=timer" in page.url
+    expect(page.locator(".chip[data-filter=waiting]")).to_contain_text("waiting on: timer")
+    page.get_by_role("button", name="remove waiting on filter").click()
+
     page.get_by_role("button", name="Failed only").click()
     expect(page.locator("#empty")).to_be_visible()
     assert "status=Failed" in page.url and "prefix=quick" in page.url

@@ -120,3 +120,12 @@ def test_an_event_in_another_key_order_is_parsed_in_full() -> None:
     text = json.dumps({"Timestamp": "2030-01-01T00:00:01.0000000Z", "EventType": 5, "TaskScheduledId": 7, "EventId": -1})
 
     assert history_view.peek(text) == history_view.Peek(5, -1, "2030-01-01T00:00:01.0000000Z", None, None, 7)
+
+
+def test_pending_kinds_are_the_scheduled_work_without_a_result(store: SqliteStore) -> None:
+    add_instance(store, "x", history=monitor_history(T0, pending_timer_due=T0 + timedelta(minutes=5)))
+    add_instance(store, "y", history=monitor_history(T0))
+
+    assert history_view.pending_kinds(store, "x", T0) == frozenset({"timer"})
+    assert history_view.pending_kinds(store, "y", T0) == frozenset()
+    assert history_view.pending_kinds(store, "gone", T0) == frozenset()

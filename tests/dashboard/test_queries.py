@@ -125,3 +125,28 @@ def test_times_without_an_offset_are_utc_and_statuses_ignore_case() -> None:
     assert queries.parse_time("2030-01-01T00:00:05", "from") == T0 + timedelta(seconds=5)
     assert queries.parse_time("2030-01-01T00:00:05Z", "from") == T0 + timedelta(seconds=5)
     assert queries.parse_status("failed") is RuntimeStatus.FAILED
+
+
+def test_the_waiting_filter_asks_only_running_and_suspended_rows_within_a_smaller_budget(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queries, "HISTORY_SCAN_BUDGET", 3)
+    add_instance(store, "done", seconds=0, status=RuntimeStatus.COMPLETED)
+    for i in range(5):
+        add_instance(store, f"run-{i}", seconds=1 + i, status=RuntimeStatus.SUSPENDED if i == 4 else RuntimeStatus.RUNNING)
+    asked: list = []
+
+    def pending(instance: object) -> frozenset:
+        asked.append(instance.instance_id)  # type: ignore[attr-defined]
+        return frozenset({"timer"}) if instance.instance_id in ("run-1", "run-4") else frozenset({"activity"})  # type: ignore[attr-defined]
+
+    first = queries.list_page(store, ListFilter(waiting_on="timer"), 10, pending=pending)
+    rest = queries.list_page(store, ListFilter(waiting_on="timer"), 10, first.next_cursor, pending=pending)
+    terminal_only = queries.list_page(
+        store, ListFilter(waiting_on="timer", statuses=frozenset({RuntimeStatus.COMPLETED})), 10, pending=pending
+    )
+
+    assert [r["instanceId"] for r in first.items] == ["run-1"] and first.complete is False
+    assert [r["instanceId"] for r in rest.items] == ["run-4"]
+    assert asked == ["run-0", "run-1", "run-2", "run-3", "run-4"]
+    assert terminal_only.items == [] and terminal_only.next_cursor is None

@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--created-from", metavar="TIME", help="created at or after (ISO 8601, UTC when no offset)")
     parser.add_argument("--created-to", metavar="TIME", help="created at or before (ISO 8601)")
     parser.add_argument("--contains", metavar="TEXT", help="custom status contains TEXT (case-insensitive)")
+    parser.add_argument(
+        "--waiting",
+        choices=("timer", "activity", "suborchestration"),
+        help="only running instances waiting on that (e.g. a durable timer)",
+    )
     parser.add_argument("--top", type=int, default=50, help="page size, 1-500 (default 50)")
     parser.add_argument("--all", action="store_true", help="follow every page, not only the first")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -49,6 +54,7 @@ def body(argv: Sequence[str]) -> int:
         ("from", args.created_from),
         ("to", args.created_to),
         ("q", args.contains),
+        ("waiting", args.waiting),
     ):
         if value:
             params[key] = value

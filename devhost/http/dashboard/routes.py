@@ -26,7 +26,7 @@ BASE_PATH = "/_devhost"
 WEBHOOKS = WEBHOOK_BASE_PATH
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
-_LIST_PARAMETERS = frozenset({"status", "name", "prefix", "from", "to", "q", "top", "cursor"})
+_LIST_PARAMETERS = frozenset({"status", "name", "prefix", "from", "to", "q", "waiting", "top", "cursor"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -71,11 +71,22 @@ def add_routes(
             created_from=queries.parse_time(q["from"], "from") if q.get("from") else None,
             created_to=queries.parse_time(q["to"], "to") if q.get("to") else None,
             custom_text=q.get("q") or None,
+            waiting_on=q.get("waiting") or None,
         )
+        if flt.waiting_on and flt.waiting_on not in queries.WAITING_KINDS:
+            raise BadRequest(f"waiting must be one of {', '.join(queries.WAITING_KINDS)}, got {flt.waiting_on!r}")
         if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
             raise BadRequest("'from' is after 'to'")
         size = queries.parse_page_size(q.get("top"), queries.DEFAULT_PAGE_SIZE, queries.MAX_PAGE_SIZE)
-        page = await asyncio.to_thread(queries.list_page, store(), flt, size, q.get("cursor") or None)
+        opened, at = store(), now()
+        page = await asyncio.to_thread(
+            queries.list_page,
+            opened,
+            flt,
+            size,
+            q.get("cursor") or None,
+            lambda instance: history_view.pending_kinds(opened, instance.instance_id, at),
+        )
         return _json(
             {
                 "instances": page.items,

@@ -3,8 +3,9 @@
 
 (() => {
   const { el } = DH;
-  const FILTERS = ["status", "name", "prefix", "from", "to", "q"];
-  const LABELS = { status: "status", name: "orchestrator", prefix: "id prefix", from: "created from", to: "created to", q: "custom status" };
+  const FILTERS = ["status", "name", "prefix", "from", "to", "q", "waiting"];
+  const LABELS = { status: "status", name: "orchestrator", prefix: "id prefix", from: "created from", to: "created to",
+                   q: "custom status", waiting: "waiting on" };
   const PAGE_SIZE = 50;
   let virtual = false;
   let cursors = [];   // cursors of the pages before this one (for "Previous")
@@ -38,6 +39,7 @@
     document.getElementById("f-from").value = fromIso(filters.from);
     document.getElementById("f-to").value = fromIso(filters.to);
     document.getElementById("f-q").value = filters.q || "";
+    document.getElementById("f-waiting").value = filters.waiting || "";
   }
 
   function readForm() {
@@ -127,6 +129,11 @@
   document.getElementById("filters").addEventListener("submit", (event) => { event.preventDefault(); apply(readForm()); });
   document.getElementById("clear-filters").addEventListener("click", () => apply({}));
   document.getElementById("failed-only").addEventListener("click", () => apply({ ...filtersFromUrl(), status: "Failed" }));
+  document.getElementById("waiting-timer").addEventListener("click", () => {
+    const filters = { ...filtersFromUrl(), waiting: "timer" };
+    delete filters.status; // only Running and Suspended instances wait; the host narrows to them
+    apply(filters);
+  });
   document.getElementById("next-page").addEventListener("click", () => {
     if (!nextCursor) return;
     cursors.push(params().get("cursor") || "");
