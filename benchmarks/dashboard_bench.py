@@ -114,6 +114,7 @@ def main() -> int:
                 "list status=Failed": lambda: get(f"{api}/instances?status=Failed"),
                 "list custom status contains 'critical'": lambda: get(f"{api}/instances?q=critical"),
                 "list name filter, no match (scan budget)": lambda: get(f"{api}/instances?name=nothing"),
+                "list waiting=timer (a history read per row)": lambda: get(f"{api}/instances?waiting=timer"),
                 "instance detail": lambda: get(f"{api}/instances/long"),
                 f"history page (latest 100 of {args.events})": lambda: get(
                     f"{api}/instances/long/history?offset={args.events - 100}&limit=100"
