@@ -42,7 +42,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a plain script from anywhere
@@ -51,9 +51,10 @@ if str(REPO) not in sys.path:  # run as a plain script from anywhere
 from devhost.clock import RealClock  # noqa: E402
 from devhost.core.context import ReplaySettings, build_context  # noqa: E402
 from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, RuntimeStatus, event_json  # noqa: E402
-from devhost.runtime.registry import OrchestratorFunction  # noqa: E402
+from devhost.host.server import DevHost  # noqa: E402
+from devhost.http.paths import WEBHOOK_BASE_PATH  # noqa: E402
 from devhost.runtime.loader import load_app  # noqa: E402
-from devhost.host.server import WEBHOOK_BASE_PATH, DevHost  # noqa: E402
+from devhost.runtime.registry import OrchestratorFunction  # noqa: E402
 
 APP_DIR = Path(__file__).resolve().parent / "app"
 ORCHESTRATOR = "bench_monitor"
@@ -78,7 +79,7 @@ class TimedHandle:
         self.calls = 0
         self.seconds = 0.0
         self.cpu_seconds = 0.0
-        self.episodes: Counter[Tuple[int, int]] = Counter()
+        self.episodes: Counter[tuple[int, int]] = Counter()
         """(hash of the context JSON, hash of the result JSON) of every call: what the floor must reproduce."""
 
     def __call__(self, context: str) -> str:
@@ -99,18 +100,18 @@ class StatusPoller(threading.Thread):
     One keep-alive connection (reopened after an error), as a polling client with a session would use.
     """
 
-    def __init__(self, host: str, port: int, instance_ids: List[str], rate: float) -> None:
+    def __init__(self, host: str, port: int, instance_ids: list[str], rate: float) -> None:
         super().__init__(name="status-poller", daemon=True)
         self.address = (host, port)
         self.paths = [f"{WEBHOOK_BASE_PATH}/instances/{i}" for i in instance_ids]
         self.interval = 1.0 / rate
-        self.latencies: List[float] = []
+        self.latencies: list[float] = []
         self.errors = 0
         self.cpu_seconds = 0.0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        connection: Optional[http.client.HTTPConnection] = None
+        connection: http.client.HTTPConnection | None = None
         due = time.perf_counter()
         count = 0
         while not self._stop_event.is_set():
@@ -153,15 +154,15 @@ class HostRun:
     sdk_seconds: float
     sdk_cpu_seconds: float
     peak_rss_mb: float
-    latencies: List[float]
+    latencies: list[float]
     status_errors: int
     replay_settings: ReplaySettings
     handle: Callable[[str], str]
     """The SDK's orchestrator handle the host called (the floor calls the very same one)."""
-    episodes: Counter[Tuple[int, int]]
-    instances: Dict[str, Instance] = field(default_factory=dict)
-    histories: Dict[str, List[HistoryEvent]] = field(default_factory=dict)
-    profile: Optional[str] = None
+    episodes: Counter[tuple[int, int]]
+    instances: dict[str, Instance] = field(default_factory=dict)
+    histories: dict[str, list[HistoryEvent]] = field(default_factory=dict)
+    profile: str | None = None
 
 
 @dataclass
@@ -243,9 +244,9 @@ async def _drive(host: DevHost, timed: TimedHandle, n: int, k: int, status_rate:
     )
 
 
-def episodes_of(history: List[HistoryEvent]) -> List[Tuple[List[HistoryEvent], List[HistoryEvent]]]:
+def episodes_of(history: list[HistoryEvent]) -> list[tuple[list[HistoryEvent], list[HistoryEvent]]]:
     """The (played, new) event lists of every episode the host ran, cut from a final history."""
-    episodes: List[Tuple[List[HistoryEvent], List[HistoryEvent]]] = []
+    episodes: list[tuple[list[HistoryEvent], list[HistoryEvent]]] = []
     start = 0
     while start < len(history):
         if history[start]["EventType"] != EventType.ORCHESTRATOR_STARTED:
@@ -265,10 +266,10 @@ def run_floor(run: HostRun, k: int) -> FloorRun:
     """Replay every episode of every instance through the SDK alone; time only the ``handle`` calls."""
     seconds = cpu_seconds = build_seconds = 0.0
     count = 0
-    episodes: Counter[Tuple[int, int]] = Counter()
+    episodes: Counter[tuple[int, int]] = Counter()
     for instance_id, history in run.histories.items():
         instance = run.instances[instance_id]
-        state: Dict[str, Any] = {}
+        state: dict[str, Any] = {}
         for played, new in episodes_of(history):
             building = time.perf_counter()
             context = build_context(instance, [event_json(e) for e in played], new, run.replay_settings)
@@ -296,15 +297,15 @@ def check_host_results(run: HostRun, k: int) -> None:
             raise AssertionError(f"{instance_id} ended {instance.runtime_status.value}: {instance.output}")
 
 
-def percentile(values: List[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def figures(args: argparse.Namespace, run: HostRun, floor: FloorRun) -> Dict[str, Any]:
-    f: Dict[str, Any] = {
+def figures(args: argparse.Namespace, run: HostRun, floor: FloorRun) -> dict[str, Any]:
+    f: dict[str, Any] = {
         "n": args.n,
         "k": args.k,
         "store": args.store,
@@ -338,8 +339,8 @@ def figures(args: argparse.Namespace, run: HostRun, floor: FloorRun) -> Dict[str
     return f
 
 
-def table(f: Dict[str, Any]) -> str:
-    def both(key: str, fmt: str) -> Tuple[str, str]:
+def table(f: dict[str, Any]) -> str:
+    def both(key: str, fmt: str) -> tuple[str, str]:
         return fmt.format(f[f"wall_{key}"]), fmt.format(f[f"cpu_{key}"])
 
     def verdict(basis: str) -> str:
@@ -355,8 +356,9 @@ def table(f: Dict[str, Any]) -> str:
         ("floor steps/s", both("floor_steps_per_s", "{:.0f}")),
         (f"host / floor (target {TARGET_RATIO:.0%})", (verdict("wall"), verdict("cpu"))),
     ]
+    store = "SQLite file" if f["store"] == "file" else "in-memory"
     singles = [
-        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, SQLite {f['store']} store, {f['clock']} clock"),
+        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, {store} store, {f['clock']} clock"),
         ("orchestration steps", f"{f['turns']} turns ({f['sdk_episodes']} SDK episodes, replayed again for the floor)"),
         ("status GET p50 / p99 / max", f"{f['status_p50_ms']:.1f} / {f['status_p99_ms']:.1f} / {f['status_max_ms']:.1f} ms"
                                        f" ({f['status_requests']} requests, {f['status_errors']} errors)"),
@@ -371,23 +373,27 @@ def table(f: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="concurrent orchestrations (default 200)")
     parser.add_argument("--k", type=int, default=10, help="iterations (activity + 0 s timer) each (default 10)")
-    parser.add_argument("--store", choices=("file", "memory"), default="file", help="SQLite file (default) or memory")
-    parser.add_argument("--status-rate", type=float, default=50.0,
-                        help="status GETs per second while running; 0 disables (default 50)")
+    parser.add_argument(
+        "--store", choices=("file", "memory"), default="file", help="SQLite file (default) or the in-memory store"
+    )
+    parser.add_argument(
+        "--status-rate", type=float, default=50.0, help="status GETs per second while running; 0 disables (default 50)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
-    parser.add_argument("--profile", type=Path, metavar="FILE",
-                        help="cProfile the host run; write the 30 top functions by own time to FILE")
+    parser.add_argument(
+        "--profile", type=Path, metavar="FILE", help="cProfile the host run; write the 30 top functions by own time to FILE"
+    )
     args = parser.parse_args(argv)
     if args.n < 1 or args.k < 1:
         parser.error("--n and --k must be at least 1")
     return args
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run = asyncio.run(run_host(args.n, args.k, args.store, args.status_rate, args.profile is not None))
     check_host_results(run, args.k)

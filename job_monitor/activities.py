@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Dict
+from typing import Any
 
 import azure.functions as func
 from opentelemetry import trace
@@ -24,7 +24,7 @@ logger = logging.getLogger("job_monitor.activities")
 
 @bp.function_name(names.CHECK_JOB_STATUS)
 @bp.activity_trigger(input_name="job", activity=names.CHECK_JOB_STATUS)
-def check_job_status(job: Dict[str, Any], context: func.Context = telemetry.NO_CONTEXT) -> Dict[str, Any]:
+def check_job_status(job: dict[str, Any], context: func.Context = telemetry.NO_CONTEXT) -> dict[str, Any]:
     """Input: the job plan (:meth:`JobPlan.to_dict`) plus ``check_number`` and ``instance_id``.
 
     Returns the job service's status record plus ``check_number`` and ``last_check_time``
@@ -38,8 +38,9 @@ def check_job_status(job: Dict[str, Any], context: func.Context = telemetry.NO_C
         record = dict(get_job_service().get_status(plan, now))
         record["check_number"] = check_number
         record["last_check_time"] = iso_ms(now)
-        span.set_attributes(telemetry.clean({"job_status": record.get("status"),
-                                             "progress_percent": record.get("progress_percent")}))
+        span.set_attributes(
+            telemetry.clean({"job_status": record.get("status"), "progress_percent": record.get("progress_percent")})
+        )
         meters = telemetry.current()
         meters.checks.add(1, {"job_status": str(record.get("status"))})
         if isinstance(record.get("progress_percent"), (int, float)):
@@ -72,7 +73,7 @@ def format_seconds(value: float) -> str:
 
 @bp.function_name(names.DELIVER_ALERT)
 @bp.activity_trigger(input_name="alert", activity=names.DELIVER_ALERT)
-def deliver_alert(alert: Dict[str, Any], context: func.Context = telemetry.NO_CONTEXT) -> Dict[str, Any]:
+def deliver_alert(alert: dict[str, Any], context: func.Context = telemetry.NO_CONTEXT) -> dict[str, Any]:
     """POST one alert payload (:func:`job_monitor.alert_routing.payload`) to ``ALERT_WEBHOOK_URL``.
 
     Raises when the receiver does not answer 2xx, so the orchestrator's retry policy tries again.
@@ -80,24 +81,37 @@ def deliver_alert(alert: Dict[str, Any], context: func.Context = telemetry.NO_CO
     setting was removed after the monitor started (nothing to retry).
     """
     details = alert.get("alert") or {}
-    fields = {"job_id": alert.get("job_id"), "instance_id": alert.get("instance_id"),
-              "check_number": alert.get("check_number"), "alert_name": details.get("name")}
+    fields = {
+        "job_id": alert.get("job_id"),
+        "instance_id": alert.get("instance_id"),
+        "check_number": alert.get("check_number"),
+        "alert_name": details.get("name"),
+    }
     meters = telemetry.current()
     with telemetry.invocation_span(names.DELIVER_ALERT, context, fields, kind=trace.SpanKind.CLIENT):
         url = alert_routing.webhook_url(os.environ)
         if url is None:
             meters.deliveries.add(1, {"outcome": "skipped"})
-            logger.warning("Alert %s for job %s not delivered: %s is not set", details.get("name"),
-                           alert.get("job_id"), alert_routing.WEBHOOK_SETTING, extra=fields)
+            logger.warning(
+                "Alert %s for job %s not delivered: %s is not set",
+                details.get("name"),
+                alert.get("job_id"),
+                alert_routing.WEBHOOK_SETTING,
+                extra=fields,
+            )
             return {"delivered": False, "reason": f"{alert_routing.WEBHOOK_SETTING} is not set"}
         try:
             status = alert_routing.post(url, alert)
         except alert_routing.DeliveryFailed as failure:
             meters.deliveries.add(1, {"outcome": "failed"})
-            logger.warning("Alert %s for job %s: delivery attempt failed: %s", details.get("name"),
-                           alert.get("job_id"), failure, extra=fields)
+            logger.warning(
+                "Alert %s for job %s: delivery attempt failed: %s",
+                details.get("name"),
+                alert.get("job_id"),
+                failure,
+                extra=fields,
+            )
             raise
         meters.deliveries.add(1, {"outcome": "delivered"})
-        logger.info("Alert %s for job %s delivered (%d)", details.get("name"), alert.get("job_id"), status,
-                    extra=fields)
+        logger.info("Alert %s for job %s delivered (%d)", details.get("name"), alert.get("job_id"), status, extra=fields)
         return {"delivered": True, "status": status}

@@ -21,8 +21,9 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -42,17 +43,17 @@ class AlertRouting:
 
     status_url: str
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"status_url": self.status_url}
 
     @classmethod
-    def from_input(cls, raw: Any) -> Optional["AlertRouting"]:
+    def from_input(cls, raw: Any) -> AlertRouting | None:
         if not isinstance(raw, Mapping):
             return None
         return cls(status_url=str(raw.get("status_url") or ""))
 
 
-def webhook_url(environ: Mapping[str, str]) -> Optional[str]:
+def webhook_url(environ: Mapping[str, str]) -> str | None:
     """The configured webhook URL, or None when the setting is missing or blank."""
     url = (environ.get(WEBHOOK_SETTING) or "").strip()
     return url or None
@@ -70,11 +71,14 @@ def status_url(request_url: str, start_route: str, job_status_route: str, job_id
     return f"{base}/{job_status_route.replace('{jobId}', urllib.parse.quote(job_id, safe=''))}"
 
 
-def payload(routing: AlertRouting, *, job_id: str, instance_id: str, alert: Alert, check_number: int,
-            metrics: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+def payload(
+    routing: AlertRouting, *, job_id: str, instance_id: str, alert: Alert, check_number: int, metrics: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """The webhook body for one alert (pure: built in the orchestrator from the check's record)."""
-    text = (f"[{alert.severity.upper()}] {alert.name} on job {job_id} (check #{check_number}): {alert.message}. "
-            f"Status: {routing.status_url}")
+    text = (
+        f"[{alert.severity.upper()}] {alert.name} on job {job_id} (check #{check_number}): {alert.message}. "
+        f"Status: {routing.status_url}"
+    )
     return {
         "text": text,
         "job_id": job_id,
@@ -93,8 +97,9 @@ class DeliveryFailed(RuntimeError):
 def post(url: str, body: Mapping[str, Any], timeout: float = REQUEST_TIMEOUT_SECONDS) -> int:
     """POST ``body`` as JSON; returns the 2xx status, raises DeliveryFailed otherwise."""
     data = json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "job-monitor"})
+    request = urllib.request.Request(
+        url, data=data, method="POST", headers={"Content-Type": "application/json", "User-Agent": "job-monitor"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return int(response.status)

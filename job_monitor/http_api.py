@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -37,10 +38,12 @@ ACTIVE_STATES = frozenset({"Pending", "Running", "Suspended", "ContinuedAsNew"})
 @bp.function_name(names.START_MONITORING_JOB)
 @bp.route(route=names.START_MONITORING_JOB_ROUTE, methods=[func.HttpMethod.POST])
 @bp.durable_client_input(client_name="client")
-async def start_monitoring_job(req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                               context: func.Context = telemetry.NO_CONTEXT) -> func.HttpResponse:
-    with telemetry.invocation_span(names.START_MONITORING_JOB, context, {"http.request.method": req.method},
-                                   kind=trace.SpanKind.SERVER) as span:
+async def start_monitoring_job(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context = telemetry.NO_CONTEXT
+) -> func.HttpResponse:
+    with telemetry.invocation_span(
+        names.START_MONITORING_JOB, context, {"http.request.method": req.method}, kind=trace.SpanKind.SERVER
+    ) as span:
         response = await _start(req, client)
         span.set_attribute("http.response.status_code", response.status_code)
         return response
@@ -60,8 +63,7 @@ async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
             return _conflict(client, req, job_id, existing)
         orchestration_input = {**request.to_dict(), "submitted_at": iso_ms(clock.utc_now())}
         if alert_routing.webhook_url(os.environ) is not None:
-            status_url = alert_routing.status_url(req.url, names.START_MONITORING_JOB_ROUTE, names.JOB_STATUS_ROUTE,
-                                                  job_id)
+            status_url = alert_routing.status_url(req.url, names.START_MONITORING_JOB_ROUTE, names.JOB_STATUS_ROUTE, job_id)
             orchestration_input[alert_routing.INPUT_KEY] = alert_routing.AlertRouting(status_url).to_dict()
         try:
             instance_id = await client.start_new(
@@ -76,8 +78,14 @@ async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
             raise
     except Exception:
         logger.exception("Could not start monitoring job %s", job_id, extra=extra)
-        return _json(503, {"error": "orchestration_unavailable", "job_id": job_id,
-                           "message": "the durable task backend did not accept the request; retry later"})
+        return _json(
+            503,
+            {
+                "error": "orchestration_unavailable",
+                "job_id": job_id,
+                "message": "the durable task backend did not accept the request; retry later",
+            },
+        )
     logger.info("Started monitoring job %s", job_id, extra=extra)
     response: func.HttpResponse = client.create_check_status_response(req, instance_id)
     return response
@@ -86,10 +94,12 @@ async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
 @bp.function_name(names.JOB_STATUS)
 @bp.route(route=names.JOB_STATUS_ROUTE, methods=[func.HttpMethod.GET])
 @bp.durable_client_input(client_name="client")
-async def job_status(req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                     context: func.Context = telemetry.NO_CONTEXT) -> func.HttpResponse:
-    with telemetry.invocation_span(names.JOB_STATUS, context, {"http.request.method": req.method},
-                                   kind=trace.SpanKind.SERVER) as span:
+async def job_status(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context = telemetry.NO_CONTEXT
+) -> func.HttpResponse:
+    with telemetry.invocation_span(
+        names.JOB_STATUS, context, {"http.request.method": req.method}, kind=trace.SpanKind.SERVER
+    ) as span:
         response = await _job_status(req, client)
         span.set_attribute("http.response.status_code", response.status_code)
         return response
@@ -107,8 +117,14 @@ async def _job_status(req: func.HttpRequest, client: df.DurableOrchestrationClie
         status = await client.get_status(job_id)
     except Exception:
         logger.exception("Could not read the monitor of job %s", job_id, extra=extra)
-        return _json(503, {"error": "orchestration_unavailable", "job_id": job_id,
-                           "message": "the durable task backend did not answer; retry later"})
+        return _json(
+            503,
+            {
+                "error": "orchestration_unavailable",
+                "job_id": job_id,
+                "message": "the durable task backend did not answer; retry later",
+            },
+        )
     not_found = {"error": "job_not_found", "job_id": job_id}
     # A missing instance comes back as a *falsy* status object (no createdTime), not None.
     if not status or status.created_time is None or status.name not in (None, names.MONITORING_JOB_ORCHESTRATOR):
@@ -120,7 +136,7 @@ async def _job_status(req: func.HttpRequest, client: df.DurableOrchestrationClie
         return _json(404, {**not_found, "message": "the instance is not a monitoring job"})
     plan = source.plan(fallback_submitted_at=status.created_time)
     record = get_job_service().get_status(plan, clock.utc_now())
-    body: Dict[str, Any] = {
+    body: dict[str, Any] = {
         "job_id": job_id,
         "status": record.get("status"),
         "progress_percent": record.get("progress_percent"),
@@ -136,7 +152,7 @@ async def _job_status(req: func.HttpRequest, client: df.DurableOrchestrationClie
     return _json(200, body)
 
 
-def _state_name(status: Any) -> Optional[str]:
+def _state_name(status: Any) -> str | None:
     state = getattr(status, "runtime_status", None)
     return None if state is None else getattr(state, "name", str(state))
 
@@ -159,7 +175,5 @@ def _conflict(client: df.DurableOrchestrationClient, req: func.HttpRequest, job_
     return _json(409, body, {"Location": status_uri})
 
 
-def _json(status_code: int, body: Mapping[str, Any], headers: Optional[Dict[str, str]] = None) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body), status_code=status_code, mimetype="application/json", headers=headers
-    )
+def _json(status_code: int, body: Mapping[str, Any], headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body), status_code=status_code, mimetype="application/json", headers=headers)

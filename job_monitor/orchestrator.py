@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any, Callable, Dict, Generator, List, Optional
+from typing import Any, Callable
 
 import azure.durable_functions as df
 
@@ -36,7 +37,7 @@ TIMEOUT = "Timeout"
 
 @bp.function_name(names.MONITORING_JOB_ORCHESTRATOR)
 @bp.orchestration_trigger(context_name="context", orchestration=names.MONITORING_JOB_ORCHESTRATOR)
-def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Optional[Dict[str, Any]]]:
+def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any] | None]:
     source = OrchestrationInput.parse(context.get_input(), instance_id=context.instance_id)
     request = source.request
     carry = source.carry or Carry.first(context.current_utc_datetime, request.timeout_seconds)
@@ -46,9 +47,9 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
     routing = source.alert_routing
     progress = Progress.resume(carry, routes_alerts=routing is not None)
     base_extra = {"job_id": request.job_id, "instance_id": context.instance_id}
-    deliveries: List[Any] = []  # scheduled deliver_alert tasks, collected by settle_deliveries()
+    deliveries: list[Any] = []  # scheduled deliver_alert tasks, collected by settle_deliveries()
 
-    def log(level: int, message: str, *args: Any, check_number: Optional[int] = None, **fields: Any) -> None:
+    def log(level: int, message: str, *args: Any, check_number: int | None = None, **fields: Any) -> None:
         if not context.is_replaying:
             logger.log(level, message, *args, extra={**base_extra, "check_number": check_number, **fields})
 
@@ -64,16 +65,25 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
                 outcome = yield task
             except Exception as failure:  # every attempt failed: logged and counted, never fatal
                 counts["failed"] += 1
-                log(logging.WARNING, "Alert delivery for job %s failed for good: %s", request.job_id,
-                    str(failure).splitlines()[0] if str(failure) else type(failure).__name__)
+                log(
+                    logging.WARNING,
+                    "Alert delivery for job %s failed for good: %s",
+                    request.job_id,
+                    str(failure).splitlines()[0] if str(failure) else type(failure).__name__,
+                )
             else:
                 counts["delivered" if isinstance(outcome, dict) and outcome.get("delivered") else "failed"] += 1
 
     if carry.generation == 1:
-        log(logging.INFO, "Monitoring job %s: every %ss for up to %ss", request.job_id,
-            request.polling_interval_seconds, request.timeout_seconds)
+        log(
+            logging.INFO,
+            "Monitoring job %s: every %ss for up to %ss",
+            request.job_id,
+            request.polling_interval_seconds,
+            request.timeout_seconds,
+        )
     checks_this_generation = 0
-    final_status: Optional[str] = None
+    final_status: str | None = None
     while final_status is None:
         progress.checks += 1
         checks_this_generation += 1
@@ -81,25 +91,43 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
         record = yield context.call_activity(names.CHECK_JOB_STATUS, check_input)
         progress.last_record = record
         if request.enable_monitoring:
-            progress.active_alerts = alerts.evaluate(record, progress.previous, carry.deadline,
-                                                     request.error_rate_threshold)
+            progress.active_alerts = alerts.evaluate(record, progress.previous, carry.deadline, request.error_rate_threshold)
             for alert in progress.active_alerts:
                 if alert.name not in progress.alerts_raised:
                     progress.alerts_raised.append(alert.name)
-                    log(logging.WARNING, "Alert %s (%s) for job %s: %s", alert.name, alert.severity,
-                        request.job_id, alert.message, check_number=progress.checks,
-                        alert_name=alert.name, alert_severity=alert.severity)
+                    log(
+                        logging.WARNING,
+                        "Alert %s (%s) for job %s: %s",
+                        alert.name,
+                        alert.severity,
+                        request.job_id,
+                        alert.message,
+                        check_number=progress.checks,
+                        alert_name=alert.name,
+                        alert_severity=alert.severity,
+                    )
                     measure(functools.partial(_count_alert, alert))
                     if routing is not None:
                         body = alert_routing.payload(
-                            routing, job_id=request.job_id, instance_id=context.instance_id, alert=alert,
-                            check_number=progress.checks, metrics=custom_status(request, progress).get("metrics"))
-                        deliveries.append(context.call_activity_with_retry(names.DELIVER_ALERT, alert_routing.RETRY,
-                                                                           body))
+                            routing,
+                            job_id=request.job_id,
+                            instance_id=context.instance_id,
+                            alert=alert,
+                            check_number=progress.checks,
+                            metrics=custom_status(request, progress).get("metrics"),
+                        )
+                        deliveries.append(context.call_activity_with_retry(names.DELIVER_ALERT, alert_routing.RETRY, body))
         progress.previous = alerts.ProgressSample.from_record(record)
         context.set_custom_status(custom_status(request, progress))
-        log(logging.INFO, "Check #%d of job %s: %s, %s%%", progress.checks, request.job_id,
-            record.get("status"), record.get("progress_percent"), check_number=progress.checks)
+        log(
+            logging.INFO,
+            "Check #%d of job %s: %s, %s%%",
+            progress.checks,
+            request.job_id,
+            record.get("status"),
+            record.get("progress_percent"),
+            check_number=progress.checks,
+        )
 
         if record.get("status") in TERMINAL_STATES:
             final_status = record["status"]
@@ -119,8 +147,14 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
         elif checks_this_generation >= monitor_state.CHECKS_PER_GENERATION:
             yield from settle_deliveries()
             next_carry = progress.next_carry()
-            log(logging.INFO, "Job %s: continuing as new (generation %d) after %d checks", request.job_id,
-                next_carry.generation, progress.checks, check_number=progress.checks)
+            log(
+                logging.INFO,
+                "Job %s: continuing as new (generation %d) after %d checks",
+                request.job_id,
+                next_carry.generation,
+                progress.checks,
+                check_number=progress.checks,
+            )
             context.continue_as_new(source.with_carry(next_carry).to_dict())
             return None
 
@@ -128,9 +162,15 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
     yield from settle_deliveries()
     result = output(request, progress, final_status, ended_at)
     context.set_custom_status(custom_status(request, progress, final_status))
-    log(logging.INFO if final_status == "Completed" else logging.WARNING,
-        "Monitoring of job %s ended: %s after %d checks in %.3fs", request.job_id, final_status,
-        progress.checks, result["monitoring_duration_seconds"], check_number=progress.checks)
+    log(
+        logging.INFO if final_status == "Completed" else logging.WARNING,
+        "Monitoring of job %s ended: %s after %d checks in %.3fs",
+        request.job_id,
+        final_status,
+        progress.checks,
+        result["monitoring_duration_seconds"],
+        check_number=progress.checks,
+    )
     measure(functools.partial(_count_outcome, final_status, request.workflow_type, result["monitoring_duration_seconds"]))
     return result
 

@@ -31,9 +31,10 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any
 
 import azure.functions as func
 from azure.functions import _abc
@@ -57,23 +58,30 @@ Attributes = Mapping[str, Any]
 class Telemetry:
     """The tracer and the app's instruments, from one pair of providers (the global ones by default)."""
 
-    def __init__(self, tracer_provider: Optional[trace.TracerProvider] = None,
-                 meter_provider: Optional[metrics.MeterProvider] = None) -> None:
+    def __init__(
+        self, tracer_provider: trace.TracerProvider | None = None, meter_provider: metrics.MeterProvider | None = None
+    ) -> None:
         # The global getters return proxies that follow the provider installed later by configure_*().
         self.tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(INSTRUMENTATION_NAME)
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(INSTRUMENTATION_NAME)
-        self.checks = meter.create_counter("job_monitor.checks", unit="{check}",
-                                           description="Status checks performed, by job status")
-        self.progress = meter.create_gauge("job_monitor.job.progress", unit="%",
-                                           description="Progress of each monitored job at its last check")
-        self.alerts = meter.create_counter("job_monitor.alerts", unit="{alert}",
-                                           description="Alerts raised (once per alert per monitor)")
-        self.outcomes = meter.create_counter("job_monitor.monitors.finished", unit="{monitor}",
-                                             description="Monitors finished, by final status")
-        self.duration = meter.create_histogram("job_monitor.monitor.duration", unit="s",
-                                               description="How long each finished monitor watched its job")
-        self.deliveries = meter.create_counter("job_monitor.alert_deliveries", unit="{attempt}",
-                                               description="Alert webhook delivery attempts, by outcome")
+        self.checks = meter.create_counter(
+            "job_monitor.checks", unit="{check}", description="Status checks performed, by job status"
+        )
+        self.progress = meter.create_gauge(
+            "job_monitor.job.progress", unit="%", description="Progress of each monitored job at its last check"
+        )
+        self.alerts = meter.create_counter(
+            "job_monitor.alerts", unit="{alert}", description="Alerts raised (once per alert per monitor)"
+        )
+        self.outcomes = meter.create_counter(
+            "job_monitor.monitors.finished", unit="{monitor}", description="Monitors finished, by final status"
+        )
+        self.duration = meter.create_histogram(
+            "job_monitor.monitor.duration", unit="s", description="How long each finished monitor watched its job"
+        )
+        self.deliveries = meter.create_counter(
+            "job_monitor.alert_deliveries", unit="{attempt}", description="Alert webhook delivery attempts, by outcome"
+        )
 
 
 _current = Telemetry()
@@ -115,7 +123,7 @@ class _NoInvocationContext(func.Context):
 NO_CONTEXT: func.Context = _NoInvocationContext()
 
 
-def parent_context(function_context: Any) -> Optional[Context]:
+def parent_context(function_context: Any) -> Context | None:
     """The trace context the host handed this invocation (``func.Context.trace_context``), or None.
 
     None means "the current context", which is what the worker attached before the call.
@@ -129,11 +137,13 @@ def parent_context(function_context: Any) -> Optional[Context]:
 
 
 @contextmanager
-def invocation_span(name: str, function_context: Any, attributes: Attributes,
-                    kind: trace.SpanKind = trace.SpanKind.INTERNAL) -> Iterator[trace.Span]:
+def invocation_span(
+    name: str, function_context: Any, attributes: Attributes, kind: trace.SpanKind = trace.SpanKind.INTERNAL
+) -> Iterator[trace.Span]:
     """A current span for one function invocation, child of the host's trace context."""
-    with _current.tracer.start_as_current_span(name, context=parent_context(function_context), kind=kind,
-                                               attributes=clean(attributes)) as span:
+    with _current.tracer.start_as_current_span(
+        name, context=parent_context(function_context), kind=kind, attributes=clean(attributes)
+    ) as span:
         yield span
 
 
@@ -150,14 +160,14 @@ class Setup:
     reason: str = ""
 
 
-_setup: Optional[Setup] = None
+_setup: Setup | None = None
 
 
 def inside_functions_worker() -> bool:
     return any(name in sys.modules for name in _WORKER_MODULES)
 
 
-def configure_from_environment(environ: Optional[Mapping[str, str]] = None) -> Setup:
+def configure_from_environment(environ: Mapping[str, str] | None = None) -> Setup:
     """Install the exporters the app settings ask for (once per process; later calls return the first result)."""
     global _setup
     if _setup is not None:
@@ -168,7 +178,7 @@ def configure_from_environment(environ: Optional[Mapping[str, str]] = None) -> S
     if not connection and not endpoint:
         _setup = Setup((), f"neither {APPINSIGHTS_SETTING} nor {OTLP_SETTING} is set")
         return _setup
-    exporters: List[str] = []
+    exporters: list[str] = []
     otlp = _OtlpPipeline() if endpoint else None
     if otlp is not None:
         exporters.append("otlp")
@@ -178,8 +188,7 @@ def configure_from_environment(environ: Optional[Mapping[str, str]] = None) -> S
         from azure.monitor.opentelemetry import configure_azure_monitor
 
         extra: dict[str, Any] = {} if otlp is None else otlp.distro_arguments()
-        configure_azure_monitor(connection_string=connection, logger_name=APP_LOGGER,
-                                resource=_resource(env), **extra)
+        configure_azure_monitor(connection_string=connection, logger_name=APP_LOGGER, resource=_resource(env), **extra)
         exporters.append("azure_monitor")
     elif otlp is not None:
         otlp.install(_resource(env))  # alone, or beside the distro the worker configured
@@ -200,7 +209,7 @@ def _resource(env: Mapping[str, str]) -> Any:
 
 
 def _has_handler(logger: logging.Logger, kind: type) -> bool:
-    node: Optional[logging.Logger] = logger
+    node: logging.Logger | None = logger
     while node is not None:
         if any(isinstance(handler, kind) for handler in node.handlers):
             return True
@@ -225,8 +234,11 @@ class _OtlpPipeline:
 
     def distro_arguments(self) -> dict[str, Any]:
         """``configure_azure_monitor`` adds these next to its own exporters."""
-        return {"span_processors": [self.span_processor], "log_record_processors": [self.log_processor],
-                "metric_readers": [self.metric_reader]}
+        return {
+            "span_processors": [self.span_processor],
+            "log_record_processors": [self.log_processor],
+            "metric_readers": [self.metric_reader],
+        }
 
     def install(self, resource: Any) -> None:
         from opentelemetry import _logs

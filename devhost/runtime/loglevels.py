@@ -26,10 +26,10 @@ import contextlib
 import contextvars
 import logging
 import re
-from typing import Dict, Iterator, Mapping, Optional, Tuple
+from collections.abc import Iterator, Mapping
 
 TRACE = 5
-LEVELS: Dict[str, int] = {
+LEVELS: dict[str, int] = {
     "trace": TRACE,
     "debug": logging.DEBUG,
     "information": logging.INFO,
@@ -45,7 +45,7 @@ _DURABLE_EXTENSION = ("devhost.engine", "devhost.service")
 _DURABLE_CORE = ("devhost.store", "devhost.clock", "devhost.core", "devhost.replay")
 _INVOCATION_LINE = re.compile(r"'Functions\.([^']+)'")
 
-_current_function: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("devhost_function", default=None)
+_current_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("devhost_function", default=None)
 
 
 @contextlib.contextmanager
@@ -58,7 +58,7 @@ def running_function(name: str) -> Iterator[None]:
         _current_function.reset(token)
 
 
-def _under(name: str, prefixes: Tuple[str, ...]) -> bool:
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
 
 
@@ -105,7 +105,7 @@ class LogLevelFilter(logging.Filter):
         return min([self._default, *self._levels.values()])
 
 
-def install(levels: Mapping[str, int], handlers: Optional[list[logging.Handler]] = None) -> LogLevelFilter:
+def install(levels: Mapping[str, int], handlers: list[logging.Handler] | None = None) -> LogLevelFilter:
     """Filter the root logger's handlers (or ``handlers``) by ``levels``; lower the root level to match."""
     level_filter = LogLevelFilter(levels)
     root = logging.getLogger()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 import azure.functions as func
 import pytest
@@ -24,11 +25,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from devhost.runtime.registry import ActivityFunction
 from job_monitor import monitor_state, telemetry
 from job_monitor.simulation import JobPlan
 
-from .fakes import FakeDurableClient
-from .replay import Activity, FakeTime
+from .fakes import FakeDurableClient, FakeTime
 from .test_orchestrator import monitor_input, run
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -40,7 +41,7 @@ TRACEPARENT = f"00-{TRACE_ID}-{PARENT_SPAN_ID}-01"
 class FakeTraceContext:
     trace_parent: str
     trace_state: str = ""
-    attributes: Dict[str, str] = None  # type: ignore[assignment]
+    attributes: dict[str, str] = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -57,9 +58,9 @@ class Captured:
     logs: InMemoryLogRecordExporter
     metrics: InMemoryMetricReader
 
-    def metric_points(self, name: str) -> List[Any]:
+    def metric_points(self, name: str) -> list[Any]:
         data = self.metrics.get_metrics_data()
-        points: List[Any] = []
+        points: list[Any] = []
         for resource in data.resource_metrics if data else []:
             for scope in resource.scope_metrics:
                 for metric in scope.metrics:
@@ -68,10 +69,9 @@ class Captured:
         return points
 
     def total(self, name: str, **attributes: Any) -> float:
-        return sum(p.value for p in self.metric_points(name)
-                   if all(p.attributes.get(k) == v for k, v in attributes.items()))
+        return sum(p.value for p in self.metric_points(name) if all(p.attributes.get(k) == v for k, v in attributes.items()))
 
-    def log_records(self) -> List[Any]:
+    def log_records(self) -> list[Any]:
         return [entry.log_record for entry in self.logs.get_finished_logs()]
 
 
@@ -96,14 +96,15 @@ def captured() -> Iterator[Captured]:
         app_logger.setLevel(previous_level)
 
 
-def check_input(fake_time: FakeTime) -> Dict[str, Any]:
-    plan = JobPlan(job_id="job-tel", submitted_at=fake_time.now(), duration_seconds=15, outcome="completed",
-                   batch_size=100, failure_rate=0.1)
+def check_input(fake_time: FakeTime) -> dict[str, Any]:
+    plan = JobPlan(
+        job_id="job-tel", submitted_at=fake_time.now(), duration_seconds=15, outcome="completed", batch_size=100, failure_rate=0.1
+    )
     return {**plan.to_dict(), "check_number": 2, "instance_id": "job-tel"}
 
 
 def test_an_activity_span_continues_the_trace_the_host_hands_it(
-    activities: Dict[str, Activity], fake_time: FakeTime, captured: Captured
+    activities: dict[str, ActivityFunction], fake_time: FakeTime, captured: Captured
 ) -> None:
     context = FakeContext(FakeTraceContext(TRACEPARENT))
 
@@ -114,22 +115,28 @@ def test_an_activity_span_continues_the_trace_the_host_hands_it(
     assert format(span.context.trace_id, "032x") == TRACE_ID
     assert span.parent is not None and format(span.parent.span_id, "016x") == PARENT_SPAN_ID
     assert (span.attributes["job_id"], span.attributes["instance_id"], span.attributes["check_number"]) == (
-        "job-tel", "job-tel", 2)
+        "job-tel",
+        "job-tel",
+        2,
+    )
 
 
 def test_activity_logs_carry_the_trace_and_the_structured_fields(
-    activities: Dict[str, Activity], fake_time: FakeTime, captured: Captured
+    activities: dict[str, ActivityFunction], fake_time: FakeTime, captured: Captured
 ) -> None:
     activities["check_job_status"].fn(job=check_input(fake_time), context=FakeContext(FakeTraceContext(TRACEPARENT)))
 
     [record] = [r for r in captured.log_records() if str(r.body).startswith("Job job-tel check #2")]
     assert format(record.trace_id, "032x") == TRACE_ID
     assert {k: record.attributes[k] for k in ("job_id", "instance_id", "check_number")} == {
-        "job_id": "job-tel", "instance_id": "job-tel", "check_number": 2}
+        "job_id": "job-tel",
+        "instance_id": "job-tel",
+        "check_number": 2,
+    }
 
 
 def test_without_a_trace_context_the_activity_starts_its_own_trace(
-    activities: Dict[str, Activity], fake_time: FakeTime, captured: Captured
+    activities: dict[str, ActivityFunction], fake_time: FakeTime, captured: Captured
 ) -> None:
     activities["check_job_status"].fn(job=check_input(fake_time))
 
@@ -139,7 +146,7 @@ def test_without_a_trace_context_the_activity_starts_its_own_trace(
 
 
 def test_each_check_counts_and_reports_the_jobs_progress(
-    activities: Dict[str, Activity], fake_time: FakeTime, captured: Captured
+    activities: dict[str, ActivityFunction], fake_time: FakeTime, captured: Captured
 ) -> None:
     job = check_input(fake_time)
     fake_time.sleep(5)
@@ -154,9 +161,9 @@ def test_each_check_counts_and_reports_the_jobs_progress(
 
 
 def test_the_start_span_is_what_start_new_propagates_to_the_new_instance(
-    app_functions: Dict[str, Any], fake_time: FakeTime, captured: Captured
+    app_functions: dict[str, Any], fake_time: FakeTime, captured: Captured
 ) -> None:
-    sent: List[Any] = []
+    sent: list[Any] = []
 
     class RecordingClient(FakeDurableClient):
         async def start_new(self, *args: Any, **kwargs: Any) -> str:
@@ -164,28 +171,43 @@ def test_the_start_span_is_what_start_new_propagates_to_the_new_instance(
             sent.append(DurableOrchestrationClient._get_current_activity_context())
             return await super().start_new(*args, **kwargs)
 
-    request = func.HttpRequest("POST", "http://localhost:7071/api/start_monitoring_job", headers={},
-                               params={}, route_params={}, body=b'{"job_id": "job-trace"}')
+    request = func.HttpRequest(
+        "POST",
+        "http://localhost:7071/api/start_monitoring_job",
+        headers={},
+        params={},
+        route_params={},
+        body=b'{"job_id": "job-trace"}',
+    )
     user_code = app_functions["start_monitoring_job"].get_user_function().client_function
-    response = asyncio.run(user_code(req=request, client=RecordingClient(),
-                                     context=FakeContext(FakeTraceContext(TRACEPARENT))))
+    response = asyncio.run(user_code(req=request, client=RecordingClient(), context=FakeContext(FakeTraceContext(TRACEPARENT))))
 
     assert response.status_code == 202
     [span] = captured.spans.get_finished_spans()
     [(traceparent, _)] = sent
     assert traceparent == f"00-{TRACE_ID}-{format(span.context.span_id, '016x')}-01"
     assert (span.name, span.attributes["job_id"], span.attributes["http.response.status_code"]) == (
-        "start_monitoring_job", "job-trace", 202)
+        "start_monitoring_job",
+        "job-trace",
+        202,
+    )
 
 
 def test_a_replayed_monitor_logs_and_counts_each_check_alert_and_outcome_once(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, captured: Captured,
-    monkeypatch: pytest.MonkeyPatch
+    orchestrator_handle: Any,
+    activities: dict[str, ActivityFunction],
+    fake_time: FakeTime,
+    captured: Captured,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(monitor_state, "CHECKS_PER_GENERATION", 3)
 
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=2))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=2),
+    )
 
     assert len(result.episodes) > 2 * result.output["checks_performed"]  # plenty of replay
     orchestrator_logs = [r for r in captured.log_records() if str(r.body).startswith(("Check #", "Alert "))]
@@ -217,7 +239,7 @@ def test_nothing_configured_means_nothing_is_installed(monkeypatch: pytest.Monke
 def test_inside_the_worker_the_app_leaves_application_insights_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(telemetry, "_setup", None)
     monkeypatch.setitem(__import__("sys").modules, "azure_functions_worker", object())
-    configured: List[Any] = []
+    configured: list[Any] = []
     import azure.monitor.opentelemetry as distro
 
     monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kwargs: configured.append(kwargs))
@@ -230,7 +252,7 @@ def test_inside_the_worker_the_app_leaves_application_insights_to_it(monkeypatch
 
 def test_outside_the_worker_the_app_configures_the_distro_for_its_logger(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(telemetry, "_setup", None)
-    configured: List[Dict[str, Any]] = []
+    configured: list[dict[str, Any]] = []
     import azure.monitor.opentelemetry as distro
 
     monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kwargs: configured.append(kwargs))
@@ -242,7 +264,7 @@ def test_outside_the_worker_the_app_configures_the_distro_for_its_logger(monkeyp
     assert setup.exporters == ("azure_monitor",)
 
 
-def test_every_function_declaring_context_gets_it_from_the_worker(app_functions: Dict[str, Any]) -> None:
+def test_every_function_declaring_context_gets_it_from_the_worker(app_functions: dict[str, Any]) -> None:
     # The worker passes `context` only when its type hint is a class named Context, and refuses to index the
     # function otherwise (azure-functions-python-worker, functions.py, is_context_required).
     import typing
@@ -253,14 +275,19 @@ def test_every_function_declaring_context_gets_it_from_the_worker(app_functions:
         if hint is not None and name != "monitoring_job_orchestrator":  # its `context` is the trigger binding
             hinted[name] = isinstance(hint, type) and hint.__name__ == "Context"
 
-    assert hinted == {"check_job_status": True, "wait_for_interval": True, "deliver_alert": True,
-                      "start_monitoring_job": True, "job_status": True}
+    assert hinted == {
+        "check_job_status": True,
+        "wait_for_interval": True,
+        "deliver_alert": True,
+        "start_monitoring_job": True,
+        "job_status": True,
+    }
     assert telemetry.parent_context(telemetry.NO_CONTEXT) is None
 
 
 def test_with_both_settings_the_distro_also_feeds_the_otlp_exporters(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(telemetry, "_setup", None)
-    configured: List[Dict[str, Any]] = []
+    configured: list[dict[str, Any]] = []
     import azure.monitor.opentelemetry as distro
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -268,12 +295,12 @@ def test_with_both_settings_the_distro_also_feeds_the_otlp_exporters(monkeypatch
 
     monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kwargs: configured.append(kwargs))
 
-    setup = telemetry.configure_from_environment({"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x",
-                                                  "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"})
+    setup = telemetry.configure_from_environment(
+        {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
+    )
 
     [arguments] = configured
-    [spans], [logs], [reader] = (arguments["span_processors"], arguments["log_record_processors"],
-                                 arguments["metric_readers"])
+    [spans], [logs], [reader] = (arguments["span_processors"], arguments["log_record_processors"], arguments["metric_readers"])
     assert isinstance(spans.span_exporter, OTLPSpanExporter)
     assert isinstance(logs, BatchLogRecordProcessor) and isinstance(reader, PeriodicExportingMetricReader)
     assert setup.exporters == ("otlp", "azure_monitor")

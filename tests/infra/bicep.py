@@ -8,9 +8,10 @@ pycep turns a file into JSON: ``parameters``, ``variables``, ``resources`` (nest
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Tuple
+from typing import Any
 
 from pycep import BicepParser
 
@@ -18,17 +19,17 @@ REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 
 
-def bicep_files() -> List[Path]:
+def bicep_files() -> list[Path]:
     return sorted(INFRA.rglob("*.bicep"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parser() -> BicepParser:
     return BicepParser(cache=False)  # building the grammar is the slow part: once per session
 
 
-@functools.lru_cache(maxsize=None)
-def parse(path: Path) -> Dict[str, Any]:
+@functools.cache
+def parse(path: Path) -> dict[str, Any]:
     return dict(_parser().parse(file_path=path))
 
 
@@ -57,15 +58,14 @@ def resources() -> Iterator[Resource]:
             config = resource["config"]
             if "condition" in config and "config" in config:  # `= if (...) {...}`
                 config = config["config"]
-            yield Resource(path, symbol, resource["type"], resource["api_version"], resource["existing"], config,
-                           variables)
+            yield Resource(path, symbol, resource["type"], resource["api_version"], resource["existing"], config, variables)
 
 
-def deployed(kind: str) -> List[Resource]:
+def deployed(kind: str) -> list[Resource]:
     """The resources of one type that a deployment creates (not ``existing`` references)."""
     return [r for r in resources() if r.type.lower() == kind.lower() and not r.existing]
 
 
-def function_call(value: Any) -> Tuple[str, Mapping[str, Any]]:
+def function_call(value: Any) -> tuple[str, Mapping[str, Any]]:
     assert isinstance(value, dict) and "function" in value, f"not a function call: {value!r}"
     return value["function"]["type"], value["function"]["parameters"]

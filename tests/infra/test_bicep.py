@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, Set
+from typing import Any
 
 import pytest
 import yaml
@@ -42,7 +42,7 @@ SECRET_LOOKING = re.compile(r"AccountKey=|SharedAccessSignature|InstrumentationK
 SECRET_NAMES = re.compile(r"key|secret|password|token|webhook|connection", re.I)
 
 
-def app_settings() -> Dict[str, Any]:
+def app_settings() -> dict[str, Any]:
     [settings] = [r for r in deployed("Microsoft.Web/sites/config") if r.config.get("name") == "appsettings"]
     return dict(settings.config["properties"])
 
@@ -55,7 +55,7 @@ def test_every_bicep_file_parses(path: Path) -> None:
 
 
 def test_the_template_deploys_each_resource_type_at_its_ga_api_version() -> None:
-    found: Dict[str, Set[str]] = {}
+    found: dict[str, set[str]] = {}
     for resource in resources():
         found.setdefault(resource.type, set()).add(resource.api_version)
 
@@ -124,8 +124,13 @@ def test_every_setting_host_json_and_the_app_read_is_set() -> None:
     host = json.loads((REPO / "host.json").read_text(encoding="utf-8"))
     local = json.loads((REPO / "local.settings.json").read_text(encoding="utf-8"))["Values"]
     durable = host["extensions"]["durableTask"]
-    read = {durable["hubName"].strip("%"), durable["storageProvider"]["connectionStringName"],
-            telemetry.APPINSIGHTS_SETTING, alert_routing.WEBHOOK_SETTING, *local}
+    read = {
+        durable["hubName"].strip("%"),
+        durable["storageProvider"]["connectionStringName"],
+        telemetry.APPINSIGHTS_SETTING,
+        alert_routing.WEBHOOK_SETTING,
+        *local,
+    }
     # Flex Consumption takes the runtime from functionAppConfig and rejects FUNCTIONS_WORKER_RUNTIME;
     # AzureWebJobsStorage is configured over the identity (AzureWebJobsStorage__accountName / __credential).
     read -= {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage"}
@@ -134,7 +139,9 @@ def test_every_setting_host_json_and_the_app_read_is_set() -> None:
     assert read <= set(settings), f"not set: {read - set(settings)}"
     assert "FUNCTIONS_WORKER_RUNTIME" not in settings
     assert (settings["AzureWebJobsStorage__credential"], "AzureWebJobsStorage__accountName" in settings) == (
-        "managedidentity", True)
+        "managedidentity",
+        True,
+    )
     dts = settings["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"]
     assert dts.startswith("Endpoint=${") and ";Authentication=ManagedIdentity;ClientID=${" in dts
     assert settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] == "true"

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 
 @dataclass
 class Received:
     path: str
-    headers: Dict[str, str]
+    headers: dict[str, str]
     """Lower-cased names."""
     body: bytes
     status: int
@@ -26,9 +27,9 @@ class Received:
 class Receiver:
     """Answers each POST with the next scripted status (then ``default_status``)."""
 
-    statuses: List[int] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
     default_status: int = 200
-    requests: List[Received] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -36,12 +37,12 @@ class Receiver:
         with self._lock:
             return self.statuses.pop(0) if self.statuses else self.default_status
 
-    def accepted(self) -> List[Received]:
+    def accepted(self) -> list[Received]:
         return [r for r in self.requests if 200 <= r.status < 300]
 
 
 @contextmanager
-def running_receiver(statuses: Optional[List[int]] = None, default_status: int = 200) -> Iterator[Receiver]:
+def running_receiver(statuses: list[int] | None = None, default_status: int = 200) -> Iterator[Receiver]:
     receiver = Receiver(list(statuses or []), default_status)
 
     class Handler(BaseHTTPRequestHandler):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -16,7 +16,7 @@ README_JOB = "job-uuid-12345"
 """The README's default sample job (the simulation is seeded by job id): it raises high_error_rate only."""
 
 
-def run_default_monitor(app: DurableAppHandle, job_id: str) -> Dict[str, Any]:
+def run_default_monitor(app: DurableAppHandle, job_id: str) -> dict[str, Any]:
     started = start_job(app, {"job_id": job_id})
     status = app.wait_for_completion(started["id"])
     assert status["runtimeStatus"] == "Completed", status
@@ -35,7 +35,11 @@ def test_the_default_monitor_delivers_its_high_error_rate_alert_once(durable_app
     body = delivery.json()
     assert set(body) == {"text", "job_id", "instance_id", "alert", "check_number", "metrics", "status_url"}
     assert (body["job_id"], body["instance_id"], body["alert"]["name"], body["alert"]["severity"]) == (
-        README_JOB, README_JOB, "high_error_rate", "warning")
+        README_JOB,
+        README_JOB,
+        "high_error_rate",
+        "warning",
+    )
     assert body["status_url"] == f"{app.base_url}/api/job_status/{README_JOB}"
     assert body["metrics"]["error_rate"] > 5
     text = body["text"]
@@ -71,8 +75,7 @@ def test_a_receiver_down_for_good_neither_fails_nor_delays_the_monitor(durable_a
     assert len(receiver.requests) == 4  # every attempt of the retry policy, then it gives up
     assert output["alert_deliveries"] == {"delivered": 0, "failed": 1}
     # Same checks and duration as without alert routing (README: 4 checks, 15 s).
-    assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == (
-        "Completed", 4, 15.0)
+    assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == ("Completed", 4, 15.0)
 
 
 def test_an_unreachable_receiver_is_counted_as_a_failed_delivery(durable_app, monkeypatch: pytest.MonkeyPatch) -> None:

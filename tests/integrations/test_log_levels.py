@@ -9,8 +9,9 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def record(name: str, level: int, message: str = "line") -> logging.LogRecord:
     return logging.LogRecord(name, level, __file__, 1, message, (), None)
 
 
-def write_host(directory: Path, log_level: Dict[str, Any]) -> Path:
+def write_host(directory: Path, log_level: dict[str, Any]) -> Path:
     host = json.loads((REPO / "host.json").read_text(encoding="utf-8"))
     host["logging"]["logLevel"] = log_level
     (directory / "host.json").write_text(json.dumps(host), encoding="utf-8")
@@ -35,12 +36,20 @@ def write_host(directory: Path, log_level: Dict[str, Any]) -> Path:
 
 
 def test_host_json_levels_are_read_in_any_case(tmp_path: Path) -> None:
-    settings = load_host_settings(write_host(tmp_path, {"default": "warning", "Function.check_job_status": "Debug",
-                                                        "DurableTask.Core": "None", "Host.General": "Trace"}),
-                                  {"TASKHUB_NAME": "hub"})
+    settings = load_host_settings(
+        write_host(
+            tmp_path,
+            {"default": "warning", "Function.check_job_status": "Debug", "DurableTask.Core": "None", "Host.General": "Trace"},
+        ),
+        {"TASKHUB_NAME": "hub"},
+    )
 
-    assert settings.log_levels == {"default": logging.WARNING, "Function.check_job_status": logging.DEBUG,
-                                   "DurableTask.Core": logging.CRITICAL + 10, "Host.General": loglevels.TRACE}
+    assert settings.log_levels == {
+        "default": logging.WARNING,
+        "Function.check_job_status": logging.DEBUG,
+        "DurableTask.Core": logging.CRITICAL + 10,
+        "Host.General": loglevels.TRACE,
+    }
 
 
 @pytest.mark.parametrize("value", ["Verbose", 3, None, ""])
@@ -48,8 +57,10 @@ def test_an_unknown_level_is_a_one_line_startup_error(tmp_path: Path, value: Any
     with pytest.raises(StartupError) as raised:
         load_host_settings(write_host(tmp_path, {"Function": value}), {"TASKHUB_NAME": "hub"})
 
-    assert str(raised.value) == (f"host.json: logging.logLevel.Function must be one of Trace, Debug, Information, "
-                                 f"Warning, Error, Critical, None, got {json.dumps(value)}")
+    assert str(raised.value) == (
+        f"host.json: logging.logLevel.Function must be one of Trace, Debug, Information, "
+        f"Warning, Error, Critical, None, got {json.dumps(value)}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,8 +84,9 @@ def test_app_lines_inside_an_invocation_are_that_functions_user_lines() -> None:
 
 
 def test_the_longest_matching_prefix_decides_case_insensitively() -> None:
-    levels = loglevels.LogLevelFilter({"default": logging.ERROR, "Function": logging.INFO,
-                                       "function.check_job_status": logging.WARNING})
+    levels = loglevels.LogLevelFilter(
+        {"default": logging.ERROR, "Function": logging.INFO, "function.check_job_status": logging.WARNING}
+    )
 
     assert levels.threshold("Function.check_job_status.User") == logging.WARNING
     assert levels.threshold("Function.check_job_statusX.User") == logging.INFO  # whole parts only
@@ -89,7 +101,7 @@ def test_without_a_default_the_host_default_is_information() -> None:
 class ListHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.NOTSET)
-        self.records: List[logging.LogRecord] = []
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
@@ -117,8 +129,7 @@ def test_the_monitor_on_devhost_keeps_only_the_configured_categories(
     # package would replace the imported one for the rest of the session).
     for name in ("function_app.py", "local.settings.json"):
         shutil.copy(REPO / name, app_dir / name)
-    write_host(app_dir, {"default": "Information", "Function.check_job_status": "Warning",
-                         "Host.Triggers.DurableTask": "None"})
+    write_host(app_dir, {"default": "Information", "Function.check_job_status": "Warning", "Host.Triggers.DurableTask": "None"})
     loglevels.install(load_host_settings(app_dir, {"TASKHUB_NAME": "default"}).log_levels, [captured_root])
     app = durable_app(app_dir)
 
@@ -136,7 +147,11 @@ def serve_once(app_dir: Path, store: Path) -> str:
     """``python -m devhost`` until its banner is out, then SIGINT; returns what it logged (stderr)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "devhost", "--app-dir", str(app_dir), "--port", "0", "--store", str(store)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
         assert process.stdout is not None
@@ -158,7 +173,7 @@ def serve_once(app_dir: Path, store: Path) -> str:
     ids=["default-warning", "host-general-information"],
 )
 def test_the_cli_applies_host_json_levels_from_its_first_line(
-    tmp_path: Path, log_level: Dict[str, str], host_lines_shown: bool
+    tmp_path: Path, log_level: dict[str, str], host_lines_shown: bool
 ) -> None:
     app_dir = tmp_path / "app"
     app_dir.mkdir()

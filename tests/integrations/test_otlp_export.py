@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{TRACE_ID}-b7ad6b7169203331-01"
 
-CHILD = textwrap.dedent('''
+CHILD = textwrap.dedent("""
     import json, sys
     from devhost.testing import durable_app
 
@@ -39,17 +39,18 @@ CHILD = textwrap.dedent('''
     for provider in (trace.get_tracer_provider(), _logs.get_logger_provider(), metrics.get_meter_provider()):
         getattr(provider, "force_flush", lambda: None)()  # the API's no-op providers have none
     print(json.dumps(status["output"]))
-''')
+""")
 
 
 def run_app(receiver_url: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "APPLICATIONINSIGHTS_"))}
     env.update(settings, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-c", CHILD, str(REPO), TRACEPARENT], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, str(REPO), TRACEPARENT], env=env, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
 
 
-def decoded(receiver: Receiver, path: str, message: Any) -> List[Any]:
+def decoded(receiver: Receiver, path: str, message: Any) -> list[Any]:
     found = []
     for request in receiver.requests:
         if request.path == path:
@@ -59,8 +60,8 @@ def decoded(receiver: Receiver, path: str, message: Any) -> List[Any]:
     return found
 
 
-def attributes(items: Any) -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
+def attributes(items: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for item in items:
         value = item.value
         out[item.key] = getattr(value, value.WhichOneof("value")) if value.WhichOneof("value") else None
@@ -75,9 +76,14 @@ def test_a_traced_start_exports_spans_logs_and_metrics_over_otlp(tmp_path: Path)
     assert json.loads(child.stdout.strip().splitlines()[-1])["final_status"] == "Completed"
     assert {r.headers.get("content-type") for r in receiver.requests} == {"application/x-protobuf"}
 
-    spans = [span for request in decoded(receiver, "/v1/traces", ExportTraceServiceRequest)
-             for resource in request.resource_spans for scope in resource.scope_spans for span in scope.spans]
-    by_name: Dict[str, List[Any]] = {}
+    spans = [
+        span
+        for request in decoded(receiver, "/v1/traces", ExportTraceServiceRequest)
+        for resource in request.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    ]
+    by_name: dict[str, list[Any]] = {}
     for span in spans:
         by_name.setdefault(span.name, []).append(span)
     [start] = by_name["start_monitoring_job"]
@@ -86,20 +92,31 @@ def test_a_traced_start_exports_spans_logs_and_metrics_over_otlp(tmp_path: Path)
     checks = by_name["check_job_status"]
     assert sorted(attributes(s.attributes)["check_number"] for s in checks) == list(range(1, len(checks) + 1))
 
-    logs = [record for request in decoded(receiver, "/v1/logs", ExportLogsServiceRequest)
-            for resource in request.resource_logs for scope in resource.scope_logs for record in scope.log_records]
+    logs = [
+        record
+        for request in decoded(receiver, "/v1/logs", ExportLogsServiceRequest)
+        for resource in request.resource_logs
+        for scope in resource.scope_logs
+        for record in scope.log_records
+    ]
     [started_line] = [r for r in logs if r.body.string_value == "Started monitoring job job-otlp"]
     assert started_line.trace_id.hex() == TRACE_ID
     check_lines = [attributes(r.attributes) for r in logs if r.body.string_value.startswith("Check #")]
     assert [a["check_number"] for a in check_lines] == list(range(1, len(checks) + 1))
     assert all((a["job_id"], a["instance_id"]) == ("job-otlp", "job-otlp") for a in check_lines)
 
-    metric_names = {metric.name for request in decoded(receiver, "/v1/metrics", ExportMetricsServiceRequest)
-                    for resource in request.resource_metrics for scope in resource.scope_metrics
-                    for metric in scope.metrics}
+    metric_names = {
+        metric.name
+        for request in decoded(receiver, "/v1/metrics", ExportMetricsServiceRequest)
+        for resource in request.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    }
     assert {"job_monitor.checks", "job_monitor.alerts", "job_monitor.monitors.finished"} <= metric_names
-    resource_names = {attributes(r.resource.attributes).get("service.name")
-                      for r in decoded(receiver, "/v1/traces", ExportTraceServiceRequest)[0].resource_spans}
+    resource_names = {
+        attributes(r.resource.attributes).get("service.name")
+        for r in decoded(receiver, "/v1/traces", ExportTraceServiceRequest)[0].resource_spans
+    }
     assert resource_names == {"job-monitor-test"}
 
 
