@@ -44,6 +44,7 @@ Status = dict[str, Any]
 T = TypeVar("T")
 
 _NO_INPUT: Any = object()
+_JSON = {"Content-Type": "application/json"}
 _HOST_TIMEOUT = 60.0
 
 
@@ -124,6 +125,20 @@ class AppHandle(abc.ABC):
         """Delete a finished instance's history and status."""
         response = self.http.delete(f"{WEBHOOKS}/instances/{_quote(instance_id)}")
         _expect(response, (200,), f"purge {instance_id!r}")
+
+    def signal_entity(self, name: str, key: str, operation: str, input: Any = None) -> None:
+        """Signal ``operation`` on entity ``name``/``key`` (POST entities/{name}/{key}?op=), with ``input``
+        encoded as the SDK's ``client.signal_entity`` sends it, so the entity's ``get_input()`` returns it."""
+        body = {} if input is None else {"data": json.dumps(json.dumps(input)).encode(), "headers": _JSON}
+        response = self.http.post(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key)}", params={"op": operation}, **body)
+        _expect(response, (202,), f"signal {operation!r} to entity {name}/{key}")
+
+    def entity_state(self, name: str, key: str) -> Any:
+        """The entity's state (GET entities/{name}/{key}), or None if it does not exist. In process, every
+        operation due now runs first."""
+        response = self.http.get(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key)}")
+        _expect(response, (200, 404), f"state of entity {name}/{key}")
+        return response.json() if response.status == 200 else None
 
     # --- time and waiting ------------------------------------------------------------------------------
     @property
@@ -242,6 +257,10 @@ class DurableAppHandle(AppHandle):
             return self._loop.run(step_through(), timeout=_HOST_TIMEOUT)
         except TimeoutError:
             raise AssertionError(f"advance({amount}) did not settle within {_HOST_TIMEOUT} s of real time") from None
+
+    def entity_state(self, name: str, key: str) -> Any:
+        self.advance(0)
+        return super().entity_state(name, key)
 
     # --- waiting -------------------------------------------------------------------------------------
     def wait_for_completion(self, instance_id: str, *, timeout: float = 60.0) -> Status:
