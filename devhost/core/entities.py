@@ -202,7 +202,9 @@ def apply_result(batch: EntityBatch, result_json: str, now: datetime, new_id: An
     commit = _commit(batch, now, exists, state, outcomes)
     for signal in signals:
         target = EntityId.of(str(signal["target"]["name"]), str(signal["target"]["key"]))
-        body = request(str(signal["name"]), guid(new_id()), signal=True, input_text=signal.get("input"), parent_instance_id=batch.entity_id)
+        body = request(
+            str(signal["name"]), guid(new_id()), signal=True, input_text=signal.get("input"), parent_instance_id=batch.entity_id
+        )
         commit.signals.append(EntityMessage(target.scheduler_id, body, now))
     return commit
 

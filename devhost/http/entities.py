@@ -104,5 +104,3 @@ def _entity_status(record: EntityRecord, fetch_state: bool) -> dict[str, Any]:
         "lastOperationTime": dotnet_datetime(record.last_modified.isoformat()),
         "state": decode_json_text(record.state) if fetch_state else None,
     }
-
-

@@ -22,6 +22,7 @@ from aiohttp import web
 from devhost.core.errors import NotFound, UnsupportedMediaType
 from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.http import errors, links, payloads
+from devhost.http.entities import EntityApi
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
 from devhost.http.params import (
     decode_body,
@@ -35,7 +36,6 @@ from devhost.http.params import (
     query_values,
     read_body,
 )
-from devhost.http.entities import EntityApi
 from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.service.entities import EntityService
 from devhost.service.management import MISSING, Management

@@ -246,9 +246,10 @@ class Engine:
             batch = self.store.load_entity_batch(entity_id, self.clock.now(), entities.MAX_BATCH)
             if not batch.messages:
                 return
-            function = self.registry.entities.get(entities.EntityId.parse(entity_id).name)
+            name = entities.EntityId.parse(entity_id).name
+            function = self.registry.entities.get(name)
             if function is None:
-                reason = f"The function '{entities.EntityId.parse(entity_id).name}' doesn't exist, is disabled, or is not an entity function."
+                reason = f"The function '{name}' doesn't exist, is disabled, or is not an entity function."
                 commit = entities.failed_batch(batch, self.clock.now(), reason)
             else:
                 self._inside_invoker += 1

@@ -33,9 +33,7 @@ class EntityService:
         entities.check_signal_key(entity.key)
         if entity.name not in self.registry.entities:
             raise BadRequest(self._unknown_entity_message(name))
-        request = entities.request(
-            operation, entities.guid(uuid.uuid4().hex), signal=True, input_text=input_text
-        )
+        request = entities.request(operation, entities.guid(uuid.uuid4().hex), signal=True, input_text=input_text)
         self.store.send_entity_message(EntityMessage(entity.scheduler_id, request, self.clock.now()))
         self.notify()
         return entity

@@ -32,6 +32,7 @@ from devhost.core.model import (
     TurnCommit,
 )
 from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, from_text, page_size, to_text
+from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_rows import (
     DELIVERABLE,
     INSERT_MESSAGE,
@@ -44,7 +45,6 @@ from devhost.store.sqlite_rows import (
     message_params,
 )
 from devhost.store.sqlite_schema import BUSY_TIMEOUT_MS, SCHEMA_VERSION, open_database, release_file_lock
-from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_turn import commit_turn
 
 __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PAGE_SIZE", "SCHEMA_VERSION", "SqliteStore"]

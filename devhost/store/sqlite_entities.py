@@ -158,5 +158,3 @@ def _entity_filter(query: EntityQuery) -> tuple[list[str], list[Any]]:
         where.append("last_modified <= ?")
         params.append(to_text(query.last_modified_to))
     return where, params
-
-
