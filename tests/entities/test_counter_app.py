@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from devhost.testing.replay import assert_replays, save_history
+
 APP = Path(__file__).resolve().parent.parent / "apps" / "entity_counter"
 START = datetime(2030, 1, 1, tzinfo=timezone.utc)
 ENTITIES = "/runtime/webhooks/durabletask/entities"
@@ -142,3 +144,16 @@ def test_purging_an_entity_by_its_instance_id_deletes_its_state(durable_app: Any
     assert (purged.status, purged.json()) == (200, {"instancesDeleted": 1})
     assert again.status == 404
     assert app.entity_state("Counter", "gone") is None
+
+
+def test_the_replay_checker_replays_histories_with_entity_calls_and_signals(durable_app: Any, tmp_path: Path) -> None:
+    app = durable_app(APP, start_time=START)
+    caught = app.start("counter_orchestrator", {"key": "replayed"})
+    failed = app.start("uncaught_entity_failure")
+    app.wait_for_completion(caught)
+    app.wait_for_completion(failed)
+    paths = [save_history(app, caught, tmp_path / "caught.json"), save_history(app, failed, tmp_path / "failed.json")]
+
+    results = assert_replays(APP, paths)
+
+    assert [r.episodes for r in results] == [4, 2]
