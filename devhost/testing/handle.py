@@ -44,7 +44,7 @@ Status = dict[str, Any]
 T = TypeVar("T")
 
 _NO_INPUT: Any = object()
-_JSON = {"Content-Type": "application/json"}
+JSON_HEADERS = {"Content-Type": "application/json"}
 _HOST_TIMEOUT = 60.0
 
 
@@ -112,7 +112,7 @@ class AppHandle(abc.ABC):
         response = self.http.post(
             f"{WEBHOOKS}/instances/{_quote(instance_id)}/raiseEvent/{_quote(name)}",
             data=json.dumps(data).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=JSON_HEADERS,
         )
         _expect(response, (202,), f"raise event {name!r} on {instance_id!r}")
 
@@ -127,16 +127,14 @@ class AppHandle(abc.ABC):
         _expect(response, (200,), f"purge {instance_id!r}")
 
     def signal_entity(self, name: str, key: str, operation: str, input: Any = None) -> None:
-        """Signal ``operation`` on entity ``name``/``key`` (POST entities/{name}/{key}?op=), with ``input``
-        encoded as the SDK's ``client.signal_entity`` sends it, so the entity's ``get_input()`` returns it."""
-        body = {} if input is None else {"data": json.dumps(json.dumps(input)).encode(), "headers": _JSON}
+        """Signal ``operation`` to an entity; ``input`` (None: none) goes as ``client.signal_entity`` sends it."""
+        body = {} if input is None else {"data": json.dumps(json.dumps(input)).encode(), "headers": JSON_HEADERS}
         response = self.http.post(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key)}", params={"op": operation}, **body)
         _expect(response, (202,), f"signal {operation!r} to entity {name}/{key}")
 
     def entity_state(self, name: str, key: str) -> Any:
-        """The entity's state (GET entities/{name}/{key}), or None if it does not exist. In process, every
-        operation due now runs first."""
-        response = self.http.get(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key)}")
+        """The entity's state, or None if it does not exist (in process, operations due now run first)."""
+        response = self.http.get(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key) or '$'}")  # $: the empty key
         _expect(response, (200, 404), f"state of entity {name}/{key}")
         return response.json() if response.status == 200 else None
 

@@ -71,3 +71,29 @@ def test_signal_keys_with_reserved_characters_are_refused() -> None:
         with pytest.raises(BadRequest):
             entities.check_signal_key(key)
     entities.check_signal_key("plain key")
+
+
+def test_signals_an_entity_sends_are_queued_for_their_targets_and_answer_nobody() -> None:
+    signal = entities.request("add", "r1", signal=True, input_text='"1"', parent_instance_id="@counter@k")
+    batch = EntityBatch("@counter@k", None, [EntityMessage("@counter@k", signal, NOW, 7)])
+    answer = {
+        "entityExists": True,
+        "entityState": "1",
+        "results": [{"isError": False, "result": "null"}],
+        "signals": [{"target": {"name": "Other", "key": "x"}, "name": "ping", "input": '"2"'}],
+    }
+
+    commit = entities.apply_result(batch, json.dumps(answer), NOW, lambda: "ab" * 16)
+
+    assert commit.responses == []
+    [sent] = commit.signals
+    assert sent.entity_id == "@other@x"
+    assert sent.request == {"op": "ping", "signal": True, "input": '"2"', "id": entities.guid("ab" * 16), "parent": "@counter@k"}
+
+
+def test_a_batch_that_deletes_the_entity_commits_no_state() -> None:
+    answer = {"entityExists": False, "entityState": "null", "results": [{"isError": False, "result": "null"}] * 2}
+
+    commit = entities.apply_result(_batch(), json.dumps(answer), NOW, lambda: "0" * 32)
+
+    assert (commit.exists, commit.state) == (False, None)
