@@ -262,8 +262,9 @@ class _Episode:
             parent_task_id=self.instance.parent_task_id,
         )
         # Anything the old execution scheduled in this episode belongs to it and is dropped with it.
-        # Entity requests are messages to other instances: DTFx sends them even when the episode continues as
-        # new (an eternal orchestration signalling each round), so they stay in the commit.
+        # Entity requests are messages to other instances: DTFx sends an episode's SendEvent messages even when it
+        # continues as new (Azure/durabletask 5217032, TaskOrchestrationDispatcher.cs: orchestratorMessages filled
+        # at 516-519, sent at 717 after the continue-as-new loop), so an eternal orchestration's signals arrive.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
         self.commit.new_messages = [Message(self.instance.instance_id, start, self.now, execution_id)]

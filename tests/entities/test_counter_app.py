@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from devhost.testing import durable_app as run_app
 from devhost.testing.replay import assert_replays, save_history
 
 APP = Path(__file__).resolve().parent.parent / "apps" / "entity_counter"
@@ -157,3 +158,25 @@ def test_the_replay_checker_replays_histories_with_entity_calls_and_signals(dura
     results = assert_replays(APP, paths)
 
     assert [r.episodes for r in results] == [4, 2]
+
+
+def test_signals_sent_in_an_episode_that_continues_as_new_are_delivered(durable_app: Any) -> None:
+    app = durable_app(APP, start_time=START)
+
+    status = app.wait_for_completion(app.start("eternal_adder", 3))
+
+    # DTFx sends an episode's SendEvent messages after its continue-as-new loop (TaskOrchestrationDispatcher.cs:717).
+    assert status["runtimeStatus"] == "Completed"
+    assert app.entity_state("Counter", "eternal") == 3
+
+
+def test_entity_state_survives_a_restart_on_the_same_store(tmp_path: Path) -> None:
+    with run_app(APP, store_dir=tmp_path, start_time=START) as first:
+        first.signal_entity("Counter", "kept", "add", 6)
+        assert first.entity_state("Counter", "kept") == 6
+
+    with run_app(APP, store_dir=tmp_path, start_time=START) as second:
+        second.signal_entity("Counter", "kept", "add", 1)
+        state = second.entity_state("Counter", "kept")
+
+    assert state == 7

@@ -63,3 +63,12 @@ async def read_counter(req: func.HttpRequest, client: df.DurableOrchestrationCli
     state = await client.read_entity_state(df.EntityId("Counter", req.route_params["key"]))
     body = {"exists": state.entity_exists, "state": state.entity_state}
     return func.HttpResponse(json.dumps(body), mimetype="application/json")
+
+
+@app.orchestration_trigger(context_name="context")
+def eternal_adder(context: df.DurableOrchestrationContext):
+    rounds = context.get_input()
+    context.signal_entity(df.EntityId("Counter", "eternal"), "add", 1)
+    if rounds > 1:
+        context.continue_as_new(rounds - 1)
+    return rounds
