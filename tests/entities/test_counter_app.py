@@ -180,3 +180,36 @@ def test_entity_state_survives_a_restart_on_the_same_store(tmp_path: Path) -> No
         state = second.entity_state("Counter", "kept")
 
     assert state == 7
+
+
+def test_a_batch_that_fails_as_a_whole_fails_its_operations_and_keeps_the_state(durable_app: Any) -> None:
+    app = durable_app(APP, start_time=START)
+    app.signal_entity("Counter", "crashy", "add", 2)
+
+    status = app.wait_for_completion(app.start("entity_errors"))
+
+    assert status["output"] == ["RuntimeError: SystemExit: the entity process went away", 2]
+    assert app.entity_state("Counter", "crashy") == 2
+
+
+def test_calling_an_entity_that_is_not_registered_fails_the_orchestration(durable_app: Any) -> None:
+    app = durable_app(APP, start_time=START)
+
+    status = app.wait_for_completion(app.start("calls_unknown_entity"))
+
+    # ThrowIfFunctionDoesNotExist runs in the extension's shim, so the orchestrator cannot catch it.
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"].startswith(
+        "Orchestrator function 'calls_unknown_entity' failed: The function 'nobody' doesn't exist, is disabled, "
+        "or is not an entity function. Additional info: The following are the known entity functions: 'counter'."
+    )
+
+
+def test_more_signals_than_one_batch_holds_all_run_in_order(durable_app: Any) -> None:
+    app = durable_app(APP, start_time=START)
+
+    for _ in range(130):
+        app.signal_entity("Counter", "many", "add", 1)
+    app.signal_entity("Counter", "many", "add", 1000)
+
+    assert app.entity_state("Counter", "many") == 1130

@@ -20,6 +20,8 @@ def Counter(context: df.DurableEntityContext) -> None:
         value = 0
     elif operation == "fail":
         raise ValueError(f"cannot {operation} a counter at {value}")
+    elif operation == "crash":
+        raise SystemExit("the entity process went away")  # not an Exception: the SDK's per-operation catch misses it
     elif operation == "delete":
         context.destruct_on_exit()
         return
@@ -72,3 +74,19 @@ def eternal_adder(context: df.DurableOrchestrationContext):
     if rounds > 1:
         context.continue_as_new(rounds - 1)
     return rounds
+
+
+@app.orchestration_trigger(context_name="context")
+def entity_errors(context: df.DurableOrchestrationContext):
+    caught = []
+    for entity, operation in ((df.EntityId("Counter", "crashy"), "crash"), (df.EntityId("Counter", "crashy"), "get")):
+        try:
+            caught.append((yield context.call_entity(entity, operation)))
+        except Exception as error:
+            caught.append(str(error))
+    return caught
+
+
+@app.orchestration_trigger(context_name="context")
+def calls_unknown_entity(context: df.DurableOrchestrationContext):
+    yield context.call_entity(df.EntityId("Nobody", "k"), "get")
