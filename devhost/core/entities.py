@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from devhost.core import events
 from devhost.core.errors import BadRequest
@@ -185,7 +185,7 @@ def batch_payload(batch: EntityBatch) -> str:
     )
 
 
-def apply_result(batch: EntityBatch, result_json: str, now: datetime, new_id: Any) -> EntityCommit:
+def apply_result(batch: EntityBatch, result_json: str, now: datetime, new_id: Callable[[], str]) -> EntityCommit:
     """The commit for the SDK's answer to ``batch``. An answer that is not the ``EntityState`` shape fails every
     operation of the batch and keeps the state (as the extension's timeout path does), naming the problem."""
     try:
@@ -196,17 +196,19 @@ def apply_result(batch: EntityBatch, result_json: str, now: datetime, new_id: An
         outcomes = [(bool(r.get("isError")), _text(r.get("result"))) for r in results]
         exists = bool(result.get("entityExists"))
         state = _text(result.get("entityState")) if exists else None
-        signals = list(result.get("signals") or [])
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        signals = [_signal(batch.entity_id, s, now, new_id) for s in result.get("signals") or []]
+    except (ValueError, TypeError, KeyError, AttributeError, BadRequest) as exc:
         return failed_batch(batch, now, f"the entity function returned an unusable result: {exc}")
     commit = _commit(batch, now, exists, state, outcomes)
-    for signal in signals:
-        target = EntityId.of(str(signal["target"]["name"]), str(signal["target"]["key"]))
-        body = request(
-            str(signal["name"]), guid(new_id()), signal=True, input_text=signal.get("input"), parent_instance_id=batch.entity_id
-        )
-        commit.signals.append(EntityMessage(target.scheduler_id, body, now))
+    commit.signals.extend(signals)
     return commit
+
+
+def _signal(sender: str, signal: dict[str, Any], now: datetime, new_id: Callable[[], str]) -> EntityMessage:
+    """A signal the entity sent (``TaskEntityShim``: a RequestMessage with the entity as parent, no execution)."""
+    target = EntityId.of(str(signal["target"]["name"]), str(signal["target"]["key"]))
+    body = request(str(signal["name"]), guid(new_id()), signal=True, input_text=signal.get("input"), parent_instance_id=sender)
+    return EntityMessage(target.scheduler_id, body, now)
 
 
 def failed_batch(batch: EntityBatch, now: datetime, message: str) -> EntityCommit:

@@ -97,3 +97,17 @@ def test_a_batch_that_deletes_the_entity_commits_no_state() -> None:
     commit = entities.apply_result(_batch(), json.dumps(answer), NOW, lambda: "0" * 32)
 
     assert (commit.exists, commit.state) == (False, None)
+
+
+def test_a_signal_to_an_unusable_target_fails_the_batch_instead_of_the_host() -> None:
+    answer = {
+        "entityExists": True,
+        "entityState": "9",
+        "results": [{"isError": False, "result": "null"}] * 2,
+        "signals": [{"target": {"name": "", "key": "x"}, "name": "ping"}],
+    }
+
+    commit = entities.apply_result(_batch(), json.dumps(answer), NOW, lambda: "0" * 32)
+
+    assert (commit.state, commit.signals) == ("2", [])
+    assert "unusable result" in json.loads(json.loads(commit.responses[0].event["Input"])["result"])
