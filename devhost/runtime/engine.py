@@ -57,6 +57,8 @@ class Engine:
         self._unsubscribe: Unsubscribe | None = None
         self._activities: dict[int, asyncio.Task[None]] = {}
         self._entity_batches: dict[str, asyncio.Task[None]] = {}
+        self._dispatched_at = clock.now()
+        """When the last dispatch round looked for work: what was due then and not taken waits for a wake-up."""
         """Entity batches running, by scheduler id: one per entity at a time, so its operations run in order."""
         self._inside_invoker = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,7 +127,8 @@ class Engine:
     async def _dispatch(self) -> bool:
         """Run every ready turn and start what activities fit. True if anything happened."""
         progressed = False
-        ready = self.store.ready_instances(self.clock.now(), limit=self.max_orchestrations)
+        self._dispatched_at = self.clock.now()
+        ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
         for instance_id in ready:
             if self._stopping:
                 return True
@@ -140,7 +143,7 @@ class Engine:
                 progressed = True
         free = self.max_activities - len(self._entity_batches)
         if free > 0 and not self._stopping:
-            for entity_id in self.store.ready_entities(self.clock.now(), free, exclude=list(self._entity_batches)):
+            for entity_id in self.store.ready_entities(self._dispatched_at, free, exclude=list(self._entity_batches)):
                 self._entity_batches[entity_id] = asyncio.create_task(self._run_entity_batch(entity_id))
                 progressed = True
         return progressed
@@ -148,6 +151,10 @@ class Engine:
     async def _wait(self) -> None:
         assert self._wake is not None
         next_at = self.store.next_visible_at()
+        if next_at is not None and self._entity_batches and next_at <= self._dispatched_at:
+            # Due requests nobody could take are those of entities whose batch is running (or of entities waiting
+            # for a free batch slot): a batch's end wakes the loop; waiting on the clock would spin until then.
+            next_at = None
         waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
