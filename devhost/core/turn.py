@@ -26,8 +26,8 @@ from devhost.core.model import EventType, HistoryEvent, Instance, Message, Runti
 from devhost.core.protocol import NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
 from devhost.core.rewind import rewind
 
-CUSTOM_STATUS_LIMIT_BYTES = 16 * 1024
-"""The extension rejects custom status whose UTF-16 JSON exceeds 16 KB."""
+CUSTOM_STATUS_LIMIT_KB = 16
+"""The extension's ``MaxCustomStatusPayloadSizeInKB`` (DurableOrchestrationContext.cs, SetCustomStatus, line 226)."""
 
 CONTROL_EVENTS = (EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND)
 
@@ -267,12 +267,16 @@ class _Episode:
 
 
 def _check_custom_status(text: str | None) -> None:
+    """Fail the episode as the extension's ``MessagePayloadDataConverter.Serialize`` does (lines 60-72): the
+    size is the UTF-16 byte count of the compact JSON (Newtonsoft ``Formatting.None``, non-ASCII unescaped),
+    in whole KB rounded down, so only 17 KB (17,408 bytes) and more is refused; the message is its own."""
     if text is not None:
-        size = len(text.encode("utf-16-le"))
-        if size > CUSTOM_STATUS_LIMIT_BYTES:
+        compact = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+        size_kb = len(compact.encode("utf-16-le")) // 1024  # (int)(GetByteCount(json) / 1024.0)
+        if size_kb > CUSTOM_STATUS_LIMIT_KB:
             raise EpisodeFailure(
-                "The UTF-16 size of the JSON-serialized custom status payload must not exceed 16 KB. "
-                f"The current payload size is {size / 1024:.1f} KB."
+                f"The UTF-16 size of the JSON-serialized payload must not exceed {CUSTOM_STATUS_LIMIT_KB:,} KB. "
+                f"The current payload size is {size_kb:,} KB."
             )
 
 
