@@ -341,7 +341,7 @@ async def test_list_filters_by_time_status_and_prefix(client: TestClient, store:
     assert await ids("runtimeStatus=Pending&runtimeStatus=Bogus") == ["a-1"]
     assert await ids("runtimeStatus=Bogus") == ["a-1", "a-2", "b-1"]  # nothing valid: no filter
     assert await ids("instanceIdPrefix=a-") == ["a-1", "a-2"]
-    assert await ids("showInput=false&createdTimeFrom=yesterday&top=abc") == ["a-1", "a-2", "b-1"]
+    assert await ids("showInput=false&top=abc") == ["a-1", "a-2", "b-1"]  # a date that does not parse: 400, see tests/conformance
 
 
 @pytest.mark.asyncio
