@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import traceback
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -141,7 +142,9 @@ class _Episode:
             status_text = _custom_status_text(state)
             _check_custom_status(status_text)
         except EpisodeFailure as failure:
-            return self._fail(new_events, str(failure), state=getattr(failure, "state", None))
+            return self._fail(
+                new_events, str(failure), state=getattr(failure, "state", None), stack=getattr(failure, "stack", None)
+            )
         self.instance.custom_status = self._custom_status(status_text)
         continue_as_new = next((a for a in flat if a.get("actionType") == ActionType.CONTINUE_AS_NEW), None)
         if state.get("isDone") and continue_as_new is not None:
@@ -186,6 +189,7 @@ class _Episode:
                     failure.state = state  # type: ignore[attr-defined]
                 except ValueError:
                     pass
+            failure.stack = _stack_text(exc)  # type: ignore[attr-defined]
             raise failure from exc
 
     # --- actions -------------------------------------------------------------------------------------
@@ -223,12 +227,19 @@ class _Episode:
             )
         return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.COMPLETED, output))
 
-    def _fail(self, new_events: list[HistoryEvent], error: str, state: dict[str, Any] | None) -> TurnCommit:
+    def _fail(
+        self, new_events: list[HistoryEvent], error: str, state: dict[str, Any] | None, stack: str | None = None
+    ) -> TurnCommit:
         message = f"Orchestrator function '{self.instance.name}' failed: {error}"
+        # The parent's SubOrchestrationInstanceFailed carries this Reason and, as Details, the extension's
+        # "Message: {execution.Error}, StackTrace: {...}" (OutOfProcOrchestrationShim.cs line 87; DTFx
+        # TaskOrchestrationDispatcher.cs line 1104 copies both, IncludeDetails being set by DurableTaskExtension.cs
+        # line 1438). The real stack text is the host's .NET frames; devhost gives the Python frames of the error.
+        details = f"Message: {error}, StackTrace: {stack or ''}"
         # Drop what this episode scheduled: a failed orchestration runs nothing more.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
-        self.commit.new_messages = notify_parent_failed(self.instance, self.now, message)
+        self.commit.new_messages = notify_parent_failed(self.instance, self.now, message, details)
         self.effects.scheduled.clear()
         self.instance.runtime_status = RuntimeStatus.FAILED
         self.instance.output = json.dumps(message)
@@ -278,6 +289,13 @@ def _check_custom_status(text: str | None) -> None:
                 f"The UTF-16 size of the JSON-serialized payload must not exceed {CUSTOM_STATUS_LIMIT_KB:,} KB. "
                 f"The current payload size is {size_kb:,} KB."
             )
+
+
+def _stack_text(exc: BaseException) -> str:
+    """The frames (no message line, as .NET's ``Exception.StackTrace``) of the orchestrator's own error: the SDK
+    raises its labelled exception ``from`` the user's one."""
+    error = exc.__cause__ or exc
+    return "".join(traceback.format_tb(error.__traceback__)).rstrip("\n")
 
 
 def _custom_status_text(state: dict[str, Any] | None) -> str | None:
