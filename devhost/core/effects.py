@@ -104,12 +104,12 @@ class Effects:
             if kind is ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
                 self._track_retry("suborchestrator", seq, action, child_id, version)
         elif kind is ActionType.CREATE_TIMER:
-            fire_at = dateparser.isoparse(action["fireAt"])
-            if not action.get("isCanceled"):
-                self._arm_timer(seq, fire_at)
-                self.cursor.open_timers.append(seq)
-            else:
-                self.scheduled.append(events.timer_created(self.now, seq, fire_at))
+            # Armed even when already cancelled: the extension creates every CreateTimer action's DTFx timer and
+            # only cancels its in-process task (OutOfProcOrchestrationShim.cs lines 127-132), so the TimerFired is
+            # still delivered when due and recorded in the history (the SDK ignores it), unless the instance has
+            # finished or continued as new by then.
+            self._arm_timer(seq, dateparser.isoparse(action["fireAt"]))
+            self.cursor.open_timers.append(seq)
         elif kind is ActionType.CALL_HTTP:
             self._schedule_activity(seq, HTTP_ACTIVITY_NAME, json.dumps(action.get("httpRequest")))
         else:
@@ -178,12 +178,6 @@ class Effects:
     def _arm_timer(self, seq: int, fire_at: datetime) -> None:
         self.scheduled.append(events.timer_created(self.now, seq, fire_at))
         self.commit.new_messages.append(self._to_self(events.timer_fired(fire_at, seq, fire_at), fire_at))
-
-    def cancel_timer(self, seq: int | None) -> None:
-        # timer.cancel() flips isCanceled on a later replay of an already-scheduled CreateTimer (§1.5).
-        if seq is not None and seq in self.cursor.open_timers:
-            self.cursor.open_timers.remove(seq)
-            self.commit.cancelled_timer_ids.append(seq)
 
     def _to_self(self, event: HistoryEvent, visible_at: datetime) -> Message:
         return Message(self.instance.instance_id, event, visible_at, self.instance.execution_id)
