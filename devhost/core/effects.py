@@ -40,6 +40,7 @@ class Effects:
         new_id: Callable[[], str],
         known_orchestrators: Collection[str],
         default_version: str,
+        is_active: Callable[[str], bool] = lambda _instance_id: False,
     ) -> None:
         self.instance = instance
         self.cursor = cursor
@@ -48,6 +49,7 @@ class Effects:
         self.new_id = new_id
         self.known_orchestrators = known_orchestrators
         self.default_version = default_version
+        self.is_active = is_active
         self.scheduled: list[HistoryEvent] = []
         """The history events of what this episode scheduled, in order (after the delivered events)."""
 
@@ -140,9 +142,25 @@ class Effects:
 
     def _start_child(self, seq: int, name: str, input_text: str | None, child_id: str | None, version: str) -> None:
         child_id = child_id or self.new_id()
+        if child_id == self.instance.instance_id:
+            # DurableOrchestrationContext.cs line 600 throws this ArgumentException while the shim replays the
+            # actions; it escapes the orchestrator, which fails (TaskOrchestrationShim.cs lines 193-196).
+            raise EpisodeFailure(
+                "The instance ID of a sub-orchestration must be different than the instance ID of a parent orchestration."
+            )
         self.scheduled.append(events.sub_orchestration_created(self.now, seq, name, child_id, input_text, version))
+        reason = None
         if name not in self.known_orchestrators:
             reason = f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
+        elif self.is_active(child_id) or any(child.instance_id == child_id for child in self.commit.new_instances):
+            # Deliberate deviation. DTFx drops the child's ExecutionStarted as a "Duplicate start event"
+            # (TaskOrchestrationDispatcher.cs, the ExecutionStarted branch of its message loop), so in Azure this
+            # call never completes; failing the task instead lets the parent's try/except see the clash.
+            reason = (
+                f"An orchestration instance with ID '{child_id}' is already running. In Azure the sub-orchestration's "
+                "start is dropped as a duplicate and this call never completes; use a unique instance ID."
+            )
+        if reason is not None:
             failed = events.sub_orchestration_failed(self.now, seq, reason, None)
             self.commit.new_messages.append(self._to_self(failed, self.now))
             return

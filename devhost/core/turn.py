@@ -43,6 +43,8 @@ class TurnEnv:
     new_id: Callable[[], str]
     settings: ReplaySettings = ReplaySettings()
     default_version: str = ""
+    is_active: Callable[[str], bool] = lambda _instance_id: False
+    """Whether an instance of that id exists and has not finished (for sub-orchestration id collisions)."""
 
 
 def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
@@ -82,6 +84,7 @@ class _Episode:
             new_id=env.new_id,
             known_orchestrators=env.known_orchestrators,
             default_version=env.default_version,
+            is_active=env.is_active,
         )
 
     # --- choosing what to deliver ---------------------------------------------------------------------
