@@ -26,6 +26,7 @@ from devhost.core.lifecycle import control, notify_parent_failed, terminate
 from devhost.core.model import EventType, HistoryEvent, Instance, Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
 from devhost.core.rewind import rewind
+from devhost.core.versioning import Versioning, refuse
 
 CUSTOM_STATUS_LIMIT_KB = 16
 """The extension's ``MaxCustomStatusPayloadSizeInKB`` (DurableOrchestrationContext.cs, SetCustomStatus, line 226)."""
@@ -43,6 +44,8 @@ class TurnEnv:
     new_id: Callable[[], str]
     settings: ReplaySettings = ReplaySettings()
     default_version: str = ""
+    versioning: Versioning | None = None
+    """The worker's versioning (host.json); None runs every version."""
     is_active: Callable[[str], bool] = lambda _instance_id: False
     """Whether an instance of that id exists and has not finished (for sub-orchestration id collisions)."""
 
@@ -58,6 +61,8 @@ def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
     if instance.runtime_status.is_terminal:
         # Late activity results, timers or events for a finished instance: nothing will read them.
         return TurnCommit(instance=instance, consumed_message_ids=[m.id for m in messages if m.id is not None])
+    if env.versioning is not None and not env.versioning.accepts(instance.version):
+        return refuse(instance, messages, env.versioning, env.now)
     terminate_message = next((m for m in messages if m.event["EventType"] == EventType.EXECUTION_TERMINATED), None)
     if terminate_message is not None:
         return terminate(instance, messages, terminate_message, env.now)

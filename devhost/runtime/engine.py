@@ -164,6 +164,7 @@ class Engine:
             new_id=lambda: uuid.uuid4().hex,
             settings=self.replay_settings,
             default_version=self.settings.default_version,
+            versioning=self.settings.versioning,
             is_active=self._is_active,
         )
         commit = decide_turn(turn, env)
