@@ -104,7 +104,8 @@ def post(url: str, body: Mapping[str, Any], timeout: float = REQUEST_TIMEOUT_SEC
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
-        raise DeliveryFailed(f"the alert webhook answered {error.code} {error.reason}") from None
+        with error:  # it holds the open response: close the connection before giving up on this attempt
+            raise DeliveryFailed(f"the alert webhook answered {error.code} {error.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         raise DeliveryFailed(f"the alert webhook could not be reached: {reason}") from None
