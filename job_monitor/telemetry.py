@@ -49,6 +49,7 @@ DEFAULT_SERVICE_NAME = "job-monitor"
 
 APPINSIGHTS_SETTING = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 OTLP_SETTING = "OTEL_EXPORTER_OTLP_ENDPOINT"
+WORKER_TELEMETRY_SETTING = "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"
 # Modules of the Functions Python worker (classic, and the 3.13+ proxy/library worker).
 _WORKER_MODULES = ("azure_functions_worker", "proxy_worker", "azure_functions_runtime")
 
@@ -183,7 +184,8 @@ def configure_from_environment(environ: Mapping[str, str] | None = None) -> Setu
     if otlp is not None:
         exporters.append("otlp")
     if connection and inside_functions_worker():
-        exporters.append("azure_monitor (the worker's)")
+        worker_exports = (env.get(WORKER_TELEMETRY_SETTING) or "").strip().lower() == "true"
+        exporters.append("azure_monitor (the worker's)" if worker_exports else "application_insights (the host's)")
     if connection and not inside_functions_worker():
         from azure.monitor.opentelemetry import configure_azure_monitor
 

@@ -96,6 +96,16 @@ def captured() -> Iterator[Captured]:
         app_logger.setLevel(previous_level)
 
 
+@pytest.fixture
+def unconfigured(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As before the app configured telemetry; the app logger's level is restored afterwards."""
+    monkeypatch.setattr(telemetry, "_setup", None)
+    app_logger = logging.getLogger(telemetry.APP_LOGGER)
+    level = app_logger.level
+    yield
+    app_logger.setLevel(level)
+
+
 def check_input(fake_time: FakeTime) -> dict[str, Any]:
     plan = JobPlan(
         job_id="job-tel", submitted_at=fake_time.now(), duration_seconds=15, outcome="completed", batch_size=100, failure_rate=0.1
@@ -224,8 +234,7 @@ def test_a_replayed_monitor_logs_and_counts_each_check_alert_and_outcome_once(
     assert len(captured.spans.get_finished_spans()) == len(result.activity_calls)
 
 
-def test_nothing_configured_means_nothing_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "_setup", None)
+def test_nothing_configured_means_nothing_is_installed(unconfigured: None, monkeypatch: pytest.MonkeyPatch) -> None:
 
     setup = telemetry.configure_from_environment({"FUNCTIONS_WORKER_RUNTIME": "python"})
 
@@ -236,22 +245,32 @@ def test_nothing_configured_means_nothing_is_installed(monkeypatch: pytest.Monke
     assert not isinstance(trace.get_tracer_provider(), TracerProvider)
 
 
-def test_inside_the_worker_the_app_leaves_application_insights_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "_setup", None)
+@pytest.mark.parametrize(
+    ("worker_setting", "reported"),
+    [("true", "azure_monitor (the worker's)"), (None, "application_insights (the host's)")],
+    ids=["worker-distro", "host-integration"],
+)
+def test_inside_the_worker_the_app_leaves_application_insights_to_it(
+    unconfigured: None, monkeypatch: pytest.MonkeyPatch, worker_setting: str | None, reported: str
+) -> None:
     monkeypatch.setitem(__import__("sys").modules, "azure_functions_worker", object())
     configured: list[Any] = []
     import azure.monitor.opentelemetry as distro
 
     monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kwargs: configured.append(kwargs))
+    settings = {"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x"}
+    if worker_setting is not None:
+        settings["PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"] = worker_setting
 
-    setup = telemetry.configure_from_environment({"APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=x"})
+    setup = telemetry.configure_from_environment(settings)
 
     assert configured == []
-    assert setup.exporters == ("azure_monitor (the worker's)",)
+    assert setup.exporters == (reported,)
 
 
-def test_outside_the_worker_the_app_configures_the_distro_for_its_logger(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "_setup", None)
+def test_outside_the_worker_the_app_configures_the_distro_for_its_logger(
+    unconfigured: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     configured: list[dict[str, Any]] = []
     import azure.monitor.opentelemetry as distro
 
@@ -285,8 +304,7 @@ def test_every_function_declaring_context_gets_it_from_the_worker(app_functions:
     assert telemetry.parent_context(telemetry.NO_CONTEXT) is None
 
 
-def test_with_both_settings_the_distro_also_feeds_the_otlp_exporters(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telemetry, "_setup", None)
+def test_with_both_settings_the_distro_also_feeds_the_otlp_exporters(unconfigured: None, monkeypatch: pytest.MonkeyPatch) -> None:
     configured: list[dict[str, Any]] = []
     import azure.monitor.opentelemetry as distro
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
