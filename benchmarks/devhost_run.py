@@ -38,6 +38,8 @@ class HostRun:
     wall_seconds: float
     cpu_seconds: float
     """CPU time of the whole process (loop, activity threads) over the run, minus the status client's."""
+    loop_cpu_seconds: float
+    """CPU time of the event loop's thread (this one) over the run."""
     turns: int
     sdk_calls: int
     sdk_seconds: float
@@ -58,12 +60,13 @@ class HostRun:
 async def run_host(
     app_dir: Path, orchestrator: str, inputs: Dict[str, Any], *, store: str = "file", status_rate: float = 0.0,
     profile: Optional[str] = None, memo: bool = True, warmup: Optional[Tuple[str, Any]] = None,
-    keep_histories: bool = True,
+    keep_histories: bool = True, on_started: Optional[Callable[[DevHost], None]] = None,
 ) -> HostRun:
     """Start every ``inputs`` instance (id -> input) back to back and run until all have finished.
 
     ``warmup`` (id, input) runs to completion first, untimed. ``memo=False`` takes the host's timestamp memo
     out (the SDK parses every timestamp itself). ``profile`` is a pstats sort key (e.g. "tottime").
+    ``on_started(host)`` runs once the host is up, before the warm-up (e.g. to wrap its parts with timers).
     """
     registry = load_app(app_dir)
     if not memo:
@@ -77,6 +80,8 @@ async def run_host(
         )  # fmt: skip
         await host.start()
         try:
+            if on_started is not None:
+                on_started(host)
             if warmup is not None:
                 host.management.start(orchestrator, warmup[0], warmup[1])
                 await host.engine.run_until(lambda: not host.store.query_instances(UNFINISHED)[0], skip_time=False)
@@ -99,13 +104,13 @@ async def _drive(host: DevHost, timed: TimedHandle, orchestrator: str, inputs: D
 
     if profiler:
         profiler.enable()
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started, loop_started = time.perf_counter(), time.process_time(), time.thread_time()
     for instance_id, value in inputs.items():
         management.start(orchestrator, instance_id, value)
     if poller:
         poller.start()
     await engine.run_until(lambda: not store.query_instances(UNFINISHED)[0], skip_time=False)
-    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    wall, cpu, loop_cpu = time.perf_counter() - started, time.process_time() - cpu_started, time.thread_time() - loop_started
     if profiler:
         profiler.disable()
     if poller:
@@ -121,6 +126,7 @@ async def _drive(host: DevHost, timed: TimedHandle, orchestrator: str, inputs: D
     return HostRun(
         wall_seconds=wall,
         cpu_seconds=cpu,
+        loop_cpu_seconds=loop_cpu,
         turns=engine.turns,
         sdk_calls=timed.calls,
         sdk_seconds=timed.seconds,
