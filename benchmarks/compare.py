@@ -7,7 +7,7 @@ Runs the shared peer harness (``run_all.sh`` of ``--bench-dir``, default ``$DEVH
 ``devhost`` and ``devhost-no-memo``, benchmarks/peer_row.py in this interpreter), on the engines whose
 virtualenvs the harness already has in its scratch directory (``$BENCH_SCRATCH``, else ``bench-scratch`` in the
 temporary directory; none is created): durabletask in-memory (``venv-dt``), DBOS on SQLite (``venv-dbos``) and
-the unpatched DF SDK replay floor with its K scaling (``venv-df``). Then, in fresh processes of this
+the unpatched DF SDK replay floor with its K scaling (``venv-df``), plus the harness's raw SQLite commit floor. Then, in fresh processes of this
 interpreter: benchmarks/scaling.py (K = 10, 100, 1000) and benchmarks/week_monitor.py (the app's 7-day monitor).
 Prints the harness's tables, then devhost's ratio to every row and the issue's targets.
 
@@ -48,7 +48,7 @@ def scratch_dir() -> Path:
 def run_harness(harness: Path, n: int, k: int, out: Path) -> List[Dict[str, Any]]:
     scratch = scratch_dir()
     present = [key for key, venv in VENVS.items() if (scratch / venv / "bin" / "python").is_file()]
-    only = present + (["dfscale"] if "df" in present else []) + ["extra"]
+    only = present + (["dfscale"] if "df" in present else []) + ["sqlite", "extra"]
     me = f"{sys.executable} {HERE / 'peer_row.py'}"
     extra = f"devhost|{me} --label devhost\ndevhost-no-memo|{me} --label devhost-no-memo --no-memo"
     env = dict(os.environ, BENCH_EXTRA=extra, BENCH_SCRATCH=str(scratch))
@@ -57,6 +57,11 @@ def run_harness(harness: Path, n: int, k: int, out: Path) -> List[Dict[str, Any]
                "--out", str(out)]
     subprocess.run(command, env=env, check=False)
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+
+
+def per_cpu(record: Dict[str, Any]) -> float:
+    steps, cpu = record.get("steps"), record.get("cpu_s")
+    return steps / cpu if steps and cpu else 0.0
 
 
 def ratios(records: List[Dict[str, Any]]) -> str:
@@ -76,7 +81,9 @@ def ratios(records: List[Dict[str, Any]]) -> str:
             ratio = me["steps_per_s"] / other["steps_per_s"]
             target = TARGETS.get(label) if mine == "devhost" else None
             verdict = "" if target is None else f"  (target >= {target:.1f}x: {'met' if ratio >= target else 'MISSED'})"
-            lines.append(f"  vs {label:<28} {other['steps_per_s']:>8.1f} steps/s   devhost/{label} = {ratio:.2f}x{verdict}")
+            # Steps per CPU second: the same comparison without the other processes of a busy machine.
+            cpu = f"; per CPU-s {per_cpu(me) / per_cpu(other):.2f}x" if per_cpu(me) and per_cpu(other) else ""
+            lines.append(f"  vs {label:<26} {other['steps_per_s']:>7.1f} steps/s  wall {ratio:.2f}x{cpu}{verdict}")
     errors = [r for r in records if r.get("error")]
     lines += [f"ERROR in {r.get('label')}: {r['error']}" for r in errors]
     return "\n".join(lines)
