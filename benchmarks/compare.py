@@ -7,8 +7,9 @@ Runs the shared peer harness (``run_all.sh`` of ``--bench-dir``, default ``$DEVH
 ``devhost`` and ``devhost-no-memo``, benchmarks/peer_row.py in this interpreter), on the engines whose
 virtualenvs the harness already has in its scratch directory (``$BENCH_SCRATCH``, else ``bench-scratch`` in the
 temporary directory; none is created): durabletask in-memory (``venv-dt``), DBOS on SQLite (``venv-dbos``) and
-the unpatched DF SDK replay floor with its K scaling (``venv-df``), plus the harness's raw SQLite commit floor. Then, in fresh processes of this
-interpreter: benchmarks/scaling.py (K = 10, 100, 1000) and benchmarks/week_monitor.py (the app's 7-day monitor).
+the unpatched DF SDK replay floor with its K scaling (``venv-df``), plus the harness's raw SQLite commit floor.
+Then, in fresh processes of this interpreter: benchmarks/scaling.py (K = 10, 100, 1000) and
+benchmarks/week_monitor.py (the app's 7-day monitor).
 Prints the harness's tables, then devhost's ratio to every row and the issue's targets.
 
 Machines and moments differ by up to 3x: compare only figures from one run.

@@ -74,7 +74,8 @@ def table(rows: List[Dict[str, Any]]) -> str:
         ("host_only_cpu_ms_per_turn", "host-only CPU ms/turn", "{:.2f}"),
         ("sdk_plain_ms_per_episode", "SDK plain ms/ep", "{:.2f}"), ("sdk_memo_ms_per_episode", "SDK memo ms/ep", "{:.2f}"),
         ("memo_speedup", "memo speed-up", "{:.1f}x"),
-        ("sdk_plain_us_per_event_last10", "plain us/event", "{:.1f}"), ("sdk_memo_us_per_event_last10", "memo us/event", "{:.1f}"),
+        ("sdk_plain_us_per_event_last10", "plain us/event", "{:.1f}"),
+        ("sdk_memo_us_per_event_last10", "memo us/event", "{:.1f}"),
         ("sdk_sampled_every", "SDK sampled 1 in", "{}"),
     ]  # fmt: skip
     cells = [[fmt.format(row[key]) for key, _, fmt in columns] for row in rows]
