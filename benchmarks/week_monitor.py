@@ -1,6 +1,6 @@
 """The monitoring app's longest monitor through the test kit: 7 days, polling every minute, on the virtual clock.
 
-    python benchmarks/week_monitor.py [--wait-strategy activity|timer] [--no-memo] [--json]
+    python benchmarks/week_monitor.py [--wait-strategy activity|timer] [--no-memo] [--days 7] [--json]
 
 Starts ``POST /api/start_monitoring_job`` on the unchanged app (repository root) inside
 ``devhost.testing.durable_app`` (the pytest fixture's pytest-free form: in-process host, SQLite store in a
@@ -32,8 +32,9 @@ WEEK_SECONDS = 7 * 24 * 3600
 INTERVAL_SECONDS = 60
 
 
-def run(wait_strategy: str, memo: bool) -> Dict[str, Any]:
-    body = {"job_id": "week-monitor", "polling_interval_seconds": INTERVAL_SECONDS, "timeout_seconds": WEEK_SECONDS,
+def run(wait_strategy: str, memo: bool, days: float = 7.0) -> Dict[str, Any]:
+    timeout = round(days * 24 * 3600)
+    body = {"job_id": "week-monitor", "polling_interval_seconds": INTERVAL_SECONDS, "timeout_seconds": timeout,
             "simulated_outcome": "stalled", "wait_strategy": wait_strategy, "enable_monitoring": True}
     with durable_app(ROOT) as app:
         if not memo:
@@ -65,15 +66,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--wait-strategy", choices=("activity", "timer"), default="activity",
                         help="how the monitor waits between checks (the app's default: activity)")
     parser.add_argument("--no-memo", action="store_true", help="without the host's timestamp memo")
+    parser.add_argument("--days", type=float, default=7.0, help="monitor timeout in days (default 7, the app's maximum)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    if not INTERVAL_SECONDS <= args.days * 86400 <= WEEK_SECONDS:
+        parser.error("--days must be between one minute and 7 days")
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)  # the app logs every check once; keep the output to the figures
-    result = run(args.wait_strategy, not args.no_memo)
+    result = run(args.wait_strategy, not args.no_memo, args.days)
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"7-day monitor, poll every {INTERVAL_SECONDS} s, wait by {result['wait_strategy']}, "
+        print(f"{args.days:g}-day monitor, poll every {INTERVAL_SECONDS} s, wait by {result['wait_strategy']}, "
               f"memo {'on' if result['memo'] else 'off'}: {result['runtime_status']} / {result['final_status']} after "
               f"{result['checks']} checks in {result['generations']} generations ({result['virtual_days']:.2f} virtual days)")
         print(f"  wall {result['wall_s']:.1f} s, CPU {result['cpu_s']:.1f} s, {result['turns']} turns, "
