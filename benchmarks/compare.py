@@ -3,7 +3,8 @@
     python benchmarks/compare.py [--bench-dir DIR] [-n 200] [-k 10] [--skip-scaling] [--skip-week] [--json-out FILE]
 
 Runs the shared peer harness (``run_all.sh`` of ``--bench-dir``, default ``$DEVHOST_PEER_BENCH`` or
-``../shared/bench`` beside the repository) once (``-r 1``) with devhost joined through ``BENCH_EXTRA`` (two rows:
+``../shared/bench`` beside the repository) once (``-r 1``; ``--reps 3`` interleaves three and takes medians)
+with devhost joined through ``BENCH_EXTRA`` (two rows:
 ``devhost`` and ``devhost-no-memo``, benchmarks/peer_row.py in this interpreter), on the engines whose
 virtualenvs the harness already has in its scratch directory (``$BENCH_SCRATCH``, else ``bench-scratch`` in the
 temporary directory; none is created): durabletask in-memory (``venv-dt``), DBOS on SQLite (``venv-dbos``) and
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,15 +48,15 @@ def scratch_dir() -> Path:
     return Path(os.environ.get("BENCH_SCRATCH") or Path(tempfile.gettempdir()) / "bench-scratch")
 
 
-def run_harness(harness: Path, n: int, k: int, out: Path) -> List[Dict[str, Any]]:
+def run_harness(harness: Path, n: int, k: int, reps: int, out: Path) -> List[Dict[str, Any]]:
     scratch = scratch_dir()
     present = [key for key, venv in VENVS.items() if (scratch / venv / "bin" / "python").is_file()]
     only = present + (["dfscale"] if "df" in present else []) + ["sqlite", "extra"]
     me = f"{sys.executable} {HERE / 'peer_row.py'}"
     extra = f"devhost|{me} --label devhost\ndevhost-no-memo|{me} --label devhost-no-memo --no-memo"
     env = dict(os.environ, BENCH_EXTRA=extra, BENCH_SCRATCH=str(scratch))
-    print(f"peer harness {harness}: engines {', '.join(present) or 'none'} (+ devhost), N={n} K={k}, one rep", flush=True)
-    command = ["bash", str(harness / "run_all.sh"), "-n", str(n), "-k", str(k), "-r", "1", "--only", ",".join(only),
+    print(f"peer harness {harness}: engines {', '.join(present) or 'none'} (+ devhost), N={n} K={k}, {reps} rep(s)", flush=True)
+    command = ["bash", str(harness / "run_all.sh"), "-n", str(n), "-k", str(k), "-r", str(reps), "--only", ",".join(only),
                "--out", str(out)]
     subprocess.run(command, env=env, check=False)
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
@@ -65,8 +67,25 @@ def per_cpu(record: Dict[str, Any]) -> float:
     return steps / cpu if steps and cpu else 0.0
 
 
+def medians(records: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """One record per label: with several reps, each numeric field's median."""
+    by_label: Dict[str, List[Dict[str, Any]]] = {}
+    for record in records:
+        by_label.setdefault(record.get("label") or record["engine"], []).append(record)
+    merged: Dict[str, Dict[str, Any]] = {}
+    for label, group in by_label.items():
+        row = dict(group[0])
+        for key, value in group[0].items():
+            values = [r.get(key) for r in group]
+            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            if numeric and isinstance(value, (int, float)):
+                row[key] = statistics.median(values)  # type: ignore[type-var]
+        merged[label] = row
+    return merged
+
+
 def ratios(records: List[Dict[str, Any]]) -> str:
-    rows = {r.get("label") or r.get("engine"): r for r in records if "steps_per_s" in r and not r.get("error")}
+    rows = medians([r for r in records if "steps_per_s" in r and not r.get("error")])
     lines = ["## devhost against each row (steps/s ratio, same run)", ""]
     for mine in ("devhost", "devhost-no-memo"):
         me = rows.get(mine)
@@ -100,6 +119,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--bench-dir", type=Path, help="the shared peer harness (a folder with run_all.sh)")
     parser.add_argument("-n", type=int, default=200, help="instances (default 200)")
     parser.add_argument("-k", type=int, default=10, help="checks per instance (default 10)")
+    parser.add_argument("-r", "--reps", type=int, default=1,
+                        help="harness repetitions, interleaved; ratios use each row's median (default 1)")
     parser.add_argument("--scaling", default="10,100,1000", help="K values for benchmarks/scaling.py")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-week", action="store_true")
@@ -112,7 +133,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="devhost-compare-") as tmp:
             out = args.json_out or Path(tmp) / "results.jsonl"
-            records = run_harness(harness, args.n, args.k, out)
+            records = run_harness(harness, args.n, args.k, args.reps, out)
         print()
         print(ratios(records))
     if not args.skip_scaling:
