@@ -144,7 +144,9 @@ def test_orchestrator_receives_identical_values_with_and_without_the_memo(memo_s
     assert all(json.loads(answer).get("actions") is not None for answer in answers_memo)
 
 
-def test_a_recorded_history_replays_with_the_loaders_memo_installed() -> None:
+def test_loading_an_app_installs_the_memo(memo_state: None) -> None:
+    sdk_speedups.uninstall()
+
     load_app(ROOT)
 
     assert sdk_speedups.installed()
@@ -246,7 +248,9 @@ def test_an_sdk_that_parses_differently_is_left_alone(memo_state: None, monkeypa
     assert module.dt_parse is other_parse and not sdk_speedups.installed()
 
 
-def test_the_test_kit_runs_apps_with_the_memo(durable_app: Any) -> None:
+def test_the_test_kit_runs_apps_with_the_memo(memo_state: None, durable_app: Any) -> None:
+    sdk_speedups.uninstall()
+
     app = durable_app(ROOT)
     instance_id = app.http.post("/api/start_monitoring_job", json_body={"job_id": "memo-kit"}).json()["id"]
     app.wait_for_completion(instance_id)
