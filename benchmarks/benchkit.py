@@ -12,9 +12,10 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a plain script from anywhere
@@ -22,7 +23,7 @@ if str(REPO) not in sys.path:  # run as a plain script from anywhere
 
 from devhost.core.context import ReplaySettings, build_context  # noqa: E402
 from devhost.core.model import EventType, HistoryEvent, Instance, event_json  # noqa: E402
-from devhost.host.server import WEBHOOK_BASE_PATH  # noqa: E402
+from devhost.http.paths import WEBHOOK_BASE_PATH  # noqa: E402
 from devhost.runtime import sdk_speedups  # noqa: E402
 
 # Events a turn delivers to the orchestrator; they follow OrchestratorStarted at the head of the turn's
@@ -47,7 +48,7 @@ class TimedHandle:
         self.calls = 0
         self.seconds = 0.0
         self.cpu_seconds = 0.0
-        self.episodes: Counter[Tuple[int, int]] = Counter()
+        self.episodes: Counter[tuple[int, int]] = Counter()
         """(hash of the context JSON, hash of the result JSON) of every call: what the floor must reproduce."""
 
     def __call__(self, context: str) -> str:
@@ -69,18 +70,18 @@ class StatusPoller(threading.Thread):
     thread shares the GIL with the host, so its latencies are an upper bound of what a separate client sees.
     """
 
-    def __init__(self, host: str, port: int, instance_ids: List[str], rate: float) -> None:
+    def __init__(self, host: str, port: int, instance_ids: list[str], rate: float) -> None:
         super().__init__(name="status-poller", daemon=True)
         self.address = (host, port)
         self.paths = [f"{WEBHOOK_BASE_PATH}/instances/{i}" for i in instance_ids]
         self.interval = 1.0 / rate
-        self.latencies: List[float] = []
+        self.latencies: list[float] = []
         self.errors = 0
         self.cpu_seconds = 0.0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        connection: Optional[http.client.HTTPConnection] = None
+        connection: http.client.HTTPConnection | None = None
         due = time.perf_counter()
         count = 0
         while not self._stop_event.is_set():
@@ -128,9 +129,9 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def episodes_of(history: List[HistoryEvent]) -> List[Tuple[List[HistoryEvent], List[HistoryEvent]]]:
+def episodes_of(history: list[HistoryEvent]) -> list[tuple[list[HistoryEvent], list[HistoryEvent]]]:
     """The (played, new) event lists of every episode the host ran, cut from a final history."""
-    episodes: List[Tuple[List[HistoryEvent], List[HistoryEvent]]] = []
+    episodes: list[tuple[list[HistoryEvent], list[HistoryEvent]]] = []
     start = 0
     while start < len(history):
         if history[start]["EventType"] != EventType.ORCHESTRATOR_STARTED:
@@ -146,7 +147,7 @@ def episodes_of(history: List[HistoryEvent]) -> List[Tuple[List[HistoryEvent], L
     return episodes
 
 
-def contexts_of(instance: Instance, history: List[HistoryEvent], settings: ReplaySettings) -> Iterator[str]:
+def contexts_of(instance: Instance, history: list[HistoryEvent], settings: ReplaySettings) -> Iterator[str]:
     """The context JSON of every episode of ``history``, byte for byte what the engine sent."""
     for played, new in episodes_of(history):
         yield build_context(instance, [event_json(e) for e in played], new, settings)
@@ -157,14 +158,15 @@ class FloorRun:
     episodes: int
     seconds: float
     cpu_seconds: float
-    per_episode: List[float]
+    per_episode: list[float]
     """Wall seconds of each timed ``handle`` call, in order."""
-    results: List[Tuple[int, int]]
+    results: list[tuple[int, int]]
     """(hash of the context, hash of the answer) of every call."""
 
 
-def replay_floor(handle: Callable[[str], str], contexts: Sequence[str], *, memo: bool,
-                 sample: Optional[Callable[[int], bool]] = None) -> FloorRun:
+def replay_floor(
+    handle: Callable[[str], str], contexts: Sequence[str], *, memo: bool, sample: Callable[[int], bool] | None = None
+) -> FloorRun:
     """Call the SDK ``handle`` on each context (or on those ``sample(index)`` picks), timing only the calls,
     with the host's timestamp memo on or off; the memo is put back as it was afterwards."""
     was = sdk_speedups.installed()
@@ -172,8 +174,8 @@ def replay_floor(handle: Callable[[str], str], contexts: Sequence[str], *, memo:
     if sdk_speedups.installed() != memo:
         raise RuntimeError("the SDK's timestamp parsing could not be switched (SDK version?)")
     seconds = cpu_seconds = 0.0
-    per_episode: List[float] = []
-    results: List[Tuple[int, int]] = []
+    per_episode: list[float] = []
+    results: list[tuple[int, int]] = []
     try:
         for index, context in enumerate(contexts):
             if sample is not None and not sample(index):

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -36,7 +36,7 @@ TARGETS = {"durabletask-inmem": 2.0, "dbos-sqlite": 4.0, "df-sdk-replay-floor": 
 """Issue 8: devhost steps/s at least this many times the row's, in the same run."""
 
 
-def bench_dir(explicit: Optional[Path]) -> Optional[Path]:
+def bench_dir(explicit: Path | None) -> Path | None:
     for candidate in (explicit, os.environ.get("DEVHOST_PEER_BENCH"), REPO.parent / "shared" / "bench"):
         if candidate and (Path(candidate) / "run_all.sh").is_file():
             return Path(candidate).resolve()
@@ -48,7 +48,7 @@ def scratch_dir() -> Path:
     return Path(os.environ.get("BENCH_SCRATCH") or Path(tempfile.gettempdir()) / "bench-scratch")
 
 
-def run_harness(harness: Path, n: int, k: int, reps: int, out: Path) -> List[Dict[str, Any]]:
+def run_harness(harness: Path, n: int, k: int, reps: int, out: Path) -> list[dict[str, Any]]:
     scratch = scratch_dir()
     present = [key for key, venv in VENVS.items() if (scratch / venv / "bin" / "python").is_file()]
     only = present + (["dfscale"] if "df" in present else []) + ["sqlite", "extra"]
@@ -56,23 +56,35 @@ def run_harness(harness: Path, n: int, k: int, reps: int, out: Path) -> List[Dic
     extra = f"devhost|{me} --label devhost\ndevhost-no-memo|{me} --label devhost-no-memo --no-memo"
     env = dict(os.environ, BENCH_EXTRA=extra, BENCH_SCRATCH=str(scratch))
     print(f"peer harness {harness}: engines {', '.join(present) or 'none'} (+ devhost), N={n} K={k}, {reps} rep(s)", flush=True)
-    command = ["bash", str(harness / "run_all.sh"), "-n", str(n), "-k", str(k), "-r", str(reps), "--only", ",".join(only),
-               "--out", str(out)]
+    command = [
+        "bash",
+        str(harness / "run_all.sh"),
+        "-n",
+        str(n),
+        "-k",
+        str(k),
+        "-r",
+        str(reps),
+        "--only",
+        ",".join(only),
+        "--out",
+        str(out),
+    ]
     subprocess.run(command, env=env, check=False)
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
 
 
-def per_cpu(record: Dict[str, Any]) -> float:
+def per_cpu(record: dict[str, Any]) -> float:
     steps, cpu = record.get("steps"), record.get("cpu_s")
     return steps / cpu if steps and cpu else 0.0
 
 
-def medians(records: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+def medians(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """One record per label: with several reps, each numeric field's median."""
-    by_label: Dict[str, List[Dict[str, Any]]] = {}
+    by_label: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         by_label.setdefault(record.get("label") or record["engine"], []).append(record)
-    merged: Dict[str, Dict[str, Any]] = {}
+    merged: dict[str, dict[str, Any]] = {}
     for label, group in by_label.items():
         row = dict(group[0])
         for key, value in group[0].items():
@@ -84,7 +96,7 @@ def medians(records: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
     return merged
 
 
-def ratios(records: List[Dict[str, Any]]) -> str:
+def ratios(records: list[dict[str, Any]]) -> str:
     rows = medians([r for r in records if "steps_per_s" in r and not r.get("error")])
     lines = ["## devhost against each row (steps/s ratio, same run)", ""]
     for mine in ("devhost", "devhost-no-memo"):
@@ -92,9 +104,11 @@ def ratios(records: List[Dict[str, Any]]) -> str:
         if me is None:
             lines.append(f"{mine}: no result")
             continue
-        lines.append(f"{mine}: {me['steps_per_s']:.1f} steps/s, {me['episodes_per_s']:.1f} turns/s, status GET p50 "
-                     f"{me.get('status_p50_ms')} ms / p99 {me.get('status_p99_ms')} ms ({me.get('status_requests')} GETs), "
-                     f"{me.get('host_only_ms_per_turn')} ms host-only per turn, SDK share {me.get('sdk_share')}")
+        lines.append(
+            f"{mine}: {me['steps_per_s']:.1f} steps/s, {me['episodes_per_s']:.1f} turns/s, status GET p50 "
+            f"{me.get('status_p50_ms')} ms / p99 {me.get('status_p99_ms')} ms ({me.get('status_requests')} GETs), "
+            f"{me.get('host_only_ms_per_turn')} ms host-only per turn, SDK share {me.get('sdk_share')}"
+        )
         for label, other in rows.items():
             if label.startswith("devhost"):
                 continue
@@ -114,13 +128,14 @@ def run_script(name: str, *args: str) -> None:
     subprocess.run([sys.executable, str(HERE / name), *args], check=False)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--bench-dir", type=Path, help="the shared peer harness (a folder with run_all.sh)")
     parser.add_argument("-n", type=int, default=200, help="instances (default 200)")
     parser.add_argument("-k", type=int, default=10, help="checks per instance (default 10)")
-    parser.add_argument("-r", "--reps", type=int, default=1,
-                        help="harness repetitions, interleaved; ratios use each row's median (default 1)")
+    parser.add_argument(
+        "-r", "--reps", type=int, default=1, help="harness repetitions, interleaved; ratios use each row's median (default 1)"
+    )
     parser.add_argument("--scaling", default="10,100,1000", help="K values for benchmarks/scaling.py")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-week", action="store_true")

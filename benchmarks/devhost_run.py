@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 from benchkit import StatusPoller, TimedHandle, peak_rss_mb
 
@@ -45,22 +45,30 @@ class HostRun:
     sdk_seconds: float
     sdk_cpu_seconds: float
     peak_rss_mb: float
-    latencies: List[float]
+    latencies: list[float]
     status_errors: int
     replay_settings: ReplaySettings
     handle: Callable[[str], str]
     """The SDK's orchestrator handle the host called (a floor calls the very same one)."""
-    episodes: Counter[Tuple[int, int]]
+    episodes: Counter[tuple[int, int]]
     memo: bool
-    instances: Dict[str, Instance] = field(default_factory=dict)
-    histories: Dict[str, List[HistoryEvent]] = field(default_factory=dict)
-    profile: Optional[str] = None
+    instances: dict[str, Instance] = field(default_factory=dict)
+    histories: dict[str, list[HistoryEvent]] = field(default_factory=dict)
+    profile: str | None = None
 
 
 async def run_host(
-    app_dir: Path, orchestrator: str, inputs: Dict[str, Any], *, store: str = "file", status_rate: float = 0.0,
-    profile: Optional[str] = None, memo: bool = True, warmup: Optional[Tuple[str, Any]] = None,
-    keep_histories: bool = True, on_started: Optional[Callable[[DevHost], None]] = None,
+    app_dir: Path,
+    orchestrator: str,
+    inputs: dict[str, Any],
+    *,
+    store: str = "file",
+    status_rate: float = 0.0,
+    profile: str | None = None,
+    memo: bool = True,
+    warmup: tuple[str, Any] | None = None,
+    keep_histories: bool = True,
+    on_started: Callable[[DevHost], None] | None = None,
 ) -> HostRun:
     """Start every ``inputs`` instance (id -> input) back to back and run until all have finished.
 
@@ -95,8 +103,15 @@ async def run_host(
             await host.stop()
 
 
-async def _drive(host: DevHost, timed: TimedHandle, orchestrator: str, inputs: Dict[str, Any], status_rate: float,
-                 profile: Optional[str], keep_histories: bool) -> HostRun:
+async def _drive(
+    host: DevHost,
+    timed: TimedHandle,
+    orchestrator: str,
+    inputs: dict[str, Any],
+    status_rate: float,
+    profile: str | None,
+    keep_histories: bool,
+) -> HostRun:
     engine, store, management = host.engine, host.store, host.management
     ids = list(inputs)
     profiler = cProfile.Profile() if profile else None

@@ -28,7 +28,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from benchkit import FloorRun, contexts_of, percentile, replay_floor
 from devhost_run import HostRun, run_host
@@ -40,11 +40,11 @@ ORCHESTRATOR = "bench_monitor"
 TARGET_RATIO = 2.0
 
 
-def run_floors(run: HostRun) -> Tuple[Dict[str, FloorRun], float]:
+def run_floors(run: HostRun) -> tuple[dict[str, FloorRun], float]:
     """Replay every episode of every instance through the SDK alone, plain and with the memo; also returns
     the seconds spent building the contexts (not part of either floor)."""
     building = time.perf_counter()
-    contexts: List[str] = []
+    contexts: list[str] = []
     for instance_id, history in run.histories.items():
         contexts += contexts_of(run.instances[instance_id], history, run.replay_settings)
     build_seconds = time.perf_counter() - building
@@ -63,8 +63,8 @@ def check_host_results(run: HostRun, k: int) -> None:
             raise AssertionError(f"{instance_id} ended {instance.runtime_status.value}: {instance.output}")
 
 
-def figures(args: argparse.Namespace, run: HostRun, floors: Dict[str, FloorRun], build_seconds: float) -> Dict[str, Any]:
-    f: Dict[str, Any] = {
+def figures(args: argparse.Namespace, run: HostRun, floors: dict[str, FloorRun], build_seconds: float) -> dict[str, Any]:
+    f: dict[str, Any] = {
         "n": args.n, "k": args.k, "store": args.store, "clock": "real", "memo_in_host": run.memo,
         "turns": run.turns, "sdk_episodes": run.sdk_calls,
         "status_requests": len(run.latencies), "status_errors": run.status_errors,
@@ -93,8 +93,8 @@ def figures(args: argparse.Namespace, run: HostRun, floors: Dict[str, FloorRun],
     return f
 
 
-def table(f: Dict[str, Any]) -> str:
-    def both(key: str, fmt: str) -> Tuple[str, str]:
+def table(f: dict[str, Any]) -> str:
+    def both(key: str, fmt: str) -> tuple[str, str]:
         return fmt.format(f[f"wall_{key}"]), fmt.format(f[f"cpu_{key}"])
 
     def verdict(basis: str) -> str:
@@ -112,8 +112,9 @@ def table(f: Dict[str, Any]) -> str:
         ("host / memo floor", both("host_over_floor_memo", "{:.2f}x")),
         (f"host / plain floor (target {TARGET_RATIO:.1f}x)", (verdict("wall"), verdict("cpu"))),
     ]  # fmt: skip
+    store = "SQLite file" if f["store"] == "file" else "in-memory"
     singles = [
-        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, SQLite {f['store']} store, {f['clock']} clock"),
+        ("workload", f"{f['n']} orchestrations x {f['k']} iterations, {store} store, {f['clock']} clock"),
         ("orchestration steps", f"{f['turns']} turns ({f['sdk_episodes']} SDK episodes, replayed again for the floors)"),
         ("timestamp memo in the host", "on" if f["memo_in_host"] else "off (--no-memo)"),
         ("host ms per turn: all / host only", f"{f['host_ms_per_turn_wall']:.3f} / {f['host_only_ms_per_turn_wall']:.3f} ms"
@@ -131,28 +132,41 @@ def table(f: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="concurrent orchestrations (default 200)")
     parser.add_argument("--k", type=int, default=10, help="iterations (activity + 0 s timer) each (default 10)")
-    parser.add_argument("--store", choices=("file", "memory"), default="file", help="SQLite file (default) or memory")
-    parser.add_argument("--status-rate", type=float, default=50.0,
-                        help="status GETs per second while running; 0 disables (default 50)")
+    parser.add_argument(
+        "--store", choices=("file", "memory"), default="file", help="SQLite file (default) or the in-memory store"
+    )
+    parser.add_argument(
+        "--status-rate", type=float, default=50.0, help="status GETs per second while running; 0 disables (default 50)"
+    )
     parser.add_argument("--no-memo", action="store_true", help="run the host without its timestamp memo")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
-    parser.add_argument("--profile", type=Path, metavar="FILE",
-                        help="cProfile the host run; write the 40 top functions by own time to FILE")
+    parser.add_argument(
+        "--profile", type=Path, metavar="FILE", help="cProfile the host run; write the 40 top functions by own time to FILE"
+    )
     args = parser.parse_args(argv)
     if args.n < 1 or args.k < 1:
         parser.error("--n and --k must be at least 1")
     return args
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     inputs = {f"bench-{i:05d}": {"job_id": f"bench-{i:05d}", "iterations": args.k, "interval_seconds": 0} for i in range(args.n)}
-    run = asyncio.run(run_host(APP_DIR, ORCHESTRATOR, inputs, store=args.store, status_rate=args.status_rate,
-                               profile="tottime" if args.profile else None, memo=not args.no_memo))
+    run = asyncio.run(
+        run_host(
+            APP_DIR,
+            ORCHESTRATOR,
+            inputs,
+            store=args.store,
+            status_rate=args.status_rate,
+            profile="tottime" if args.profile else None,
+            memo=not args.no_memo,
+        )
+    )
     check_host_results(run, args.k)
     floors, build_seconds = run_floors(run)
     if args.profile is not None and run.profile:

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any
 
 from benchkit import percentile
 from devhost_run import HostRun, run_host
@@ -44,7 +44,7 @@ HARNESS_APP = "df_monitor_app.py"
 ORCHESTRATOR = "monitor"
 
 
-def app_file(explicit: Optional[Path]) -> Path:
+def app_file(explicit: Path | None) -> Path:
     if explicit is not None:
         return explicit
     in_cwd = Path.cwd() / HARNESS_APP
@@ -55,13 +55,17 @@ def outputs_ok(run: HostRun, k: int) -> int:
     ok = 0
     for instance in run.instances.values():
         output = json.loads(instance.output or "null")
-        if (instance.runtime_status is RuntimeStatus.COMPLETED and isinstance(output, dict)
-                and output.get("final_status") == "completed" and output.get("checks_performed") == k):
+        if (
+            instance.runtime_status is RuntimeStatus.COMPLETED
+            and isinstance(output, dict)
+            and output.get("final_status") == "completed"
+            and output.get("checks_performed") == k
+        ):
             ok += 1
     return ok
 
 
-def row(args: argparse.Namespace, run: HostRun, source: Path) -> Dict[str, Any]:
+def row(args: argparse.Namespace, run: HostRun, source: Path) -> dict[str, Any]:
     n, k = args.instances, args.iterations
     completed = sum(1 for i in run.instances.values() if i.runtime_status is RuntimeStatus.COMPLETED)
     return {
@@ -75,19 +79,22 @@ def row(args: argparse.Namespace, run: HostRun, source: Path) -> Dict[str, Any]:
         "status_requests": len(run.latencies), "status_errors": run.status_errors,
         "status_p50_ms": round(1000 * percentile(run.latencies, 0.5), 2) if run.latencies else None,
         "status_p99_ms": round(1000 * percentile(run.latencies, 0.99), 2) if run.latencies else None,
-        "peak_rss_mb": round(run.peak_rss_mb, 1), "store": f"sqlite-{args.store}", "memo": run.memo,
+        "peak_rss_mb": round(run.peak_rss_mb, 1), "memo": run.memo,
+        "store": "sqlite-file" if args.store == "file" else "in-memory",
         "app": source.name, "python": platform.python_version(), "error": None,
     }  # fmt: skip
 
 
-def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
+def parse_args(argv: list | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("-n", "--instances", type=int, default=200, help="instances (N, default 200)")
     parser.add_argument("-k", "--iterations", type=int, default=10, help="checks per instance (K, default 10)")
     parser.add_argument("--label", default="devhost", help="row label (default devhost)")
     parser.add_argument("--status-rate", type=float, default=50.0, help="status GETs/s while running; 0: none")
     parser.add_argument("--no-memo", action="store_true", help="without the host's timestamp memo")
-    parser.add_argument("--store", choices=("file", "memory"), default="file", help="SQLite file (default) or memory")
+    parser.add_argument(
+        "--store", choices=("file", "memory"), default="file", help="SQLite file (default) or the in-memory store"
+    )
     parser.add_argument("--app", type=Path, help=f"the harness's {HARNESS_APP} (default: ./{HARNESS_APP}, else the copy)")
     parser.add_argument("--json-out", type=Path, help="append the RESULT json to this file too")
     args = parser.parse_args(argv)
@@ -96,7 +103,7 @@ def parse_args(argv: Optional[list] = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: list | None = None) -> int:
     args = parse_args(argv)
     warnings.simplefilter("ignore")
     logging.getLogger().setLevel(logging.ERROR)  # DFApp warns about the auth level on import
@@ -105,13 +112,27 @@ def main(argv: Optional[list] = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="devhost-peer-app-") as tmp:
             shutil.copyfile(source, Path(tmp) / "function_app.py")
-            run = asyncio.run(run_host(Path(tmp), ORCHESTRATOR, inputs, store=args.store, status_rate=args.status_rate,
-                                       memo=not args.no_memo, warmup=("warmup", {"job_id": "warmup", "k": 1}),
-                                       keep_histories=False))
+            run = asyncio.run(
+                run_host(
+                    Path(tmp),
+                    ORCHESTRATOR,
+                    inputs,
+                    store=args.store,
+                    status_rate=args.status_rate,
+                    memo=not args.no_memo,
+                    warmup=("warmup", {"job_id": "warmup", "k": 1}),
+                    keep_histories=False,
+                )
+            )
         result = row(args, run, source)
     except Exception as exc:  # the harness shows a row's error instead of a missing line
-        result = {"engine": "devhost", "label": args.label, "N": args.instances, "K": args.iterations,
-                  "error": f"{type(exc).__name__}: {exc}"}
+        result = {
+            "engine": "devhost",
+            "label": args.label,
+            "N": args.instances,
+            "K": args.iterations,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
     line = json.dumps(result, sort_keys=True)
     print("RESULT " + line, flush=True)
     if args.json_out:

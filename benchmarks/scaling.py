@@ -24,7 +24,7 @@ import statistics
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 from benchkit import contexts_of, replay_floor
 from devhost_run import run_host
@@ -38,9 +38,9 @@ def sampler(total: int, every: int) -> Callable[[int], bool]:
     return lambda index: index % every == 0 or index >= total - 10
 
 
-def measure(k: int, sample_above: int, every: int) -> Dict[str, Any]:
+def measure(k: int, sample_above: int, every: int) -> dict[str, Any]:
     run = asyncio.run(run_host(APP_DIR, ORCHESTRATOR, {f"scale-{k}": {"job_id": f"scale-{k}", "k": k}}))
-    (instance_id, history), = run.histories.items()
+    ((instance_id, history),) = run.histories.items()
     output = json.loads(run.instances[instance_id].output or "null")
     if output != {"job_id": instance_id, "final_status": "completed", "checks_performed": k}:
         raise AssertionError(f"K={k} ended with {output}")
@@ -48,7 +48,7 @@ def measure(k: int, sample_above: int, every: int) -> Dict[str, Any]:
     every = every if k > sample_above else 1
     pick = sampler(len(contexts), every)
     uniform = [i for i in range(len(contexts)) if i % every == 0]
-    row: Dict[str, Any] = {
+    row: dict[str, Any] = {
         "K": k, "turns": run.turns, "history_events_final": len(history), "sdk_sampled_every": every,
         "host_s": run.wall_seconds, "host_ms_per_turn": 1000 * run.wall_seconds / run.turns,
         "host_only_ms_per_turn": 1000 * (run.wall_seconds - run.sdk_seconds) / run.turns,
@@ -67,7 +67,7 @@ def measure(k: int, sample_above: int, every: int) -> Dict[str, Any]:
     return row
 
 
-def table(rows: List[Dict[str, Any]]) -> str:
+def table(rows: list[dict[str, Any]]) -> str:
     columns = [
         ("K", "K", "{}"), ("turns", "turns", "{}"), ("history_events_final", "events (final)", "{}"),
         ("host_ms_per_turn", "host ms/turn", "{:.2f}"), ("host_only_ms_per_turn", "host-only ms/turn", "{:.2f}"),
@@ -80,13 +80,15 @@ def table(rows: List[Dict[str, Any]]) -> str:
     ]  # fmt: skip
     cells = [[fmt.format(row[key]) for key, _, fmt in columns] for row in rows]
     widths = [max(len(title), *(len(c[i]) for c in cells)) for i, (_, title, _) in enumerate(columns)]
-    lines = ["| " + " | ".join(title.rjust(w) for (_, title, _), w in zip(columns, widths)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines = [
+        "| " + " | ".join(title.rjust(w) for (_, title, _), w in zip(columns, widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
     lines += ["| " + " | ".join(c.rjust(w) for c, w in zip(cell, widths)) + " |" for cell in cells]
     return "\n".join(lines)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--k", default="10,100,1000", help="comma list of K (default 10,100,1000)")
     parser.add_argument("--sample-above", type=int, default=100, help="sample SDK replays for K above this (100)")

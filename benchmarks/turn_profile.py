@@ -23,7 +23,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 from devhost_run import run_host
 
@@ -38,7 +38,7 @@ class Meter:
     """Wall and thread-CPU seconds and calls, per named part."""
 
     def __init__(self) -> None:
-        self.parts: Dict[str, List[float]] = {}
+        self.parts: dict[str, list[float]] = {}
 
     def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         slot = self.parts.setdefault(name, [0.0, 0.0, 0])
@@ -62,8 +62,7 @@ class Meter:
 def instrument(meter: Meter) -> Callable[[DevHost], None]:
     def on_started(host: DevHost) -> None:
         store, management = host.store, host.management
-        for name in ("load_turn", "commit_turn", "complete_activity", "ready_instances", "pending_activities",
-                     "next_visible_at"):
+        for name in ("load_turn", "commit_turn", "complete_activity", "ready_instances", "pending_activities", "next_visible_at"):
             setattr(store, name, meter.wrap(f"store.{name}", getattr(store, name)))
         management.get_status = meter.wrap("status query (management.get_status)", management.get_status)  # type: ignore[method-assign]
         management.start = meter.wrap("management.start", management.start)  # type: ignore[method-assign]
@@ -74,7 +73,7 @@ def instrument(meter: Meter) -> Callable[[DevHost], None]:
     return on_started
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("-k", type=int, default=10)
@@ -86,30 +85,61 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.getLogger().setLevel(logging.ERROR)
     meter = Meter()
     inputs = {f"job-{i}": {"job_id": f"job-{i}", "k": args.k} for i in range(args.n)}
-    run = asyncio.run(run_host(APP_DIR, ORCHESTRATOR, inputs, status_rate=args.status_rate, memo=not args.no_memo,
-                               on_started=instrument(meter), keep_histories=False))
+    run = asyncio.run(
+        run_host(
+            APP_DIR,
+            ORCHESTRATOR,
+            inputs,
+            status_rate=args.status_rate,
+            memo=not args.no_memo,
+            on_started=instrument(meter),
+            keep_histories=False,
+        )
+    )
     parts = {name: {"wall_s": w, "cpu_s": c, "calls": n} for name, (w, c, n) in meter.parts.items()}
     sdk = parts.get("SDK handle", {"wall_s": 0.0, "cpu_s": 0.0})
     decide = parts.pop("decide_turn (incl. SDK)")
-    parts["decide_turn without the SDK"] = {"wall_s": decide["wall_s"] - sdk["wall_s"], "cpu_s": decide["cpu_s"] - sdk["cpu_s"],
-                                            "calls": decide["calls"]}
+    parts["decide_turn without the SDK"] = {
+        "wall_s": decide["wall_s"] - sdk["wall_s"],
+        "cpu_s": decide["cpu_s"] - sdk["cpu_s"],
+        "calls": decide["calls"],
+    }
     measured_cpu = sum(p["cpu_s"] for p in parts.values())
     loop_cpu = run.loop_cpu_seconds
     parts["rest of the loop thread (asyncio, aiohttp, hand-offs, engine)"] = {
-        "wall_s": float("nan"), "cpu_s": loop_cpu - measured_cpu, "calls": 0}
+        "wall_s": float("nan"),
+        "cpu_s": loop_cpu - measured_cpu,
+        "calls": 0,
+    }
     parts["activity threads (process CPU - loop thread - status client)"] = {
-        "wall_s": float("nan"), "cpu_s": run.cpu_seconds - loop_cpu, "calls": 0}
-    result = {"n": args.n, "k": args.k, "turns": run.turns, "wall_s": run.wall_seconds, "cpu_s": run.cpu_seconds,
-              "loop_cpu_s": loop_cpu, "memo": run.memo, "status_requests": len(run.latencies), "parts": parts}
+        "wall_s": float("nan"),
+        "cpu_s": run.cpu_seconds - loop_cpu,
+        "calls": 0,
+    }
+    result = {
+        "n": args.n,
+        "k": args.k,
+        "turns": run.turns,
+        "wall_s": run.wall_seconds,
+        "cpu_s": run.cpu_seconds,
+        "loop_cpu_s": loop_cpu,
+        "memo": run.memo,
+        "status_requests": len(run.latencies),
+        "parts": parts,
+    }
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"{args.n} x K={args.k}: {run.turns} turns in {run.wall_seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU "
-          f"(loop thread {loop_cpu:.2f} s), memo {'on' if run.memo else 'off'}, {len(run.latencies)} status GETs")
+    print(
+        f"{args.n} x K={args.k}: {run.turns} turns in {run.wall_seconds:.2f} s wall, {run.cpu_seconds:.2f} s CPU "
+        f"(loop thread {loop_cpu:.2f} s), memo {'on' if run.memo else 'off'}, {len(run.latencies)} status GETs"
+    )
     print(f"{'part':<64} {'calls':>7} {'wall s':>8} {'CPU s':>8} {'CPU ms/turn':>12} {'share':>6}")
     for name, p in sorted(parts.items(), key=lambda item: -item[1]["cpu_s"]):
-        print(f"{name:<64} {p['calls']:>7} {p['wall_s']:>8.2f} {p['cpu_s']:>8.2f} {1000 * p['cpu_s'] / run.turns:>12.3f} "
-              f"{p['cpu_s'] / run.cpu_seconds:>6.1%}")
+        print(
+            f"{name:<64} {p['calls']:>7} {p['wall_s']:>8.2f} {p['cpu_s']:>8.2f} {1000 * p['cpu_s'] / run.turns:>12.3f} "
+            f"{p['cpu_s'] / run.cpu_seconds:>6.1%}"
+        )
     return 0
 
 

@@ -19,7 +19,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import benchkit  # noqa: F401  (puts the repository on sys.path when run as a plain script)
 
@@ -32,10 +32,16 @@ WEEK_SECONDS = 7 * 24 * 3600
 INTERVAL_SECONDS = 60
 
 
-def run(wait_strategy: str, memo: bool, days: float = 7.0) -> Dict[str, Any]:
+def run(wait_strategy: str, memo: bool, days: float = 7.0) -> dict[str, Any]:
     timeout = round(days * 24 * 3600)
-    body = {"job_id": "week-monitor", "polling_interval_seconds": INTERVAL_SECONDS, "timeout_seconds": timeout,
-            "simulated_outcome": "stalled", "wait_strategy": wait_strategy, "enable_monitoring": True}
+    body = {
+        "job_id": "week-monitor",
+        "polling_interval_seconds": INTERVAL_SECONDS,
+        "timeout_seconds": timeout,
+        "simulated_outcome": "stalled",
+        "wait_strategy": wait_strategy,
+        "enable_monitoring": True,
+    }
     with durable_app(ROOT) as app:
         if not memo:
             sdk_speedups.uninstall()
@@ -48,7 +54,7 @@ def run(wait_strategy: str, memo: bool, days: float = 7.0) -> Dict[str, Any]:
         status = app.wait_for_completion(response.json()["id"], timeout=3600)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         turns = engine.turns - turns_before
-        history: List[Dict[str, Any]] = app.history("week-monitor")
+        history: list[dict[str, Any]] = app.history("week-monitor")
     output = status.get("output") or {}
     checks = output.get("checks_performed")
     return {
@@ -61,10 +67,14 @@ def run(wait_strategy: str, memo: bool, days: float = 7.0) -> Dict[str, Any]:
     }  # fmt: skip
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--wait-strategy", choices=("activity", "timer"), default="activity",
-                        help="how the monitor waits between checks (the app's default: activity)")
+    parser.add_argument(
+        "--wait-strategy",
+        choices=("activity", "timer"),
+        default="activity",
+        help="how the monitor waits between checks (the app's default: activity)",
+    )
     parser.add_argument("--no-memo", action="store_true", help="without the host's timestamp memo")
     parser.add_argument("--days", type=float, default=7.0, help="monitor timeout in days (default 7, the app's maximum)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -77,11 +87,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{args.days:g}-day monitor, poll every {INTERVAL_SECONDS} s, wait by {result['wait_strategy']}, "
-              f"memo {'on' if result['memo'] else 'off'}: {result['runtime_status']} / {result['final_status']} after "
-              f"{result['checks']} checks in {result['generations']} generations ({result['virtual_days']:.2f} virtual days)")
-        print(f"  wall {result['wall_s']:.1f} s, CPU {result['cpu_s']:.1f} s, {result['turns']} turns, "
-              f"{result['turns_per_s']:.0f} turns/s")
+        print(
+            f"{args.days:g}-day monitor, poll every {INTERVAL_SECONDS} s, wait by {result['wait_strategy']}, "
+            f"memo {'on' if result['memo'] else 'off'}: {result['runtime_status']} / {result['final_status']} after "
+            f"{result['checks']} checks in {result['generations']} generations ({result['virtual_days']:.2f} virtual days)"
+        )
+        print(
+            f"  wall {result['wall_s']:.1f} s, CPU {result['cpu_s']:.1f} s, {result['turns']} turns, "
+            f"{result['turns_per_s']:.0f} turns/s"
+        )
     return 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict
+from typing import Any
 
 from . import clock, names
 from .blueprint import bp
@@ -16,7 +16,7 @@ logger = logging.getLogger("job_monitor.activities")
 
 @bp.function_name(names.CHECK_JOB_STATUS)
 @bp.activity_trigger(input_name="job", activity=names.CHECK_JOB_STATUS)
-def check_job_status(job: Dict[str, Any]) -> Dict[str, Any]:
+def check_job_status(job: dict[str, Any]) -> dict[str, Any]:
     """Input: the job plan (:meth:`JobPlan.to_dict`) plus ``check_number`` and ``instance_id``.
 
     Returns the job service's status record plus ``check_number`` and ``last_check_time``

@@ -12,9 +12,10 @@ Pure: the times compared are the checks' own timestamps and the deadline, never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 from .metrics import ratios
 from .timefmt import iso_ms, iso_us, parse_iso
@@ -31,7 +32,7 @@ class Alert:
     severity: str
     message: str
 
-    def to_dict(self) -> Dict[str, str]:
+    def to_dict(self) -> dict[str, str]:
         return {"name": self.name, "severity": self.severity, "message": self.message}
 
 
@@ -43,25 +44,25 @@ class ProgressSample:
     checked_at: datetime
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> "ProgressSample":
+    def from_record(cls, record: Mapping[str, Any]) -> ProgressSample:
         return cls(int(record.get("items_processed") or 0), parse_iso(record["last_check_time"]))
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"items_processed": self.items_processed, "checked_at": iso_us(self.checked_at)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ProgressSample":
+    def from_dict(cls, data: Mapping[str, Any]) -> ProgressSample:
         return cls(int(data["items_processed"]), parse_iso(data["checked_at"]))
 
 
 def evaluate(
     record: Mapping[str, Any],
-    previous: Optional[ProgressSample],
+    previous: ProgressSample | None,
     deadline: datetime,
     error_rate_threshold: float,
-) -> List[Alert]:
+) -> list[Alert]:
     """The alerts active for this status record, in a fixed order."""
-    alerts: List[Alert] = []
+    alerts: list[Alert] = []
     rates = ratios(record)
     if rates is not None:
         success, error = rates
@@ -87,7 +88,7 @@ def evaluate(
     return alerts
 
 
-def _slow_progress(record: Mapping[str, Any], previous: Optional[ProgressSample], deadline: datetime) -> Optional[Alert]:
+def _slow_progress(record: Mapping[str, Any], previous: ProgressSample | None, deadline: datetime) -> Alert | None:
     if previous is None or record.get("status") != "Running":
         return None
     now = ProgressSample.from_record(record)

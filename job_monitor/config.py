@@ -14,8 +14,9 @@ import json
 import math
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable
 
 MAX_BODY_BYTES = 64 * 1024
 JOB_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
@@ -30,7 +31,7 @@ OUTCOMES = ("completed", "failed", "stalled")
 
 @dataclass(frozen=True)
 class FieldError:
-    field: Optional[str]
+    field: str | None
     """The offending field, or None when the body as a whole is wrong."""
     message: str
 
@@ -38,17 +39,17 @@ class FieldError:
 class ValidationError(ValueError):
     """The request is invalid. ``field``/``rule`` describe the first problem, ``errors`` all of them."""
 
-    def __init__(self, field: Optional[str], rule: str, *, errors: Iterable[FieldError] = ()) -> None:
+    def __init__(self, field: str | None, rule: str, *, errors: Iterable[FieldError] = ()) -> None:
         self.field = field
         self.rule = rule
-        self.errors: Tuple[FieldError, ...] = tuple(errors) or (FieldError(field, rule),)
+        self.errors: tuple[FieldError, ...] = tuple(errors) or (FieldError(field, rule),)
         super().__init__(f"{field}: {rule}" if field else rule)
 
     @classmethod
-    def of(cls, errors: List[FieldError]) -> "ValidationError":
+    def of(cls, errors: list[FieldError]) -> ValidationError:
         return cls(errors[0].field, errors[0].message, errors=errors)
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The 400 response body."""
         return {
             "error": "invalid_request",
@@ -87,7 +88,7 @@ def _number(low: float, high: float, *, integer: bool = False) -> Check:
     return check
 
 
-def _string(max_length: int, pattern: Optional["re.Pattern[str]"] = None, *, describe: str = "") -> Check:
+def _string(max_length: int, pattern: re.Pattern[str] | None = None, *, describe: str = "") -> Check:
     def check(value: Any) -> Any:
         if value is None:
             raise _Rule("must be a string, not null")
@@ -105,7 +106,7 @@ def _string(max_length: int, pattern: Optional["re.Pattern[str]"] = None, *, des
     return check
 
 
-def _choice(options: Tuple[str, ...]) -> Check:
+def _choice(options: tuple[str, ...]) -> Check:
     listed = ", ".join(f"'{o}'" for o in options)
 
     def check(value: Any) -> Any:
@@ -130,12 +131,10 @@ def _fmt(bound: float) -> str:
     return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
-_JOB_ID_RULE = (
-    "must start with a letter or digit and contain only letters, digits, '.', '_', ':' or '-'"
-)
+_JOB_ID_RULE = "must start with a letter or digit and contain only letters, digits, '.', '_', ':' or '-'"
 
 # Field name -> check. Order = order of the error list. Defaults live on the dataclass.
-_CHECKS: Dict[str, Check] = {
+_CHECKS: dict[str, Check] = {
     "job_id": _string(JOB_ID_MAX_LENGTH, JOB_ID_PATTERN, describe=_JOB_ID_RULE),
     "polling_interval_seconds": _number(1, MAX_POLLING_INTERVAL_SECONDS),
     "timeout_seconds": _number(1, MAX_TIMEOUT_SECONDS),
@@ -172,7 +171,7 @@ class MonitorRequest:
     error_rate_threshold: float = 0.05
 
     @classmethod
-    def from_body(cls, body: bytes, *, default_job_id: Callable[[], str] = new_job_id) -> "MonitorRequest":
+    def from_body(cls, body: bytes, *, default_job_id: Callable[[], str] = new_job_id) -> MonitorRequest:
         """Validate a raw HTTP body. Empty (or blank) means "all defaults"."""
         if len(body) > MAX_BODY_BYTES:
             raise ValidationError(None, f"request body must be at most {MAX_BODY_BYTES} bytes")
@@ -201,10 +200,10 @@ class MonitorRequest:
         *,
         default_job_id: Callable[[], str] = new_job_id,
         ignore: Iterable[str] = (),
-    ) -> "MonitorRequest":
+    ) -> MonitorRequest:
         """Validate already-decoded JSON. Keys in ``ignore`` are skipped (not "unknown")."""
-        errors: List[FieldError] = []
-        values: Dict[str, Any] = {}
+        errors: list[FieldError] = []
+        values: dict[str, Any] = {}
         for name, check in _CHECKS.items():
             if name not in data:
                 continue
@@ -220,16 +219,14 @@ class MonitorRequest:
         interval = values.get("polling_interval_seconds", cls.polling_interval_seconds)
         timeout = values.get("timeout_seconds", cls.timeout_seconds)
         if timing_ok and interval > timeout:
-            errors.append(
-                FieldError("polling_interval_seconds", f"must not be greater than timeout_seconds ({_fmt(timeout)})")
-            )
+            errors.append(FieldError("polling_interval_seconds", f"must not be greater than timeout_seconds ({_fmt(timeout)})"))
         if errors:
             raise ValidationError.of(errors)
         if "job_id" not in values:
             values["job_id"] = default_job_id()
         return cls(**values)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The request as a flat JSON object (same keys as the HTTP body)."""
         return asdict(self)
 
@@ -240,8 +237,8 @@ class _DuplicateKey(Exception):
         self.key = key[:100]
 
 
-def _reject_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-    result: Dict[str, Any] = {}
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
             raise _DuplicateKey(key)

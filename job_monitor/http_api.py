@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -56,10 +57,17 @@ async def start_monitoring_job(req: func.HttpRequest, client: df.DurableOrchestr
             raise
     except Exception:
         logger.exception("Could not start monitoring job %s", job_id, extra=extra)
-        return _json(503, {"error": "orchestration_unavailable", "job_id": job_id,
-                           "message": "the durable task backend did not accept the request; retry later"})
+        return _json(
+            503,
+            {
+                "error": "orchestration_unavailable",
+                "job_id": job_id,
+                "message": "the durable task backend did not accept the request; retry later",
+            },
+        )
     logger.info("Started monitoring job %s", job_id, extra=extra)
-    return client.create_check_status_response(req, instance_id)
+    response: func.HttpResponse = client.create_check_status_response(req, instance_id)
+    return response
 
 
 @bp.function_name(names.JOB_STATUS)
@@ -77,8 +85,14 @@ async def job_status(req: func.HttpRequest, client: df.DurableOrchestrationClien
         status = await client.get_status(job_id)
     except Exception:
         logger.exception("Could not read the monitor of job %s", job_id, extra=extra)
-        return _json(503, {"error": "orchestration_unavailable", "job_id": job_id,
-                           "message": "the durable task backend did not answer; retry later"})
+        return _json(
+            503,
+            {
+                "error": "orchestration_unavailable",
+                "job_id": job_id,
+                "message": "the durable task backend did not answer; retry later",
+            },
+        )
     not_found = {"error": "job_not_found", "job_id": job_id}
     # A missing instance comes back as a *falsy* status object (no createdTime), not None.
     if not status or status.created_time is None or status.name not in (None, names.MONITORING_JOB_ORCHESTRATOR):
@@ -90,7 +104,7 @@ async def job_status(req: func.HttpRequest, client: df.DurableOrchestrationClien
         return _json(404, {**not_found, "message": "the instance is not a monitoring job"})
     plan = source.plan(fallback_submitted_at=status.created_time)
     record = get_job_service().get_status(plan, clock.utc_now())
-    body: Dict[str, Any] = {
+    body: dict[str, Any] = {
         "job_id": job_id,
         "status": record.get("status"),
         "progress_percent": record.get("progress_percent"),
@@ -106,7 +120,7 @@ async def job_status(req: func.HttpRequest, client: df.DurableOrchestrationClien
     return _json(200, body)
 
 
-def _state_name(status: Any) -> Optional[str]:
+def _state_name(status: Any) -> str | None:
     state = getattr(status, "runtime_status", None)
     return None if state is None else getattr(state, "name", str(state))
 
@@ -129,7 +143,5 @@ def _conflict(client: df.DurableOrchestrationClient, req: func.HttpRequest, job_
     return _json(409, body, {"Location": status_uri})
 
 
-def _json(status_code: int, body: Mapping[str, Any], headers: Optional[Dict[str, str]] = None) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body), status_code=status_code, mimetype="application/json", headers=headers
-    )
+def _json(status_code: int, body: Mapping[str, Any], headers: dict[str, str] | None = None) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body), status_code=status_code, mimetype="application/json", headers=headers)

@@ -8,13 +8,13 @@ it with :func:`set_job_service`; the sample ships the deterministic :class:`Simu
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Dict, Protocol
+from typing import Any, Protocol
 
 from .simulation import JobPlan, job_state
 
 
 class JobService(Protocol):
-    def get_status(self, plan: JobPlan, now: datetime) -> Dict[str, Any]:
+    def get_status(self, plan: JobPlan, now: datetime) -> dict[str, Any]:
         """The job's status record (see :func:`job_monitor.simulation.job_state` for the keys).
 
         Must include ``status`` (``Unknown``/``Running``/``Completed``/``Failed``),
@@ -25,7 +25,7 @@ class JobService(Protocol):
 class SimulatedJobService:
     """Answers from :mod:`job_monitor.simulation`: the job's state is a function of time."""
 
-    def get_status(self, plan: JobPlan, now: datetime) -> Dict[str, Any]:
+    def get_status(self, plan: JobPlan, now: datetime) -> dict[str, Any]:
         return job_state(plan, now)
 
 

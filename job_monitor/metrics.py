@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 
-def ratios(record: Mapping[str, Any]) -> Optional[tuple[float, float]]:
+def ratios(record: Mapping[str, Any]) -> tuple[float, float] | None:
     """``(success_ratio, error_ratio)`` in 0..1, or None before any item was processed."""
     processed = int(record.get("items_processed") or 0)
     failed = int(record.get("items_failed") or 0)
@@ -14,7 +15,7 @@ def ratios(record: Mapping[str, Any]) -> Optional[tuple[float, float]]:
     return (processed - failed) / processed, failed / processed
 
 
-def job_metrics(record: Mapping[str, Any], seconds_monitored: float) -> Dict[str, Any]:
+def job_metrics(record: Mapping[str, Any], seconds_monitored: float) -> dict[str, Any]:
     """The ``metrics`` block of the custom status.
 
     ``success_rate``/``error_rate`` are percentages rounded to 2 decimals (null until an item was

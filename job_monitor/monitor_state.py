@@ -12,9 +12,10 @@ Pure functions only; the orchestrator supplies all times from ``current_utc_date
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any
 
 from .alerts import Alert, ProgressSample
 from .config import MonitorRequest
@@ -35,15 +36,15 @@ class Carry:
     monitor_started_at: datetime
     deadline: datetime
     checks_performed: int = 0
-    alerts_raised: Tuple[str, ...] = ()
+    alerts_raised: tuple[str, ...] = ()
     generation: int = 1
-    previous: Optional[ProgressSample] = None
+    previous: ProgressSample | None = None
 
     @classmethod
-    def first(cls, now: datetime, timeout_seconds: float) -> "Carry":
+    def first(cls, now: datetime, timeout_seconds: float) -> Carry:
         return cls(monitor_started_at=now, deadline=now + timedelta(seconds=timeout_seconds))
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "monitor_started_at": iso_us(self.monitor_started_at),
             "deadline": iso_us(self.deadline),
@@ -54,7 +55,7 @@ class Carry:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Carry":
+    def from_dict(cls, data: Mapping[str, Any]) -> Carry:
         previous = data.get("previous")
         return cls(
             monitor_started_at=parse_iso(data["monitor_started_at"]),
@@ -69,11 +70,11 @@ class Carry:
 @dataclass(frozen=True)
 class OrchestrationInput:
     request: MonitorRequest
-    submitted_at: Optional[datetime] = None
-    carry: Optional[Carry] = None
+    submitted_at: datetime | None = None
+    carry: Carry | None = None
 
     @classmethod
-    def parse(cls, raw: Any, *, instance_id: str) -> "OrchestrationInput":
+    def parse(cls, raw: Any, *, instance_id: str) -> OrchestrationInput:
         """Read the input whatever layer of JSON text it arrives in.
 
         Through the SDK client, ``start_new`` input reaches ``get_input()`` already decoded, but
@@ -98,7 +99,7 @@ class OrchestrationInput:
             carry=None if carry is None else Carry.from_dict(carry),
         )
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         data = self.request.to_dict()
         if self.submitted_at is not None:
             data["submitted_at"] = iso_us(self.submitted_at)
@@ -106,7 +107,7 @@ class OrchestrationInput:
             data["carry"] = self.carry.to_dict()
         return data
 
-    def with_carry(self, carry: Carry) -> "OrchestrationInput":
+    def with_carry(self, carry: Carry) -> OrchestrationInput:
         return replace(self, carry=carry)
 
     def plan(self, fallback_submitted_at: datetime) -> JobPlan:
@@ -128,13 +129,13 @@ class Progress:
 
     carry: Carry
     checks: int = 0
-    alerts_raised: List[str] = field(default_factory=list)
-    previous: Optional[ProgressSample] = None
-    last_record: Optional[Dict[str, Any]] = None
-    active_alerts: List[Alert] = field(default_factory=list)
+    alerts_raised: list[str] = field(default_factory=list)
+    previous: ProgressSample | None = None
+    last_record: dict[str, Any] | None = None
+    active_alerts: list[Alert] = field(default_factory=list)
 
     @classmethod
-    def resume(cls, carry: Carry) -> "Progress":
+    def resume(cls, carry: Carry) -> Progress:
         return cls(carry, carry.checks_performed, list(carry.alerts_raised), carry.previous)
 
     def next_carry(self) -> Carry:
@@ -147,11 +148,11 @@ class Progress:
         )
 
 
-def custom_status(request: MonitorRequest, progress: Progress, final_status: Optional[str] = None) -> Dict[str, Any]:
+def custom_status(request: MonitorRequest, progress: Progress, final_status: str | None = None) -> dict[str, Any]:
     """What ``customStatus`` shows after a check. Size is bounded: no free-form input is echoed
     except ``job_id`` (≤100 chars) and ``workflow_type`` (≤64)."""
     record = progress.last_record or {}
-    status: Dict[str, Any] = {
+    status: dict[str, Any] = {
         "job_id": request.job_id,
         "status": record.get("status"),
         "check_count": progress.checks,
@@ -170,7 +171,7 @@ def custom_status(request: MonitorRequest, progress: Progress, final_status: Opt
     return status
 
 
-def output(request: MonitorRequest, progress: Progress, final_status: str, now: datetime) -> Dict[str, Any]:
+def output(request: MonitorRequest, progress: Progress, final_status: str, now: datetime) -> dict[str, Any]:
     """The orchestration output."""
     return {
         "job_id": request.job_id,

@@ -13,8 +13,9 @@ lines are written only when ``not context.is_replaying`` (otherwise every replay
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator
 from datetime import timedelta
-from typing import Any, Dict, Generator, Optional
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -30,7 +31,7 @@ TIMEOUT = "Timeout"
 
 @bp.function_name(names.MONITORING_JOB_ORCHESTRATOR)
 @bp.orchestration_trigger(context_name="context", orchestration=names.MONITORING_JOB_ORCHESTRATOR)
-def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Optional[Dict[str, Any]]]:
+def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any] | None]:
     source = OrchestrationInput.parse(context.get_input(), instance_id=context.instance_id)
     request = source.request
     carry = source.carry or Carry.first(context.current_utc_datetime, request.timeout_seconds)
@@ -40,15 +41,20 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
     progress = Progress.resume(carry)
     base_extra = {"job_id": request.job_id, "instance_id": context.instance_id}
 
-    def log(level: int, message: str, *args: Any, check_number: Optional[int] = None) -> None:
+    def log(level: int, message: str, *args: Any, check_number: int | None = None) -> None:
         if not context.is_replaying:
             logger.log(level, message, *args, extra={**base_extra, "check_number": check_number})
 
     if carry.generation == 1:
-        log(logging.INFO, "Monitoring job %s: every %ss for up to %ss", request.job_id,
-            request.polling_interval_seconds, request.timeout_seconds)
+        log(
+            logging.INFO,
+            "Monitoring job %s: every %ss for up to %ss",
+            request.job_id,
+            request.polling_interval_seconds,
+            request.timeout_seconds,
+        )
     checks_this_generation = 0
-    final_status: Optional[str] = None
+    final_status: str | None = None
     while final_status is None:
         progress.checks += 1
         checks_this_generation += 1
@@ -56,17 +62,30 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
         record = yield context.call_activity(names.CHECK_JOB_STATUS, check_input)
         progress.last_record = record
         if request.enable_monitoring:
-            progress.active_alerts = alerts.evaluate(record, progress.previous, carry.deadline,
-                                                     request.error_rate_threshold)
+            progress.active_alerts = alerts.evaluate(record, progress.previous, carry.deadline, request.error_rate_threshold)
             for alert in progress.active_alerts:
                 if alert.name not in progress.alerts_raised:
                     progress.alerts_raised.append(alert.name)
-                    log(logging.WARNING, "Alert %s (%s) for job %s: %s", alert.name, alert.severity,
-                        request.job_id, alert.message, check_number=progress.checks)
+                    log(
+                        logging.WARNING,
+                        "Alert %s (%s) for job %s: %s",
+                        alert.name,
+                        alert.severity,
+                        request.job_id,
+                        alert.message,
+                        check_number=progress.checks,
+                    )
         progress.previous = alerts.ProgressSample.from_record(record)
         context.set_custom_status(custom_status(request, progress))
-        log(logging.INFO, "Check #%d of job %s: %s, %s%%", progress.checks, request.job_id,
-            record.get("status"), record.get("progress_percent"), check_number=progress.checks)
+        log(
+            logging.INFO,
+            "Check #%d of job %s: %s, %s%%",
+            progress.checks,
+            request.job_id,
+            record.get("status"),
+            record.get("progress_percent"),
+            check_number=progress.checks,
+        )
 
         if record.get("status") in TERMINAL_STATES:
             final_status = record["status"]
@@ -85,14 +104,26 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
             final_status = TIMEOUT
         elif checks_this_generation >= monitor_state.CHECKS_PER_GENERATION:
             next_carry = progress.next_carry()
-            log(logging.INFO, "Job %s: continuing as new (generation %d) after %d checks", request.job_id,
-                next_carry.generation, progress.checks, check_number=progress.checks)
+            log(
+                logging.INFO,
+                "Job %s: continuing as new (generation %d) after %d checks",
+                request.job_id,
+                next_carry.generation,
+                progress.checks,
+                check_number=progress.checks,
+            )
             context.continue_as_new(source.with_carry(next_carry).to_dict())
             return None
 
     result = output(request, progress, final_status, context.current_utc_datetime)
     context.set_custom_status(custom_status(request, progress, final_status))
-    log(logging.INFO if final_status == "Completed" else logging.WARNING,
-        "Monitoring of job %s ended: %s after %d checks in %.3fs", request.job_id, final_status,
-        progress.checks, result["monitoring_duration_seconds"], check_number=progress.checks)
+    log(
+        logging.INFO if final_status == "Completed" else logging.WARNING,
+        "Monitoring of job %s ended: %s after %d checks in %.3fs",
+        request.job_id,
+        final_status,
+        progress.checks,
+        result["monitoring_duration_seconds"],
+        check_number=progress.checks,
+    )
     return result

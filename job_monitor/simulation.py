@@ -24,10 +24,11 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, Dict, Mapping, Optional
+from typing import Any
 
 from .timefmt import iso_ms, iso_us, parse_iso
 
@@ -64,7 +65,7 @@ class JobPlan:
     def batches_total(self) -> int:
         return math.ceil(self.batch_size / ITEMS_PER_BATCH)
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form; keys match the request fields they come from."""
         return {
             "job_id": self.job_id,
@@ -76,7 +77,7 @@ class JobPlan:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "JobPlan":
+    def from_dict(cls, data: Mapping[str, Any]) -> JobPlan:
         return cls(
             job_id=str(data["job_id"]),
             submitted_at=parse_iso(data["submitted_at"]),
@@ -87,7 +88,7 @@ class JobPlan:
         )
 
 
-def job_state(plan: JobPlan, now: datetime) -> Dict[str, Any]:
+def job_state(plan: JobPlan, now: datetime) -> dict[str, Any]:
     """The job's status record at ``now``.
 
     Keys: ``job_id, status, progress_percent, items_total, items_processed, items_failed,
@@ -142,7 +143,7 @@ def _ratio(elapsed: float, duration: float) -> float:
     return 1.0 if duration <= 0 else max(0.0, elapsed / duration)
 
 
-def _estimate(plan: JobPlan, status: str) -> Optional[str]:
+def _estimate(plan: JobPlan, status: str) -> str | None:
     """When the job is expected to finish, from its own speed; None if it never will."""
     if plan.outcome == "stalled" or status == FAILED:
         return None

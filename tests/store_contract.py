@@ -1,19 +1,22 @@
 """The Store contract: every behaviour devhost.store.base.Store documents, as a reusable test suite.
 
-Subclass :class:`StoreContract` in a test module and implement ``make_store(tmp_path)`` to return a new,
-empty store; pytest then runs every ``test_*`` method below against it. The builders (``make_instance``,
-``message``, ``work_item``...) are shared with the implementation-specific tests.
+Every ``test_*`` method below runs once per store in :data:`STORES` (the ``make_store`` fixture is
+parametrized over them): the SQLite store on a file and in memory, and the in-memory store. A new Store
+implementation adds itself there. The builders (``make_instance``, ``message``, ``work_item``...) are shared
+with the implementation-specific tests.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Callable
 
 import pytest
 
+from devhost.core.errors import BadRequest, InstanceExists, NotFound
 from devhost.core.model import (
     TERMINAL_STATUSES,
     ActivityWorkItem,
@@ -26,8 +29,17 @@ from devhost.core.model import (
     TurnCommit,
     event_json,
 )
-from devhost.core.errors import BadRequest, InstanceExists, NotFound
 from devhost.store.base import Store
+from devhost.store.memory import MemoryStore
+from devhost.store.sqlite import SqliteStore
+
+StoreFactory = Callable[[Path], Store]
+STORES: dict[str, StoreFactory] = {
+    "sqlite-file": lambda tmp_path: SqliteStore(tmp_path / "store.db"),
+    "sqlite-memory": lambda tmp_path: SqliteStore(None),
+    "memory": lambda tmp_path: MemoryStore(),
+}
+"""Every Store implementation the contract runs against: a name (the test id) and a factory of a new, empty store."""
 
 UTC = timezone.utc
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
@@ -67,7 +79,7 @@ def message(
     instance_id: str,
     event_type: EventType = EventType.EVENT_RAISED,
     visible_at: datetime = T0,
-    execution_id: Optional[str] = None,
+    execution_id: str | None = None,
     **fields: Any,
 ) -> Message:
     return Message(instance_id, event(event_type, **fields), visible_at, execution_id)
@@ -89,37 +101,44 @@ def with_status(instance: Instance, status: RuntimeStatus) -> Instance:
     return dataclasses.replace(instance, runtime_status=status)
 
 
-def start(store: Store, instance_id: str = "i1", *, status: RuntimeStatus = RuntimeStatus.RUNNING,
-          created: datetime = T0, execution_id: str = "e1") -> Instance:
+def start(
+    store: Store,
+    instance_id: str = "i1",
+    *,
+    status: RuntimeStatus = RuntimeStatus.RUNNING,
+    created: datetime = T0,
+    execution_id: str = "e1",
+) -> Instance:
     """Create an instance and commit its first turn (start message consumed) with ``status``."""
     instance = make_instance(instance_id, created=created, execution_id=execution_id)
     store.create_instance(instance, start_message(instance_id, created))
     turn = store.load_turn(instance_id, created)
     assert turn is not None
     running = with_status(instance, status)
-    store.commit_turn(TurnCommit(
-        running,
-        consumed_message_ids=[m.id for m in turn.messages if m.id is not None],
-        new_history=[event(EventType.ORCHESTRATOR_STARTED), event(EventType.EXECUTION_STARTED, Name="orch")],
-    ))
+    store.commit_turn(
+        TurnCommit(
+            running,
+            consumed_message_ids=[m.id for m in turn.messages if m.id is not None],
+            new_history=[event(EventType.ORCHESTRATOR_STARTED), event(EventType.EXECUTION_STARTED, Name="orch")],
+        )
+    )
     return running
 
 
-def delivered(store: Store, instance_id: str, now: datetime = FAR) -> List[Tuple[int, Any]]:
+def delivered(store: Store, instance_id: str, now: datetime = FAR) -> list[tuple[int, Any]]:
     """(EventType, Name/TimerId/TaskScheduledId) of the messages a turn at ``now`` would consume."""
     turn = store.load_turn(instance_id, now)
     assert turn is not None
     return [
-        (m.event["EventType"], m.event.get("Name", m.event.get("TimerId", m.event.get("TaskScheduledId"))))
-        for m in turn.messages
+        (m.event["EventType"], m.event.get("Name", m.event.get("TimerId", m.event.get("TaskScheduledId")))) for m in turn.messages
     ]
 
 
-def all_pages(store: Store, query: InstanceQuery) -> Tuple[List[str], int]:
+def all_pages(store: Store, query: InstanceQuery) -> tuple[list[str], int]:
     """Follow continuation tokens to the end; the ids in order and the number of pages."""
-    ids: List[str] = []
+    ids: list[str] = []
     pages = 0
-    token: Optional[str] = None
+    token: str | None = None
     while True:
         page, token = store.query_instances(dataclasses.replace(query, continuation_token=token))
         pages += 1
@@ -131,22 +150,30 @@ def all_pages(store: Store, query: InstanceQuery) -> Tuple[List[str], int]:
 
 
 class StoreContract:
-    """The documented Store behaviours. Subclasses provide ``make_store``."""
+    """The documented Store behaviours, run against every store of :data:`STORES`."""
 
-    def make_store(self, tmp_path: Path) -> Store:
-        raise NotImplementedError
+    @pytest.fixture(params=sorted(STORES))
+    def make_store(self, request: pytest.FixtureRequest) -> StoreFactory:
+        return STORES[request.param]
 
     @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[Store]:
-        store = self.make_store(tmp_path)
+    def store(self, make_store: StoreFactory, tmp_path: Path) -> Iterator[Store]:
+        store = make_store(tmp_path)
         yield store
         store.close()
 
     # --- instances -------------------------------------------------------------------------------
     def test_created_instance_reads_back_equal(self, store: Store) -> None:
         instance = make_instance(
-            "child-1", created=at(1.000001), input='{"a": 1}', output='"out"', custom_status='{"s": [1]}',
-            version="v2", parent_instance_id="parent", parent_execution_id="pe", parent_task_id=3,
+            "child-1",
+            created=at(1.000001),
+            input='{"a": 1}',
+            output='"out"',
+            custom_status='{"s": [1]}',
+            version="v2",
+            parent_instance_id="parent",
+            parent_execution_id="pe",
+            parent_task_id=3,
             cursor='{"next": 4}',
         )
         instance.last_updated_time = at(2.5)
@@ -182,14 +209,10 @@ class StoreContract:
 
         turn = store.load_turn("i1", at(5))
         assert turn is not None
-        assert [(m.event, m.visible_at, m.instance_id) for m in turn.messages] == [
-            (start_msg.event, at(5), "i1")
-        ]
+        assert [(m.event, m.visible_at, m.instance_id) for m in turn.messages] == [(start_msg.event, at(5), "i1")]
 
     @pytest.mark.parametrize("status", NON_TERMINAL)
-    def test_create_over_non_terminal_instance_raises_and_changes_nothing(
-        self, store: Store, status: RuntimeStatus
-    ) -> None:
+    def test_create_over_non_terminal_instance_raises_and_changes_nothing(self, store: Store, status: RuntimeStatus) -> None:
         existing = start(store, status=status)
         store.send_message(message("i1", Name="pending-event"))
         history = store.get_history("i1")
@@ -233,8 +256,12 @@ class StoreContract:
     def test_commit_turn_replaces_the_instance_row(self, store: Store) -> None:
         instance = start(store)
         updated = dataclasses.replace(
-            instance, runtime_status=RuntimeStatus.COMPLETED, output='"done"', custom_status='"st"',
-            last_updated_time=at(7), cursor='{"x": 1}',
+            instance,
+            runtime_status=RuntimeStatus.COMPLETED,
+            output='"done"',
+            custom_status='"st"',
+            last_updated_time=at(7),
+            cursor='{"x": 1}',
         )
 
         store.commit_turn(TurnCommit(updated))
@@ -244,9 +271,18 @@ class StoreContract:
     def test_commit_turn_keeping_status_and_created_time_still_replaces_every_other_field(self, store: Store) -> None:
         instance = start(store)
         updated = dataclasses.replace(
-            instance, name="renamed", execution_id="e9", input='"in"', output='"out"', custom_status='"st"',
-            version="v2", parent_instance_id="p", parent_execution_id="pe", parent_task_id=3,
-            last_updated_time=at(7), cursor='{"x": 1}',
+            instance,
+            name="renamed",
+            execution_id="e9",
+            input='"in"',
+            output='"out"',
+            custom_status='"st"',
+            version="v2",
+            parent_instance_id="p",
+            parent_execution_id="pe",
+            parent_task_id=3,
+            last_updated_time=at(7),
+            cursor='{"x": 1}',
         )
 
         store.commit_turn(TurnCommit(updated))
@@ -268,19 +304,25 @@ class StoreContract:
 
     def test_replace_history_starts_over_and_drops_the_old_executions_items(self, store: Store) -> None:
         instance = start(store)
-        store.commit_turn(TurnCommit(
-            instance,
-            new_messages=[timer_fired("i1", 0, at(60)), message("i1", Name="old-exec", execution_id="e1")],
-            new_activities=[work_item(task_id=1)],
-        ))
+        store.commit_turn(
+            TurnCommit(
+                instance,
+                new_messages=[timer_fired("i1", 0, at(60)), message("i1", Name="old-exec", execution_id="e1")],
+                new_activities=[work_item(task_id=1)],
+            )
+        )
         store.send_message(message("i1", Name="raised"))  # no execution id: survives continue-as-new
         new_execution = dataclasses.replace(instance, execution_id="e2", runtime_status=RuntimeStatus.CONTINUED_AS_NEW)
         new_history = [event(EventType.ORCHESTRATOR_STARTED), event(EventType.EXECUTION_STARTED, Name="gen2")]
 
-        store.commit_turn(TurnCommit(
-            new_execution, new_history=new_history, replace_history=True,
-            new_messages=[message("i1", Name="new-exec", execution_id="e2")],
-        ))
+        store.commit_turn(
+            TurnCommit(
+                new_execution,
+                new_history=new_history,
+                replace_history=True,
+                new_messages=[message("i1", Name="new-exec", execution_id="e2")],
+            )
+        )
 
         assert store.get_history("i1") == new_history
         assert sorted(delivered(store, "i1"), key=str) == sorted(
@@ -303,11 +345,15 @@ class StoreContract:
         start(store, "other")
         store.purge_instance("i1")
 
-        store.commit_turn(TurnCommit(
-            with_status(instance, RuntimeStatus.COMPLETED), new_history=[event(EventType.EXECUTION_COMPLETED)],
-            new_messages=[message("other", Name="from-purged")], new_activities=[work_item()],
-            new_instances=[make_instance("i1-child")],
-        ))
+        store.commit_turn(
+            TurnCommit(
+                with_status(instance, RuntimeStatus.COMPLETED),
+                new_history=[event(EventType.EXECUTION_COMPLETED)],
+                new_messages=[message("other", Name="from-purged")],
+                new_activities=[work_item()],
+                new_instances=[make_instance("i1-child")],
+            )
+        )
 
         assert store.get_instance("i1") is None
         assert store.get_history("i1") == []
@@ -367,7 +413,7 @@ class StoreContract:
         instance = start(store)
         appended = [
             event(EventType.TASK_COMPLETED, TaskScheduledId=0, Result='{"\u00e9t\u00e9": [1, 2.5, null]}'),
-            event(EventType.EVENT_RAISED, Name="\u00fcber", Input="\"x\"", Nested={"b": 1, "a": [True]}),
+            event(EventType.EVENT_RAISED, Name="\u00fcber", Input='"x"', Nested={"b": 1, "a": [True]}),
         ]
         store.commit_turn(TurnCommit(instance, new_history=appended))
 
@@ -430,7 +476,8 @@ class StoreContract:
         assert store.ready_instances(at(4), 10) == []
         assert store.ready_instances(at(5), 10) == ["i1"]
         assert [etype for etype, _ in delivered(store, "i1")] == [
-            int(EventType.EXECUTION_RESUMED), int(EventType.EXECUTION_TERMINATED)
+            int(EventType.EXECUTION_RESUMED),
+            int(EventType.EXECUTION_TERMINATED),
         ]
 
     def test_suspended_instance_with_ordinary_messages_only_is_idle(self, store: Store) -> None:
@@ -461,9 +508,7 @@ class StoreContract:
         store.send_message(message("i1", visible_at=at(2), execution_id="e2", Name="current"))
         store.send_message(message("i1", visible_at=at(3), Name="any"))
 
-        assert delivered(store, "i1") == [
-            (int(EventType.EVENT_RAISED), "current"), (int(EventType.EVENT_RAISED), "any")
-        ]
+        assert delivered(store, "i1") == [(int(EventType.EVENT_RAISED), "current"), (int(EventType.EVENT_RAISED), "any")]
 
     def test_consumed_messages_are_deleted(self, store: Store) -> None:
         instance = start(store)
@@ -479,10 +524,17 @@ class StoreContract:
     def test_cancelled_timers_lose_only_their_timer_fired_messages(self, store: Store) -> None:
         instance = start(store)
         start(store, "other")
-        store.commit_turn(TurnCommit(instance, new_messages=[
-            timer_fired("i1", 1, at(10)), timer_fired("i1", 2, at(20)), timer_fired("i1", 3, at(30)),
-            message("i1", EventType.TASK_COMPLETED, at(5), "e1", TaskScheduledId=2),
-        ]))
+        store.commit_turn(
+            TurnCommit(
+                instance,
+                new_messages=[
+                    timer_fired("i1", 1, at(10)),
+                    timer_fired("i1", 2, at(20)),
+                    timer_fired("i1", 3, at(30)),
+                    message("i1", EventType.TASK_COMPLETED, at(5), "e1", TaskScheduledId=2),
+                ],
+            )
+        )
         store.send_message(timer_fired("other", 2, at(20)))
 
         store.commit_turn(TurnCommit(instance, cancelled_timer_ids=[2, 3]))
@@ -493,8 +545,9 @@ class StoreContract:
     def test_clear_pending_drops_all_messages_and_work_items_of_the_instance_only(self, store: Store) -> None:
         instance = start(store)
         start(store, "other")
-        store.commit_turn(TurnCommit(instance, new_activities=[work_item(task_id=0)],
-                                     new_messages=[timer_fired("i1", 1, at(100))]))
+        store.commit_turn(
+            TurnCommit(instance, new_activities=[work_item(task_id=0)], new_messages=[timer_fired("i1", 1, at(100))])
+        )
         store.send_message(message("i1", Name="unconsumed"))
         store.commit_turn(TurnCommit(start(store, "other2"), new_activities=[work_item("other2", 5)]))
         store.send_message(message("other", Name="theirs"))
@@ -509,10 +562,15 @@ class StoreContract:
         instance = start(store)
         start(store, "sibling")
 
-        store.commit_turn(TurnCommit(instance, new_messages=[
-            message("purged-parent", EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, T0, "pe", TaskScheduledId=0),
-            message("sibling", Name="hello"),
-        ]))
+        store.commit_turn(
+            TurnCommit(
+                instance,
+                new_messages=[
+                    message("purged-parent", EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, T0, "pe", TaskScheduledId=0),
+                    message("sibling", Name="hello"),
+                ],
+            )
+        )
 
         assert delivered(store, "sibling") == [(int(EventType.EVENT_RAISED), "hello")]
         assert store.load_turn("purged-parent", FAR) is None
@@ -522,9 +580,13 @@ class StoreContract:
         child = start(store, "child")
         store.commit_turn(TurnCommit(dataclasses.replace(parent, execution_id="p2"), replace_history=True))
 
-        store.commit_turn(TurnCommit(with_status(child, RuntimeStatus.COMPLETED), clear_pending=True, new_messages=[
-            message("parent", EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, T0, "p1", TaskScheduledId=0)
-        ]))
+        store.commit_turn(
+            TurnCommit(
+                with_status(child, RuntimeStatus.COMPLETED),
+                clear_pending=True,
+                new_messages=[message("parent", EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, T0, "p1", TaskScheduledId=0)],
+            )
+        )
 
         assert delivered(store, "parent") == []
         assert store.ready_instances(FAR, 10) == []
@@ -560,13 +622,18 @@ class StoreContract:
         before = (store.get_instance("parent"), store.get_history("parent"), store.load_turn("parent", FAR))
 
         with pytest.raises(InstanceExists):
-            store.commit_turn(TurnCommit(
-                with_status(parent, RuntimeStatus.COMPLETED), consumed_message_ids=[pending],
-                new_history=[event(EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventId=0)],
-                new_instances=[make_instance("fresh"), make_instance("child", execution_id="c2")],
-                new_messages=[start_message("fresh"), start_message("child")],
-                new_activities=[work_item("parent")], cancelled_timer_ids=[0], clear_pending=True,
-            ))
+            store.commit_turn(
+                TurnCommit(
+                    with_status(parent, RuntimeStatus.COMPLETED),
+                    consumed_message_ids=[pending],
+                    new_history=[event(EventType.SUB_ORCHESTRATION_INSTANCE_CREATED, EventId=0)],
+                    new_instances=[make_instance("fresh"), make_instance("child", execution_id="c2")],
+                    new_messages=[start_message("fresh"), start_message("child")],
+                    new_activities=[work_item("parent")],
+                    cancelled_timer_ids=[0],
+                    clear_pending=True,
+                )
+            )
 
         assert (store.get_instance("parent"), store.get_history("parent"), store.load_turn("parent", FAR)) == before
         assert store.get_instance("child") == live
@@ -629,7 +696,8 @@ class StoreContract:
         remaining = store.load_turn("i1", FAR)
 
         completed = store.complete_activity(
-            item.id, message("i1", EventType.TASK_COMPLETED, T0, "e1", TaskScheduledId=0)  # type: ignore[arg-type]
+            item.id,
+            message("i1", EventType.TASK_COMPLETED, T0, "e1", TaskScheduledId=0),  # type: ignore[arg-type]
         )
 
         assert completed is False
@@ -645,16 +713,20 @@ class StoreContract:
     def _populate(self, store: Store) -> None:
         """Nine instances: ties on created_time, every status family, two id prefixes."""
         plan = [
-            ("job-b", 1, RuntimeStatus.RUNNING), ("job-a", 1, RuntimeStatus.COMPLETED),
-            ("other-1", 2, RuntimeStatus.FAILED), ("job-c", 3, RuntimeStatus.PENDING),
-            ("Job-d", 3, RuntimeStatus.TERMINATED), ("job-e", 4, RuntimeStatus.SUSPENDED),
-            ("other-2", 5, RuntimeStatus.COMPLETED), ("job-f", 5, RuntimeStatus.CONTINUED_AS_NEW),
+            ("job-b", 1, RuntimeStatus.RUNNING),
+            ("job-a", 1, RuntimeStatus.COMPLETED),
+            ("other-1", 2, RuntimeStatus.FAILED),
+            ("job-c", 3, RuntimeStatus.PENDING),
+            ("Job-d", 3, RuntimeStatus.TERMINATED),
+            ("job-e", 4, RuntimeStatus.SUSPENDED),
+            ("other-2", 5, RuntimeStatus.COMPLETED),
+            ("job-f", 5, RuntimeStatus.CONTINUED_AS_NEW),
             ("job-g", 6, RuntimeStatus.CANCELED),
         ]
         for iid, created, status in plan:
             start(store, iid, created=at(created), status=status)
 
-    def _ids(self, store: Store, **filters: Any) -> List[str]:
+    def _ids(self, store: Store, **filters: Any) -> list[str]:
         page, token = store.query_instances(InstanceQuery(**filters))
         assert token is None
         return [i.instance_id for i in page]
@@ -662,9 +734,7 @@ class StoreContract:
     def test_query_orders_by_created_time_then_instance_id(self, store: Store) -> None:
         self._populate(store)
 
-        assert self._ids(store) == [
-            "job-a", "job-b", "other-1", "Job-d", "job-c", "job-e", "job-f", "other-2", "job-g"
-        ]
+        assert self._ids(store) == ["job-a", "job-b", "other-1", "Job-d", "job-c", "job-e", "job-f", "other-2", "job-g"]
 
     def test_query_returns_full_instance_rows(self, store: Store) -> None:
         instance = start(store, "x", created=at(1))
@@ -676,9 +746,7 @@ class StoreContract:
     def test_query_created_range_is_inclusive(self, store: Store) -> None:
         self._populate(store)
 
-        assert self._ids(store, created_from=at(3), created_to=at(5)) == [
-            "Job-d", "job-c", "job-e", "job-f", "other-2"
-        ]
+        assert self._ids(store, created_from=at(3), created_to=at(5)) == ["Job-d", "job-c", "job-e", "job-f", "other-2"]
         assert self._ids(store, created_from=at(6)) == ["job-g"]
         assert self._ids(store, created_to=at(1)) == ["job-a", "job-b"]
         assert self._ids(store, created_from=at(5.5), created_to=at(5.9)) == []
@@ -687,7 +755,9 @@ class StoreContract:
         self._populate(store)
 
         assert self._ids(store, statuses=frozenset({RuntimeStatus.COMPLETED, RuntimeStatus.PENDING})) == [
-            "job-a", "job-c", "other-2"
+            "job-a",
+            "job-c",
+            "other-2",
         ]
         assert self._ids(store, statuses=frozenset({RuntimeStatus.SUSPENDED})) == ["job-e"]
 
@@ -710,9 +780,7 @@ class StoreContract:
     def test_query_combines_filters(self, store: Store) -> None:
         self._populate(store)
 
-        assert self._ids(
-            store, created_from=at(2), statuses=frozenset(TERMINAL_STATUSES), instance_id_prefix="job"
-        ) == ["job-g"]
+        assert self._ids(store, created_from=at(2), statuses=frozenset(TERMINAL_STATUSES), instance_id_prefix="job") == ["job-g"]
 
     @pytest.mark.parametrize("top", [1, 2, 3, 4, 8, 9, 10])
     def test_paging_visits_every_match_once_in_order(self, store: Store, top: int) -> None:
@@ -835,8 +903,8 @@ class StoreContract:
         assert store.next_visible_at() is None
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def test_calls_after_close_raise(self, tmp_path: Path) -> None:
-        store = self.make_store(tmp_path)
+    def test_calls_after_close_raise(self, make_store: StoreFactory, tmp_path: Path) -> None:
+        store = make_store(tmp_path)
         store.create_instance(make_instance(), start_message())
 
         store.close()

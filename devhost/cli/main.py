@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
-SUBCOMMANDS: Dict[str, str] = {
+SUBCOMMANDS: dict[str, str] = {
     "replay": "devhost.cli.replay",
+    "list": "devhost.cli.client.list_command",
+    "status": "devhost.cli.client.status_command",
+    "history": "devhost.cli.client.history_command",
+    "watch": "devhost.cli.client.watch_command",
+    "terminate": "devhost.cli.client.terminate_command",
+    "raise": "devhost.cli.client.raise_command",
+    "purge": "devhost.cli.client.purge_command",
 }
 """Subcommand name -> module with ``main(argv) -> int``."""
 
 HOST_COMMAND = "devhost.cli.serve"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    arguments: List[str] = list(sys.argv[1:] if argv is None else argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments: list[str] = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] and arguments[0] in SUBCOMMANDS:
         module = importlib.import_module(SUBCOMMANDS[arguments[0]])
         return int(module.main(arguments[1:]) or 0)

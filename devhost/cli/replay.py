@@ -12,16 +12,18 @@ import argparse
 import contextlib
 import logging
 import sys
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, TextIO, Tuple
+from typing import TextIO
 
 from devhost.core.errors import DevhostError
-from devhost.replay.check import STATUS_TIME_TOLERANCE, Recording, ReplayResult, check
+from devhost.replay.check import check
+from devhost.replay.model import STATUS_TIME_TOLERANCE, Recording, ReplayResult
 from devhost.replay.sources import LoadError, load_paths, load_store, open_target
+from devhost.runtime.config import STORE_RELATIVE_PATH, default_store_path
 
 PROG = "python -m devhost replay"
-DEFAULT_STORE = Path(".devhost") / "store.sqlite3"
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
 
@@ -33,29 +35,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Replay recorded orchestration histories against the current orchestrator code and report "
-                    "whether each one still makes the same decisions (activities, timers, sub-orchestrations, "
-                    "completion).",
+        "whether each one still makes the same decisions (activities, timers, sub-orchestrations, "
+        "completion).",
         epilog="History files: saved recordings ({name, instanceId, input, history}), raw history lists, or "
-               "status documents from GET .../instances/{id}?showHistory=true&showHistoryOutput=true. "
-               "Without PATH or --store, the app's default store (DIR/.devhost/store.sqlite3) is replayed. "
-               "Exit status: 0 all match, 1 a mismatch, 2 usage or input errors.",
+        "status documents from GET .../instances/{id}?showHistory=true&showHistoryOutput=true. "
+        f"Without PATH or --store, the app's default store (DIR/{STORE_RELATIVE_PATH.as_posix()}) is replayed. "
+        "Exit status: 0 all match, 1 a mismatch, 2 usage or input errors.",
     )
-    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="history JSON files, or directories searched for *.json")
-    parser.add_argument("--app-dir", type=Path, default=Path("."), metavar="DIR",
-                        help="directory holding function_app.py (default: .)")
-    parser.add_argument("--store", type=Path, metavar="PATH",
-                        help="replay every instance of this devhost store file (not while a devhost uses it)")
-    parser.add_argument("--instance", action="append", default=[], metavar="ID",
-                        help="only this instance id (repeatable)")
-    parser.add_argument("--time-tolerance", type=float, default=STATUS_TIME_TOLERANCE.total_seconds(),
-                        metavar="SECONDS",
-                        help="status documents only: slack when matching times rebuilt from the document "
-                             f"(default: {STATUS_TIME_TOLERANCE.total_seconds():g})")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="history JSON files, or directories searched for *.json"
+    )
+    parser.add_argument(
+        "--app-dir", type=Path, default=Path("."), metavar="DIR", help="directory holding function_app.py (default: .)"
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        metavar="PATH",
+        help="replay every instance of this devhost store file (not while a devhost uses it)",
+    )
+    parser.add_argument("--instance", action="append", default=[], metavar="ID", help="only this instance id (repeatable)")
+    parser.add_argument(
+        "--time-tolerance",
+        type=float,
+        default=STATUS_TIME_TOLERANCE.total_seconds(),
+        metavar="SECONDS",
+        help="status documents only: slack when matching times rebuilt from the document "
+        f"(default: {STATUS_TIME_TOLERANCE.total_seconds():g})",
+    )
     return parser
 
 
-def main(argv: Sequence[str], out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     parser = build_parser()
@@ -74,7 +85,7 @@ def main(argv: Sequence[str], out: Optional[TextIO] = None, err: Optional[TextIO
         print(f"{PROG}: error: {exc}", file=err)
         return EXIT_USAGE
     tolerance = timedelta(seconds=args.time_tolerance)
-    results: List[ReplayResult] = []
+    results: list[ReplayResult] = []
     for error in errors:
         print(f"ERROR {error}", file=out)
     for recording in recordings:
@@ -97,10 +108,10 @@ def _app_logs_silenced() -> Iterator[None]:
         logging.disable(previous)
 
 
-def _recordings(args: argparse.Namespace) -> Tuple[List[Recording], List[LoadError]]:
-    store: Optional[Path] = args.store
+def _recordings(args: argparse.Namespace) -> tuple[list[Recording], list[LoadError]]:
+    store: Path | None = args.store
     if store is None and not args.paths:
-        store = args.app_dir / DEFAULT_STORE
+        store = default_store_path(args.app_dir)
         if not store.is_file():
             raise _Usage(f"nothing to replay: give history files or --store (no store at {store})")
     missing = [str(p) for p in args.paths if not p.exists()]

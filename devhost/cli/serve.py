@@ -11,11 +11,14 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence, TextIO
+from typing import TextIO
 
 from devhost.core.errors import DevhostError
 from devhost.host.server import DevHost
+from devhost.http.paths import WEBHOOK_BASE_PATH
+from devhost.runtime.config import STORE_RELATIVE_PATH
 from devhost.runtime.registry import FunctionRegistry
 
 PROG = "devhost"
@@ -26,15 +29,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PROG}",
         description="Run a Python v2 Durable Functions app locally (SQLite store, real Durable HTTP API).",
-        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations (see its --help).",
+        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations; list, status, history, watch, "
+        "terminate, raise and purge talk to a running host (each has --help; see docs/dashboard.md).",
     )
-    parser.add_argument("--app-dir", type=Path, default=Path("."), metavar="DIR",
-                        help="directory holding function_app.py, host.json, local.settings.json (default: .)")
+    parser.add_argument(
+        "--app-dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="directory holding function_app.py, host.json, local.settings.json (default: .)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7071, help="port to listen on; 0 picks a free one (default: 7071)")
     store = parser.add_mutually_exclusive_group()
-    store.add_argument("--store", type=Path, metavar="PATH",
-                       help="SQLite store file (default: DIR/.devhost/store.sqlite3)")
+    store.add_argument(
+        "--store", type=Path, metavar="PATH", help=f"SQLite store file (default: DIR/{STORE_RELATIVE_PATH.as_posix()})"
+    )
     store.add_argument("--in-memory", action="store_true", help="keep all state in memory (lost on exit)")
     return parser
 
@@ -53,17 +63,22 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
     prefix = f"/{route_prefix}" if route_prefix else ""
     lines = ["", "Functions:", ""]
     for fn in registry.http:
-        methods = f"[{','.join(fn.methods)}] " if fn.methods else ""
+        # No methods declared: Core Tools prints [GET,POST] (see docs/timer-triggers.md, "Banner").
+        methods = f"[{','.join(fn.methods or ('GET', 'POST'))}] "
         route = f"/{fn.route.strip('/')}" if fn.route.strip("/") else ""
         lines += [f"        {fn.name}: {methods}{base_url}{prefix}{route}", ""]
     for kind, names in (
         ("orchestrationTrigger", registry.orchestrators),
         ("activityTrigger", registry.activities),
         ("entityTrigger", {e.name: e for e in registry.entities.values()}),
+        ("timerTrigger", registry.timers),
     ):
         for name in names:
             lines += [f"        {name}: {kind}", ""]
-    lines.append(f"Durable HTTP API: {base_url}/runtime/webhooks/durabletask")
+    for skipped in registry.skipped:
+        lines += [f"        {skipped.name}: {skipped.trigger} (not run: devhost does not support this trigger)", ""]
+    lines.append(f"Dashboard: {base_url}/_devhost/")
+    lines.append(f"Durable HTTP API: {base_url}{WEBHOOK_BASE_PATH}")
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 
 class ActionType(enum.IntEnum):
@@ -30,19 +30,19 @@ class ActionType(enum.IntEnum):
 
 
 COMPOUND = (ActionType.WHEN_ANY, ActionType.WHEN_ALL)
-_ACTION_TYPES: Dict[Any, ActionType] = {int(kind): kind for kind in ActionType}
+_ACTION_TYPES: dict[Any, ActionType] = {int(kind): kind for kind in ActionType}
 """``ActionType(n)`` by lookup: the enum call is slow, and every action so far is checked on every episode."""
 WITHOUT_SEQUENCE_ID = (ActionType.WAIT_FOR_EXTERNAL_EVENT, ActionType.CONTINUE_AS_NEW)
 
 
-def flatten(actions: Any) -> List[Dict[str, Any]]:
+def flatten(actions: Any) -> list[dict[str, Any]]:
     """Depth-first list of the atomic actions in ``actions`` (``[[...]]`` in V2/V3, list of lists in V1)."""
-    flat: List[Dict[str, Any]] = []
+    flat: list[dict[str, Any]] = []
     _walk(actions, flat)
     return flat
 
 
-def _walk(node: Any, out: List[Dict[str, Any]]) -> None:
+def _walk(node: Any, out: list[dict[str, Any]]) -> None:
     # Appends rather than yields: the list is every action so far, walked on every episode.
     if isinstance(node, list):
         for child in node:
@@ -54,7 +54,7 @@ def _walk(node: Any, out: List[Dict[str, Any]]) -> None:
             out.append(node)
 
 
-def signature(action: Dict[str, Any]) -> str:
+def signature(action: dict[str, Any]) -> str:
     """A short, stable description of what an action asks for, compared across replays."""
     kind = _ACTION_TYPES.get(action["actionType"])
     if kind is None:
@@ -75,14 +75,19 @@ def signature(action: Dict[str, Any]) -> str:
     return kind.name.lower()
 
 
-def describe(signature_text: Optional[str]) -> str:
+def describe(signature_text: str | None) -> str:
     """Human wording of a signature for error messages."""
     if signature_text is None:
         return "nothing"
     kind, _, rest = signature_text.partition(":")
-    return {"activity": f"activity '{rest}'", "suborchestrator": f"sub-orchestration '{rest}'",
-            "timer": "a durable timer", "event": f"a wait for external event '{rest}'",
-            "entity": f"entity operation '{rest}'", "http": f"HTTP call '{rest}'"}.get(kind, signature_text)
+    return {
+        "activity": f"activity '{rest}'",
+        "suborchestrator": f"sub-orchestration '{rest}'",
+        "timer": "a durable timer",
+        "event": f"a wait for external event '{rest}'",
+        "entity": f"entity operation '{rest}'",
+        "http": f"HTTP call '{rest}'",
+    }.get(kind, signature_text)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class RetryOptions:
     max_attempts: int
 
     @classmethod
-    def from_action(cls, action: Dict[str, Any]) -> "RetryOptions":
+    def from_action(cls, action: dict[str, Any]) -> RetryOptions:
         options = action.get("retryOptions") or {}
         return cls(
             first_retry_interval_ms=int(options.get("firstRetryIntervalInMilliseconds") or 0),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence
+from typing import Any
 
 from devhost.core.model import HistoryEvent, Instance, event_json
 
@@ -34,16 +35,14 @@ def context_input(instance: Instance) -> Any:
     return json.dumps(value)
 
 
-def build_context(
-    instance: Instance, played_json: Sequence[str], new: Sequence[HistoryEvent], settings: ReplaySettings
-) -> str:
+def build_context(instance: Instance, played_json: Sequence[str], new: Sequence[HistoryEvent], settings: ReplaySettings) -> str:
     """The payload text: ``played_json`` (stored event texts, already ``IsPlayed``) then ``new`` as history.
 
     The stored texts are spliced in as they are rather than parsed and serialised again (that work grows with
     every episode of an instance). The result is the text ``json.dumps`` gives for the whole payload with
     compact separators, since each stored text is exactly :func:`event_json` of its event.
     """
-    rest: Dict[str, Any] = {
+    rest: dict[str, Any] = {
         "input": context_input(instance),
         "instanceId": instance.instance_id,
         "isReplaying": False,
@@ -59,6 +58,6 @@ def build_context(
     return '{"history":[' + history + "]," + _ENCODER.encode(rest)[1:]
 
 
-def mark_played(events: List[HistoryEvent]) -> List[HistoryEvent]:
+def mark_played(events: list[HistoryEvent]) -> list[HistoryEvent]:
     """Copies of ``events`` flagged as played, the form in which they are stored for later episodes."""
     return [dict(event, IsPlayed=True) for event in events]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
 
@@ -18,18 +18,18 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))
 class RetryState:
     kind: str  # "activity" | "suborchestrator"
     name: str
-    input: Optional[str]
+    input: str | None
     first_retry_interval_ms: int
     max_attempts: int
     attempts: int = 1
     task_id: int = -1
     """Sequence id of the attempt in flight (the one whose failure starts the next retry timer)."""
-    timer_id: Optional[int] = None
+    timer_id: int | None = None
     """Hidden retry-timer id while waiting for it to fire."""
-    instance_id: Optional[str] = None
+    instance_id: str | None = None
     version: str = ""
 
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "kind": self.kind, "name": self.name, "input": self.input,
             "first_retry_interval_ms": self.first_retry_interval_ms, "max_attempts": self.max_attempts,
@@ -41,14 +41,14 @@ class RetryState:
 @dataclass
 class Cursor:
     next_seq: int = 0
-    seen: List[List[object]] = field(default_factory=list)
+    seen: list[list[Any]] = field(default_factory=list)
     """One ``[signature, sequence id or None]`` per flattened action already applied to the history."""
-    retries: List[RetryState] = field(default_factory=list)
-    open_timers: List[int] = field(default_factory=list)
+    retries: list[RetryState] = field(default_factory=list)
+    open_timers: list[int] = field(default_factory=list)
     """Ids of user timers that have not fired yet (cancellable through ``isCanceled``)."""
 
     @classmethod
-    def loads(cls, text: Optional[str]) -> "Cursor":
+    def loads(cls, text: str | None) -> Cursor:
         data = json.loads(text) if text else {}
         retries = [RetryState(**item) for item in data.get("retries", [])]
         return cls(
@@ -74,8 +74,8 @@ class Cursor:
         self.next_seq += 1
         return seq
 
-    def retry_for_task(self, task_id: int) -> Optional[RetryState]:
+    def retry_for_task(self, task_id: int | None) -> RetryState | None:
         return next((r for r in self.retries if r.task_id == task_id and r.timer_id is None), None)
 
-    def retry_for_timer(self, timer_id: int) -> Optional[RetryState]:
+    def retry_for_timer(self, timer_id: int | None) -> RetryState | None:
         return next((r for r in self.retries if r.timer_id == timer_id), None)

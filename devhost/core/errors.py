@@ -35,5 +35,9 @@ class StartupError(DevhostError):
     """The host cannot start: bad flags, a missing or broken app, a busy port. Printed as one line."""
 
 
+class StoreInUse(StartupError):
+    """The store file is locked by another devhost process (one process per store)."""
+
+
 class AppLoadError(StartupError):
     """``function_app.py`` is missing, fails to import, or declares invalid functions."""

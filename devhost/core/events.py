@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any
 
-from devhost.core.model import EventType, HistoryEvent
+from devhost.core.model import EventType, HistoryEvent, RuntimeStatus
 
 
 @functools.lru_cache(maxsize=16)  # a turn stamps all its events with the same few times
@@ -21,7 +21,7 @@ def format_timestamp(when: datetime) -> str:
 
 
 def _event(event_type: EventType, timestamp: datetime, event_id: int = -1, **fields: Any) -> HistoryEvent:
-    event: Dict[str, Any] = {
+    event: dict[str, Any] = {
         "EventType": int(event_type),
         "EventId": event_id,
         "IsPlayed": False,
@@ -45,11 +45,11 @@ def execution_started(
     instance_id: str,
     execution_id: str,
     name: str,
-    input_text: Optional[str],
+    input_text: str | None,
     version: str = "",
-    parent_instance_id: Optional[str] = None,
-    parent_execution_id: Optional[str] = None,
-    parent_task_id: Optional[int] = None,
+    parent_instance_id: str | None = None,
+    parent_execution_id: str | None = None,
+    parent_task_id: int | None = None,
 ) -> HistoryEvent:
     # SDK >= 1.3.3 reads ExecutionStarted.Version unconditionally: the key must exist.
     parent = None
@@ -71,42 +71,52 @@ def execution_started(
     )
 
 
-def execution_completed(now: datetime, status: str, result: Optional[str], failure: Optional[str] = None) -> HistoryEvent:
+def execution_completed(now: datetime, status: RuntimeStatus, result: str | None, failure: str | None = None) -> HistoryEvent:
     return _event(
         EventType.EXECUTION_COMPLETED,
         now,
-        OrchestrationStatus=status,
+        OrchestrationStatus=status.value,
         Result=result,
         FailureDetails=None if failure is None else {"ErrorMessage": failure},
     )
 
 
-def execution_terminated(now: datetime, reason: Optional[str]) -> HistoryEvent:
+def execution_terminated(now: datetime, reason: str | None) -> HistoryEvent:
     return _event(EventType.EXECUTION_TERMINATED, now, Input=reason)
 
 
-def execution_suspended(now: datetime, reason: Optional[str]) -> HistoryEvent:
+def execution_suspended(now: datetime, reason: str | None) -> HistoryEvent:
     return _event(EventType.EXECUTION_SUSPENDED, now, Reason=reason)
 
 
-def execution_resumed(now: datetime, reason: Optional[str]) -> HistoryEvent:
+def execution_resumed(now: datetime, reason: str | None) -> HistoryEvent:
     return _event(EventType.EXECUTION_RESUMED, now, Reason=reason)
 
 
-def task_scheduled(now: datetime, task_id: int, name: str, input_text: Optional[str]) -> HistoryEvent:
+def execution_rewound(now: datetime, reason: str | None) -> HistoryEvent:
+    """The rewind request (DTFx's ExecutionRewoundEvent carries the caller's Reason)."""
+    return _event(EventType.EXECUTION_REWOUND, now, Reason=reason)
+
+
+def generic_event(now: datetime, data: str | None) -> HistoryEvent:
+    """DTFx's GenericEvent: delivered to an orchestrator, it wakes it without resolving any task."""
+    return _event(EventType.GENERIC_EVENT, now, Data=data)
+
+
+def task_scheduled(now: datetime, task_id: int, name: str, input_text: str | None) -> HistoryEvent:
     return _event(EventType.TASK_SCHEDULED, now, task_id, Name=name, Version="", Input=input_text, Tags=None)
 
 
-def task_completed(now: datetime, task_id: int, result: Optional[str]) -> HistoryEvent:
+def task_completed(now: datetime, task_id: int, result: str | None) -> HistoryEvent:
     return _event(EventType.TASK_COMPLETED, now, TaskScheduledId=task_id, Result=result)
 
 
-def task_failed(now: datetime, task_id: int, reason: str, details: Optional[str]) -> HistoryEvent:
+def task_failed(now: datetime, task_id: int, reason: str, details: str | None) -> HistoryEvent:
     return _event(EventType.TASK_FAILED, now, TaskScheduledId=task_id, Reason=reason, Details=details, FailureDetails=None)
 
 
 def sub_orchestration_created(
-    now: datetime, task_id: int, name: str, instance_id: str, input_text: Optional[str], version: str = ""
+    now: datetime, task_id: int, name: str, instance_id: str, input_text: str | None, version: str = ""
 ) -> HistoryEvent:
     return _event(
         EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
@@ -119,11 +129,11 @@ def sub_orchestration_created(
     )
 
 
-def sub_orchestration_completed(now: datetime, task_id: int, result: Optional[str]) -> HistoryEvent:
+def sub_orchestration_completed(now: datetime, task_id: int, result: str | None) -> HistoryEvent:
     return _event(EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, now, TaskScheduledId=task_id, Result=result)
 
 
-def sub_orchestration_failed(now: datetime, task_id: int, reason: str, details: Optional[str]) -> HistoryEvent:
+def sub_orchestration_failed(now: datetime, task_id: int, reason: str, details: str | None) -> HistoryEvent:
     return _event(
         EventType.SUB_ORCHESTRATION_INSTANCE_FAILED,
         now,
@@ -142,9 +152,9 @@ def timer_fired(now: datetime, timer_id: int, fire_at: datetime) -> HistoryEvent
     return _event(EventType.TIMER_FIRED, now, TimerId=timer_id, FireAt=format_timestamp(fire_at))
 
 
-def event_raised(now: datetime, name: str, input_text: Optional[str]) -> HistoryEvent:
+def event_raised(now: datetime, name: str, input_text: str | None) -> HistoryEvent:
     return _event(EventType.EVENT_RAISED, now, Name=name, Input=input_text)
 
 
-def continue_as_new(now: datetime, input_text: Optional[str]) -> HistoryEvent:
-    return _event(EventType.CONTINUE_AS_NEW, now, OrchestrationStatus="ContinuedAsNew", Result=input_text)
+def continue_as_new(now: datetime, input_text: str | None) -> HistoryEvent:
+    return _event(EventType.CONTINUE_AS_NEW, now, OrchestrationStatus=RuntimeStatus.CONTINUED_AS_NEW.value, Result=input_text)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import List
 
 from devhost.core import events
 from devhost.core.context import mark_played
 from devhost.core.model import EventType, Instance, Message, RuntimeStatus, TurnCommit
 
 
-def terminate(instance: Instance, messages: List[Message], message: Message, now: datetime) -> TurnCommit:
+def terminate(instance: Instance, messages: list[Message], message: Message, now: datetime) -> TurnCommit:
     """Terminate now: the reason becomes the output; the parent (if any) hears of it as a failure."""
     reason = message.event.get("Input")
     output = json.dumps(reason)
@@ -21,7 +20,7 @@ def terminate(instance: Instance, messages: List[Message], message: Message, now
     history = [
         events.orchestrator_started(now),
         dict(message.event),
-        events.execution_completed(now, "Terminated", output),
+        events.execution_completed(now, RuntimeStatus.TERMINATED, output),
         events.orchestrator_completed(now),
     ]
     notify = notify_parent_failed(instance, now, f"Orchestration '{instance.name}' was terminated: {reason}")
@@ -52,7 +51,7 @@ def control(instance: Instance, message: Message, now: datetime, *, started: boo
     return TurnCommit(instance=instance, consumed_message_ids=consumed, new_history=mark_played(history))
 
 
-def notify_parent_failed(instance: Instance, now: datetime, reason: str) -> List[Message]:
+def notify_parent_failed(instance: Instance, now: datetime, reason: str) -> list[Message]:
     if instance.parent_instance_id is None or instance.parent_task_id is None:
         return []
     event = events.sub_orchestration_failed(now, instance.parent_task_id, reason, None)

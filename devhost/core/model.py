@@ -1,64 +1,20 @@
-"""Records the core, the store and the HTTP layer share: instances, messages, work items, turn commits."""
+"""Records the core, the store and the HTTP layer share: instances, messages, work items, turn commits.
+
+The status and event-type enums they carry live in :mod:`devhost.core.protocol` and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, FrozenSet, List, Optional
+from typing import Any
 
+from devhost.core.protocol import TERMINAL_STATUSES as TERMINAL_STATUSES
+from devhost.core.protocol import EventType as EventType
+from devhost.core.protocol import RuntimeStatus as RuntimeStatus
 
-class RuntimeStatus(str, enum.Enum):
-    """The extension's ``OrchestrationRuntimeStatus`` names (the JSON uses these strings)."""
-
-    RUNNING = "Running"
-    COMPLETED = "Completed"
-    CONTINUED_AS_NEW = "ContinuedAsNew"
-    FAILED = "Failed"
-    CANCELED = "Canceled"
-    TERMINATED = "Terminated"
-    PENDING = "Pending"
-    SUSPENDED = "Suspended"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
-
-
-TERMINAL_STATUSES: FrozenSet[RuntimeStatus] = frozenset(
-    {RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.CANCELED, RuntimeStatus.TERMINATED}
-)
-
-
-class EventType(enum.IntEnum):
-    """DTFx ``EventType`` numbers, as the SDK reads them (protocol doc §1.3)."""
-
-    EXECUTION_STARTED = 0
-    EXECUTION_COMPLETED = 1
-    EXECUTION_FAILED = 2
-    EXECUTION_TERMINATED = 3
-    TASK_SCHEDULED = 4
-    TASK_COMPLETED = 5
-    TASK_FAILED = 6
-    SUB_ORCHESTRATION_INSTANCE_CREATED = 7
-    SUB_ORCHESTRATION_INSTANCE_COMPLETED = 8
-    SUB_ORCHESTRATION_INSTANCE_FAILED = 9
-    TIMER_CREATED = 10
-    TIMER_FIRED = 11
-    ORCHESTRATOR_STARTED = 12
-    ORCHESTRATOR_COMPLETED = 13
-    EVENT_SENT = 14
-    EVENT_RAISED = 15
-    CONTINUE_AS_NEW = 16
-    GENERIC_EVENT = 17
-    HISTORY_STATE = 18
-    EXECUTION_SUSPENDED = 19
-    EXECUTION_RESUMED = 20
-    EXECUTION_REWOUND = 21
-
-
-HistoryEvent = Dict[str, Any]
+HistoryEvent = dict[str, Any]
 """One history event in the SDK's JSON shape: PascalCase keys, integer ``EventType``."""
 
 _EVENT_ENCODER = json.JSONEncoder(separators=(",", ":"))
@@ -87,15 +43,15 @@ class Instance:
     runtime_status: RuntimeStatus
     created_time: datetime
     last_updated_time: datetime
-    input: Optional[str] = None
-    output: Optional[str] = None
-    custom_status: Optional[str] = None
+    input: str | None = None
+    output: str | None = None
+    custom_status: str | None = None
     version: str = ""
-    parent_instance_id: Optional[str] = None
-    parent_execution_id: Optional[str] = None
-    parent_task_id: Optional[int] = None
+    parent_instance_id: str | None = None
+    parent_execution_id: str | None = None
+    parent_task_id: int | None = None
     cursor: str = "{}"
-    """Engine bookkeeping for the current execution (JSON of :class:`devhost.core.replay.Cursor`)."""
+    """Engine bookkeeping for the current execution (JSON of :class:`devhost.core.cursor.Cursor`)."""
 
 
 @dataclass
@@ -112,8 +68,8 @@ class Message:
     instance_id: str
     event: HistoryEvent
     visible_at: datetime
-    execution_id: Optional[str] = None
-    id: Optional[int] = None
+    execution_id: str | None = None
+    id: int | None = None
 
 
 @dataclass
@@ -124,8 +80,8 @@ class ActivityWorkItem:
     execution_id: str
     task_id: int
     name: str
-    input: Optional[str]
-    id: Optional[int] = None
+    input: str | None
+    id: int | None = None
 
 
 @dataclass
@@ -138,17 +94,17 @@ class Turn:
     """
 
     instance: Instance
-    history_json: List[str]
-    messages: List[Message]
-    _parsed: Optional[List[HistoryEvent]] = field(default=None, init=False, repr=False, compare=False)
+    history_json: list[str]
+    messages: list[Message]
+    _parsed: list[HistoryEvent] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def of_events(cls, instance: Instance, history: List[HistoryEvent], messages: List[Message]) -> "Turn":
+    def of_events(cls, instance: Instance, history: list[HistoryEvent], messages: list[Message]) -> Turn:
         """A Turn from parsed events (callers that keep the history as dicts: the replay checker, tests)."""
         return cls(instance, [event_json(event) for event in history], messages)
 
     @property
-    def history(self) -> List[HistoryEvent]:
+    def history(self) -> list[HistoryEvent]:
         """The history events, parsed from ``history_json`` once."""
         if self._parsed is None:
             self._parsed = [json.loads(text) for text in self.history_json]
@@ -160,15 +116,15 @@ class TurnCommit:
     """Everything one orchestration turn writes, committed by the store in one transaction."""
 
     instance: Instance
-    consumed_message_ids: List[int] = field(default_factory=list)
-    new_history: List[HistoryEvent] = field(default_factory=list)
+    consumed_message_ids: list[int] = field(default_factory=list)
+    new_history: list[HistoryEvent] = field(default_factory=list)
     replace_history: bool = False
     """True on continue-as-new: the history becomes ``new_history`` and this execution's messages go."""
-    new_messages: List[Message] = field(default_factory=list)
-    new_activities: List[ActivityWorkItem] = field(default_factory=list)
-    new_instances: List[Instance] = field(default_factory=list)
+    new_messages: list[Message] = field(default_factory=list)
+    new_activities: list[ActivityWorkItem] = field(default_factory=list)
+    new_instances: list[Instance] = field(default_factory=list)
     """Sub-orchestrations to create; their ``ExecutionStarted`` messages are in ``new_messages``."""
-    cancelled_timer_ids: List[int] = field(default_factory=list)
+    cancelled_timer_ids: list[int] = field(default_factory=list)
     """Timer ids of this execution whose pending ``TimerFired`` messages must be deleted."""
     clear_pending: bool = False
     """True when the instance reached a terminal state: drop its remaining messages and work items."""
@@ -178,9 +134,9 @@ class TurnCommit:
 class InstanceQuery:
     """Filters of the list/purge APIs (``GET/DELETE .../instances?...``). None means no filter."""
 
-    created_from: Optional[datetime] = None
-    created_to: Optional[datetime] = None
-    statuses: Optional[FrozenSet[RuntimeStatus]] = None
-    instance_id_prefix: Optional[str] = None
-    top: Optional[int] = None
-    continuation_token: Optional[str] = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    statuses: frozenset[RuntimeStatus] | None = None
+    instance_id_prefix: str | None = None
+    top: int | None = None
+    continuation_token: str | None = None

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from devhost.core import events
 from devhost.core.model import ActivityWorkItem, Message
 
 
-def activity_result(item: ActivityWorkItem, now: datetime, result: Optional[str]) -> Message:
+def activity_result(item: ActivityWorkItem, now: datetime, result: str | None) -> Message:
     event = events.task_completed(now, item.task_id, result)
     return Message(item.instance_id, event, now, item.execution_id)
 
 
-def activity_failure(item: ActivityWorkItem, now: datetime, reason: str, details: Optional[str]) -> Message:
+def activity_failure(item: ActivityWorkItem, now: datetime, reason: str, details: str | None) -> Message:
     event = events.task_failed(now, item.task_id, reason, details)
     return Message(item.instance_id, event, now, item.execution_id)

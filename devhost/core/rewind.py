@@ -9,7 +9,7 @@ is reported as not possible.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from datetime import datetime
 
 from devhost.core import events
 from devhost.core.context import mark_played
@@ -19,7 +19,7 @@ from devhost.core.model import ActivityWorkItem, EventType, HistoryEvent, Messag
 _FAILURES = (EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED)
 
 
-def rewind(turn: Turn, message: Message, now) -> Tuple[TurnCommit, Optional[str]]:
+def rewind(turn: Turn, message: Message, now: datetime) -> tuple[TurnCommit, str | None]:
     """The commit for a rewind request, and the reason it could not be done (None when it was)."""
     instance = turn.instance
     consumed = [message.id] if message.id is not None else []
@@ -30,8 +30,8 @@ def rewind(turn: Turn, message: Message, now) -> Tuple[TurnCommit, Optional[str]
     if any(e["EventType"] == EventType.TIMER_CREATED and e["EventId"] not in user_ids for e in turn.history):
         return TurnCommit(instance=instance, consumed_message_ids=consumed), "failures inside retried calls cannot be rewound"
 
-    kept: List[HistoryEvent] = []
-    failed: List[int] = []
+    kept: list[HistoryEvent] = []
+    failed: list[int] = []
     for event in turn.history:
         kind = event["EventType"]
         if kind == EventType.EXECUTION_COMPLETED:
@@ -40,7 +40,8 @@ def rewind(turn: Turn, message: Message, now) -> Tuple[TurnCommit, Optional[str]
             failed.append(event["TaskScheduledId"])
             continue
         kept.append(event)
-    scheduling = {e["EventId"]: e for e in kept if e["EventType"] in (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED)}
+    schedules = (EventType.TASK_SCHEDULED, EventType.SUB_ORCHESTRATION_INSTANCE_CREATED)
+    scheduling = {e["EventId"]: e for e in kept if e["EventType"] in schedules}
 
     commit = TurnCommit(instance=instance, consumed_message_ids=consumed, replace_history=True)
     for task_id in failed:
@@ -56,8 +57,7 @@ def rewind(turn: Turn, message: Message, now) -> Tuple[TurnCommit, Optional[str]
             commit.new_messages.append(Message(scheduled["InstanceId"], child_rewind, now))
     if not failed:
         # The orchestrator threw by itself: replay it (a GenericEvent wakes it without resolving any task).
-        wake = {"EventType": int(EventType.GENERIC_EVENT), "EventId": -1, "IsPlayed": False,
-                "Timestamp": events.format_timestamp(now), "Data": "rewind"}
+        wake = events.generic_event(now, "rewind")
         commit.new_messages.append(Message(instance.instance_id, wake, now, instance.execution_id))
     marker = [events.orchestrator_started(now), dict(message.event), events.orchestrator_completed(now)]
     commit.new_history = kept + mark_played(marker)

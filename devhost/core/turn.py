@@ -2,43 +2,33 @@
 
 The orchestrator itself (the SDK's ``handle``) is passed in as a function of JSON text; everything else
 here is bookkeeping on plain data. The engine loads a Turn, calls :func:`decide_turn`, and commits the
-result in one transaction.
+result in one transaction. This module chooses what an episode delivers, runs the orchestrator, checks its
+replayed actions against the cursor and ends the execution; what new actions schedule is
+:mod:`devhost.core.effects`.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Callable, Collection, Dict, List, Optional
-
-from dateutil import parser as dateparser
+from datetime import datetime
+from typing import Any, Callable
 
 from devhost.core import events
-from devhost.core.actions import WITHOUT_SEQUENCE_ID, ActionType, RetryOptions, describe, flatten, signature
+from devhost.core.actions import ActionType, describe, flatten, signature
 from devhost.core.context import ReplaySettings, build_context, mark_played
-from devhost.core.cursor import Cursor, RetryState
+from devhost.core.cursor import Cursor
+from devhost.core.effects import Effects, EpisodeFailure
 from devhost.core.lifecycle import control, notify_parent_failed, terminate
+from devhost.core.model import EventType, HistoryEvent, Instance, Message, RuntimeStatus, Turn, TurnCommit
+from devhost.core.protocol import NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
 from devhost.core.rewind import rewind
-from devhost.core.model import (
-    ActivityWorkItem,
-    EventType,
-    HistoryEvent,
-    Instance,
-    Message,
-    RuntimeStatus,
-    Turn,
-    TurnCommit,
-)
-
-OUT_OF_PROC_LABEL = "\n\n$OutOfProcData$:"
-"""The SDK reports a failed episode as an exception whose message ends with this label and the state (§1.9)."""
 
 CUSTOM_STATUS_LIMIT_BYTES = 16 * 1024
 """The extension rejects custom status whose UTF-16 JSON exceeds 16 KB."""
 
-HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
 CONTROL_EVENTS = (EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND)
 
 
@@ -47,15 +37,11 @@ class TurnEnv:
     """What a turn needs from outside: the time, the orchestrator code, and an id source."""
 
     now: datetime
-    orchestrator: Optional[Callable[[str], str]]
+    orchestrator: Callable[[str], str] | None
     known_orchestrators: Collection[str]
     new_id: Callable[[], str]
     settings: ReplaySettings = ReplaySettings()
     default_version: str = ""
-
-
-class _Failure(Exception):
-    """The orchestration fails this turn with ``message`` (already in the extension's wording)."""
 
 
 def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
@@ -86,18 +72,26 @@ class _Episode:
         self.env = env
         self.now = env.now
         self.cursor = Cursor.loads(instance.cursor)
-        self.scheduled: List[HistoryEvent] = []
         self.commit = TurnCommit(instance=instance)
+        self.effects = Effects(
+            instance,
+            self.cursor,
+            self.commit,
+            now=env.now,
+            new_id=env.new_id,
+            known_orchestrators=env.known_orchestrators,
+            default_version=env.default_version,
+        )
 
     # --- choosing what to deliver ---------------------------------------------------------------------
-    def _batch(self) -> List[Message]:
+    def _batch(self) -> list[Message]:
         """The messages this episode delivers.
 
         A retryable failure or a retry timer makes the SDK take a hidden sequence id while it processes
         that event, before the orchestrator resumes; delivering it alone, first in its episode, lets the
         host know that id is the counter at the start of the episode (§1.11).
         """
-        batch: List[Message] = []
+        batch: list[Message] = []
         started = bool(self.turn.history_json)
         for message in self.turn.messages:
             kind = message.event["EventType"]
@@ -105,7 +99,8 @@ class _Episode:
                 break
             if kind == EventType.EXECUTION_STARTED:
                 if started:
-                    self.commit.consumed_message_ids.append(message.id)  # a duplicate start: drop it
+                    if message.id is not None:
+                        self.commit.consumed_message_ids.append(message.id)  # a duplicate start: drop it
                     continue
                 batch.insert(0, message)
                 started = True
@@ -137,7 +132,7 @@ class _Episode:
         delivered = [dict(m.event, IsPlayed=False) for m in batch if self._deliverable(m)]
         new_events = [events.orchestrator_started(self.now)] + delivered
         for message in batch:
-            self._before_replay(message)
+            self.effects.before_replay(message)
         try:
             state = self._execute(new_events)
             # The SDK re-emits every action so far: flatten once per episode, for both uses below.
@@ -145,7 +140,7 @@ class _Episode:
             self._apply_actions(flat, state)
             status_text = _custom_status_text(state)
             _check_custom_status(status_text)
-        except _Failure as failure:
+        except EpisodeFailure as failure:
             return self._fail(new_events, str(failure), state=getattr(failure, "state", None))
         self.instance.custom_status = self._custom_status(status_text)
         continue_as_new = next((a for a in flat if a.get("actionType") == ActionType.CONTINUE_AS_NEW), None)
@@ -156,7 +151,7 @@ class _Episode:
         self.instance.runtime_status = RuntimeStatus.RUNNING
         return self._finish(new_events)
 
-    def _custom_status(self, text: Optional[str]) -> Optional[str]:
+    def _custom_status(self, text: str | None) -> str | None:
         if text is None and not self.turn.history_json:
             # The first episode of an execution that sets no status keeps the one it inherited: DTFx runs a
             # continued-as-new execution's first episode in the same work item and stores
@@ -171,190 +166,52 @@ class _Episode:
             return timer_id in self.cursor.open_timers or self.cursor.retry_for_timer(timer_id) is not None
         return True
 
-    def _before_replay(self, message: Message) -> None:
-        """Host-side effects of delivered events that precede the orchestrator's new actions."""
-        event = message.event
-        kind = event["EventType"]
-        if kind == EventType.TIMER_FIRED:
-            timer_id = event.get("TimerId")
-            if timer_id in self.cursor.open_timers:
-                self.cursor.open_timers.remove(timer_id)
-            retry = self.cursor.retry_for_timer(timer_id)
-            if retry is not None:
-                self._retry_timer_fired(retry)
-        elif kind in (EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_INSTANCE_FAILED):
-            retry = self.cursor.retry_for_task(event.get("TaskScheduledId"))
-            if retry is not None:
-                retry.timer_id = self.cursor.take_seq()
-                fire_at = self.now + timedelta(milliseconds=retry.first_retry_interval_ms)
-                self._arm_timer(retry.timer_id, fire_at)
-        elif kind in (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED):
-            task_id = event.get("TaskScheduledId")
-            self.cursor.retries = [r for r in self.cursor.retries if not (r.task_id == task_id and r.timer_id is None)]
-
-    def _retry_timer_fired(self, retry: RetryState) -> None:
-        retry.timer_id = None
-        if retry.attempts >= retry.max_attempts:
-            # The SDK now raises the last failure into the orchestrator; nothing more to schedule.
-            self.cursor.retries.remove(retry)
-            return
-        retry.attempts += 1
-        retry.task_id = self.cursor.take_seq()
-        if retry.kind == "activity":
-            self._schedule_activity(retry.task_id, retry.name, retry.input)
-        else:
-            self._start_child(retry.task_id, retry.name, retry.input, retry.instance_id, retry.version)
-
-    def _execute(self, new_events: List[HistoryEvent]) -> Dict:
+    def _execute(self, new_events: list[HistoryEvent]) -> dict[str, Any]:
         if self.env.orchestrator is None:
-            raise _Failure(
+            raise EpisodeFailure(
                 f"The function '{self.instance.name}' doesn't exist, is disabled, or is not an orchestrator function."
             )
         context = build_context(self.instance, self.turn.history_json, new_events, self.env.settings)
         try:
-            return json.loads(self.env.orchestrator(context))
+            state: dict[str, Any] = json.loads(self.env.orchestrator(context))
+            return state
         except Exception as exc:  # the SDK's failure channel (§1.9), not an error of the host
             message = str(exc)
             head, label, tail = message.partition(OUT_OF_PROC_LABEL)
-            failure = _Failure(head)
+            failure = EpisodeFailure(head)
             if label:
                 try:
                     state = json.loads(tail)
-                    failure = _Failure(state.get("error") or head)
+                    failure = EpisodeFailure(state.get("error") or head)
                     failure.state = state  # type: ignore[attr-defined]
                 except ValueError:
                     pass
             raise failure from exc
 
     # --- actions -------------------------------------------------------------------------------------
-    def _apply_actions(self, flat: List[Dict], state: Dict) -> None:
+    def _apply_actions(self, flat: list[dict[str, Any]], state: dict[str, Any]) -> None:
         seen = self.cursor.seen
         for position, action in enumerate(flat[: len(seen)]):
             expected, seq = seen[position]
             actual = signature(action)
             if actual != expected:
-                raise _Failure(_non_determinism(position, expected, actual))
+                raise EpisodeFailure(_non_determinism(position, expected, actual))
             if action.get("actionType") == ActionType.CREATE_TIMER and action.get("isCanceled"):
-                self._cancel_timer(seq)
+                self.effects.cancel_timer(seq)
         if len(flat) < len(seen) and not state.get("isDone"):
-            raise _Failure(_non_determinism(len(flat), seen[len(flat)][0], None))
-        for action in flat[len(seen):]:
-            self._new_action(action)
-
-    def _new_action(self, action: Dict) -> None:
-        kind = ActionType(action["actionType"])
-        text = signature(action)
-        if kind in WITHOUT_SEQUENCE_ID:
-            self.cursor.seen.append([text, None])
-            return
-        seq = self.cursor.take_seq()
-        self.cursor.seen.append([text, seq])
-        if kind in (ActionType.CALL_ACTIVITY, ActionType.CALL_ACTIVITY_WITH_RETRY):
-            self._schedule_activity(seq, action["functionName"], action.get("input"))
-            if kind is ActionType.CALL_ACTIVITY_WITH_RETRY:
-                self._track_retry("activity", seq, action)
-        elif kind in (ActionType.CALL_SUB_ORCHESTRATOR, ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY):
-            child_id = action.get("instanceId") or self.env.new_id()
-            version = action.get("version") or self.env.default_version
-            self._start_child(seq, action["functionName"], action.get("input"), child_id, version)
-            if kind is ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
-                self._track_retry("suborchestrator", seq, action, child_id, version)
-        elif kind is ActionType.CREATE_TIMER:
-            fire_at = dateparser.isoparse(action["fireAt"])
-            if not action.get("isCanceled"):
-                self._arm_timer(seq, fire_at)
-                self.cursor.open_timers.append(seq)
-            else:
-                self.scheduled.append(events.timer_created(self.now, seq, fire_at))
-        elif kind is ActionType.CALL_HTTP:
-            self._schedule_activity(seq, HTTP_ACTIVITY_NAME, json.dumps(action.get("httpRequest")))
-        else:
-            raise _Failure(
-                f"Durable entities are not supported by devhost yet (the orchestrator asked for {describe(text)})."
-            )
-
-    def _track_retry(self, kind: str, seq: int, action: Dict, child_id: Optional[str] = None, version: str = "") -> None:
-        options = RetryOptions.from_action(action)
-        self.cursor.retries.append(
-            RetryState(
-                kind=kind,
-                name=action["functionName"],
-                input=action.get("input"),
-                first_retry_interval_ms=options.first_retry_interval_ms,
-                max_attempts=options.max_attempts,
-                task_id=seq,
-                instance_id=child_id,
-                version=version,
-            )
-        )
-
-    def _schedule_activity(self, seq: int, name: str, input_text: Optional[str]) -> None:
-        self.scheduled.append(events.task_scheduled(self.now, seq, name, input_text))
-        self.commit.new_activities.append(
-            ActivityWorkItem(self.instance.instance_id, self.instance.execution_id, seq, name, input_text)
-        )
-
-    def _start_child(
-        self, seq: int, name: str, input_text: Optional[str], child_id: Optional[str], version: str
-    ) -> None:
-        child_id = child_id or self.env.new_id()
-        self.scheduled.append(events.sub_orchestration_created(self.now, seq, name, child_id, input_text, version))
-        if name not in self.env.known_orchestrators:
-            reason = f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
-            failed = events.sub_orchestration_failed(self.now, seq, reason, None)
-            self.commit.new_messages.append(self._to_self(failed, self.now))
-            return
-        execution_id = self.env.new_id()
-        stored_input = None if input_text is None else json.dumps(input_text)
-        child = Instance(
-            instance_id=child_id,
-            name=name,
-            execution_id=execution_id,
-            runtime_status=RuntimeStatus.PENDING,
-            created_time=self.now,
-            last_updated_time=self.now,
-            input=stored_input,
-            version=version,
-            parent_instance_id=self.instance.instance_id,
-            parent_execution_id=self.instance.execution_id,
-            parent_task_id=seq,
-        )
-        start = events.execution_started(
-            self.now,
-            instance_id=child_id,
-            execution_id=execution_id,
-            name=name,
-            input_text=input_text,
-            version=version,
-            parent_instance_id=self.instance.instance_id,
-            parent_execution_id=self.instance.execution_id,
-            parent_task_id=seq,
-        )
-        self.commit.new_instances.append(child)
-        self.commit.new_messages.append(Message(child_id, start, self.now, execution_id))
-
-    def _arm_timer(self, seq: int, fire_at: datetime) -> None:
-        self.scheduled.append(events.timer_created(self.now, seq, fire_at))
-        self.commit.new_messages.append(self._to_self(events.timer_fired(fire_at, seq, fire_at), fire_at))
-
-    def _cancel_timer(self, seq: Optional[int]) -> None:
-        # timer.cancel() flips isCanceled on a later replay of an already-scheduled CreateTimer (§1.5).
-        if seq is not None and seq in self.cursor.open_timers:
-            self.cursor.open_timers.remove(seq)
-            self.commit.cancelled_timer_ids.append(seq)
-
-    def _to_self(self, event: HistoryEvent, visible_at: datetime) -> Message:
-        return Message(self.instance.instance_id, event, visible_at, self.instance.execution_id)
+            raise EpisodeFailure(_non_determinism(len(flat), seen[len(flat)][0], None))
+        for action in flat[len(seen) :]:
+            self.effects.new_action(action)
 
     # --- outcomes ------------------------------------------------------------------------------------
-    def _finish(self, new_events: List[HistoryEvent], *closing: HistoryEvent) -> TurnCommit:
+    def _finish(self, new_events: list[HistoryEvent], *closing: HistoryEvent) -> TurnCommit:
         self.instance.last_updated_time = self.now
         self.instance.cursor = self.cursor.dumps()
-        history = new_events + self.scheduled + list(closing) + [events.orchestrator_completed(self.now)]
+        history = new_events + self.effects.scheduled + list(closing) + [events.orchestrator_completed(self.now)]
         self.commit.new_history = mark_played(history)
         return self.commit
 
-    def _complete(self, new_events: List[HistoryEvent], state: Dict) -> TurnCommit:
+    def _complete(self, new_events: list[HistoryEvent], state: dict[str, Any]) -> TurnCommit:
         output = json.dumps(state["output"]) if "output" in state else None
         self.instance.runtime_status = RuntimeStatus.COMPLETED
         self.instance.output = output
@@ -364,23 +221,23 @@ class _Episode:
             self.commit.new_messages.append(
                 Message(self.instance.parent_instance_id, done, self.now, self.instance.parent_execution_id)
             )
-        return self._finish(new_events, events.execution_completed(self.now, "Completed", output))
+        return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.COMPLETED, output))
 
-    def _fail(self, new_events: List[HistoryEvent], error: str, state: Optional[Dict]) -> TurnCommit:
+    def _fail(self, new_events: list[HistoryEvent], error: str, state: dict[str, Any] | None) -> TurnCommit:
         message = f"Orchestrator function '{self.instance.name}' failed: {error}"
         # Drop what this episode scheduled: a failed orchestration runs nothing more.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
         self.commit.new_messages = notify_parent_failed(self.instance, self.now, message)
-        self.scheduled.clear()
+        self.effects.scheduled.clear()
         self.instance.runtime_status = RuntimeStatus.FAILED
         self.instance.output = json.dumps(message)
         if state is not None:
             self.instance.custom_status = _custom_status_text(state)
         self.commit.clear_pending = True
-        return self._finish(new_events, events.execution_completed(self.now, "Failed", self.instance.output, message))
+        return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.FAILED, self.instance.output, message))
 
-    def _continue_as_new(self, new_events: List[HistoryEvent], action: Dict) -> TurnCommit:
+    def _continue_as_new(self, new_events: list[HistoryEvent], action: dict[str, Any]) -> TurnCommit:
         input_text = action.get("input")
         execution_id = self.env.new_id()
         self.instance.execution_id = execution_id
@@ -409,25 +266,25 @@ class _Episode:
         return self.commit
 
 
-def _check_custom_status(text: Optional[str]) -> None:
+def _check_custom_status(text: str | None) -> None:
     if text is not None:
         size = len(text.encode("utf-16-le"))
         if size > CUSTOM_STATUS_LIMIT_BYTES:
-            raise _Failure(
+            raise EpisodeFailure(
                 "The UTF-16 size of the JSON-serialized custom status payload must not exceed 16 KB. "
                 f"The current payload size is {size / 1024:.1f} KB."
             )
 
 
-def _custom_status_text(state: Optional[Dict]) -> Optional[str]:
+def _custom_status_text(state: dict[str, Any] | None) -> str | None:
     if not state or "customStatus" not in state:
         return None
     return json.dumps(state["customStatus"])
 
 
-def _non_determinism(position: int, expected: Optional[str], actual: Optional[str]) -> str:
+def _non_determinism(position: int, expected: str | None, actual: str | None) -> str:
     return (
-        f"Non-deterministic workflow detected: action #{position} of this execution's history is "
+        f"{NON_DETERMINISM_MARK}: action #{position} of this execution's history is "
         f"{describe(expected)}, but the current orchestrator code scheduled {describe(actual)}. "
         "Was a change made to the orchestrator code after this instance had already started running?"
     )

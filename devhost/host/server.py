@@ -15,30 +15,30 @@ import os
 import socket
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 import devhost
 from devhost.clock import Clock, RealClock
-from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
 from devhost.core.errors import DevhostError, StartupError
-from devhost.runtime.registry import FunctionRegistry
-from devhost.http import app_routes
+from devhost.http.application import build_application
+from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
+from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
+from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
 from devhost.runtime.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
+from devhost.service.management import Management
+from devhost.store.base import Store
+from devhost.store.memory import MemoryStore
+from devhost.store.sqlite import SqliteStore
 
 log = logging.getLogger("devhost.server")
 
-WEBHOOK_BASE_PATH = "/runtime/webhooks/durabletask"
-RPC_BASE_PATH = "/durabletask"
-STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
 
 _LOOPBACK_HOSTS = {"", "0.0.0.0", "::", "localhost", "127.0.0.1"}
-
-
-def default_store_path(app_dir: Path) -> Path:
-    return Path(app_dir) / STORE_RELATIVE_PATH
 
 
 def rpc_base_url(host: str, port: int) -> str:
@@ -46,37 +46,6 @@ def rpc_base_url(host: str, port: int) -> str:
     if host in _LOOPBACK_HOSTS:
         return f"http://127.0.0.1:{port}{RPC_BASE_PATH}/"
     return f"http://{f'[{host}]' if ':' in host else host}:{port}{RPC_BASE_PATH}/"
-
-
-def build_application(
-    *,
-    registry: FunctionRegistry,
-    invoker: Invoker,
-    management: Any,
-    settings: HostSettings,
-    rpc_base: Callable[[], str],
-    status: Callable[[], Dict[str, Any]],
-) -> web.Application:
-    """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes."""
-    from devhost.http import errors as http_errors, links, rpc, webhooks
-
-    app = web.Application(client_max_size=app_routes.MAX_REQUEST_BODY)
-    http_errors.install(app)
-
-    async def host_status(request: web.Request) -> web.Response:
-        body = status()
-        return web.json_response(body, status=200 if body["state"] == "Running" else 503)
-
-    def binding_json(request: web.Request) -> str:
-        # Links point where the caller came from (the extension uses the request's host too).
-        base_url = f"{request.scheme}://{request.host}{WEBHOOK_BASE_PATH}"
-        return links.client_binding_json(base_url, rpc_base(), settings.hub_name)
-
-    app.router.add_get("/admin/host/status", host_status)
-    webhooks.add_routes(app, management, base_path=WEBHOOK_BASE_PATH)
-    rpc.add_routes(app, management, base_path=RPC_BASE_PATH)
-    app_routes.add_routes(app, registry, invoker, route_prefix=settings.route_prefix, binding_json=binding_json)
-    return app
 
 
 async def _reset_sdk_http_session(close: bool) -> None:
@@ -94,6 +63,15 @@ async def _reset_sdk_http_session(close: bool) -> None:
     http_utils._session_lock = asyncio.Lock()
 
 
+T = TypeVar("T")
+
+
+def _started(part: T | None) -> T:
+    if part is None:
+        raise RuntimeError("the host is not started (call start() first)")
+    return part
+
+
 class DevHost:
     """A running local Functions host for one app directory."""
 
@@ -103,11 +81,11 @@ class DevHost:
         *,
         host: str = "127.0.0.1",
         port: int = 7071,
-        store_path: Optional[Path] = None,
+        store_path: Path | None = None,
         in_memory: bool = False,
-        clock: Optional[Clock] = None,
-        registry: Optional[FunctionRegistry] = None,
-        settings: Optional[HostSettings] = None,
+        clock: Clock | None = None,
+        registry: FunctionRegistry | None = None,
+        settings: HostSettings | None = None,
         shutdown_timeout: float = 10.0,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
@@ -120,13 +98,14 @@ class DevHost:
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
         self.state = "Initialized"
-        self.store: Any = None
-        self.invoker: Optional[Invoker] = None
-        self.engine: Any = None
-        self.management: Any = None
-        self._runner: Optional[web.AppRunner] = None
-        self._socket: Optional[socket.socket] = None
+        self._store: Store | None = None
+        self.invoker: Invoker | None = None
+        self._engine: Engine | None = None
+        self._management: Management | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: socket.socket | None = None
         self._engine_started = False
+        self.timers: TimerScheduler | None = None
 
     @property
     def base_url(self) -> str:
@@ -135,10 +114,21 @@ class DevHost:
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @property
-    def webhook_base_url(self) -> str:
-        return self.base_url + WEBHOOK_BASE_PATH
+    def store(self) -> Store:
+        """The open store (between ``start()`` and ``stop()``)."""
+        return _started(self._store)
 
-    def status(self) -> Dict[str, Any]:
+    @property
+    def engine(self) -> Engine:
+        """The running engine (from ``start()`` on)."""
+        return _started(self._engine)
+
+    @property
+    def management(self) -> Management:
+        """Instance management over the store (from ``start()`` on)."""
+        return _started(self._management)
+
+    def status(self) -> dict[str, Any]:
         hub = self.settings.hub_name if self.settings is not None else None
         return {"state": self.state, "version": devhost.__version__, "hub": hub}
 
@@ -160,47 +150,58 @@ class DevHost:
         self._socket = self._bind()
         await _reset_sdk_http_session(close=False)
 
-        # Imported here: the engine, store and management live in modules other helpers own.
-        from devhost.runtime.engine import Engine
-        from devhost.service.management import Management
-        from devhost.store.sqlite import SqliteStore
-
-        self.store = self._open_store(SqliteStore)
-        self.invoker = Invoker(
+        store = self._store = self._open_store()
+        invoker = self.invoker = Invoker(
             self.clock,
             # Room for every activity the engine may run at once, plus sync HTTP functions.
             max_threads=self.settings.max_concurrent_activities + 32,
             app_dir=self.app_dir,
         )
-        self.engine = Engine(self.store, self.clock, self.registry, self.settings, self.invoker)
-        self.management = Management(
-            self.store,
+        engine = self._engine = Engine(store, self.clock, self.registry, self.settings, invoker)
+        management = self._management = Management(
+            store,
             self.clock,
             self.registry,
-            self.engine.notify,
+            engine.notify,
             hub_name=self.settings.hub_name,
             default_version=self.settings.default_version,
         )
         app = build_application(
             registry=self.registry,
-            invoker=self.invoker,
-            management=self.management,
+            invoker=invoker,
+            management=management,
             settings=self.settings,
             rpc_base=lambda: rpc_base_url(self.host, self.port),
             status=self.status,
         )
         await self._listen(app)
-        await self.engine.start()
+        # Activities and timer functions declaring a durable client get the binding for this host (before the
+        # engine starts: it may resume activities at once).
+        invoker.client_binding_json = self.client_binding_json
+        await engine.start()
         self._engine_started = True
+        self.timers = TimerScheduler(
+            self.registry.timers, self.clock, invoker.call_timer, ScheduleStatusFile(status_path_for(self.store_path))
+        )
+        await self.timers.start()
         self.state = "Running"
         log.info("Host started (hub %s) on %s", self.settings.hub_name, self.base_url)
 
-    def _open_store(self, store_class: Any) -> Any:
-        if self.store_path is None:
-            return store_class(None)
+    def client_binding_json(self) -> str:
+        """The durableClient binding value for functions not triggered by a request (links to this host)."""
+        from devhost.http import links
+
+        assert self.settings is not None
+        return links.client_binding_json(
+            self.base_url + WEBHOOK_BASE_PATH, rpc_base_url(self.host, self.port), self.settings.hub_name
+        )
+
+    def _open_store(self) -> Store:
+        if self.store_path is None:  # in_memory
+            return MemoryStore()
         try:
             self.store_path.parent.mkdir(parents=True, exist_ok=True)
-            return store_class(self.store_path)
+            return SqliteStore(self.store_path)
         except DevhostError:
             raise
         except (OSError, sqlite3.Error) as exc:
@@ -237,21 +238,24 @@ class DevHost:
         if self._socket is not None:  # bound, but start() failed before serving on it
             self._socket.close()
             self._socket = None
+        if self.timers is not None:
+            timers, self.timers = self.timers, None
+            await timers.stop()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
-        if self.engine is not None and self._engine_started:
+        if self._engine is not None and self._engine_started:
             self._engine_started = False
-            await self.engine.stop()
+            await self._engine.stop()
         if self.invoker is not None:
             self.invoker.close()
         await _reset_sdk_http_session(close=True)
-        if self.store is not None:
-            store, self.store = self.store, None
+        if self._store is not None:
+            store, self._store = self._store, None
             store.close()
         self.state = "Stopped"
 
-    async def __aenter__(self) -> "DevHost":
+    async def __aenter__(self) -> DevHost:
         await self.start()
         return self
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable
 from urllib.parse import unquote
 
 import azure.functions as func
@@ -25,8 +26,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from devhost.core.errors import AppLoadError
-from devhost.runtime.registry import FunctionRegistry, HttpFunction
 from devhost.runtime.invoker import Invoker
+from devhost.runtime.registry import FunctionRegistry, HttpFunction
 
 MAX_REQUEST_BODY = 100 * 1024 * 1024
 
@@ -57,7 +58,7 @@ def _number(value: str) -> float:
     return float(value)
 
 
-_SIMPLE_CONSTRAINTS: Dict[str, Constraint] = {
+_SIMPLE_CONSTRAINTS: dict[str, Constraint] = {
     "int": _int_in(-(2**31), 2**31 - 1),
     "long": _int_in(-(2**63), 2**63 - 1),
     "bool": lambda v: v.lower() in ("true", "false"),
@@ -105,9 +106,9 @@ def _constraint(spec: str, template: str) -> Constraint:
 class _Param:
     name: str
     optional: bool = False
-    default: Optional[str] = None
+    default: str | None = None
     catch_all: bool = False
-    constraints: List[Constraint] = field(default_factory=list)
+    constraints: list[Constraint] = field(default_factory=list)
 
     def accepts(self, value: str) -> bool:
         return all(check(value) for check in self.constraints)
@@ -115,10 +116,10 @@ class _Param:
 
 @dataclass
 class _Segment:
-    literal: Optional[str] = None  # a plain literal segment
-    param: Optional[_Param] = None  # a segment that is exactly one parameter
-    pattern: Optional["re.Pattern[str]"] = None  # a mixed segment such as {name}.{ext}
-    params: List[_Param] = field(default_factory=list)
+    literal: str | None = None  # a plain literal segment
+    param: _Param | None = None  # a segment that is exactly one parameter
+    pattern: re.Pattern[str] | None = None  # a mixed segment such as {name}.{ext}
+    params: list[_Param] = field(default_factory=list)
 
     @property
     def rank(self) -> int:
@@ -133,7 +134,7 @@ class _Segment:
 def _parse_param(body: str, template: str) -> _Param:
     catch_all = body.startswith("*")
     body = body.lstrip("*")
-    default: Optional[str] = None
+    default: str | None = None
     if "=" in body:
         body, default = body.split("=", 1)
     optional = body.endswith("?")
@@ -150,10 +151,10 @@ def _parse_segment(text: str, template: str) -> _Segment:
         return _Segment(param=_parse_param(whole.group(1), template))
     if "{" not in text and "}" not in text:
         return _Segment(literal=text)
-    params: List[_Param] = []
+    params: list[_Param] = []
     regex, position = "", 0
     for match in _PARAM.finditer(text):
-        regex += re.escape(text[position:match.start()])
+        regex += re.escape(text[position : match.start()])
         param = _parse_param(match.group(1), template)
         if param.catch_all:
             raise AppLoadError(f"route '{template}': a catch-all parameter must be a whole segment")
@@ -176,13 +177,13 @@ class RouteTemplate:
             last = index == len(self.segments) - 1
             if segment.param is not None and segment.param.catch_all and not last:
                 raise AppLoadError(f"route '{template}': a catch-all parameter must be the last segment")
-        self.precedence: Tuple[int, ...] = tuple(s.rank for s in self.segments)
+        self.precedence: tuple[int, ...] = tuple(s.rank for s in self.segments)
 
-    def match(self, path: str) -> Optional[Dict[str, str]]:
+    def match(self, path: str) -> dict[str, str] | None:
         """``path`` is the raw (still percent-encoded) path below the prefix."""
         raw = path.strip("/")
         parts = [unquote(p) for p in raw.split("/")] if raw else []
-        values: Dict[str, str] = {}
+        values: dict[str, str] = {}
         for index, segment in enumerate(self.segments):
             param = segment.param
             if param is not None and param.catch_all:
@@ -211,7 +212,7 @@ class RouteTemplate:
         return values if len(parts) <= len(self.segments) else None
 
     @staticmethod
-    def _missing_ok(segment: _Segment, values: Dict[str, str]) -> bool:
+    def _missing_ok(segment: _Segment, values: dict[str, str]) -> bool:
         param = segment.param
         if param is None or not (param.optional or param.default is not None):
             return False
@@ -220,7 +221,7 @@ class RouteTemplate:
         return True
 
     @staticmethod
-    def _match_mixed(segment: _Segment, part: str, values: Dict[str, str]) -> bool:
+    def _match_mixed(segment: _Segment, part: str, values: dict[str, str]) -> bool:
         assert segment.pattern is not None
         found = segment.pattern.fullmatch(part)
         if found is None:
@@ -245,7 +246,7 @@ class RouteTable:
         # Stable sort: equally specific templates keep the app's declaration order.
         self._entries = sorted(entries, key=lambda entry: entry[0].precedence)
 
-    def match(self, method: str, path: str) -> Optional[Tuple[HttpFunction, Dict[str, str]]]:
+    def match(self, method: str, path: str) -> tuple[HttpFunction, dict[str, str]] | None:
         for template, fn in self._entries:
             if fn.methods is not None and method.upper() not in fn.methods:
                 continue
@@ -255,15 +256,15 @@ class RouteTable:
         return None
 
 
-def _joined(pairs: Sequence[Tuple[str, str]]) -> Dict[str, str]:
+def _joined(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     """Repeated keys joined with "," — how the host flattens ASP.NET StringValues for the worker."""
-    merged: Dict[str, List[str]] = {}
+    merged: dict[str, list[str]] = {}
     for key, value in pairs:
         merged.setdefault(key, []).append(value)
     return {key: ",".join(values) for key, values in merged.items()}
 
 
-async def to_function_request(request: web.Request, route_params: Dict[str, str]) -> func.HttpRequest:
+async def to_function_request(request: web.Request, route_params: dict[str, str]) -> func.HttpRequest:
     return func.HttpRequest(
         method=request.method,
         url=str(request.url),  # absolute: create_check_status_response swaps in the caller's origin
@@ -298,7 +299,7 @@ def add_routes(
     prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        path = request.rel_url.raw_path[len(prefix):]
+        path = request.rel_url.raw_path[len(prefix) :]
         found = table.match(request.method, path)
         if found is None:
             return web.Response(status=404)

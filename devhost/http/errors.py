@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
-from typing import Any, Awaitable, Callable, Dict, Iterator, Optional
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -60,10 +61,10 @@ class BodyTooLarge(BadRequest):
 
 def error_body(
     message: str,
-    exception_message: Optional[str] = None,
-    exception_type: Optional[str] = None,
-    stack_trace: Optional[str] = None,
-) -> Dict[str, Any]:
+    exception_message: str | None = None,
+    exception_type: str | None = None,
+    stack_trace: str | None = None,
+) -> dict[str, Any]:
     if exception_message is None and exception_type is None:
         return {"Message": message}
     return {
@@ -74,7 +75,7 @@ def error_body(
     }
 
 
-def json_response(body: Any, status: int = 200, headers: Optional[Dict[str, str]] = None) -> web.Response:
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON response as the extension writes one: ``application/json; charset=utf-8``, UTF-8, nulls kept."""
     return web.Response(
         status=status,
@@ -85,7 +86,7 @@ def json_response(body: Any, status: int = 200, headers: Optional[Dict[str, str]
     )
 
 
-def empty_response(status: int, headers: Optional[Dict[str, str]] = None) -> web.Response:
+def empty_response(status: int, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, headers=headers)
 
 
@@ -128,7 +129,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response_for(exc, request)
 
 
-def response_for(exc: BaseException, request: Optional[web.Request] = None) -> web.Response:
+def response_for(exc: BaseException, request: web.Request | None = None) -> web.Response:
     """The HTTP response for an exception raised by a Durable API handler."""
     if isinstance(exc, ApiBadRequest):
         return json_response(exc.body, 400)

@@ -13,14 +13,15 @@ always name it (a mismatching ``taskHub`` is not rejected).
 from __future__ import annotations
 
 import re
-from typing import Awaitable, Callable, Dict, List, Optional
+from collections.abc import Awaitable
+from typing import Callable
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.core.errors import NotFound, UnsupportedMediaType
-from devhost.http import errors, links
+from devhost.core.model import InstanceQuery, RuntimeStatus
+from devhost.http import errors, links, payloads
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
 from devhost.http.params import (
     decode_body,
@@ -34,18 +35,12 @@ from devhost.http.params import (
     query_values,
     read_body,
 )
+from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.service.management import MISSING, Management
-
-WEBHOOK_BASE_PATH = "/runtime/webhooks/durabletask"
-RPC_BASE_PATH = "/durabletask"
 
 START_RETRY_AFTER = "10"
 STATUS_RETRY_AFTER = "5"
 DEFAULT_PAGE_SIZE = 100
-
-_IN_PROGRESS = frozenset(
-    {RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.CONTINUED_AS_NEW, RuntimeStatus.SUSPENDED}
-)
 
 
 class DurableApi:
@@ -83,7 +78,7 @@ class DurableApi:
         app.router.add_route("*", any_case, handle)
 
     # --- routing ---------------------------------------------------------------------------------
-    async def dispatch(self, request: web.Request, parts: List[str]) -> web.StreamResponse:
+    async def dispatch(self, request: web.Request, parts: list[str]) -> web.StreamResponse:
         """Route ``parts`` (the decoded path segments after the base path) like ``HttpApiHandler``."""
         method = request.method
         head = parts[0].lower() if parts else ""
@@ -110,7 +105,7 @@ class DurableApi:
         raise NotFound(f"no Durable API route for {method} {request.path}")
 
     # --- start / status ---------------------------------------------------------------------------
-    async def start(self, request: web.Request, function_name: str, instance_id: Optional[str]) -> web.StreamResponse:
+    async def start(self, request: web.Request, function_name: str, instance_id: str | None) -> web.StreamResponse:
         """POST orchestrators/{functionName}[/{instanceId}] (B.2)."""
         input_value: object = MISSING
         body = await read_body(request)
@@ -128,35 +123,33 @@ class DurableApi:
         if timeout is not None and interval is not None:
             done = await self.management.wait_for_completion(instance_id, timeout, interval)
             if done is not None:
-                if done["runtimeStatus"] == RuntimeStatus.COMPLETED.value:
-                    return json_response(done["output"], 200)
+                if done.runtime_status is RuntimeStatus.COMPLETED:
+                    return json_response(payloads.decode_json_text(done.output), 200)
                 # Failed/Terminated/Canceled: the status response, with Failed as 200 (flag forced off).
                 return self._status_response(request, instance_id, return_500_on_failure=False)
         return self.check_status_response(request, instance_id)
 
     def check_status_response(self, request: web.Request, instance_id: str) -> web.Response:
         payload = links.check_status_payload(self._links_base(request), self.management.hub_name, instance_id)
-        return json_response(
-            payload, 202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": START_RETRY_AFTER}
-        )
+        return json_response(payload, 202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": START_RETRY_AFTER})
 
     async def status(self, request: web.Request, instance_id: str) -> web.StreamResponse:
         """GET instances/{id} (B.3)."""
         return self._status_response(request, instance_id)
 
     def _status_response(
-        self, request: web.Request, instance_id: str, *, return_500_on_failure: Optional[bool] = None
+        self, request: web.Request, instance_id: str, *, return_500_on_failure: bool | None = None
     ) -> web.Response:
         if return_500_on_failure is None:
             return_500_on_failure = parse_bool(query_value(request, "returnInternalServerErrorOnFailure"), False)
-        body = self.management.get_status(
-            instance_id,
-            show_history=parse_bool(query_value(request, "showHistory"), False),
-            show_history_output=parse_bool(query_value(request, "showHistoryOutput"), False),
+        found = self.management.get_status(instance_id, show_history=parse_bool(query_value(request, "showHistory"), False))
+        body = payloads.status_document(
+            found,
             show_input=parse_bool(query_value(request, "showInput"), True),
+            show_history_output=parse_bool(query_value(request, "showHistoryOutput"), False),
         )
-        status = RuntimeStatus(body["runtimeStatus"])
-        if status in _IN_PROGRESS:
+        status = found.instance.runtime_status
+        if not status.is_terminal:
             # Location is the request URI itself; 5 s keeps naive pollers out of a tight loop.
             return json_response(body, 202, headers={"Location": str(request.url), "Retry-After": STATUS_RETRY_AFTER})
         if status is RuntimeStatus.FAILED and return_500_on_failure:
@@ -171,9 +164,9 @@ class DurableApi:
         query.top = top if top is not None and top > 0 else DEFAULT_PAGE_SIZE
         token = request.headers.get("x-ms-continuation-token")
         query.continuation_token = token or None
-        results, next_token = self.management.list_instances(
-            query, show_input=parse_bool(query_value(request, "showInput"), True)
-        )
+        page, next_token = self.management.list_instances(query)
+        show_input = parse_bool(query_value(request, "showInput"), True)
+        results = [payloads.status_payload(instance, show_input=show_input) for instance in page]
         return json_response(results, 200, headers={"x-ms-continuation-token": next_token or ""})
 
     def _instance_query(self, request: web.Request) -> InstanceQuery:
@@ -243,7 +236,7 @@ class DurableApi:
             new_id = self.management.restart(instance_id, new_instance_id=new_id_wanted)
         return await self._created_response(request, new_id)
 
-    _OPERATIONS: Dict[str, Callable[["DurableApi", web.Request, str], Awaitable[web.StreamResponse]]] = {
+    _OPERATIONS: dict[str, Callable[[DurableApi, web.Request, str], Awaitable[web.StreamResponse]]] = {
         "terminate": terminate,
         "suspend": suspend,
         "resume": resume,
@@ -255,7 +248,7 @@ class DurableApi:
         return str(request.url.origin()) + self.links_base_path
 
 
-def _tail_segments(request: web.Request, base_re: "re.Pattern[str]") -> List[str]:
+def _tail_segments(request: web.Request, base_re: re.Pattern[str]) -> list[str]:
     """The path after the base, split on raw ``/`` and then percent-decoded, so an encoded ``%2F`` inside an
     instance id stays part of its segment. Empty segments in the middle make the route unknown."""
     match = base_re.match(request.rel_url.raw_path)

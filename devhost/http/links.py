@@ -8,7 +8,6 @@ the public webhook base, e.g. ``http://127.0.0.1:7071/runtime/webhooks/durableta
 from __future__ import annotations
 
 import json
-from typing import Dict
 from urllib.parse import quote_plus
 
 INSTANCE_ID_PLACEHOLDER = "INSTANCEID"
@@ -34,7 +33,7 @@ def management_urls(
     instance_id: str = INSTANCE_ID_PLACEHOLDER,
     *,
     return_internal_server_error_on_failure: bool = False,
-) -> Dict[str, str]:
+) -> dict[str, str]:
     """The 9 ``HttpManagementPayload`` properties in declaration order (``id`` first, ``rewindPostUri`` included)."""
     prefix = f"{base_url.rstrip('/')}/instances/{_url_encode(instance_id)}"
     q = _query_suffix(hub, connection)
@@ -55,16 +54,14 @@ def management_urls(
     }
 
 
-def check_status_payload(
-    base_url: str, hub: str, instance_id: str, connection: str = DEFAULT_CONNECTION
-) -> Dict[str, str]:
+def check_status_payload(base_url: str, hub: str, instance_id: str, connection: str = DEFAULT_CONNECTION) -> dict[str, str]:
     """The .NET ``CreateCheckStatusResponse`` body: 8 keys, no ``rewindPostUri`` (B.2)."""
     urls = management_urls(base_url, hub, connection, instance_id)
     del urls["rewindPostUri"]
     return urls
 
 
-def creation_urls(base_url: str) -> Dict[str, str]:
+def creation_urls(base_url: str) -> dict[str, str]:
     """``HttpCreationPayload``. Locally the universal query string is empty, so the extension leaves a bare
     trailing ``?`` / ``&`` on these templates; we keep them byte-for-byte."""
     prefix = f"{base_url.rstrip('/')}/orchestrators/{{functionName}}[/{{instanceId}}]"

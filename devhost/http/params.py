@@ -12,12 +12,12 @@ import json
 import math
 import re
 from datetime import datetime, timezone
-from typing import Any, FrozenSet, List, Optional
+from typing import Any
 
 from aiohttp import web
 
-from devhost.core.model import RuntimeStatus
 from devhost.core.errors import BadRequest
+from devhost.core.model import RuntimeStatus
 from devhost.http.errors import BodyTooLarge, InvalidJsonContent
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -40,19 +40,19 @@ _INT32_MAX = 2**31 - 1
 _MAX_TIMESPAN_SECONDS = 922_337_203_685.0  # TimeSpan.MaxValue; beyond it FromSeconds overflows
 
 
-def query_values(request: web.Request, name: str) -> List[str]:
+def query_values(request: web.Request, name: str) -> list[str]:
     """Every value of query parameter ``name``, matching the key case-insensitively."""
     wanted = name.lower()
     return [value for key, value in request.query.items() if key.lower() == wanted]
 
 
-def query_value(request: web.Request, name: str) -> Optional[str]:
+def query_value(request: web.Request, name: str) -> str | None:
     """``NameValueCollection[name]``: None if absent, repeated values joined with commas."""
     values = query_values(request, name)
     return ",".join(values) if values else None
 
 
-def parse_bool(text: Optional[str], default: bool) -> bool:
+def parse_bool(text: str | None, default: bool) -> bool:
     """``bool.TryParse``: "true"/"false" in any case, surrounding blanks allowed; anything else → default."""
     if text is not None:
         word = text.strip().lower()
@@ -63,7 +63,7 @@ def parse_bool(text: Optional[str], default: bool) -> bool:
     return default
 
 
-def parse_int(text: Optional[str]) -> Optional[int]:
+def parse_int(text: str | None) -> int | None:
     """``int.TryParse`` (32-bit); None when absent or invalid."""
     if text is None or not _INT_RE.match(text):
         return None
@@ -71,7 +71,7 @@ def parse_int(text: Optional[str]) -> Optional[int]:
     return value if -_INT32_MAX - 1 <= value <= _INT32_MAX else None
 
 
-def parse_datetime(text: Optional[str]) -> Optional[datetime]:
+def parse_datetime(text: str | None) -> datetime | None:
     """An ISO 8601 date or date-time as a UTC-aware datetime; None when absent or invalid.
 
     Accepts ``Z``, offsets, 7-digit .NET fractions and a bare date. A time without a zone is taken as UTC.
@@ -91,12 +91,12 @@ def parse_datetime(text: Optional[str]) -> Optional[datetime]:
     return None
 
 
-def _restore_plus(text: str) -> Optional[str]:
+def _restore_plus(text: str) -> str | None:
     match = re.match(r"^(.*T[^ ]*) (\d{2}(:?\d{2})?)$", text)
     return f"{match.group(1)}+{match.group(2)}" if match else None
 
 
-def _fromiso(text: str) -> Optional[datetime]:
+def _fromiso(text: str) -> datetime | None:
     if text[-1:] in ("Z", "z"):
         text = text[:-1] + "+00:00"
     # datetime.fromisoformat takes at most 6 fractional digits on older Pythons; .NET writes 7.
@@ -113,7 +113,7 @@ def _fromiso(text: str) -> Optional[datetime]:
         return None
 
 
-def parse_statuses(values: List[str]) -> Optional[FrozenSet[RuntimeStatus]]:
+def parse_statuses(values: list[str]) -> frozenset[RuntimeStatus] | None:
     """``runtimeStatus`` values, each a comma list of enum names (case-sensitive) or numbers. Unknown
     entries are dropped silently; if none is left there is no filter (None)."""
     found = set()
@@ -128,7 +128,7 @@ def parse_statuses(values: List[str]) -> Optional[FrozenSet[RuntimeStatus]]:
     return frozenset(found) if found else None
 
 
-def parse_seconds(text: Optional[str], name: str) -> Optional[float]:
+def parse_seconds(text: str | None, name: str) -> float | None:
     """``double.TryParse`` then ``TimeSpan.FromSeconds``: None when absent or not a number; a number
     TimeSpan cannot hold is a 400 (in .NET FromSeconds throws)."""
     if text is None:
@@ -150,7 +150,7 @@ async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:
         raise BodyTooLarge(f"The request body is larger than the {limit} bytes this API accepts.")
-    chunks: List[bytes] = []
+    chunks: list[bytes] = []
     size = 0
     while True:
         chunk = await request.content.readany()
@@ -163,7 +163,7 @@ async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-def decode_body(body: bytes, charset: Optional[str]) -> str:
+def decode_body(body: bytes, charset: str | None) -> str:
     """Body bytes to text like ``ReadAsStringAsync``: the declared charset (UTF-8 by default), BOM dropped."""
     encoding = "utf-8"
     if charset:

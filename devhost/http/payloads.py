@@ -1,6 +1,7 @@
 """JSON bodies of the status API: ``StatusResponsePayload`` and the ``historyEvents`` shaping (API notes B.3).
 
-Pure functions, no I/O. They mirror the extension's ``HttpApiHandler.ConvertFrom`` and
+Pure functions, no I/O: management returns records (``Instance``, ``InstanceStatus``), these shape them.
+They mirror the extension's ``HttpApiHandler.ConvertFrom`` and
 ``DurableClient.GetDurableOrchestrationStatusAsync`` / ``ParseToJToken``.
 """
 
@@ -8,18 +9,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
-from devhost.core.model import EventType, HistoryEvent, Instance
+from devhost.core.model import HistoryEvent, Instance
+from devhost.core.protocol import event_type_name, parse_event_type, status_from_number
+from devhost.service.management import InstanceStatus
 
-_EVENT_TYPE_NAMES: Dict[int, str] = {
-    int(t): "".join(part.capitalize() for part in t.name.split("_")) for t in EventType
-}
-# ExecutionCompleted.OrchestrationStatus may be DTFx's number (OrchestrationStatus enum) or already a name.
-_ORCHESTRATION_STATUS_NAMES = (
-    "Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated", "Pending", "Suspended",
-)
 # Keys holding DateTime values in DTFx events; Newtonsoft writes them round-trip with trailing zeros cut.
 _DATE_KEYS = ("Timestamp", "FireAt", "ScheduledTime")
 
@@ -29,7 +26,7 @@ def format_status_time(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def decode_json_text(text: Optional[str]) -> Any:
+def decode_json_text(text: str | None) -> Any:
     """The extension's ``ParseToJToken``: None stays null, blank becomes ``""``, non-JSON stays the raw
     (trimmed) string — the fallback matters for terminate reasons stored as plain text."""
     if text is None:
@@ -43,12 +40,10 @@ def decode_json_text(text: Optional[str]) -> Any:
         return text
 
 
-def status_payload(
-    instance: Instance, *, show_input: bool = True, history: Optional[List[Dict[str, Any]]] = None
-) -> Dict[str, Any]:
+def status_payload(instance: Instance, *, show_input: bool = True, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One ``StatusResponsePayload`` in the extension's key order. ``history`` (already shaped) is added as
     ``historyEvents`` only when given: the .NET property has ``EmitDefaultValue=false``."""
-    body: Dict[str, Any] = {
+    body: dict[str, Any] = {
         "name": instance.name,
         "instanceId": instance.instance_id,
         "runtimeStatus": instance.runtime_status.value,
@@ -61,6 +56,19 @@ def status_payload(
     if history is not None:
         body["historyEvents"] = history
     return body
+
+
+def status_document(
+    status: InstanceStatus | Instance, *, show_input: bool = True, show_history_output: bool = False
+) -> dict[str, Any]:
+    """The status API's body for what management returned: the payload, with ``historyEvents`` shaped from
+    the raw history when there is one."""
+    if isinstance(status, Instance):
+        return status_payload(status, show_input=show_input)
+    history = None
+    if status.history is not None:
+        history = shape_history(status.history, show_input=show_input, show_history_output=show_history_output)
+    return status_payload(status.instance, show_input=show_input, history=history)
 
 
 def dotnet_datetime(value: Any) -> Any:
@@ -80,7 +88,7 @@ def dotnet_datetime(value: Any) -> Any:
                 break
             digits += ch
         fraction = digits[:7]
-        text = head + rest[len(digits):]
+        text = head + rest[len(digits) :]
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -91,14 +99,14 @@ def dotnet_datetime(value: Any) -> Any:
     return when.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
 
 
-def _pop(event: Dict[str, Any], *keys: str) -> None:
+def _pop(event: dict[str, Any], *keys: str) -> None:
     for key in keys:
         event.pop(key, None)
 
 
 def shape_history(
     events: Sequence[HistoryEvent], *, show_input: bool = True, show_history_output: bool = False
-) -> List[Dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """The ``historyEvents`` array of ``GET instances/{id}?showHistory=true`` built from the raw history.
 
     Follows the extension's post-processing step by step: EventType as a name; EventId/IsPlayed dropped;
@@ -108,8 +116,8 @@ def shape_history(
     loses TaskScheduledId; unmatched schedules stay minus Version; results only with showHistoryOutput,
     then decoded once; TimerFired loses TimerId; ``showInput=false`` strips every Input.
     """
-    shaped: List[Dict[str, Any]] = [copy.deepcopy(dict(e)) for e in events]
-    scheduled: Dict[str, Tuple[int, Any, Any, Any]] = {}  # "<Kind>_<EventId>" -> (index, name, time, input)
+    shaped: list[dict[str, Any]] = [copy.deepcopy(dict(e)) for e in events]
+    scheduled: dict[str, tuple[int, Any, Any, Any]] = {}  # "<Kind>_<EventId>" -> (index, name, time, input)
     removed: set[int] = set()
 
     for index, event in enumerate(shaped):
@@ -166,23 +174,19 @@ def shape_history(
     return [event for index, event in enumerate(shaped) if index not in removed]
 
 
-def _event_type_name(raw: Any) -> Optional[str]:
-    # Enum.TryParse accepts the number (as the SDK JSON has it) or the name.
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return _EVENT_TYPE_NAMES.get(raw, str(raw))
-    if isinstance(raw, str):
-        if raw in _EVENT_TYPE_NAMES.values():
-            return raw
-        if raw.lstrip("-").isdigit():
-            return _EVENT_TYPE_NAMES.get(int(raw), raw)
+def _event_type_name(raw: Any) -> str | None:
+    # Enum.TryParse accepts the number (as the SDK JSON has it) or the name; an unknown number stays a number.
+    kind = parse_event_type(raw)
+    if kind is not None:
+        return event_type_name(kind)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, str) and raw.lstrip("-").isdigit():
+        return raw
     return None
 
 
 def _orchestration_status_name(raw: Any) -> Any:
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(_ORCHESTRATION_STATUS_NAMES):
-        return _ORCHESTRATION_STATUS_NAMES[raw]
-    if isinstance(raw, str) and raw.isdigit() and int(raw) < len(_ORCHESTRATION_STATUS_NAMES):
-        return _ORCHESTRATION_STATUS_NAMES[int(raw)]
-    return raw
+    # ExecutionCompleted.OrchestrationStatus may be DTFx's number (OrchestrationStatus enum) or already a name.
+    status = status_from_number(raw)
+    return raw if status is None else status.value

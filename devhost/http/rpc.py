@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from devhost.http.instances import RPC_BASE_PATH, WEBHOOK_BASE_PATH, DurableApi
+from devhost.http.instances import DurableApi
+from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.service.management import Management
 
 

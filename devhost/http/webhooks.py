@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from devhost.http.instances import WEBHOOK_BASE_PATH, DurableApi
+from devhost.http.instances import DurableApi
+from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.service.management import Management
 
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from devhost.core import events
 from devhost.core.model import EventType, HistoryEvent
-from devhost.replay.check import (
+from devhost.replay.model import (
     COMPLETIONS,
     INBOUND,
     Decision,
@@ -42,27 +42,29 @@ from devhost.replay.check import (
     RecordingError,
     ReplayResult,
     ReplayTarget,
-    Runner,
     StatusItem,
     commit_decisions,
     event_type,
-    failed_result,
-    input_from_started,
     parse_time,
-    started_event,
     type_name,
-    unconsumed,
 )
+from devhost.replay.runner import Runner, failed_result, input_from_started, started_event, unconsumed
 
 _RESULT_EVENTS = (EventType.TASK_COMPLETED, EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EXECUTION_COMPLETED)
 _FOLD_KEYS = ("FunctionName", "ScheduledTime", "Input")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_GROUPING = frozenset({EventType.EXECUTION_STARTED, EventType.TASK_COMPLETED,
-                       EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, EventType.EVENT_RAISED})
+_GROUPING = frozenset(
+    {
+        EventType.EXECUTION_STARTED,
+        EventType.TASK_COMPLETED,
+        EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
+        EventType.EVENT_RAISED,
+    }
+)
 
 
 # --- reading the document ------------------------------------------------------------------------------------
-def status_recording(doc: Dict[str, Any], source: str, default_id: str) -> Recording:
+def status_recording(doc: dict[str, Any], source: str, default_id: str) -> Recording:
     shaped = doc.get("historyEvents")
     if not isinstance(shaped, list):
         raise RecordingError("historyEvents must be a list")
@@ -81,14 +83,18 @@ def status_recording(doc: Dict[str, Any], source: str, default_id: str) -> Recor
     return Recording(instance_id, str(name), input_text, timeline=tuple(items), source=source)
 
 
-def _unshape(shaped: Any, instance_id: str) -> Optional[StatusItem]:
+def _unshape(shaped: Any, instance_id: str) -> StatusItem | None:
     if not isinstance(shaped, dict) or "EventType" not in shaped:
         raise RecordingError("every historyEvents entry needs an EventType")
     kind = event_type(shaped)
-    if kind in (EventType.ORCHESTRATOR_STARTED, EventType.ORCHESTRATOR_COMPLETED, EventType.GENERIC_EVENT,
-                EventType.HISTORY_STATE):
+    if kind in (
+        EventType.ORCHESTRATOR_STARTED,
+        EventType.ORCHESTRATOR_COMPLETED,
+        EventType.GENERIC_EVENT,
+        EventType.HISTORY_STATE,
+    ):
         return None
-    event: Dict[str, Any] = {k: v for k, v in shaped.items() if k not in ("EventType", "EventId", "IsPlayed")}
+    event: dict[str, Any] = {k: v for k, v in shaped.items() if k not in ("EventType", "EventId", "IsPlayed")}
     # Inbound events carry -1 like every non-scheduling event; a decision's id is unknown until replayed.
     event = {"EventType": int(kind), "EventId": -1 if kind in INBOUND else None, "IsPlayed": True, **event}
     if parse_time(event.get("Timestamp")) is None:
@@ -96,8 +102,9 @@ def _unshape(shaped: Any, instance_id: str) -> Optional[StatusItem]:
     if kind is EventType.EXECUTION_STARTED:
         event["Name"] = event.pop("FunctionName", None)
         event.setdefault("Input", None)
-        event.update(OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": None}, ParentInstance=None,
-                     Version="", Tags=None)
+        event.update(
+            OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": None}, ParentInstance=None, Version="", Tags=None
+        )
         return StatusItem(event)
     if kind in _RESULT_EVENTS and "Result" not in event:
         raise RecordingError(f"{type_name(kind)} has no Result (fetch the status with showHistoryOutput=true)")
@@ -106,8 +113,9 @@ def _unshape(shaped: Any, instance_id: str) -> Optional[StatusItem]:
         event["Result"] = None if event["Result"] is None else json.dumps(event["Result"])
     if kind in COMPLETIONS:
         if not event.get("FunctionName"):
-            raise RecordingError(f"{type_name(kind)} at {event.get('Timestamp')} has no FunctionName "
-                                 "(its TaskScheduled is not in the document)")
+            raise RecordingError(
+                f"{type_name(kind)} at {event.get('Timestamp')} has no FunctionName (its TaskScheduled is not in the document)"
+            )
         scheduled = parse_time(event.get("ScheduledTime"))
         if scheduled is None:
             raise RecordingError(f"{type_name(kind)} at {event.get('Timestamp')} has no valid ScheduledTime")
@@ -129,7 +137,7 @@ class _Claim:
     folded: Folded
     completion: int
     """Index in the timeline of the completion that carried it."""
-    event_id: Optional[int] = None
+    event_id: int | None = None
 
 
 def check_status(recording: Recording, target: ReplayTarget, tolerance: timedelta) -> ReplayResult:
@@ -146,19 +154,20 @@ def check_status(recording: Recording, target: ReplayTarget, tolerance: timedelt
     items = list(recording.timeline or ())
     runner = Runner(recording, target, started_event(item.event for item in items))
     claims = {index: _Claim(item.folded, index) for index, item in enumerate(items) if item.folded is not None}
-    timers: List[Tuple[datetime, int]] = []  # (FireAt, TimerId) of timers created and not fired yet
+    timers: list[tuple[datetime, int]] = []  # (FireAt, TimerId) of timers created and not fired yet
     position = 0
     number = 0
     while position < len(items):
         if not _is_inbound(items[position]):
-            raise RecordingError(f"{type_name(event_type(items[position].event))} is not preceded by any event that could cause it")
+            kind = type_name(event_type(items[position].event))
+            raise RecordingError(f"{kind} is not preceded by any event that could cause it")
         number += 1
         batch = [position]
         position += 1
         while position < len(items) and _joins_batch(items, batch[0], position, claims):
             batch.append(position)
             position += 1
-        in_place: List[HistoryEvent] = []
+        in_place: list[HistoryEvent] = []
         while position < len(items) and not _is_inbound(items[position]):
             in_place.append(items[position].event)
             position += 1
@@ -183,7 +192,7 @@ def _is_inbound(item: StatusItem) -> bool:
     return event_type(item.event) in INBOUND
 
 
-def _joins_batch(items: List[StatusItem], first: int, index: int, claims: Dict[int, _Claim]) -> bool:
+def _joins_batch(items: list[StatusItem], first: int, index: int, claims: dict[int, _Claim]) -> bool:
     """Whether ``items[index]`` was delivered together with the batch starting at ``items[first]``."""
     # Failures and timer firings may belong to a retry, which the engine delivers alone (core.turn
     # ``_batch``), and control events run alone: only a start, completions and raised events group.
@@ -199,8 +208,12 @@ def _joins_batch(items: List[StatusItem], first: int, index: int, claims: Dict[i
 
 
 def _episode_time(
-    items: List[StatusItem], batch: List[int], in_place: List[HistoryEvent], next_position: int,
-    claims: Dict[int, _Claim], tolerance: timedelta,
+    items: list[StatusItem],
+    batch: list[int],
+    in_place: list[HistoryEvent],
+    next_position: int,
+    claims: dict[int, _Claim],
+    tolerance: timedelta,
 ) -> datetime:
     """The episode's OrchestratorStarted time: the first in-place decision's, else the earliest unclaimed
     schedule made after the batch arrived (and before the next inbound event), else the batch's latest event."""
@@ -210,8 +223,7 @@ def _episode_time(
             return stamp
     arrived = max(parse_time(items[i].event.get("Timestamp")) or _EPOCH for i in batch)
     following = parse_time(items[next_position].event.get("Timestamp")) if next_position < len(items) else None
-    candidates = [c.folded.time for c in claims.values()
-                  if c.event_id is None and c.folded.time >= arrived - tolerance]
+    candidates = [c.folded.time for c in claims.values() if c.event_id is None and c.folded.time >= arrived - tolerance]
     if candidates:
         earliest = min(candidates)
         if following is None or earliest <= following + tolerance:
@@ -219,8 +231,9 @@ def _episode_time(
     return arrived
 
 
-def _resolve_inbound(item: StatusItem, claim: Optional[_Claim], timers: List[Tuple[datetime, int]],
-                     tolerance: timedelta) -> HistoryEvent:
+def _resolve_inbound(
+    item: StatusItem, claim: _Claim | None, timers: list[tuple[datetime, int]], tolerance: timedelta
+) -> HistoryEvent:
     """The inbound event with the ids the document dropped: TaskScheduledId from its claimed schedule,
     TimerId from the open timer with that FireAt."""
     event = dict(item.event)
@@ -242,19 +255,25 @@ def _resolve_inbound(item: StatusItem, claim: Optional[_Claim], timers: List[Tup
 
 
 def _match_episode(
-    number: int, actual_events: List[HistoryEvent], in_place: List[HistoryEvent], claims: Dict[int, _Claim],
-    next_position: int, now: datetime, tolerance: timedelta,
-) -> Tuple[List[HistoryEvent], Optional[Mismatch]]:
+    number: int,
+    actual_events: list[HistoryEvent],
+    in_place: list[HistoryEvent],
+    claims: dict[int, _Claim],
+    next_position: int,
+    now: datetime,
+    tolerance: timedelta,
+) -> tuple[list[HistoryEvent], Mismatch | None]:
     """Pair the current code's decisions with the document's; returns the recorded decisions (with the
     code's EventIds) in the code's order, or the first mismatch."""
     queue = list(in_place)
-    recorded: List[HistoryEvent] = []
+    recorded: list[HistoryEvent] = []
     for index, event in enumerate(actual_events):
         got = Decision.of(event)
         if queue and Decision.of(queue[0]).matches(got, tolerance):
             recorded.append(dict(queue.pop(0), EventId=event.get("EventId", -1)))
             continue
-        claim = _best_claim(claims, got, event, now, tolerance) if got.kind in ("TaskScheduled", "SubOrchestrationInstanceCreated") else None
+        schedules = got.kind in ("TaskScheduled", "SubOrchestrationInstanceCreated")
+        claim = _best_claim(claims, got, event, now, tolerance) if schedules else None
         if claim is not None:
             claim.event_id = got.event_id
             recorded.append(_schedule_event(claim, got.event_id))
@@ -268,23 +287,28 @@ def _match_episode(
     return recorded, None
 
 
-def _best_claim(claims: Dict[int, _Claim], got: Decision, event: HistoryEvent, now: datetime, tolerance: timedelta) -> Optional[_Claim]:
+def _best_claim(
+    claims: dict[int, _Claim], got: Decision, event: HistoryEvent, now: datetime, tolerance: timedelta
+) -> _Claim | None:
     kind = EventType.TASK_SCHEDULED if got.kind == "TaskScheduled" else EventType.SUB_ORCHESTRATION_INSTANCE_CREATED
-    fits = [c for c in claims.values() if c.event_id is None and c.folded.kind is kind
-            and c.folded.name == got.name and abs(c.folded.time - now) <= tolerance]
+    fits = [
+        c
+        for c in claims.values()
+        if c.event_id is None and c.folded.kind is kind and c.folded.name == got.name and abs(c.folded.time - now) <= tolerance
+    ]
     if not fits:
         return None
     # Closest in time, then the same input, then the one completed first.
     return min(fits, key=lambda c: (abs(c.folded.time - now), c.folded.input != event.get("Input"), c.completion))
 
 
-def _overdue(claims: Dict[int, _Claim], next_position: int) -> Optional[_Claim]:
+def _overdue(claims: dict[int, _Claim], next_position: int) -> _Claim | None:
     """An unclaimed schedule whose completion is delivered next (it had to be made by now)."""
     late = [c for c in claims.values() if c.event_id is None and c.completion <= next_position]
     return min(late, key=lambda c: c.completion) if late else None
 
 
-def _expected(queue: List[HistoryEvent], claims: Dict[int, _Claim], next_position: int) -> Optional[Decision]:
+def _expected(queue: list[HistoryEvent], claims: dict[int, _Claim], next_position: int) -> Decision | None:
     if queue:
         return Decision.of(queue[0])
     overdue = _overdue(claims, next_position)
@@ -295,11 +319,9 @@ def _folded_decision(claim: _Claim) -> Decision:
     return Decision(type_name(claim.folded.kind), name=claim.folded.name)
 
 
-def _schedule_event(claim: _Claim, event_id: Optional[int]) -> HistoryEvent:
+def _schedule_event(claim: _Claim, event_id: int | None) -> HistoryEvent:
     folded = claim.folded
     seq = -1 if event_id is None else event_id
     if folded.kind is EventType.TASK_SCHEDULED:
         return events.task_scheduled(folded.time, seq, folded.name, folded.input)
     return events.sub_orchestration_created(folded.time, seq, folded.name, f"replay-child-{seq}", folded.input)
-
-

@@ -11,17 +11,22 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Mapping, MutableMapping, Optional, Tuple
+from typing import Any
 
+from devhost.core.context import ReplaySettings
 from devhost.core.errors import StartupError
+
+STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
+"""Where an app's store lives unless told otherwise, relative to its directory (the host and ``replay``)."""
 
 DEFAULT_HUB_NAME = "TestHubName"
 DEFAULT_ROUTE_PREFIX = "api"
 
 # Canonical spellings; host.json matches them case-insensitively (DurableTaskExtension.cs).
-_PROVIDERS: Tuple[str, ...] = ("AzureStorage", "azureManaged", "mssql", "netherite")
+_PROVIDERS: tuple[str, ...] = ("AzureStorage", "azureManaged", "mssql", "netherite")
 
 # Protocol §1.7: the Azure Storage provider sends these two TimeSpans (long timers become a chain of
 # ≤3-day timers); the other providers leave MaximumDelayTime at TimeSpan.Zero, i.e. "00:00:00",
@@ -45,13 +50,25 @@ class HostSettings:
     max_concurrent_orchestrations: int = field(default_factory=_dedicated_plan_default)
     default_version: str = ""
     storage_provider_type: str = "AzureStorage"
-    max_short_timer: Optional[str] = _AZURE_STORAGE_TIMERS[0]
+    max_short_timer: str | None = _AZURE_STORAGE_TIMERS[0]
     """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
-    long_timer_interval: Optional[str] = _AZURE_STORAGE_TIMERS[1]
+    long_timer_interval: str | None = _AZURE_STORAGE_TIMERS[1]
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
 
+    def replay_settings(self) -> ReplaySettings:
+        """The timer values sent with every episode (None, an unset TimeSpan, is sent as ``00:00:00``)."""
+        return ReplaySettings(
+            maximum_short_timer_duration=self.max_short_timer or "00:00:00",
+            long_running_timer_interval_duration=self.long_timer_interval or "00:00:00",
+        )
 
-def _read_json(path: Path) -> Dict[str, Any]:
+
+def default_store_path(app_dir: Path) -> Path:
+    """The store file of the app in ``app_dir`` when no other is given."""
+    return Path(app_dir) / STORE_RELATIVE_PATH
+
+
+def _read_json(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")  # func accepts files saved with a BOM
     except OSError as exc:
@@ -71,7 +88,7 @@ def _setting_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def load_local_settings(app_dir: Path, environ: Optional[MutableMapping[str, str]] = None) -> Dict[str, str]:
+def load_local_settings(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
     """Read ``local.settings.json``'s ``Values`` and apply them to ``environ`` (``os.environ`` by default).
 
     Like ``func``, variables already present in the environment win. A missing file means no values.
@@ -93,7 +110,7 @@ def load_local_settings(app_dir: Path, environ: Optional[MutableMapping[str, str
 def _resolve_settings(text: str, env: Mapping[str, str], where: str) -> str:
     """Replace every ``%NAME%`` with the app setting NAME (the host's INameResolver.ResolveWholeString)."""
 
-    def replace(match: "re.Match[str]") -> str:
+    def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in env:
             raise StartupError(f"host.json: {where} refers to app setting '{name}', which is not set")
@@ -108,14 +125,14 @@ def _positive_int(value: Any, where: str) -> int:
     return value
 
 
-def _object(parent: Dict[str, Any], key: str, where: str) -> Dict[str, Any]:
+def _object(parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     value = parent.get(key) or {}
     if not isinstance(value, dict):
         raise StartupError(f"host.json: {where} must be an object")
     return value
 
 
-def load_host_settings(app_dir: Path, env: Optional[Mapping[str, str]] = None) -> HostSettings:
+def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> HostSettings:
     """Read ``host.json`` (missing file → defaults). ``env`` resolves ``%SETTING%`` references."""
     env = os.environ if env is None else env
     path = Path(app_dir) / "host.json"

@@ -5,9 +5,9 @@ event loop (the SDK's replay is CPU-bound and never awaits). Activities run thro
 pool; each result is committed together with the removal of its work item, so after a crash every activity
 that had not reported runs again (at-least-once, as in Azure) and nothing is recorded twice.
 
-With a VirtualClock, ``run_until`` lets a test wait while time skips: whenever nothing is runnable and every
-running function is asleep on the clock, the clock jumps to the next deadline (a durable timer or a sleeping
-activity), the way Temporal's time-skipping test server does.
+On a clock that can skip (the virtual one), ``run_until`` lets a test wait while time skips and ``advance_to``
+steps time through every deadline up to a target: whenever nothing is runnable and every running function is
+asleep on the clock, time jumps by the one rule in :mod:`devhost.runtime.timeskip`.
 """
 
 from __future__ import annotations
@@ -17,18 +17,20 @@ import json
 import logging
 import threading
 import uuid
-from typing import Callable, Dict, List, Optional
+from datetime import datetime
+from typing import Any
 
-from devhost.clock import Clock, VirtualClock
-from devhost.runtime.config import HostSettings
-from devhost.core.context import ReplaySettings
-from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
-from devhost.core.results import activity_failure, activity_result
-from devhost.core.turn import HTTP_ACTIVITY_NAME, TurnEnv, decide_turn
+from devhost.clock import Clock, Unsubscribe
 from devhost.core.errors import DevhostError, InstanceExists
-from devhost.runtime.registry import FunctionRegistry
+from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
+from devhost.core.protocol import HTTP_ACTIVITY_NAME
+from devhost.core.results import activity_failure, activity_result
+from devhost.core.turn import TurnEnv, decide_turn
+from devhost.runtime.config import HostSettings
 from devhost.runtime.http_activity import call_http
 from devhost.runtime.invoker import ActivityFailed, Invoker
+from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.timeskip import Condition, TimeSkipper
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
@@ -39,29 +41,26 @@ class Stalled(DevhostError):
 
 
 class Engine:
-    def __init__(
-        self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker
-    ) -> None:
+    def __init__(self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker) -> None:
         self.store = store
         self.clock = clock
         self.registry = registry
         self.settings = settings
         self.invoker = invoker
-        self.replay_settings = ReplaySettings(
-            maximum_short_timer_duration=settings.max_short_timer or "00:00:00",
-            long_running_timer_interval_duration=settings.long_timer_interval or "00:00:00",
-        )
+        self.replay_settings = settings.replay_settings()
         self.max_activities = max(1, settings.max_concurrent_activities)
-        self.auto_advance = False
-        self._awaited: List[Callable[[], bool]] = []
-        """Conditions of the ``run_until`` calls in progress; time never skips past one that holds."""
-        self._activities: Dict[int, asyncio.Task[None]] = {}
+        self.max_orchestrations = max(1, settings.max_concurrent_orchestrations)
+        """Turns per dispatch round (host.json maxConcurrentOrchestratorFunctions): after that many, the
+        engine starts the activities they scheduled and lets HTTP handlers in before taking more."""
+        self.time = TimeSkipper(clock, store, self.is_idle)
+        self._unsubscribe: Unsubscribe | None = None
+        self._activities: dict[int, asyncio.Task[None]] = {}
         self._inside_invoker = 0
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._loop_thread: Optional[int] = None
-        self._wake: Optional[asyncio.Event] = None
-        self._passed: Optional[asyncio.Condition] = None
-        self._task: Optional[asyncio.Task[None]] = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._wake: asyncio.Event | None = None
+        self._passed: asyncio.Condition | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.turns = 0
 
@@ -72,10 +71,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._wake.set()
         self._passed = asyncio.Condition()
-        if isinstance(self.clock, VirtualClock):
-            self.clock.on_function_sleep.append(self.notify)
-            self.clock.on_advance.append(self.notify)
-            self.clock.on_settled.append(self.notify)
+        self._unsubscribe = self.clock.subscribe(self.notify)
         self._task = asyncio.create_task(self._run(), name="devhost-engine")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
@@ -89,17 +85,16 @@ class Engine:
         if self._task is not None:
             await self._task
         if self._activities:
-            # On a virtual clock nobody will advance time any more: sleeping activities would never wake.
+            # On a clock that moves only when told, nobody will advance it any more: sleepers would never wake.
             pending = set(self._activities.values())
-            if not isinstance(self.clock, VirtualClock):
+            if not self.clock.can_skip:
                 _, pending = await asyncio.wait(pending, timeout=grace_seconds)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
-        if isinstance(self.clock, VirtualClock):
-            for hooks in (self.clock.on_function_sleep, self.clock.on_advance, self.clock.on_settled):
-                if self.notify in hooks:
-                    hooks.remove(self.notify)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def notify(self) -> None:
         """New work may be in the store (or a function went to sleep). Safe from any thread."""
@@ -118,7 +113,7 @@ class Engine:
             self._wake.clear()
             if await self._dispatch():
                 continue
-            if self._skip_time_if_idle():
+            if self.time.skip_if_idle():
                 continue
             async with self._passed:
                 self._passed.notify_all()
@@ -127,7 +122,7 @@ class Engine:
     async def _dispatch(self) -> bool:
         """Run every ready turn and start what activities fit. True if anything happened."""
         progressed = False
-        ready = self.store.ready_instances(self.clock.now(), limit=64)
+        ready = self.store.ready_instances(self.clock.now(), limit=self.max_orchestrations)
         for instance_id in ready:
             if self._stopping:
                 return True
@@ -145,7 +140,7 @@ class Engine:
     async def _wait(self) -> None:
         assert self._wake is not None
         next_at = self.store.next_visible_at()
-        waits = [asyncio.ensure_future(self._wake.wait())]
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
         try:
@@ -219,14 +214,12 @@ class Engine:
         self.store.complete_activity(item.id, message)
         self.notify()
 
-    async def _call_activity(self, item: ActivityWorkItem) -> Optional[str]:
+    async def _call_activity(self, item: ActivityWorkItem) -> str | None:
         if item.name == HTTP_ACTIVITY_NAME:
             return await call_http(item.input)
         function = self.registry.activities.get(item.name)
         if function is None:
-            raise ActivityFailed(
-                f"The function '{item.name}' doesn't exist, is disabled, or is not an activity function.", None
-            )
+            raise ActivityFailed(f"The function '{item.name}' doesn't exist, is disabled, or is not an activity function.", None)
         # Only calls through the Invoker show in ``invoker.running``; the idle check counts just those
         # (a built-in HTTP call in flight is work the clock cannot see, so it keeps the engine busy).
         self._inside_invoker += 1
@@ -237,43 +230,25 @@ class Engine:
 
     # --- idleness and time skipping ------------------------------------------------------------------
     def is_idle(self) -> bool:
-        """Nothing runnable now, and every running function is asleep on the (virtual) clock."""
+        """Nothing runnable now, and every running function is asleep on the clock."""
         assert self._wake is not None
         if self._wake.is_set() or len(self._activities) != self._inside_invoker:
             return False
-        if not isinstance(self.clock, VirtualClock):
-            return self.invoker.running == 0
         # A coroutine woken by a skip but not yet resumed (an HTTP request polling in
         # Management.wait_for_completion) is about to work: skipping again would jump past its next poll.
         if self.clock.waking:
             return False
         return self.invoker.running == self.clock.sleeping_functions
 
-    def _skip_time_if_idle(self) -> bool:
-        if not (self.auto_advance and isinstance(self.clock, VirtualClock)) or not self.is_idle():
-            return False
-        if any(condition() for condition in self._awaited):
-            # A waiter's condition already holds (say "the instance is Running"): it must see this moment
-            # before time moves on, or a run of skips would carry the instance past it.
-            return False
-        deadlines = [d for d in (self.clock.next_deadline(), self.store.next_visible_at()) if d is not None]
-        if not deadlines:
-            return False
-        self.clock.advance_to(min(deadlines))
-        return True
-
-    async def run_until(self, condition: Callable[[], bool], *, skip_time: bool = True) -> None:
-        """Return once ``condition()`` holds, skipping virtual time while idle if ``skip_time``.
+    async def run_until(self, condition: Condition, *, skip_time: bool = True, limit: datetime | None = None) -> None:
+        """Return once ``condition()`` holds, skipping time while idle if ``skip_time`` (never past ``limit``).
 
         Raises :class:`Stalled` when the engine is idle with nothing scheduled and the condition is false
         (for example an orchestration waiting for an external event nobody will raise).
         """
         assert self._passed is not None
-        previous = self.auto_advance
-        self.auto_advance = skip_time or previous
-        self._awaited.append(condition)
-        self.notify()
-        try:
+        with self.time.awaiting(condition, skip=skip_time, limit=limit):
+            self.notify()
             while not condition():
                 async with self._passed:
                     await self._passed.wait()
@@ -281,13 +256,15 @@ class Engine:
                     return
                 if self._nothing_scheduled():
                     raise Stalled("nothing is running or scheduled, and the awaited condition is still false")
-        finally:
-            self._awaited.remove(condition)
-            self.auto_advance = previous
+
+    async def advance_to(self, when: datetime) -> datetime:
+        """Move time to ``when``, stopping at every deadline and message on the way and letting the host
+        finish what each one starts; returns once time is there and the host is idle. Needs a clock that can skip.
+        """
+        if not self.clock.can_skip:
+            raise TypeError("advance_to() needs a host on a clock that can skip (a VirtualClock)")
+        await self.run_until(lambda: self.clock.now() >= when and self.is_idle(), limit=when)
+        return self.clock.now()
 
     def _nothing_scheduled(self) -> bool:
-        if not self.is_idle() or self.store.next_visible_at() is not None:
-            return False
-        if isinstance(self.clock, VirtualClock):
-            return self.clock.next_deadline() is None
-        return not self._activities
+        return self.is_idle() and not self._activities and self.time.nothing_ahead()

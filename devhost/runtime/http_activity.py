@@ -7,26 +7,24 @@ Managed-identity token sources cannot be honoured locally; such calls fail with 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any
 
 import aiohttp
 
 from devhost.runtime.invoker import ActivityFailed
 
 
-async def call_http(request_text: Optional[str]) -> str:
-    request: Dict[str, Any] = json.loads(request_text or "{}")
+async def call_http(request_text: str | None) -> str:
+    request: dict[str, Any] = json.loads(request_text or "{}")
     if request.get("tokenSource"):
         raise ActivityFailed("call_http with a managed-identity token source is not supported by devhost.", None)
     content = request.get("content")
     headers = request.get("headers") or {}
     try:
         async with aiohttp.ClientSession() as session:
-            async with session.request(
-                request.get("method", "GET"), request["uri"], data=content, headers=headers
-            ) as response:
+            async with session.request(request.get("method", "GET"), request["uri"], data=content, headers=headers) as response:
                 body = await response.text()
-                out_headers: Dict[str, Any] = {}
+                out_headers: dict[str, Any] = {}
                 for key, value in response.headers.items():
                     out_headers.setdefault(key, []).append(value)
                 payload = {

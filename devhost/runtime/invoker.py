@@ -9,7 +9,8 @@ HTTP functions get a ``func.HttpRequest`` (absolute URL, protocol §2.3), each d
 its JSON string, and ``context`` when they declare it — always as keyword arguments, since the SDK's
 client middleware reads ``kwargs[client_name]``.
 
-Sync functions run on worker threads, async ones on the loop; with a VirtualClock both run inside
+Sync functions run on worker threads, async ones on the loop; when the clock gives functions a clock of their
+own (:meth:`devhost.clock.Clock.function_clock`, the virtual one does) both run inside
 :func:`devhost.runtime.timepatch.using_clock`, so their ``time.sleep``/``asyncio.sleep`` follow virtual time.
 """
 
@@ -24,17 +25,19 @@ import os
 import threading
 import traceback
 import uuid
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Dict, Optional
+from typing import Any, Callable
 
 import azure.functions as func
 from azure.functions import _abc, meta
 from azure.functions.durable_functions import ActivityTriggerConverter
+from azure.functions.timer import TimerRequestConverter
 
+from devhost.clock import Clock, FunctionClock
 from devhost.runtime import timepatch
-from devhost.clock import Clock, VirtualClock
-from devhost.runtime.registry import ActivityFunction, HttpFunction
-from devhost.runtime.threadpool import DaemonPool
+from devhost.runtime.registry import ActivityFunction, HttpFunction, TimerFunction
+from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX, DaemonPool
 
 log = logging.getLogger("devhost.invoke")
 
@@ -50,7 +53,7 @@ class ActivityFailed(Exception):
     serialized .NET exception there; the traceback is what a Python developer can use).
     """
 
-    def __init__(self, reason: str, details: Optional[str]) -> None:
+    def __init__(self, reason: str, details: str | None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details
@@ -70,7 +73,7 @@ class _TraceContext(_abc.TraceContext):
         return self._trace_state
 
     @property
-    def attributes(self) -> Dict[str, str]:
+    def attributes(self) -> dict[str, str]:
         return {}
 
 
@@ -118,7 +121,7 @@ def _traceback_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _wants_context(fn: Callable[..., Any]) -> bool:
     try:
         return "context" in inspect.signature(fn).parameters
@@ -129,10 +132,11 @@ def _wants_context(fn: Callable[..., Any]) -> bool:
 class Invoker:
     """Runs activity and HTTP functions; counts how many are executing (``running``) for the idle check."""
 
-    def __init__(self, clock: Clock, *, max_threads: Optional[int] = None, app_dir: Optional[Path] = None) -> None:
+    def __init__(self, clock: Clock, *, max_threads: int | None = None, app_dir: Path | None = None) -> None:
+        # Only a clock that gives functions their own time (the virtual one) is patched in per call;
+        # with the real clock nothing is.
         self._clock = clock
-        # Only a VirtualClock changes what functions see; with the real clock nothing is patched per call.
-        self._function_clock: Optional[VirtualClock] = clock if isinstance(clock, VirtualClock) else None
+        self._function_clock: FunctionClock | None = clock.function_clock()
         # Sync functions get daemon threads (not a ThreadPoolExecutor, whose workers are joined at exit):
         # a function asleep on a virtual clock nobody advances any more must not hang interpreter exit.
         # The slots must fit every concurrently running sync function: a call waiting for a slot held by a
@@ -140,11 +144,13 @@ class Invoker:
         threads = max_threads or max(32, (os.cpu_count() or 1) + 4)
         self._slots = threading.BoundedSemaphore(threads)
         # On the real clock nothing is patched per call, so the daemon threads can be reused: starting one
-        # per call costs more than a small activity. On a VirtualClock each call keeps its own thread, named
+        # per call costs more than a small activity. On a function clock each call keeps its own thread, named
         # for its function, which the test kit joins after releasing the sleepers.
-        self._pool: Optional[DaemonPool] = DaemonPool(threads) if self._function_clock is None else None
+        self._pool: DaemonPool | None = DaemonPool(threads) if self._function_clock is None else None
         self._function_directory = str(app_dir) if app_dir is not None else os.getcwd()
         self._running = 0
+        self.client_binding_json: Callable[[], str] | None = None
+        """The durableClient binding JSON for functions other than HTTP ones (set by the host once it listens)."""
         if self._function_clock is not None:
             timepatch.install()
 
@@ -156,11 +162,11 @@ class Invoker:
     def context_for(self, function_name: str, *, trace_parent: str = "", trace_state: str = "") -> InvocationContext:
         return InvocationContext(function_name, self._function_directory, trace_parent=trace_parent, trace_state=trace_state)
 
-    async def _call(self, fn: Callable[..., Any], kwargs: Dict[str, Any]) -> Any:
+    async def _call(self, fn: Callable[..., Any], kwargs: dict[str, Any], is_async: bool) -> Any:
         """Call ``fn(**kwargs)`` on the function clock: async on the loop, sync in the pool."""
         self._running += 1
         try:
-            if inspect.iscoroutinefunction(fn):
+            if is_async:
                 with self._clock_scope():
                     return await fn(**kwargs)
             result = await self._in_thread(fn, kwargs)
@@ -171,11 +177,11 @@ class Invoker:
         finally:
             self._running -= 1
 
-    def _clock_scope(self) -> ContextManager[None]:
+    def _clock_scope(self) -> AbstractContextManager[None]:
         # With the real clock the context variable is never set: the patched functions stay pass-throughs.
         return contextlib.nullcontext() if self._function_clock is None else timepatch.using_clock(self._function_clock)
 
-    async def _in_thread(self, fn: Callable[..., Any], kwargs: Dict[str, Any]) -> Any:
+    async def _in_thread(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
 
@@ -205,10 +211,10 @@ class Invoker:
             self._pool.submit(target)  # the pool bounds the threads itself: no slot to take
         else:
             name = getattr(fn, "__name__", "function")
-            threading.Thread(target=target, name=f"devhost-fn-{name}", daemon=True).start()
+            threading.Thread(target=target, name=f"{FUNCTION_THREAD_PREFIX}{name}", daemon=True).start()
         return await future
 
-    async def call_activity(self, fn: ActivityFunction, input_text: Optional[str]) -> str:
+    async def call_activity(self, fn: ActivityFunction, input_text: str | None) -> str:
         """Run one activity; returns the JSON text for ``TaskCompleted.Result``. Raises ActivityFailed."""
         invocation = self.context_for(fn.name)
         log.info("Executing 'Functions.%s' (Reason='(null)', Id=%s)", fn.name, invocation.invocation_id)
@@ -216,10 +222,11 @@ class Invoker:
             value = ActivityTriggerConverter.decode(
                 meta.Datum(value="null" if input_text is None else input_text, type="json"), trigger_metadata=None
             )
-            kwargs: Dict[str, Any] = {fn.input_name: value}
+            kwargs: dict[str, Any] = {fn.input_name: value}
+            kwargs.update(self._client_kwargs(fn.durable_client_args))
             if _wants_context(fn.fn) and fn.input_name != "context":
                 kwargs["context"] = invocation
-            result = await self._call(fn.fn, kwargs)
+            result = await self._call(fn.fn, kwargs, fn.is_async)
             # Encoding happens in the worker after the call; its ValueError fails the invocation the same way.
             text = ActivityTriggerConverter.encode(result, expected_type=None).value
         except Exception as exc:
@@ -238,21 +245,54 @@ class Invoker:
             trace_parent=request.headers.get("traceparent", ""),
             trace_state=request.headers.get("tracestate", ""),
         )
-        log.info("Executing 'Functions.%s' (Reason='This function was programmatically called via the host APIs.', Id=%s)",
-                 fn.name, invocation.invocation_id)
-        kwargs: Dict[str, Any] = {fn.request_arg: request}
+        log.info(
+            "Executing 'Functions.%s' (Reason='This function was programmatically called via the host APIs.', Id=%s)",
+            fn.name,
+            invocation.invocation_id,
+        )
+        kwargs: dict[str, Any] = {fn.request_arg: request}
         for client_arg in fn.durable_client_args:
             kwargs[client_arg] = binding_json
         if fn.context_arg:
             kwargs[fn.context_arg] = invocation
         try:
-            result = await self._call(fn.fn, kwargs)
+            result = await self._call(fn.fn, kwargs, fn.is_async)
             response = _as_http_response(result)
         except Exception as exc:
             log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
             return func.HttpResponse(status_code=500)
         log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
         return response
+
+    def _client_kwargs(self, names: Any) -> dict[str, str]:
+        if not names:
+            return {}
+        if self.client_binding_json is None:
+            raise RuntimeError("the durable client binding is not available before the host listens")
+        binding = self.client_binding_json()
+        return {name: binding for name in names}
+
+    async def call_timer(self, fn: TimerFunction, timer_json: str) -> bool:
+        """Run one timer-triggered function with a ``func.TimerRequest`` decoded from ``timer_json`` by the SDK's
+        TimerRequestConverter, as the worker does. Failures are logged (the schedule goes on); False if it failed."""
+        invocation = self.context_for(fn.name)
+        log.info(
+            "Executing 'Functions.%s' (Reason='Timer fired at %s', Id=%s)",
+            fn.name,
+            self._clock.now().isoformat(),
+            invocation.invocation_id,
+        )
+        try:
+            request = TimerRequestConverter.decode(meta.Datum(value=timer_json, type="json"), trigger_metadata=None)
+            kwargs: dict[str, Any] = {fn.arg_name: request, **self._client_kwargs(fn.durable_client_args)}
+            if fn.context_arg:
+                kwargs[fn.context_arg] = invocation
+            await self._call(fn.fn, kwargs, inspect.iscoroutinefunction(fn.fn))
+        except Exception as exc:
+            log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
+            return False
+        log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
+        return True
 
     def close(self) -> None:
         """Let the pool's idle workers exit. Functions still running are daemons nobody waits for any more."""
@@ -272,5 +312,5 @@ def _as_http_response(result: Any) -> func.HttpResponse:
         return func.HttpResponse(result, status_code=200, mimetype="text/plain", charset="utf-8")
     raise TypeError(
         "unable to encode outgoing TypedData: unsupported type \"<class 'azure.functions.http.HttpResponseConverter'>\" "
-        f"for Python type \"{type(result).__name__}\""
+        f'for Python type "{type(result).__name__}"'
     )

@@ -4,6 +4,10 @@ Indexing follows the Python worker (find the one ``FunctionRegister`` among the 
 ``get_functions()`` once — a second call raises "does not have a unique function name", protocol §2.3)
 and the Durable extension's naming (orchestrators, activities and entities are registered under the
 trigger's alias when one is given, protocol §2.1). Every failure is an AppLoadError with one line.
+
+Every function is checked as the Python worker checks it (:mod:`devhost.runtime.bindings`). Timer triggers
+are indexed with their parsed schedule; functions with triggers devhost does not run (queue, blob, Event Hubs,
+...) are listed in ``registry.skipped`` with a one-line warning.
 """
 
 from __future__ import annotations
@@ -15,17 +19,25 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any
 
 from azure.functions import FunctionRegister
 from azure.functions.decorators.function_app import Function
 
-from devhost.runtime import sdk_speedups, timepatch
 from devhost.core.errors import AppLoadError
-from devhost.runtime.registry import ActivityFunction, EntityFunction, FunctionRegistry, HttpFunction, OrchestratorFunction
+from devhost.runtime import bindings, sdk_speedups, timepatch
+from devhost.runtime.registry import (
+    ActivityFunction,
+    EntityFunction,
+    FunctionRegistry,
+    HttpFunction,
+    OrchestratorFunction,
+    SkippedFunction,
+)
 
 log = logging.getLogger("devhost.loader")
 
@@ -34,7 +46,7 @@ APP_FILE = "function_app.py"
 
 _load_counter = itertools.count(1)
 # Modules (name -> module) that earlier load_app calls imported from their app directories.
-_app_modules: Dict[str, ModuleType] = {}
+_app_modules: dict[str, ModuleType] = {}
 
 
 def load_app(app_dir: Path) -> FunctionRegistry:
@@ -63,7 +75,7 @@ def import_app_module(app_dir: Path) -> ModuleType:
         raise AppLoadError(f"app directory {app_dir} does not exist")
     path = app_dir / APP_FILE
     if not path.is_file():
-        raise AppLoadError(f"no {APP_FILE} in {app_dir}")
+        raise missing_app_error(app_dir)
 
     # Before the import, so `from time import sleep` in the app binds the clock-aware wrapper.
     timepatch.install()
@@ -102,9 +114,21 @@ def import_app_module(app_dir: Path) -> ModuleType:
     return module
 
 
+def missing_app_error(app_dir: Path) -> AppLoadError:
+    """No ``function_app.py``: say so, or that the directory is a v1-model app (``<name>/function.json`` folders)."""
+    v1_functions = sorted(p.parent.name for p in Path(app_dir).glob("*/function.json"))
+    if v1_functions:
+        shown = ", ".join(v1_functions[:3]) + (", ..." if len(v1_functions) > 3 else "")
+        return AppLoadError(
+            f"{app_dir} is a v1 programming model app (function.json folders: {shown}); the v1 programming model "
+            f"is not supported: devhost runs Python v2 apps (a {APP_FILE} with decorators)"
+        )
+    return AppLoadError(f"no {APP_FILE} in {app_dir}")
+
+
 def find_function_register(module: ModuleType) -> FunctionRegister:
     """The single FunctionApp/DFApp instance among the module's globals (the worker's rule)."""
-    registers: List[FunctionRegister] = []
+    registers: list[FunctionRegister] = []
     for value in vars(module).values():
         if isinstance(value, FunctionRegister) and not any(value is seen for seen in registers):
             registers.append(value)
@@ -123,38 +147,43 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
         kind = trigger.get_binding_name() if trigger is not None else None
         function_name = function.get_function_name() or function.get_user_function().__name__
         user_fn = function.get_user_function()
+        bindings.check_parameters(function, function_name)
+        if kind not in _RUN_TRIGGERS:
+            log.warning("function '%s': trigger '%s' is not supported by devhost; the function is not run", function_name, kind)
+            registry.skipped.append(SkippedFunction(name=function_name, trigger=str(kind)))
+            continue
+        bindings.warn_unprovided(function, function_name)
         if kind == "orchestrationTrigger":
             name = getattr(trigger, "orchestration", None) or function_name
             _check_unique(registry.orchestrators, name, "orchestrator")
             registry.orchestrators[name] = OrchestratorFunction(name=name, handle=user_fn)
         elif kind == "activityTrigger":
+            assert trigger is not None  # the kind was read from it
             name = getattr(trigger, "activity", None) or function_name
             _check_unique(registry.activities, name, "activity")
             registry.activities[name] = ActivityFunction(
-                name=name, fn=user_fn, input_name=trigger.name, is_async=inspect.iscoroutinefunction(user_fn)
+                name=name, fn=user_fn, input_name=trigger.name, durable_client_args=bindings.client_args(function)
             )
         elif kind == "entityTrigger":
             name = getattr(trigger, "entity_name", None) or function_name
             # Entity names are case-insensitive (the scheduler id is lower-cased, protocol §2.1).
             _check_unique(registry.entities, name.lower(), "entity")
             registry.entities[name.lower()] = EntityFunction(name=name, handle=user_fn)
-        elif kind == "httpTrigger":
-            registry.http.append(_http_function(function, function_name))
+        elif kind == "timerTrigger":
+            registry.timers[function_name] = bindings.timer_function(function, function_name)
         else:
-            log.warning("skipping function '%s': trigger type '%s' is not supported by devhost", function_name, kind)
+            registry.http.append(_http_function(function, function_name))
     return registry
+
+
+_RUN_TRIGGERS = frozenset({"orchestrationTrigger", "activityTrigger", "entityTrigger", "timerTrigger", "httpTrigger"})
 
 
 def _http_function(function: Function, function_name: str) -> HttpFunction:
     trigger: Any = function.get_trigger()
     user_fn = function.get_user_function()
     methods = trigger.methods
-    client_args = [b.name for b in function.get_bindings() if getattr(b, "type", None) == "durableClient"]
-    for binding in function.get_bindings():
-        kind = getattr(binding, "type", None)
-        if binding is not trigger and kind not in ("durableClient", "http"):
-            log.warning("function '%s': binding '%s' (%s) is not supported by devhost and gets no value",
-                        function_name, binding.name, kind)
+    client_args = bindings.client_args(function)
     # The worker hands a Context to any function declaring a parameter named `context`.
     # inspect.signature follows the SDK's functools.wraps to the user's own parameters.
     context_arg = "context" if "context" in inspect.signature(user_fn).parameters else None
@@ -166,7 +195,6 @@ def _http_function(function: Function, function_name: str) -> HttpFunction:
         request_arg=trigger.name,
         durable_client_args=client_args,
         context_arg=context_arg,
-        is_async=inspect.iscoroutinefunction(user_fn),
     )
 
 
@@ -190,8 +218,8 @@ def _location(exc: BaseException, app_dir: Path) -> str:
     """`` (file.py:line)`` of the innermost frame inside the app directory, if any."""
     if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
         return f" ({_relative(exc.filename, app_dir)}:{exc.lineno})"
-    found: Optional[str] = None
-    tb: Optional[TracebackType] = exc.__traceback__
+    found: str | None = None
+    tb: TracebackType | None = exc.__traceback__
     for frame, lineno in traceback.walk_tb(tb):
         filename = frame.f_code.co_filename
         if _path_in(filename, app_dir):
@@ -206,11 +234,11 @@ def _relative(filename: str, app_dir: Path) -> str:
         return filename
 
 
-def _path_in(filename: Optional[str], directory: Path) -> bool:
+def _path_in(filename: str | None, directory: Path) -> bool:
     return bool(filename) and Path(os.path.realpath(str(filename))).is_relative_to(directory)
 
 
-def _module_in(module: Optional[ModuleType], directory: Path) -> bool:
+def _module_in(module: ModuleType | None, directory: Path) -> bool:
     """The module's file is the app's own code (not a package installed into a venv inside the app dir)."""
     filename = getattr(module, "__file__", None)
     if not _path_in(filename, directory):

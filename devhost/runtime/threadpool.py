@@ -2,7 +2,7 @@
 
 Not a ``concurrent.futures.ThreadPoolExecutor``: its workers are joined at interpreter exit, so one activity
 still running (a long ``time.sleep``, a hung request) would keep ``python -m devhost`` from exiting after
-SIGTERM. Daemon workers are abandoned at exit like the per-call threads the invoker uses on a VirtualClock.
+SIGTERM. Daemon workers are abandoned at exit like the per-call threads the invoker uses on a virtual clock.
 Starting a thread per call costs more than the small functions a monitor calls; these are reused.
 """
 
@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Optional
+from typing import Callable
 
 Job = Callable[[], None]
+
+FUNCTION_THREAD_PREFIX = "devhost-fn-"
+"""Names the thread a sync function gets per call on a virtual clock (``devhost-fn-<function>``); the test kit
+joins the threads with this prefix after a host stops and its sleepers are released."""
 
 
 class DaemonPool:
@@ -27,7 +31,7 @@ class DaemonPool:
             raise ValueError("max_workers must be at least 1")
         self._max = max_workers
         self._name = name
-        self._jobs: "queue.SimpleQueue[Optional[Job]]" = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._workers = 0
         self._idle = 0

@@ -4,9 +4,10 @@
 bound with ``from time import time`` / ``from asyncio import sleep`` and uses in
 ``wait_for_completion_or_create_check_status_response``) with thin wrappers. A wrapper looks at one
 context variable: unset (always, with the real clock) → the original function, so the only cost is a
-``ContextVar.get``; set to a VirtualClock (by :func:`using_clock` / :func:`run_with_clock` around a
-function invocation) → the clock's time and sleeps. Context variables are per thread and per asyncio task,
-so the host's own code and other requests never see a function's clock.
+``ContextVar.get``; set to the host clock's :meth:`~devhost.clock.Clock.function_clock` (by
+:func:`using_clock` / :func:`run_with_clock` around a function invocation) → that clock's time and sleeps.
+Context variables are per thread and per asyncio task, so the host's own code and other requests never see a
+function's clock.
 """
 
 from __future__ import annotations
@@ -17,25 +18,18 @@ import contextvars
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, Callable, Dict, Iterator, Optional, Protocol, TypeVar
+from typing import Any, Callable, TypeVar
+
+from devhost.clock import FunctionClock
 
 T = TypeVar("T")
 
 _SDK_CLIENT_MODULE = "azure.durable_functions.models.DurableOrchestrationClient"
 
 
-class FunctionClock(Protocol):
-    """What a function's virtual time needs (devhost.clock.VirtualClock provides it)."""
-
-    def now(self) -> Any: ...
-
-    def sleep_blocking(self, seconds: float) -> None: ...
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-_current: contextvars.ContextVar[Optional[FunctionClock]] = contextvars.ContextVar("devhost_function_clock", default=None)
+_current: contextvars.ContextVar[FunctionClock | None] = contextvars.ContextVar("devhost_function_clock", default=None)
 
 _original_time: Callable[[], float] = time.time
 _original_sleep: Callable[[float], None] = time.sleep
@@ -73,7 +67,7 @@ _sleep.__wrapped__ = _original_sleep  # type: ignore[attr-defined]
 _async_sleep.__wrapped__ = _original_async_sleep  # type: ignore[attr-defined]
 
 # What each original is replaced by wherever it is found as a module attribute.
-_REPLACEMENTS: Dict[int, Callable[..., Any]] = {
+_REPLACEMENTS: dict[int, Callable[..., Any]] = {
     id(_original_time): _time,
     id(_original_sleep): _sleep,
     id(_original_async_sleep): _async_sleep,
@@ -96,7 +90,7 @@ def install() -> None:
         if _installed:
             return
         time.time = _time
-        time.sleep = _sleep
+        time.sleep = _sleep  # type: ignore[assignment]  # takes a float, as every caller passes
         asyncio.sleep = _async_sleep
         asyncio.tasks.sleep = _async_sleep
         __import__(_SDK_CLIENT_MODULE)
@@ -104,13 +98,13 @@ def install() -> None:
         _installed = True
 
 
-def current_clock() -> Optional[FunctionClock]:
+def current_clock() -> FunctionClock | None:
     """The clock functions in this context see, or None (real time)."""
     return _current.get()
 
 
 @contextlib.contextmanager
-def using_clock(clock: Optional[FunctionClock]) -> Iterator[None]:
+def using_clock(clock: FunctionClock | None) -> Iterator[None]:
     """Run the block (and tasks it creates) on ``clock``'s time. ``None`` means real time."""
     install()
     token = _current.set(clock)
@@ -120,7 +114,7 @@ def using_clock(clock: Optional[FunctionClock]) -> Iterator[None]:
         _current.reset(token)
 
 
-def run_with_clock(clock: Optional[FunctionClock], fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+def run_with_clock(clock: FunctionClock | None, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Call ``fn`` with the clock set; meant for worker threads, which do not inherit context variables."""
     with using_clock(clock):
         return fn(*args, **kwargs)

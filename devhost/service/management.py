@@ -3,7 +3,8 @@
 Thin by design: each operation validates, reads or writes through the Store, and calls ``notify()`` after a
 write that enqueues a message. The engine turns those messages into history; nothing here changes an
 instance's runtime status directly (as in DTFx, a terminate or suspend shows once the orchestration
-processed it). Errors are devhost errors; devhost.http.errors maps them to status codes.
+processed it). Results are domain records (:class:`Instance`, :class:`InstanceStatus`); devhost.http.payloads
+shapes them into wire JSON. Errors are devhost errors; devhost.http.errors maps them to status codes.
 
 Deviations from the extension, on purpose:
 - Starting (or restarting in place) over a Pending/Running/Suspended/ContinuedAsNew instance raises
@@ -21,15 +22,15 @@ from __future__ import annotations
 import json
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable
 
 from devhost.clock import Clock
 from devhost.core import events
-from devhost.core.model import EventType, HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound
+from devhost.core.model import HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
 from devhost.runtime.registry import FunctionRegistry
-from devhost.http import payloads
 from devhost.store.base import Store
 
 JSONValue = Any
@@ -49,6 +50,15 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    """One instance as the status API reports it: its row and, when asked for, its raw history."""
+
+    instance: Instance
+    history: list[HistoryEvent] | None = None
+    """None when not asked for, and always for a Pending instance (the extension shows none there)."""
 
 
 class Management:
@@ -73,9 +83,9 @@ class Management:
     def start(
         self,
         name: str,
-        instance_id: Optional[str] = None,
-        input_value: Union[JSONValue, _Missing] = MISSING,
-        version: Optional[str] = None,
+        instance_id: str | None = None,
+        input_value: JSONValue | _Missing = MISSING,
+        version: str | None = None,
     ) -> str:
         """Create an instance of orchestrator ``name`` and enqueue its ExecutionStarted; return its id.
 
@@ -95,7 +105,7 @@ class Management:
             raise BadRequest(f"An orchestrastion with the instanceId {instance_id} was not found.")
         return self._create(old.name, None if new_instance_id else old.instance_id, old.input, None)
 
-    def _create(self, name: str, instance_id: Optional[str], input_text: Optional[str], version: Optional[str]) -> str:
+    def _create(self, name: str, instance_id: str | None, input_text: str | None, version: str | None) -> str:
         name = self._orchestrator_name(name)
         if not instance_id:
             instance_id = uuid.uuid4().hex
@@ -147,28 +157,18 @@ class Management:
             raise NotFound(f"No instance with ID '{instance_id}' was found.")
         return instance
 
-    def get_status(
-        self,
-        instance_id: str,
-        *,
-        show_history: bool = False,
-        show_history_output: bool = False,
-        show_input: bool = True,
-    ) -> Dict[str, Any]:
-        """The ``StatusResponsePayload`` of one instance (raises NotFound). History is never produced for a
-        Pending instance, as in the extension."""
+    def get_status(self, instance_id: str, *, show_history: bool = False) -> InstanceStatus:
+        """One instance and, with ``show_history``, its history (raises NotFound). History is never produced
+        for a Pending instance, as in the extension."""
         instance = self.get_instance(instance_id)
-        history: Optional[List[Dict[str, Any]]] = None
+        history: list[HistoryEvent] | None = None
         if show_history and instance.runtime_status is not RuntimeStatus.PENDING:
-            history = payloads.shape_history(
-                self.store.get_history(instance_id), show_input=show_input, show_history_output=show_history_output
-            )
-        return payloads.status_payload(instance, show_input=show_input, history=history)
+            history = self.store.get_history(instance_id)
+        return InstanceStatus(instance, history)
 
-    def list_instances(self, query: InstanceQuery, *, show_input: bool = True) -> Tuple[List[Dict[str, Any]], Optional[str]]:
-        """One page of statuses (no history) and the next page's continuation token (None on the last page)."""
-        page, token = self.store.query_instances(query)
-        return [payloads.status_payload(i, show_input=show_input) for i in page], token
+    def list_instances(self, query: InstanceQuery) -> tuple[list[Instance], str | None]:
+        """One page of instances and the next page's continuation token (None on the last page)."""
+        return self.store.query_instances(query)
 
     def check_active(self, instance_id: str) -> Instance:
         """The instance if it still takes events/terminate: NotFound if unknown, Gone if terminal."""
@@ -178,7 +178,7 @@ class Management:
         return instance
 
     # --- messages to a running instance ----------------------------------------------------------
-    def raise_event(self, instance_id: str, name: str, input_text: Optional[str]) -> None:
+    def raise_event(self, instance_id: str, name: str, input_text: str | None) -> None:
         """Enqueue an EventRaised. ``input_text`` is the event's JSON text exactly as it arrived (the SDK
         client double-encodes, so an orchestrator gets a str — protocol doc §1.12, issue #295)."""
         if not name:
@@ -188,11 +188,11 @@ class Management:
         self.check_active(instance_id)
         self._send(instance_id, events.event_raised(self.clock.now(), name, input_text))
 
-    def terminate(self, instance_id: str, reason: Optional[str]) -> None:
+    def terminate(self, instance_id: str, reason: str | None) -> None:
         self.check_active(instance_id)
         self._send(instance_id, events.execution_terminated(self.clock.now(), reason))
 
-    def suspend(self, instance_id: str, reason: Optional[str]) -> None:
+    def suspend(self, instance_id: str, reason: str | None) -> None:
         instance = self.check_active(instance_id)
         if instance.runtime_status not in _SUSPENDABLE_STATES:
             raise Conflict(
@@ -201,7 +201,7 @@ class Management:
             )
         self._send(instance_id, events.execution_suspended(self.clock.now(), reason))
 
-    def resume(self, instance_id: str, reason: Optional[str]) -> None:
+    def resume(self, instance_id: str, reason: str | None) -> None:
         instance = self.check_active(instance_id)
         if instance.runtime_status is not RuntimeStatus.SUSPENDED:
             raise Conflict(
@@ -210,7 +210,7 @@ class Management:
             )
         self._send(instance_id, events.execution_resumed(self.clock.now(), reason))
 
-    def rewind(self, instance_id: str, reason: Optional[str]) -> None:
+    def rewind(self, instance_id: str, reason: str | None) -> None:
         """Ask the engine to rewind a Failed instance (an ExecutionRewound message, EventType 21)."""
         instance = self.get_instance(instance_id)
         status = instance.runtime_status
@@ -218,7 +218,7 @@ class Management:
             raise Gone(f"Instance {instance_id} is {status.value}.")
         if status is not RuntimeStatus.FAILED:
             raise BadRequest("The rewind operation is only supported on failed orchestration instances.")
-        self._send(instance_id, _execution_rewound(self.clock.now(), reason))
+        self._send(instance_id, events.execution_rewound(self.clock.now(), reason))
 
     def _send(self, instance_id: str, event: HistoryEvent) -> None:
         # No execution id: these go to whatever execution is current (DTFx clears it for the same reason).
@@ -238,8 +238,8 @@ class Management:
         return self.store.purge_instances(query)
 
     # --- waiting ---------------------------------------------------------------------------------
-    async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Optional[Dict[str, Any]]:
-        """Poll until the instance is Completed/Failed/Terminated/Canceled (return its status) or ``timeout_s``
+    async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Instance | None:
+        """Poll until the instance is Completed/Failed/Terminated/Canceled (return it) or ``timeout_s``
         passes on the Clock (return None). Polls every ``interval_s`` (at least 0.1 s), never past the
         deadline, and always reads at least once — the extension's loop."""
         if interval_s > timeout_s:
@@ -251,7 +251,7 @@ class Management:
         while True:
             instance = self.store.get_instance(instance_id)
             if instance is not None and instance.runtime_status.is_terminal:
-                return payloads.status_payload(instance)
+                return instance
             now = self.clock.now()
             if now >= deadline:
                 return None
@@ -269,17 +269,6 @@ def validate_instance_id(instance_id: str) -> None:
         )
     if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
         raise BadRequest(f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters.")
-
-
-def _execution_rewound(now: Any, reason: Optional[str]) -> HistoryEvent:
-    # devhost.core.events has no constructor for it; same four required keys, plus DTFx's Reason.
-    return {
-        "EventType": int(EventType.EXECUTION_REWOUND),
-        "EventId": -1,
-        "IsPlayed": False,
-        "Timestamp": events.format_timestamp(now),
-        "Reason": reason,
-    }
 
 
 def _dumps(value: JSONValue) -> str:

@@ -1,5 +1,9 @@
 """The Store interface: everything the engine and the HTTP API persist, one transaction per call.
 
+Two implementations: :class:`devhost.store.sqlite.SqliteStore` (a file, durable) and
+:class:`devhost.store.memory.MemoryStore` (``--in-memory``). Which queued messages an instance may receive
+is :mod:`devhost.core.delivery`'s rule, applied by both.
+
 Every method that writes commits before it returns: once a caller acknowledges a state change to a
 client, it is on disk. Implementations must pass tests/store_contract.py. Times are timezone-aware UTC
 datetimes, given by the caller (the store never reads a clock).
@@ -7,8 +11,9 @@ datetimes, given by the caller (the store never reads a clock).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from typing import Collection, List, Optional, Protocol, Tuple
+from typing import Protocol
 
 from devhost.core.model import (
     ActivityWorkItem,
@@ -31,13 +36,13 @@ class Store(Protocol):
         raise :class:`devhost.core.errors.InstanceExists` and change nothing.
         """
 
-    def get_instance(self, instance_id: str) -> Optional[Instance]:
+    def get_instance(self, instance_id: str) -> Instance | None:
         """The instance row, or None."""
 
-    def get_history(self, instance_id: str) -> List[HistoryEvent]:
+    def get_history(self, instance_id: str) -> list[HistoryEvent]:
         """The current execution's history events in order (empty if unknown)."""
 
-    def query_instances(self, query: InstanceQuery) -> Tuple[List[Instance], Optional[str]]:
+    def query_instances(self, query: InstanceQuery) -> tuple[list[Instance], str | None]:
         """Instances matching ``query`` ordered by (created_time, instance_id), at most ``query.top``
         (default 100) of them, starting after ``query.continuation_token``. Returns the page and the
         token of the next page (None when this page is the last).
@@ -59,16 +64,16 @@ class Store(Protocol):
         """Enqueue a message for an existing instance; returns its id. Raises
         :class:`devhost.core.errors.NotFound` if the instance does not exist."""
 
-    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> List[str]:
+    def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[str]:
         """Ids of up to ``limit`` instances that have a deliverable message (``visible_at <= now``),
         oldest message first, skipping ``exclude``. A Suspended instance is ready only for
         ExecutionResumed (20) and ExecutionTerminated (3) messages. A message whose ``execution_id``
         is not the instance's current one is never deliverable (and may be deleted)."""
 
-    def next_visible_at(self) -> Optional[datetime]:
+    def next_visible_at(self) -> datetime | None:
         """The earliest ``visible_at`` of any deliverable message (same suspension rule), or None."""
 
-    def load_turn(self, instance_id: str, now: datetime) -> Optional[Turn]:
+    def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         """The instance, its history, and its deliverable messages (``visible_at <= now``, same
         suspension rule), ordered by (visible_at, id). None if the instance does not exist.
 
@@ -79,9 +84,10 @@ class Store(Protocol):
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one orchestration turn atomically (see :class:`TurnCommit` for each field):
         replace the instance row; delete consumed messages; append (or, with ``replace_history``,
-        replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on ``replace_history`` also delete messages and work items tied to the old
-        execution id; delete pending TimerFired messages for ``cancelled_timer_ids``; insert new
-        instances, messages and activity work items; with ``clear_pending`` delete all remaining
+        replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on
+        ``replace_history`` also delete messages and work items tied to the old execution id; delete
+        pending TimerFired messages for ``cancelled_timer_ids``; insert new instances, messages and
+        activity work items; with ``clear_pending`` delete all remaining
         messages and work items of the instance. Messages for instances that do not exist (a purged
         parent), or tied to an execution id the addressee no longer runs, are dropped silently.
         A new instance replaces a terminal one of the same id; over a non-terminal one it raises
@@ -89,7 +95,7 @@ class Store(Protocol):
         instance no longer exists (purged while the turn ran), the purge wins: nothing is written."""
 
     # --- activity work items ---------------------------------------------------------------------
-    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> List[ActivityWorkItem]:
+    def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
         """Up to ``limit`` activity work items in creation order, skipping ids in ``exclude``."""
 
     def complete_activity(self, work_item_id: int, result: Message) -> bool:

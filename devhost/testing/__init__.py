@@ -9,7 +9,10 @@ With devhost installed, pytest loads the plugin by itself (entry point ``pytest1
 - ``wait_for_completion`` / ``wait_for_status`` — wait while virtual time skips to the next timer whenever
   the host is idle, so hours of durable timers pass without real waiting;
 - ``advance(seconds)`` and ``now`` — explicit control of virtual time;
-- ``history`` and ``stub_activity`` — in-process only.
+- ``run_while_time_skips(call)`` — run a blocking call (an HTTP request that waits on the host's clock) while
+  virtual time skips until it returns;
+- ``history``, ``stub_activity`` and ``run_on_host(coroutine)`` (drive the host's own objects on its loop) —
+  in-process only.
 
 Outside pytest, ``with devhost.testing.durable_app("path/to/app") as app:`` does the same.
 Setting ``DEVHOST_TARGET_URL`` makes the fixture return an HTTP-only handle for a real host instead.

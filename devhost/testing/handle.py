@@ -12,29 +12,36 @@ body); to test an unhappy path, send the request yourself with ``handle.http``.
 from __future__ import annotations
 
 import abc
+import asyncio
+import concurrent.futures
 import inspect
 import json
 import os
 import urllib.parse
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, Optional, Protocol, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, Union
 
+from devhost.core import protocol
+from devhost.http.paths import WEBHOOK_BASE_PATH
 from devhost.testing.http import HttpClient, HttpResponse
 
 if TYPE_CHECKING:
     from devhost.host.server import DevHost
     from devhost.testing.loop import LoopThread
 
-WEBHOOKS = "/runtime/webhooks/durabletask"
-TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Terminated", "Canceled"})
-RUNTIME_STATUSES = frozenset(TERMINAL_STATUSES | {"Running", "Pending", "Suspended", "ContinuedAsNew"})
+WEBHOOKS = WEBHOOK_BASE_PATH
+TERMINAL_STATUSES = frozenset(status.value for status in protocol.TERMINAL_STATUSES)
+RUNTIME_STATUSES = frozenset(status.value for status in protocol.RuntimeStatus)
 
 AppRef = Union[str, "os.PathLike[str]"]
 """An app: its directory, its ``function_app.py``, or the dotted name of a ``function_app`` module."""
 Seconds = Union[float, timedelta]
-Status = Dict[str, Any]
+Status = dict[str, Any]
 """An instance status as the Durable HTTP API returns it (``runtimeStatus``, ``output``, ``customStatus``...)."""
+
+T = TypeVar("T")
 
 _NO_INPUT: Any = object()
 _HOST_TIMEOUT = 60.0
@@ -47,7 +54,7 @@ def seconds_of(value: Seconds) -> float:
     return seconds
 
 
-def check_statuses(statuses: Tuple[str, ...]) -> FrozenSet[str]:
+def check_statuses(statuses: tuple[str, ...]) -> frozenset[str]:
     unknown = [s for s in statuses if s not in RUNTIME_STATUSES]
     if not statuses or unknown:
         raise ValueError(f"expected runtime status names from {sorted(RUNTIME_STATUSES)}, got {list(statuses)}")
@@ -67,7 +74,7 @@ class AppHandle(abc.ABC):
         """A synchronous HTTP client bound to :attr:`base_url`."""
 
     # --- the Durable HTTP API --------------------------------------------------------------------------
-    def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: Optional[str] = None) -> str:
+    def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: str | None = None) -> str:
         """Start ``orchestrator`` through the Durable HTTP API; returns the instance id.
 
         ``input`` is sent as the JSON body (omit it for no input) and, as with the real extension, becomes the
@@ -139,13 +146,22 @@ class AppHandle(abc.ABC):
     def wait_for_status(self, instance_id: str, *statuses: str, timeout: float = 60.0) -> Status:
         """Like :meth:`wait_for_completion`, until the runtime status is one of ``statuses``."""
 
+    def run_while_time_skips(self, call: Callable[[], T], *, timeout: float = 60.0) -> T:
+        """Run a blocking ``call`` (say an HTTP request that waits on the host's clock) while time passes.
+
+        In-process, time is virtual and would stand still while the call blocks: the call runs on a worker
+        thread while the host skips time until it returns. Against a real host time passes by itself, so
+        this simply calls it. ``timeout`` is real seconds (a safety net).
+        """
+        return call()
+
     # --- in-process only -------------------------------------------------------------------------------
     @abc.abstractmethod
-    def history(self, instance_id: str) -> List[Dict[str, Any]]:
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
         """The current execution's history events in the SDK's shape (PascalCase keys, int EventType)."""
 
     @abc.abstractmethod
-    def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> "ActivityStub":
+    def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> ActivityStub:
         """Run ``replacement(input)`` instead of activity ``name`` until the test ends."""
 
 
@@ -154,7 +170,7 @@ class ActivityStub:
 
     def __init__(self, name: str, restore: Callable[[], None]) -> None:
         self.name = name
-        self.calls: List[Any] = []
+        self.calls: list[Any] = []
         """Each call's decoded input, in call order."""
         self._restore = restore
 
@@ -166,15 +182,14 @@ class ActivityStub:
 class DurableAppFactory(Protocol):
     """The ``durable_app`` fixture: call it to start an app (the default one when ``app`` is None)."""
 
-    def __call__(self, app: Optional[AppRef] = None, *, start_time: Optional[datetime] = None) -> AppHandle:
-        ...
+    def __call__(self, app: AppRef | None = None, *, start_time: datetime | None = None) -> AppHandle: ...
 
 
 def _quote(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
 
-def _expect(response: HttpResponse, statuses: Tuple[int, ...], what: str) -> None:
+def _expect(response: HttpResponse, statuses: tuple[int, ...], what: str) -> None:
     if response.status not in statuses:
         raise AssertionError(f"{what}: the host answered {response.status}: {response.text[:2000]}")
 
@@ -185,13 +200,13 @@ class DurableAppHandle(AppHandle):
 
     remote = False
 
-    def __init__(self, host: "DevHost", loop: "LoopThread") -> None:
+    def __init__(self, host: DevHost, loop: LoopThread) -> None:
         super().__init__(host.base_url)
         self._host = host
         self._loop = loop
 
     @property
-    def host(self) -> "DevHost":
+    def host(self) -> DevHost:
         """The :class:`devhost.host.server.DevHost` (engine, store, clock, registry): an escape hatch."""
         return self._host
 
@@ -200,7 +215,7 @@ class DurableAppHandle(AppHandle):
         return Path(self._host.app_dir)
 
     @property
-    def store_path(self) -> Optional[Path]:
+    def store_path(self) -> Path | None:
         return self._host.store_path
 
     # --- time ----------------------------------------------------------------------------------------
@@ -214,27 +229,14 @@ class DurableAppHandle(AppHandle):
 
         ``advance(0)`` runs whatever is due now (new starts, raised events) and returns when the host is idle.
         """
-        from devhost.clock import VirtualClock
-
         self._check_running()
         amount = seconds_of(seconds)
-        engine, clock, store = self._host.engine, self._host.clock, self._host.store
-        if not isinstance(clock, VirtualClock):
+        if not self._host.clock.can_skip:
             raise TypeError("advance() needs a host on a VirtualClock")
+        engine, clock = self._host.engine, self._host.clock
 
         async def step_through() -> datetime:
-            target = clock.now() + timedelta(seconds=amount)
-            await engine.run_until(engine.is_idle, skip_time=False)
-            while True:
-                deadlines = [d for d in (clock.next_deadline(), store.next_visible_at()) if d is not None]
-                upcoming = min(deadlines) if deadlines else None
-                if upcoming is None or upcoming > target or upcoming <= clock.now():
-                    break
-                clock.advance_to(upcoming)
-                await engine.run_until(engine.is_idle, skip_time=False)
-            clock.advance_to(target)
-            await engine.run_until(engine.is_idle, skip_time=False)
-            return clock.now()
+            return await engine.advance_to(clock.now() + timedelta(seconds=amount))
 
         try:
             return self._loop.run(step_through(), timeout=_HOST_TIMEOUT)
@@ -254,7 +256,7 @@ class DurableAppHandle(AppHandle):
         wanted = check_statuses(statuses)
         return self._wait(instance_id, wanted, f"reach {'/'.join(sorted(wanted))}", timeout)
 
-    def _wait(self, instance_id: str, wanted: FrozenSet[str], goal: str, timeout: float) -> Status:
+    def _wait(self, instance_id: str, wanted: frozenset[str], goal: str, timeout: float) -> Status:
         from devhost.runtime.engine import Stalled
 
         self._check_running()
@@ -284,8 +286,49 @@ class DurableAppHandle(AppHandle):
             return "there is no such instance"
         return f"status {record.runtime_status.value}, custom status {record.custom_status}"
 
+    def run_while_time_skips(self, call: Callable[[], T], *, timeout: float = 60.0) -> T:
+        from devhost.runtime.engine import Stalled
+
+        self._check_running()
+        engine = self._host.engine
+
+        async def drive(answered: Callable[[], bool]) -> None:
+            while not answered():
+                try:
+                    await engine.run_until(answered)
+                except Stalled:
+                    # Until the call has reached the host (a request on its way to the server) the engine
+                    # may find nothing to do: keep looking (asyncio.sleep(0) yields to the loop once).
+                    await asyncio.sleep(0)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="devhost-call") as pool:
+            future = pool.submit(call)
+            # The call's return is not store state the engine would notice: wake it so run_until looks again.
+            future.add_done_callback(lambda _: engine.notify())
+            try:
+                self._loop.run(drive(future.done), timeout=timeout)
+            except TimeoutError:
+                raise AssertionError(
+                    f"the call did not return within {timeout} s of real time (virtual time is now {self.now.isoformat()})"
+                ) from None
+            return future.result(timeout=timeout)
+
     # --- in-process only -----------------------------------------------------------------------------
-    def history(self, instance_id: str) -> List[Dict[str, Any]]:
+    def run_on_host(self, coroutine: Coroutine[Any, Any, T], *, timeout: float = 60.0) -> T:
+        """Run ``coroutine`` on the host's event loop and return its result: an escape hatch for driving the
+        host's own objects (:attr:`host`'s engine, store, management), which belong to that loop's thread.
+
+        For example ``app.run_on_host(app.host.engine.run_until(condition))``. ``timeout`` is real seconds;
+        TimeoutError (the coroutine is cancelled) when it runs out.
+        """
+        try:
+            self._check_running()
+        except RuntimeError:
+            coroutine.close()  # never started: do not leave a "never awaited" warning behind
+            raise
+        return self._loop.run(coroutine, timeout=timeout)
+
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
         self._check_running()
         return list(self._host.store.get_history(instance_id))
 
@@ -306,19 +349,21 @@ class DurableAppHandle(AppHandle):
         original: ActivityFunction = activities[name]
         stub = ActivityStub(name, lambda: activities.__setitem__(name, original))
         if inspect.iscoroutinefunction(replacement):
+
             async def call_async(**kwargs: Any) -> Any:
                 value = kwargs[original.input_name]
                 stub.calls.append(value)
                 return await replacement(value)
 
-            activities[name] = ActivityFunction(name, call_async, original.input_name, True)
+            activities[name] = ActivityFunction(name, call_async, original.input_name)
         else:
+
             def call(**kwargs: Any) -> Any:
                 value = kwargs[original.input_name]
                 stub.calls.append(value)
                 return replacement(value)
 
-            activities[name] = ActivityFunction(name, call, original.input_name, False)
+            activities[name] = ActivityFunction(name, call, original.input_name)
         return stub
 
     def _check_running(self) -> None:

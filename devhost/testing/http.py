@@ -11,8 +11,9 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any
 
 _UNSET: Any = object()
 
@@ -33,7 +34,7 @@ class HttpResponse:
         """The body decoded as JSON (None for an empty body)."""
         return json.loads(self.body) if self.body else None
 
-    def header(self, name: str) -> Optional[str]:
+    def header(self, name: str) -> str | None:
         wanted = name.lower()
         for key, value in self.headers.items():
             if key.lower() == wanted:
@@ -64,16 +65,16 @@ class HttpClient:
         path: str,
         *,
         json_body: Any = _UNSET,
-        data: Optional[bytes] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        params: Optional[Mapping[str, Any]] = None,
-        timeout: Optional[float] = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
     ) -> HttpResponse:
         """Send one request. ``json_body`` (any JSON value, ``None`` included) sets the JSON Content-Type."""
         url = self.url(path)
         if params:
             url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
-        sent: Dict[str, str] = dict(headers or {})
+        sent: dict[str, str] = dict(headers or {})
         if json_body is not _UNSET:
             data = json.dumps(json_body).encode("utf-8")
             if not any(key.lower() == "content-type" for key in sent):

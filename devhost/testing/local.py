@@ -16,21 +16,25 @@ import importlib.util
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Union
+from typing import Any
 
+from devhost.clock import VirtualClock
 from devhost.core.errors import AppLoadError
+from devhost.runtime.loader import missing_app_error
+from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX
+from devhost.runtime.timeskip import release_sleepers
 from devhost.testing.handle import AppRef, DurableAppHandle
 from devhost.testing.loop import LoopThread
 
 APP_FILE = "function_app.py"
 _HOST_TIMEOUT = 60.0
-_FUNCTION_THREAD_PREFIX = "devhost-fn-"
 
 
 # --- finding the app ---------------------------------------------------------------------------------
-def resolve_app_dir(app: AppRef, *, base: Optional[Path] = None) -> Path:
+def resolve_app_dir(app: AppRef, *, base: Path | None = None) -> Path:
     """The directory of the app ``app`` names (relative paths are taken from ``base``, default the cwd).
 
     devhost indexes ``function_app.py`` as the Functions host does, so a module must be that file.
@@ -46,7 +50,7 @@ def resolve_app_dir(app: AppRef, *, base: Optional[Path] = None) -> Path:
 def _app_dir_from_path(path: Path) -> Path:
     if path.is_dir():
         if not (path / APP_FILE).is_file():
-            raise AppLoadError(f"no {APP_FILE} in {path}")
+            raise missing_app_error(path)  # names the v1 programming model when that is what it is
         return path.resolve()
     if path.is_file():
         if path.name != APP_FILE:
@@ -79,11 +83,10 @@ class AppSession:
     """Apps started on one loop thread and stopped together (the fixture's unit: one test)."""
 
     def __init__(self) -> None:
-        self._loop: Optional[LoopThread] = None
-        self._hosts: List[Any] = []
+        self._loop: LoopThread | None = None
+        self._hosts: list[Any] = []
 
-    def start(self, app_dir: Path, *, store_dir: Path, start_time: Optional[datetime] = None) -> DurableAppHandle:
-        from devhost.clock import VirtualClock
+    def start(self, app_dir: Path, *, store_dir: Path, start_time: datetime | None = None) -> DurableAppHandle:
         from devhost.host.server import DevHost
 
         if self._loop is None:
@@ -106,7 +109,7 @@ class AppSession:
         """Stop every host (newest first), wake functions asleep on their clocks, stop the loop."""
         loop, self._loop = self._loop, None
         hosts, self._hosts = self._hosts, []
-        errors: List[BaseException] = []
+        errors: list[BaseException] = []
         if loop is None:
             return
         try:
@@ -115,7 +118,9 @@ class AppSession:
                     loop.run(host.stop(), timeout=_HOST_TIMEOUT)
                 except BaseException as exc:  # stop the others anyway; report the first failure
                     errors.append(exc)
-                _release_sleepers(host.clock)
+                # The engine abandons activities asleep on the clock at stop (their work items stay in the
+                # store); wake their threads, or they would block forever on a clock nobody advances.
+                release_sleepers(host.clock)
             _join_function_threads(timeout=5.0)
         finally:
             loop.close()
@@ -123,33 +128,18 @@ class AppSession:
             raise errors[0]
 
 
-def _release_sleepers(clock: Any) -> None:
-    """Wake the threads of functions still asleep on a stopped host's virtual clock, so none is left behind.
-
-    The engine abandons such activities at stop (their work items stay in the store); their threads would
-    otherwise block forever on a clock nobody advances.
-    """
-    for _ in range(10_000):
-        if not getattr(clock, "sleeping_functions", 0):
-            return
-        deadline = clock.next_deadline()
-        if deadline is None:
-            return
-        clock.advance_to(deadline)
-
-
 def _join_function_threads(timeout: float) -> None:
     for thread in threading.enumerate():
-        if thread.name.startswith(_FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
+        if thread.name.startswith(FUNCTION_THREAD_PREFIX) and thread is not threading.current_thread():
             thread.join(timeout)
 
 
 @contextlib.contextmanager
 def durable_app(
-    app: Optional[AppRef] = None,
+    app: AppRef | None = None,
     *,
-    store_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
-    start_time: Optional[datetime] = None,
+    store_dir: str | os.PathLike[str] | None = None,
+    start_time: datetime | None = None,
 ) -> Iterator[DurableAppHandle]:
     """Run an app in-process on a virtual clock for the ``with`` block; the pytest-free form of the fixture.
 
@@ -159,8 +149,10 @@ def durable_app(
     app_dir = resolve_app_dir(app if app is not None else Path.cwd())
     session = AppSession()
     with contextlib.ExitStack() as stack:
-        directory = Path(store_dir) if store_dir is not None else Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="devhost-"))
+        directory = (
+            Path(store_dir)
+            if store_dir is not None
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="devhost-")))
         )
         stack.callback(session.close)
         yield session.start(app_dir, store_dir=directory, start_time=start_time)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from typing import Any, Coroutine, Optional, TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -22,11 +23,7 @@ class LoopThread:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
-
-    def run(self, coro: Coroutine[Any, Any, T], timeout: Optional[float] = None) -> T:
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the loop and wait (at most ``timeout`` real seconds) for its result.
 
         On timeout the coroutine is cancelled and :class:`TimeoutError` raised. Never call this from the
@@ -49,8 +46,10 @@ class LoopThread:
         """Stop the loop, join the thread, close the loop (idempotent)."""
         if self.loop.is_closed():
             return
+        if self._thread.is_alive():
+            # On the loop's own thread: this thread may have another loop marked running (Playwright's sync API).
+            asyncio.run_coroutine_threadsafe(self.loop.shutdown_asyncgens(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         if not self.loop.is_running():
-            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()

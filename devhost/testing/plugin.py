@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, Optional
 
 import pytest
 
@@ -32,11 +32,15 @@ INI_APP = "devhost_app"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(INI_APP, "app that durable_app() starts by default (directory, function_app.py or module; "
-                           "relative to the rootdir). Default: the rootdir.", default="")
+    parser.addini(
+        INI_APP,
+        "app that durable_app() starts by default (directory, function_app.py or module; "
+        "relative to the rootdir). Default: the rootdir.",
+        default="",
+    )
 
 
-def pytest_report_header(config: pytest.Config) -> Optional[str]:
+def pytest_report_header(config: pytest.Config) -> str | None:
     target = os.environ.get(TARGET_URL_VARIABLE)
     return f"devhost: durable_app targets {target} ({TARGET_URL_VARIABLE})" if target else None
 
@@ -59,7 +63,8 @@ def durable_app(durable_app_dir: Path, tmp_path: Path, request: pytest.FixtureRe
     """Start apps for this test: ``app = durable_app()``; see :mod:`devhost.testing.plugin`."""
     target = os.environ.get(TARGET_URL_VARIABLE, "").strip()
     if target:
-        def remote(app: Optional[AppRef] = None, *, start_time: Optional[datetime] = None) -> AppHandle:
+
+        def remote(app: AppRef | None = None, *, start_time: datetime | None = None) -> AppHandle:
             return RemoteAppHandle(target)  # the remote host serves its own app on its own clock
 
         yield remote
@@ -69,7 +74,7 @@ def durable_app(durable_app_dir: Path, tmp_path: Path, request: pytest.FixtureRe
     session = AppSession()
     numbers = itertools.count(1)
 
-    def start(app: Optional[AppRef] = None, *, start_time: Optional[datetime] = None) -> AppHandle:
+    def start(app: AppRef | None = None, *, start_time: datetime | None = None) -> AppHandle:
         where = durable_app_dir if app is None else app
         try:
             app_dir = resolve_app_dir(where, base=root)
@@ -77,8 +82,14 @@ def durable_app(durable_app_dir: Path, tmp_path: Path, request: pytest.FixtureRe
             store_dir.mkdir()
             return session.start(app_dir, store_dir=store_dir, start_time=start_time)
         except DevhostError as exc:
-            hint = (f" (the default app is the rootdir; pass durable_app('path/to/app'), set the {INI_APP} "
-                    f"ini option or override the durable_app_dir fixture)") if app is None else ""
+            hint = (
+                (
+                    f" (the default app is the rootdir; pass durable_app('path/to/app'), set the {INI_APP} "
+                    f"ini option or override the durable_app_dir fixture)"
+                )
+                if app is None
+                else ""
+            )
             pytest.fail(f"durable_app({'' if app is None else repr(app)}): {exc}{hint}", pytrace=False)
 
     try:

@@ -9,7 +9,7 @@ skips the test with a clear reason instead of failing it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Dict, FrozenSet, List, NoReturn
+from typing import Any, Callable, NoReturn
 
 from devhost.clock import RealClock
 from devhost.testing.handle import (
@@ -54,7 +54,7 @@ class RemoteAppHandle(AppHandle):
         wanted = check_statuses(statuses)
         return self._poll(instance_id, wanted, f"reach {'/'.join(sorted(wanted))}", timeout)
 
-    def _poll(self, instance_id: str, wanted: FrozenSet[str], goal: str, timeout: float) -> Status:
+    def _poll(self, instance_id: str, wanted: frozenset[str], goal: str, timeout: float) -> Status:
         status_uri = f"{WEBHOOKS}/instances/{_quote(instance_id)}"
         deadline = self._clock.now().timestamp() + timeout
         last: Any = None
@@ -74,7 +74,7 @@ class RemoteAppHandle(AppHandle):
             self._clock.sleep_blocking(pause)
             pause = min(pause * 2, self.poll_interval)
 
-    def history(self, instance_id: str) -> List[Dict[str, Any]]:
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
         _skip("history() reads the in-process store")
 
     def stub_activity(self, name: str, replacement: Callable[[Any], Any]) -> ActivityStub:

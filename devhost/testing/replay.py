@@ -20,19 +20,22 @@ Recordings may be saved recordings, raw history lists or status documents (see :
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, List, Optional, Union
+from typing import Any, Union
 
-from devhost.runtime.registry import FunctionRegistry
-from devhost.replay.check import STATUS_TIME_TOLERANCE, ReplayResult, ReplayTarget, check
+from devhost.replay.check import check
+from devhost.replay.model import STATUS_TIME_TOLERANCE, ReplayResult, ReplayTarget
 from devhost.replay.sources import NO_HISTORY_FILES, load_paths, open_target, save_recording, target_for_registry
+from devhost.runtime.registry import FunctionRegistry
 
 AppSource = Union[str, Path, FunctionRegistry, ReplayTarget]
 HistorySource = Union[str, Path, Iterable[Union[str, Path]]]
 
 
-def replay_histories(app: AppSource, histories: HistorySource, *, time_tolerance: Any = STATUS_TIME_TOLERANCE
-                     ) -> List[ReplayResult]:
+def replay_histories(
+    app: AppSource, histories: HistorySource, *, time_tolerance: Any = STATUS_TIME_TOLERANCE
+) -> list[ReplayResult]:
     """Replay every recording under ``histories`` (a file, a folder searched for ``*.json``, or several)
     against ``app`` (an app directory, a FunctionRegistry, or a ReplayTarget). Unreadable files come back
     as results with ``error`` set; nothing raises for a bad recording."""
@@ -44,7 +47,7 @@ def replay_histories(app: AppSource, histories: HistorySource, *, time_tolerance
     return results
 
 
-def assert_replays(app: AppSource, histories: HistorySource, **options: Any) -> List[ReplayResult]:
+def assert_replays(app: AppSource, histories: HistorySource, **options: Any) -> list[ReplayResult]:
     """Fail the test (AssertionError listing every problem) unless every recording replays; also fail when
     there is no recording at all, so a mistyped folder cannot pass silently. Returns the results."""
     results = replay_histories(app, histories, **options)
@@ -57,7 +60,7 @@ def assert_replays(app: AppSource, histories: HistorySource, **options: Any) -> 
     return results
 
 
-def save_history(app: Any, instance_id: str, path: Union[str, Path]) -> Path:
+def save_history(app: Any, instance_id: str, path: str | Path) -> Path:
     """Save an instance of a running test app (a :class:`~devhost.testing.handle.DurableAppHandle`) in the
     recording format; ``path`` is a file, or a directory (then ``<instance_id>.json`` inside it)."""
     status = app.status(instance_id)
@@ -66,7 +69,7 @@ def save_history(app: Any, instance_id: str, path: Union[str, Path]) -> Path:
     if target.is_dir() or not target.suffix:
         target = target / f"{instance_id}.json"
     # The status API returns the stored input decoded once (API notes B.3): encode it back.
-    input_text: Optional[str] = None if status.get("input") is None else json.dumps(status["input"])
+    input_text: str | None = None if status.get("input") is None else json.dumps(status["input"])
     return save_recording(target, status["name"], instance_id, input_text, history)
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Optional
 
 FIELDS = (
     "job_id",
@@ -22,9 +22,9 @@ FIELDS = (
     "error_rate_threshold",
 )
 
-Case = Tuple[str, bytes, Optional[str], str]
+Case = tuple[str, bytes, Optional[str], str]
 
-INVALID: List[Case] = [
+INVALID: list[Case] = [
     # booleans are not numbers
     ("interval-true", b'{"polling_interval_seconds": true}', "polling_interval_seconds", "not a boolean"),
     ("timeout-false", b'{"timeout_seconds": false}', "timeout_seconds", "not a boolean"),
@@ -57,12 +57,24 @@ INVALID: List[Case] = [
     ("job-id-question-mark", b'{"job_id": "a?b"}', "job_id", "must start with"),
     ("interval-zero", b'{"polling_interval_seconds": 0}', "polling_interval_seconds", "between 1 and 86400"),
     ("interval-fraction", b'{"polling_interval_seconds": 0.5}', "polling_interval_seconds", "between 1 and 86400"),
-    ("interval-over-a-day", b'{"polling_interval_seconds": 86401, "timeout_seconds": 604800}',
-     "polling_interval_seconds", "between 1 and 86400"),
-    ("interval-above-default-timeout", b'{"polling_interval_seconds": 31}', "polling_interval_seconds",
-     "greater than timeout_seconds (30)"),
-    ("interval-above-timeout", b'{"polling_interval_seconds": 10, "timeout_seconds": 5}',
-     "polling_interval_seconds", "greater than timeout_seconds (5)"),
+    (
+        "interval-over-a-day",
+        b'{"polling_interval_seconds": 86401, "timeout_seconds": 604800}',
+        "polling_interval_seconds",
+        "between 1 and 86400",
+    ),
+    (
+        "interval-above-default-timeout",
+        b'{"polling_interval_seconds": 31}',
+        "polling_interval_seconds",
+        "greater than timeout_seconds (30)",
+    ),
+    (
+        "interval-above-timeout",
+        b'{"polling_interval_seconds": 10, "timeout_seconds": 5}',
+        "polling_interval_seconds",
+        "greater than timeout_seconds (5)",
+    ),
     ("timeout-zero", b'{"timeout_seconds": 0}', "timeout_seconds", "between 1 and 604800"),
     ("timeout-negative", b'{"timeout_seconds": -30}', "timeout_seconds", "between 1 and 604800"),
     ("timeout-over-a-week", b'{"timeout_seconds": 604801}', "timeout_seconds", "between 1 and 604800"),
@@ -73,8 +85,7 @@ INVALID: List[Case] = [
     ("failure-rate-above-one", b'{"failure_rate": 1.01}', "failure_rate", "between 0 and 1"),
     ("threshold-above-one", b'{"error_rate_threshold": 1.5}', "error_rate_threshold", "between 0 and 1"),
     ("duration-negative", b'{"simulated_duration_seconds": -1}', "simulated_duration_seconds", "between 0 and 604800"),
-    ("duration-too-long", b'{"simulated_duration_seconds": 604801}', "simulated_duration_seconds",
-     "between 0 and 604800"),
+    ("duration-too-long", b'{"simulated_duration_seconds": 604801}', "simulated_duration_seconds", "between 0 and 604800"),
     ("workflow-empty", b'{"workflow_type": ""}', "workflow_type", "1 to 64"),
     ("workflow-too-long", b'{"workflow_type": "' + b"w" * 65 + b'"}', "workflow_type", "1 to 64"),
     ("workflow-control-char", b'{"workflow_type": "a\\nb"}', "workflow_type", "control characters"),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,15 +15,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) does not add the cwd
     sys.path.insert(0, str(REPO_ROOT))
 
+from devhost.runtime.registry import ActivityFunction  # noqa: E402
 from job_monitor import clock  # noqa: E402
 
-from .replay import Activity, FakeTime  # noqa: E402
+from .fakes import FakeTime  # noqa: E402
 
 START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="session")
-def app_functions() -> Dict[str, Any]:
+def app_functions() -> dict[str, Any]:
     """``get_functions()`` of a fresh copy of ``function_app.py``, by function name.
 
     ``FunctionApp.get_functions()`` may be called only once per app object (it raises on the
@@ -37,17 +39,18 @@ def app_functions() -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def orchestrator_handle(app_functions: Dict[str, Any]) -> Any:
+def orchestrator_handle(app_functions: dict[str, Any]) -> Any:
     return app_functions["monitoring_job_orchestrator"].get_user_function()
 
 
 @pytest.fixture(scope="session")
-def activities(app_functions: Dict[str, Any]) -> Dict[str, Activity]:
+def activities(app_functions: dict[str, Any]) -> dict[str, ActivityFunction]:
     found = {}
     for name, fn in app_functions.items():
         trigger = fn.get_trigger()
         if trigger.type == "activityTrigger":
-            found[name] = Activity(fn.get_user_function(), trigger.name)
+            user_fn = fn.get_user_function()
+            found[name] = ActivityFunction(name, user_fn, trigger.name)
     return found
 
 

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, Dict, Iterator
+from typing import Any
 
 import pytest
 
+from devhost.runtime.registry import ActivityFunction
 from job_monitor import job_service
 from job_monitor.simulation import JobPlan
 
 from .conftest import START
-from .replay import Activity, FakeTime, call_activity
+from .fakes import FakeTime
+from .runs import call_activity
 
 
-def check_input(**overrides: Any) -> Dict[str, Any]:
-    plan = JobPlan(job_id="job-act", submitted_at=START, duration_seconds=15, outcome="completed",
-                   batch_size=100, failure_rate=0.1)
+def check_input(**overrides: Any) -> dict[str, Any]:
+    plan = JobPlan(
+        job_id="job-act", submitted_at=START, duration_seconds=15, outcome="completed", batch_size=100, failure_rate=0.1
+    )
     return {**plan.to_dict(), "check_number": 3, "instance_id": "job-act", **overrides}
 
 
-def test_check_job_status_reports_the_job_at_the_current_time(activities: Dict[str, Activity], fake_time: FakeTime) -> None:
+def test_check_job_status_reports_the_job_at_the_current_time(
+    activities: dict[str, ActivityFunction], fake_time: FakeTime
+) -> None:
     fake_time.sleep(10.1234)
 
     result = json.loads(call_activity(activities["check_job_status"], json.dumps(check_input())))
@@ -38,10 +44,16 @@ class FixedService:
     def __init__(self) -> None:
         self.asked: list = []
 
-    def get_status(self, plan: JobPlan, now: datetime) -> Dict[str, Any]:
+    def get_status(self, plan: JobPlan, now: datetime) -> dict[str, Any]:
         self.asked.append((plan.job_id, now))
-        return {"job_id": plan.job_id, "status": "Completed", "progress_percent": 100, "items_total": 1,
-                "items_processed": 1, "items_failed": 0}
+        return {
+            "job_id": plan.job_id,
+            "status": "Completed",
+            "progress_percent": 100,
+            "items_total": 1,
+            "items_processed": 1,
+            "items_failed": 0,
+        }
 
 
 @pytest.fixture
@@ -53,7 +65,7 @@ def fixed_service() -> Iterator[FixedService]:
 
 
 def test_check_job_status_asks_the_installed_job_service(
-    activities: Dict[str, Activity], fake_time: FakeTime, fixed_service: FixedService
+    activities: dict[str, ActivityFunction], fake_time: FakeTime, fixed_service: FixedService
 ) -> None:
     result = json.loads(call_activity(activities["check_job_status"], json.dumps(check_input())))
 
@@ -62,10 +74,12 @@ def test_check_job_status_asks_the_installed_job_service(
     assert result["check_number"] == 3
 
 
-@pytest.mark.parametrize("seconds, message", [(5, "Waited for 5 seconds"), (2.5, "Waited for 2.5 seconds"),
-                                              (2.0, "Waited for 2 seconds"), (0, "Waited for 0 seconds")])
+@pytest.mark.parametrize(
+    "seconds, message",
+    [(5, "Waited for 5 seconds"), (2.5, "Waited for 2.5 seconds"), (2.0, "Waited for 2 seconds"), (0, "Waited for 0 seconds")],
+)
 def test_wait_for_interval_waits_on_the_app_clock(
-    activities: Dict[str, Activity], fake_time: FakeTime, seconds: float, message: str
+    activities: dict[str, ActivityFunction], fake_time: FakeTime, seconds: float, message: str
 ) -> None:
     result = json.loads(call_activity(activities["wait_for_interval"], json.dumps(seconds)))
 

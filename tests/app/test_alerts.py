@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from job_monitor.alerts import ProgressSample, evaluate
 from job_monitor.metrics import job_metrics
@@ -12,13 +12,18 @@ T0 = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 DEADLINE = T0 + timedelta(seconds=30)
 
 
-def record(processed: int, failed: int = 0, *, status: str = "Running", at: float = 10, total: int = 100) -> Dict[str, Any]:
+def record(processed: int, failed: int = 0, *, status: str = "Running", at: float = 10, total: int = 100) -> dict[str, Any]:
     stamp = (T0 + timedelta(seconds=at)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    return {"status": status, "items_processed": processed, "items_failed": failed, "items_total": total,
-            "last_check_time": stamp}
+    return {
+        "status": status,
+        "items_processed": processed,
+        "items_failed": failed,
+        "items_total": total,
+        "last_check_time": stamp,
+    }
 
 
-def names(rec: Dict[str, Any], previous: Optional[ProgressSample] = None, threshold: float = 0.05) -> List[str]:
+def names(rec: dict[str, Any], previous: ProgressSample | None = None, threshold: float = 0.05) -> list[str]:
     return [a.name for a in evaluate(rec, previous, DEADLINE, threshold)]
 
 

@@ -6,7 +6,6 @@ import ast
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List
 
 import pytest
 
@@ -25,7 +24,7 @@ def test_utc_now_follows_a_patched_time_time(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_sleep_goes_through_a_patched_time_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    slept: List[float] = []
+    slept: list[float] = []
     monkeypatch.setattr(time, "sleep", slept.append)
 
     clock.sleep(2.5)
@@ -34,7 +33,7 @@ def test_sleep_goes_through_a_patched_time_sleep(monkeypatch: pytest.MonkeyPatch
     assert slept == [2.5, 0.0]
 
 
-def _time_reads(path: Path) -> List[str]:
+def _time_reads(path: Path) -> list[str]:
     """Every way ``path`` could read or wait on time without the seam (AST, so docstrings don't count)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -42,8 +41,14 @@ def _time_reads(path: Path) -> List[str]:
             found.append(f"from {node.module} import ...")
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             pair = (node.value.id, node.attr)
-            if pair in {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("asyncio", "sleep"),
-                        ("time", "monotonic"), ("time", "perf_counter")}:
+            if pair in {
+                ("datetime", "now"),
+                ("datetime", "utcnow"),
+                ("date", "today"),
+                ("asyncio", "sleep"),
+                ("time", "monotonic"),
+                ("time", "perf_counter"),
+            }:
                 found.append(".".join(pair))
             if pair in {("time", "time"), ("time", "sleep")} and path.name != "clock.py":
                 found.append(".".join(pair))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -95,7 +95,7 @@ def test_integers_are_accepted_where_numbers_are_expected() -> None:
 
 
 @pytest.mark.parametrize("case_id, body, field, message", INVALID, ids=[c[0] for c in INVALID])
-def test_invalid_bodies_name_the_field_and_rule(case_id: str, body: bytes, field: Optional[str], message: str) -> None:
+def test_invalid_bodies_name_the_field_and_rule(case_id: str, body: bytes, field: str | None, message: str) -> None:
     with pytest.raises(ValidationError) as caught:
         MonitorRequest.from_body(body)
 
@@ -166,8 +166,11 @@ def test_from_mapping_can_skip_extra_keys_and_default_the_job_id() -> None:
 # --- property: nothing but ValidationError ever escapes ------------------------------------
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text()
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
 request_like = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), json_values, max_size=8)
 
 

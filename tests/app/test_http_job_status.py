@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Dict
+from typing import Any
 
 import azure.functions as func
 import pytest
 
 from job_monitor.simulation import failed_items
 
-from .fakes import FakeDurableClient
-from .replay import FakeTime
+from .fakes import FakeDurableClient, FakeTime
 
 
-def get(app_functions: Dict[str, Any], client: FakeDurableClient, job_id: str) -> func.HttpResponse:
-    request = func.HttpRequest("GET", f"http://localhost:7071/api/job_status/{job_id}", headers={}, params={},
-                               route_params={"jobId": job_id}, body=b"")
+def get(app_functions: dict[str, Any], client: FakeDurableClient, job_id: str) -> func.HttpResponse:
+    request = func.HttpRequest(
+        "GET", f"http://localhost:7071/api/job_status/{job_id}", headers={}, params={}, route_params={"jobId": job_id}, body=b""
+    )
     user_code = app_functions["job_status"].get_user_function().client_function
     return asyncio.run(user_code(req=request, client=client))
 
 
-def start(app_functions: Dict[str, Any], client: FakeDurableClient, body: bytes) -> None:
-    request = func.HttpRequest("POST", "http://localhost:7071/api/start_monitoring_job", headers={}, params={},
-                               route_params={}, body=body)
+def start(app_functions: dict[str, Any], client: FakeDurableClient, body: bytes) -> None:
+    request = func.HttpRequest(
+        "POST", "http://localhost:7071/api/start_monitoring_job", headers={}, params={}, route_params={}, body=body
+    )
     user_code = app_functions["start_monitoring_job"].get_user_function().client_function
     assert asyncio.run(user_code(req=request, client=client)).status_code == 202
 
@@ -34,7 +35,7 @@ def client() -> FakeDurableClient:
     return FakeDurableClient()
 
 
-def test_unknown_job_is_404(app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime) -> None:
+def test_unknown_job_is_404(app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime) -> None:
     response = get(app_functions, client, "job-nope")
 
     assert response.status_code == 404
@@ -42,7 +43,7 @@ def test_unknown_job_is_404(app_functions: Dict[str, Any], client: FakeDurableCl
 
 
 def test_started_job_reports_its_simulated_progress(
-    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
+    app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
 ) -> None:
     start(app_functions, client, b'{"job_id": "job-42"}')
     client.instances["job-42"]["runtimeStatus"] = "Running"
@@ -67,7 +68,7 @@ def test_started_job_reports_its_simulated_progress(
 
 
 def test_job_status_keeps_answering_after_the_monitor_finished(
-    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
+    app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
 ) -> None:
     start(app_functions, client, b'{"job_id": "job-done", "simulated_outcome": "failed"}')
     client.instances["job-done"]["runtimeStatus"] = "Completed"
@@ -80,7 +81,7 @@ def test_job_status_keeps_answering_after_the_monitor_finished(
 
 
 def test_input_stored_as_an_object_and_without_submitted_at_uses_the_creation_time(
-    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
+    app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
 ) -> None:
     client.add_instance("job-hook", "Running", {"simulated_duration_seconds": 100}, created="2030-01-01T11:59:10Z")
     client.instances["job-hook"]["input"] = {"simulated_duration_seconds": 100}  # started via the webhook
@@ -92,7 +93,7 @@ def test_input_stored_as_an_object_and_without_submitted_at_uses_the_creation_ti
 
 @pytest.mark.parametrize("job_id", ["-bad", "a b", "x" * 101])
 def test_impossible_job_ids_are_400(
-    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime, job_id: str
+    app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime, job_id: str
 ) -> None:
     response = get(app_functions, client, job_id)
 
@@ -101,7 +102,7 @@ def test_impossible_job_ids_are_400(
 
 
 def test_an_instance_of_another_orchestrator_is_not_a_job(
-    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
+    app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
 ) -> None:
     client.add_instance("other-1", "Running", {"x": 1}, name="some_other_orchestrator")
 
@@ -109,7 +110,7 @@ def test_an_instance_of_another_orchestrator_is_not_a_job(
 
 
 def test_an_instance_with_foreign_input_is_not_a_job(
-    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
+    app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
 ) -> None:
     client.add_instance("odd-1", "Running", '"just a string"')
 
@@ -119,20 +120,34 @@ def test_an_instance_with_foreign_input_is_not_a_job(
     assert json.loads(response.get_body())["message"] == "the instance is not a monitoring job"
 
 
-def test_unreachable_backend_is_503(app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime) -> None:
+def test_unreachable_backend_is_503(app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime) -> None:
     client.fail_get_status_with = ConnectionError("refused")
 
     assert get(app_functions, client, "job-1").status_code == 503
 
 
 def test_a_monitor_that_continued_as_new_still_reports_its_job(
-    app_functions: Dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
+    app_functions: dict[str, Any], client: FakeDurableClient, fake_time: FakeTime
 ) -> None:
-    carry = {"monitor_started_at": "2030-01-01T11:59:00.000000Z", "deadline": "2030-01-01T12:09:00.000000Z",
-             "checks_performed": 25, "alerts_raised": [], "generation": 2, "previous": None}
-    client.add_instance("job-long", "Running", {"job_id": "job-long", "timeout_seconds": 600,
-                                                "simulated_duration_seconds": 120,
-                                                "submitted_at": "2030-01-01T11:59:00.000000Z", "carry": carry})
+    carry = {
+        "monitor_started_at": "2030-01-01T11:59:00.000000Z",
+        "deadline": "2030-01-01T12:09:00.000000Z",
+        "checks_performed": 25,
+        "alerts_raised": [],
+        "generation": 2,
+        "previous": None,
+    }
+    client.add_instance(
+        "job-long",
+        "Running",
+        {
+            "job_id": "job-long",
+            "timeout_seconds": 600,
+            "simulated_duration_seconds": 120,
+            "submitted_at": "2030-01-01T11:59:00.000000Z",
+            "carry": carry,
+        },
+    )
 
     payload = json.loads(get(app_functions, client, "job-long").get_body())
 

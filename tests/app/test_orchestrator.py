@@ -6,63 +6,72 @@ import json
 import logging
 import re
 from datetime import timedelta
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
+from devhost.runtime.registry import ActivityFunction
 from job_monitor import clock, job_service, monitor_state
 from job_monitor.config import MonitorRequest
 from job_monitor.timefmt import iso_ms
 
 from .conftest import START
-from .replay import Activity, FakeTime, Run, run_orchestration
+from .fakes import FakeTime
+from .runs import Run, run_orchestration
 
 ORCHESTRATOR = "monitoring_job_orchestrator"
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
-def monitor_input(fake_time: FakeTime, **fields: Any) -> Dict[str, Any]:
+def monitor_input(fake_time: FakeTime, **fields: Any) -> dict[str, Any]:
     """What the HTTP starter sends: the validated request plus submitted_at."""
     request = MonitorRequest.from_mapping({"job_id": "job-orch", **fields})
     return {**request.to_dict(), "submitted_at": iso_ms(fake_time.now())}
 
 
-def run(handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, input_value: Any,
-        instance_id: str = "job-orch") -> Run:
-    return run_orchestration(handle, activities, fake_time, name=ORCHESTRATOR, instance_id=instance_id,
-                             input_value=input_value)
+def run(
+    handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime, input_value: Any, instance_id: str = "job-orch"
+) -> Run:
+    return run_orchestration(handle, activities, fake_time, name=ORCHESTRATOR, instance_id=instance_id, input_value=input_value)
 
 
-def checks(result: Run) -> List[Dict[str, Any]]:
+def checks(result: Run) -> list[dict[str, Any]]:
     return [call_input for name, call_input in result.activity_calls if name == "check_job_status"]
 
 
-def published(result: Run) -> List[Dict[str, Any]]:
+def published(result: Run) -> list[dict[str, Any]]:
     """Custom statuses as they changed (each episode re-sends the current one)."""
-    changes: List[Dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for status in result.custom_statuses:
         if not changes or changes[-1] != status:
             changes.append(status)
     return changes
 
 
-def waits(result: Run) -> List[Any]:
+def waits(result: Run) -> list[Any]:
     return [call_input for name, call_input in result.activity_calls if name == "wait_for_interval"]
 
 
 # --- the README's two sample outputs ---------------------------------------------------------
 
+
 def test_default_job_completes_on_the_fourth_check_after_fifteen_seconds(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time))
 
     assert result.status == "Completed"
     output = result.output
-    assert {k: output[k] for k in ("job_id", "final_status", "checks_performed", "monitoring_duration_seconds",
-                                   "workflow_type", "generations")} == {
-        "job_id": "job-orch", "final_status": "Completed", "checks_performed": 4,
-        "monitoring_duration_seconds": 15.0, "workflow_type": "data_processing", "generations": 1,
+    assert {
+        k: output[k]
+        for k in ("job_id", "final_status", "checks_performed", "monitoring_duration_seconds", "workflow_type", "generations")
+    } == {
+        "job_id": "job-orch",
+        "final_status": "Completed",
+        "checks_performed": 4,
+        "monitoring_duration_seconds": 15.0,
+        "workflow_type": "data_processing",
+        "generations": 1,
     }
     assert output["last_job_status"]["status"] == "Completed"
     assert output["last_job_status"]["check_number"] == 4
@@ -73,25 +82,30 @@ def test_default_job_completes_on_the_fourth_check_after_fifteen_seconds(
 
 @pytest.mark.parametrize("strategy", ["activity", "timer"])
 def test_stalled_job_times_out_after_six_checks_and_thirty_seconds(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, strategy: str
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime, strategy: str
 ) -> None:
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", wait_strategy=strategy))
+    result = run(
+        orchestrator_handle, activities, fake_time, monitor_input(fake_time, simulated_outcome="stalled", wait_strategy=strategy)
+    )
 
     output = result.output
-    assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == (
-        "Timeout", 6, 30.0)
+    assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == ("Timeout", 6, 30.0)
     assert output["last_job_status"]["status"] == "Running"
     assert fake_time.now() == START + timedelta(seconds=30)  # no check at the deadline itself
 
 
 # --- waiting ----------------------------------------------------------------------------------
 
+
 def test_last_wait_is_clamped_to_the_deadline_with_the_activity_strategy(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=7))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=7),
+    )
 
     assert waits(result) == [7, 7, 7, 7, 2.0]
     assert [c["check_number"] for c in checks(result)] == [1, 2, 3, 4, 5]
@@ -99,11 +113,14 @@ def test_last_wait_is_clamped_to_the_deadline_with_the_activity_strategy(
 
 
 def test_last_timer_is_clamped_to_the_deadline_with_the_timer_strategy(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=7,
-                               wait_strategy="timer"))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=7, wait_strategy="timer"),
+    )
 
     assert [t[11:19] for t in result.timers] == ["12:00:07", "12:00:14", "12:00:21", "12:00:28", "12:00:30"]
     assert waits(result) == []
@@ -112,17 +129,20 @@ def test_last_timer_is_clamped_to_the_deadline_with_the_timer_strategy(
 
 
 def test_timer_strategy_completes_the_default_job_like_the_activity_strategy(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time, wait_strategy="timer"))
 
-    assert (result.output["final_status"], result.output["checks_performed"],
-            result.output["monitoring_duration_seconds"]) == ("Completed", 4, 15.0)
+    assert (result.output["final_status"], result.output["checks_performed"], result.output["monitoring_duration_seconds"]) == (
+        "Completed",
+        4,
+        15.0,
+    )
     assert len(result.timers) == 3
 
 
 def test_failed_job_ends_the_monitor_as_failed(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time, simulated_outcome="failed"))
 
@@ -133,19 +153,27 @@ def test_failed_job_ends_the_monitor_as_failed(
 
 
 def test_job_finishing_between_checks_is_seen_at_the_next_check(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_duration_seconds=12, polling_interval_seconds=5))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, simulated_duration_seconds=12, polling_interval_seconds=5),
+    )
 
-    assert (result.output["final_status"], result.output["checks_performed"],
-            result.output["monitoring_duration_seconds"]) == ("Completed", 4, 15.0)
+    assert (result.output["final_status"], result.output["checks_performed"], result.output["monitoring_duration_seconds"]) == (
+        "Completed",
+        4,
+        15.0,
+    )
 
 
 # --- continue_as_new --------------------------------------------------------------------------
 
+
 def test_continue_as_new_carries_the_monitor_across_generations(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(monitor_state, "CHECKS_PER_GENERATION", 3)
     start_input = monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=1, timeout_seconds=20)
@@ -153,8 +181,7 @@ def test_continue_as_new_carries_the_monitor_across_generations(
     result = run(orchestrator_handle, activities, fake_time, start_input)
 
     output = result.output
-    assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == (
-        "Timeout", 20, 20.0)
+    assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == ("Timeout", 20, 20.0)
     assert output["generations"] == len(result.histories) == 7
     assert [c["check_number"] for c in checks(result)] == list(range(1, 21))
     assert output["alerts_raised"].count("slow_progress") == 1
@@ -166,11 +193,16 @@ def test_continue_as_new_carries_the_monitor_across_generations(
 
 
 def test_a_week_long_monitor_never_replays_a_long_history(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=3600,
-                               timeout_seconds=604800, wait_strategy="timer"))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(
+            fake_time, simulated_outcome="stalled", polling_interval_seconds=3600, timeout_seconds=604800, wait_strategy="timer"
+        ),
+    )
 
     assert (result.output["final_status"], result.output["checks_performed"]) == ("Timeout", 168)
     assert result.output["monitoring_duration_seconds"] == 604800.0
@@ -180,8 +212,9 @@ def test_a_week_long_monitor_never_replays_a_long_history(
 
 # --- custom status ----------------------------------------------------------------------------
 
+
 def test_custom_status_after_every_check(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, monitor_input(fake_time))
 
@@ -189,25 +222,33 @@ def test_custom_status_after_every_check(
     assert [s["check_count"] for s in per_check] == [1, 2, 3, 4]
     assert [s["status"] for s in per_check] == ["Unknown", "Running", "Running", "Completed"]
     assert [s["progress_percent"] for s in per_check] == [0, 33, 66, 100]
-    assert [s["last_check_time"][11:23] for s in per_check] == ["12:00:00.000", "12:00:05.000", "12:00:10.000",
-                                                                "12:00:15.000"]
+    assert [s["last_check_time"][11:23] for s in per_check] == ["12:00:00.000", "12:00:05.000", "12:00:10.000", "12:00:15.000"]
     first = per_check[0]
     assert all(ISO_MS.fullmatch(s["last_check_time"]) for s in per_check)
     assert first["job_id"] == "job-orch"
     assert first["deadline"] == "2030-01-01T12:00:30.000Z"
     assert first["workflow_type"] == "data_processing"
-    assert set(first["metrics"]) == {"items_processed", "items_failed", "success_rate", "error_rate",
-                                     "throughput_items_per_second"}
+    assert set(first["metrics"]) == {
+        "items_processed",
+        "items_failed",
+        "success_rate",
+        "error_rate",
+        "throughput_items_per_second",
+    }
     assert first["alerts"] == []
     assert per_check[-1]["final_status"] == "Completed"
     assert "final_status" not in per_check[-2]
 
 
 def test_custom_status_lists_the_active_alerts(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", failure_rate=0.5, error_rate_threshold=0.2))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, simulated_outcome="stalled", failure_rate=0.5, error_rate_threshold=0.2),
+    )
 
     last_check = published(result)[-2]
     assert {a["name"] for a in last_check["alerts"]} == {"low_success_rate", "high_error_rate", "slow_progress"}
@@ -216,25 +257,47 @@ def test_custom_status_lists_the_active_alerts(
 
 
 def test_with_monitoring_disabled_custom_status_has_only_the_basic_fields(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="job_monitor")
 
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, enable_monitoring=False, simulated_outcome="stalled", failure_rate=0.9))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, enable_monitoring=False, simulated_outcome="stalled", failure_rate=0.9),
+    )
 
-    assert set(published(result)[0]) == {"job_id", "status", "check_count", "last_check_time",
-                                              "progress_percent", "deadline", "workflow_type"}
+    assert set(published(result)[0]) == {
+        "job_id",
+        "status",
+        "check_count",
+        "last_check_time",
+        "progress_percent",
+        "deadline",
+        "workflow_type",
+    }
     assert result.output["alerts_raised"] == []
     assert not [r for r in caplog.records if r.getMessage().startswith("Alert ")]
 
 
 def test_custom_status_stays_small_for_the_largest_inputs(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, job_id="J" * 100, workflow_type="W" * 64, batch_size=1_000_000,
-                               failure_rate=0.5, simulated_outcome="stalled", error_rate_threshold=0.01))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(
+            fake_time,
+            job_id="J" * 100,
+            workflow_type="W" * 64,
+            batch_size=1_000_000,
+            failure_rate=0.5,
+            simulated_outcome="stalled",
+            error_rate_threshold=0.01,
+        ),
+    )
 
     sizes = [len(json.dumps(s).encode()) for s in result.custom_statuses]
     assert max(sizes) < 16 * 1024
@@ -243,12 +306,17 @@ def test_custom_status_stays_small_for_the_largest_inputs(
 
 # --- determinism and logging ------------------------------------------------------------------
 
+
 def test_replaying_recorded_histories_gives_identical_decisions(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(monitor_state, "CHECKS_PER_GENERATION", 2)
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=4, wait_strategy="timer"))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=4, wait_strategy="timer"),
+    )
     recorded = [(e.context_json, e.state_json) for e in result.episodes]
 
     def no_time(*_: Any) -> float:
@@ -262,14 +330,21 @@ def test_replaying_recorded_histories_gives_identical_decisions(
 
 
 def test_each_check_and_alert_is_logged_once_across_all_replays(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime, caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch
+    orchestrator_handle: Any,
+    activities: dict[str, ActivityFunction],
+    fake_time: FakeTime,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(monitor_state, "CHECKS_PER_GENERATION", 4)
     caplog.set_level(logging.INFO, logger="job_monitor.orchestrator")
 
-    result = run(orchestrator_handle, activities, fake_time,
-                 monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=2))
+    result = run(
+        orchestrator_handle,
+        activities,
+        fake_time,
+        monitor_input(fake_time, simulated_outcome="stalled", polling_interval_seconds=2),
+    )
 
     records = [r for r in caplog.records if r.name == "job_monitor.orchestrator"]
     check_lines = [r for r in records if r.getMessage().startswith("Check #")]
@@ -285,17 +360,21 @@ def test_each_check_and_alert_is_logged_once_across_all_replays(
 
 # --- input handling ---------------------------------------------------------------------------
 
+
 def test_input_without_submitted_at_or_job_id_uses_the_start_time_and_instance_id(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, {}, instance_id="started-by-webhook")
 
     assert (result.output["job_id"], result.output["final_status"], result.output["checks_performed"]) == (
-        "started-by-webhook", "Completed", 4)
+        "started-by-webhook",
+        "Completed",
+        4,
+    )
 
 
 def test_input_wrapped_in_an_extra_json_string_layer_is_understood(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, json.dumps(monitor_input(fake_time, batch_size=10)))
 
@@ -303,7 +382,7 @@ def test_input_wrapped_in_an_extra_json_string_layer_is_understood(
 
 
 def test_invalid_input_fails_the_orchestration_with_the_rule(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     result = run(orchestrator_handle, activities, fake_time, {"batch_size": 0})
 
@@ -313,10 +392,10 @@ def test_invalid_input_fails_the_orchestration_with_the_rule(
 
 
 def test_a_failing_job_service_fails_the_orchestration_with_its_error(
-    orchestrator_handle: Any, activities: Dict[str, Activity], fake_time: FakeTime
+    orchestrator_handle: Any, activities: dict[str, ActivityFunction], fake_time: FakeTime
 ) -> None:
     class Broken:
-        def get_status(self, plan: Any, now: Any) -> Dict[str, Any]:
+        def get_status(self, plan: Any, now: Any) -> dict[str, Any]:
             raise RuntimeError("batch API returned 503")
 
     previous = job_service.set_job_service(Broken())

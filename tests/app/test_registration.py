@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import azure.durable_functions as df
 
 from job_monitor import names
 
 
-def test_the_app_exposes_exactly_the_five_functions(app_functions: Dict[str, Any]) -> None:
+def test_the_app_exposes_exactly_the_five_functions(app_functions: dict[str, Any]) -> None:
     assert set(app_functions) == {
-        names.START_MONITORING_JOB, names.JOB_STATUS, names.MONITORING_JOB_ORCHESTRATOR,
-        names.CHECK_JOB_STATUS, names.WAIT_FOR_INTERVAL,
+        names.START_MONITORING_JOB,
+        names.JOB_STATUS,
+        names.MONITORING_JOB_ORCHESTRATOR,
+        names.CHECK_JOB_STATUS,
+        names.WAIT_FOR_INTERVAL,
     }
 
 
-def test_http_functions_are_anonymous_with_their_routes_and_a_durable_client(app_functions: Dict[str, Any]) -> None:
+def test_http_functions_are_anonymous_with_their_routes_and_a_durable_client(app_functions: dict[str, Any]) -> None:
     routes = {}
     for name in (names.START_MONITORING_JOB, names.JOB_STATUS):
         function = app_functions[name]
         trigger = function.get_trigger()
         bindings = {b.type: b for b in function.get_bindings()}
-        routes[name] = (trigger.route, [str(getattr(m, "value", m)) for m in trigger.methods],
-                        str(getattr(trigger.auth_level, "value", trigger.auth_level)).lower())
+        routes[name] = (
+            trigger.route,
+            [str(getattr(m, "value", m)) for m in trigger.methods],
+            str(getattr(trigger.auth_level, "value", trigger.auth_level)).lower(),
+        )
         assert "durableClient" in bindings
 
     assert routes == {
@@ -32,7 +38,7 @@ def test_http_functions_are_anonymous_with_their_routes_and_a_durable_client(app
     }
 
 
-def test_durable_functions_are_registered_under_their_names(app_functions: Dict[str, Any]) -> None:
+def test_durable_functions_are_registered_under_their_names(app_functions: dict[str, Any]) -> None:
     orchestrator = app_functions[names.MONITORING_JOB_ORCHESTRATOR].get_trigger()
     check = app_functions[names.CHECK_JOB_STATUS].get_trigger()
     wait = app_functions[names.WAIT_FOR_INTERVAL].get_trigger()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -15,13 +15,14 @@ T0 = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def plan(**overrides: Any) -> JobPlan:
-    values: Dict[str, Any] = dict(job_id="job-sim", submitted_at=T0, duration_seconds=15, outcome="completed",
-                                  batch_size=100, failure_rate=0.1)
+    values: dict[str, Any] = dict(
+        job_id="job-sim", submitted_at=T0, duration_seconds=15, outcome="completed", batch_size=100, failure_rate=0.1
+    )
     values.update(overrides)
     return JobPlan(**values)
 
 
-def at(job: JobPlan, seconds: float) -> Dict[str, Any]:
+def at(job: JobPlan, seconds: float) -> dict[str, Any]:
     return job_state(job, T0 + timedelta(seconds=seconds))
 
 
@@ -118,8 +119,13 @@ def test_failures_grow_monotonically_with_progress() -> None:
 def test_seed_does_not_depend_on_the_process_hash_salt() -> None:
     code = "from job_monitor.simulation import seed_for; print(seed_for('job-x'))"
     outputs = {
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                       env={"PYTHONHASHSEED": salt, "PYTHONPATH": ":".join(sys.path)}).stdout.strip()
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": salt, "PYTHONPATH": ":".join(sys.path)},
+        ).stdout.strip()
         for salt in ("1", "2")
     }
 

@@ -1,5 +1,5 @@
 """The benchmark scripts still run against the current host and print what they promise (tiny sizes, no timing
-is asserted: the figures themselves are for people, see docs/benchmark-figures.md)."""
+is asserted: the figures themselves are for people, see benchmarks/README.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, List
+from typing import Any
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -37,7 +37,7 @@ def test_peer_row_prints_one_harness_result_line_for_the_shared_workload() -> No
 
     lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
     assert len(lines) == 1
-    row = json.loads(lines[0][len("RESULT "):])
+    row = json.loads(lines[0][len("RESULT ") :])
     assert row["error"] is None and row["label"] == "devhost-test" and row["engine"] == "devhost"
     assert (row["N"], row["K"], row["completed"], row["outputs_ok"], row["steps"]) == (3, 2, 3, 3, 6)
     assert row["episodes"] == 3 * 2 * 2  # start, K results, K-1 timers per instance
@@ -53,7 +53,7 @@ def test_monitor_bench_replays_the_hosts_own_episodes_plain_and_memoized() -> No
 
 
 def test_scaling_reports_host_and_sdk_cost_per_k() -> None:
-    rows: List[Dict[str, Any]] = json.loads(run_script("scaling.py", "--k", "2,3", "--json"))
+    rows: list[dict[str, Any]] = json.loads(run_script("scaling.py", "--k", "2,3", "--json"))
 
     assert [(r["K"], r["turns"]) for r in rows] == [(2, 4), (3, 6)]
     assert all(r["sdk_plain_ms_per_episode"] > 0 and r["sdk_memo_ms_per_episode"] > 0 for r in rows)

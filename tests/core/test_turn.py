@@ -9,7 +9,7 @@ from datetime import timedelta
 import azure.durable_functions as df
 
 from devhost.core.model import EventType, Message, RuntimeStatus
-from tests.core.driver import Driver, T0, handles
+from tests.inline import T0, InlineHost, activity, orchestrator_handles
 
 app = df.DFApp()
 calls = {"flaky": 0}
@@ -38,10 +38,12 @@ def sleeper(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def retrying(context: df.DurableOrchestrationContext):
     options = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
-    first, second = yield context.task_all([
-        context.call_activity_with_retry("flaky", options, "a"),
-        context.call_activity_with_retry("hello", options, "b"),
-    ])
+    first, second = yield context.task_all(
+        [
+            context.call_activity_with_retry("flaky", options, "a"),
+            context.call_activity_with_retry("hello", options, "b"),
+        ]
+    )
     after = yield context.call_activity("hello", "c")
     return [first, second, after]
 
@@ -105,14 +107,15 @@ def flaky(value):
     return f"ok {value}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def app_handles():
-    return handles(app)  # get_functions() works once per app, after every orchestrator is declared
+    return orchestrator_handles(app)  # get_functions() works once per app, after every orchestrator is declared
 
 
-def make_driver() -> Driver:
+def make_driver() -> InlineHost:
     calls["flaky"] = 0
-    return Driver(dict(app_handles()), {"hello": lambda v: f"Hello {v}!", "flaky": flaky, "broken": broken})
+    activities = {"hello": lambda v: f"Hello {v}!", "flaky": flaky, "broken": broken}
+    return InlineHost(dict(app_handles()), {name: activity(name, fn) for name, fn in activities.items()})
 
 
 def test_chain_completes_with_activity_results_in_order():
@@ -235,7 +238,7 @@ def handles_for_changed_chain():
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=1))
         return "changed"
 
-    return handles(changed)["chain"]
+    return orchestrator_handles(changed)["chain"]
 
 
 @app.orchestration_trigger(context_name="context")
@@ -255,13 +258,18 @@ def test_rewind_reruns_the_failed_activity_and_completes():
             raise RuntimeError("transient")
         return f"fixed {value}"
 
-    driver.activities["once_broken"] = once_broken
+    driver.activities["once_broken"] = activity("once_broken", once_broken)
     driver.start("fragile")
     driver.run()
     assert driver.status().runtime_status is RuntimeStatus.FAILED
 
-    driver._send(Message("i1", {"EventType": 21, "EventId": -1, "IsPlayed": False,
-                                "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "retry"}, driver.now))
+    driver.send(
+        Message(
+            "i1",
+            {"EventType": 21, "EventId": -1, "IsPlayed": False, "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "retry"},
+            driver.now,
+        )
+    )
     driver.run()
 
     assert driver.status().runtime_status is RuntimeStatus.COMPLETED
@@ -273,7 +281,12 @@ def test_rewind_of_a_completed_instance_changes_nothing():
     driver = make_driver()
     driver.start("chain")
     driver.run()
-    driver._send(Message("i1", {"EventType": 21, "EventId": -1, "IsPlayed": False,
-                                "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "x"}, driver.now))
+    driver.send(
+        Message(
+            "i1",
+            {"EventType": 21, "EventId": -1, "IsPlayed": False, "Timestamp": "2030-01-01T00:00:00.0000000Z", "Reason": "x"},
+            driver.now,
+        )
+    )
     driver.run()
     assert driver.status().runtime_status is RuntimeStatus.COMPLETED

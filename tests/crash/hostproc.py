@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import Any, Callable, TypeVar
 
 REPO = Path(__file__).resolve().parents[2]
 CRASH_APP = REPO / "tests" / "apps" / "crash_app"
@@ -60,7 +60,7 @@ def http(method: str, url: str, body: Any = None) -> Response:
             return Response(error.code, error.read())
 
 
-def wait_for(condition: Callable[[], Optional[T]], *, timeout: float, what: str) -> T:
+def wait_for(condition: Callable[[], T | None], *, timeout: float, what: str) -> T:
     """Return ``condition()``'s first truthy value, polling until ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout
     while True:
@@ -91,7 +91,7 @@ class HostProcess:
         command = [sys.executable, "-m", "devhost", "--app-dir", str(CRASH_APP), "--port", "0", "--store", str(store)]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=err)
-        self.base_url: Optional[str] = None
+        self.base_url: str | None = None
 
     @property
     def pid(self) -> int:
@@ -105,8 +105,8 @@ class HostProcess:
         if self.process.poll() is not None:
             raise AssertionError(f"devhost exited with status {self.process.returncode}:\n{self.logs()}")
 
-    def wait_ready(self) -> "HostProcess":
-        def port() -> Optional[int]:
+    def wait_ready(self) -> HostProcess:
+        def port() -> int | None:
             self._exited()
             found = _BANNER_URL.search(self.stdout_path.read_text(errors="replace"))
             return int(found.group(1)) if found else None
@@ -133,7 +133,7 @@ class HostProcess:
         response = http("POST", f"{self.base_url}{WEBHOOKS}/orchestrators/{name}/{instance_id}", body)
         assert response.status == 202, f"start {instance_id}: {response.status} {response.text}"
 
-    def statuses(self) -> Dict[str, Dict[str, Any]]:
+    def statuses(self) -> dict[str, dict[str, Any]]:
         """Every instance's status (one list query), by instance id."""
         response = self.get(f"{WEBHOOKS}/instances", showInput="false", top=1000)
         assert response.status == 200, response.text
@@ -166,7 +166,7 @@ def copy_store(store: Path, target_dir: Path) -> Path:
     return target_dir / store.name
 
 
-def read_ledger(ledger: Path) -> List[Dict[str, Any]]:
+def read_ledger(ledger: Path) -> list[dict[str, Any]]:
     if not ledger.exists():
         return []
     return [json.loads(line) for line in ledger.read_text().splitlines() if line.strip()]

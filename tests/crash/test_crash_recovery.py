@@ -16,8 +16,9 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ HANG_STEP = 1
 PROGRESS_DEADLINE_SECONDS = 30.0
 PROMPT_EXIT_SECONDS = 3.0
 
-TaskKey = Tuple[str, int]
+TaskKey = tuple[str, int]
 
 
 class Run:
@@ -44,7 +45,7 @@ class Run:
         self.workdir = workdir
         self.store = workdir / "store.sqlite3"
         self.ledger = workdir / "ledger.jsonl"
-        self.hosts: List[HostProcess] = []
+        self.hosts: list[HostProcess] = []
 
     def host(self, generation: str, *, hang: bool) -> HostProcess:
         process = HostProcess(self.workdir, self.store, self.ledger, generation=generation, hang=hang)
@@ -69,7 +70,7 @@ def run(tmp_path: Path) -> Iterator[Run]:
             process.close()
 
 
-def plan(index: int) -> Dict[str, Any]:
+def plan(index: int) -> dict[str, Any]:
     if index % 2 == 0:
         return {"work_ms": WORK_MS, "timers_ms": [SHORT_TIMER_MS] * STEPS, "hang_step": HANG_STEP}
     timers = [SHORT_TIMER_MS] * STEPS
@@ -77,12 +78,12 @@ def plan(index: int) -> Dict[str, Any]:
     return {"work_ms": WORK_MS, "timers_ms": timers, "hang_step": None}
 
 
-def start_all(host: HostProcess, plans: Dict[str, Dict[str, Any]]) -> None:
+def start_all(host: HostProcess, plans: dict[str, dict[str, Any]]) -> None:
     for instance_id, body in plans.items():
         host.start_orchestration("crash_flow", instance_id, body)
 
 
-def waiting_on_timer(host: HostProcess, step: int) -> Set[str]:
+def waiting_on_timer(host: HostProcess, step: int) -> set[str]:
     return {
         instance_id
         for instance_id, status in host.statuses().items()
@@ -90,8 +91,8 @@ def waiting_on_timer(host: HostProcess, step: int) -> Set[str]:
     }
 
 
-def wait_until_all_completed(host: HostProcess, count: int) -> Dict[str, Dict[str, Any]]:
-    def finished() -> Dict[str, Dict[str, Any]] | None:
+def wait_until_all_completed(host: HostProcess, count: int) -> dict[str, dict[str, Any]]:
+    def finished() -> dict[str, dict[str, Any]] | None:
         statuses = host.statuses()
         done = [s for s in statuses.values() if s["runtimeStatus"] not in ("Running", "Pending")]
         return statuses if len(statuses) == count and len(done) == count else None
@@ -99,21 +100,21 @@ def wait_until_all_completed(host: HostProcess, count: int) -> Dict[str, Dict[st
     return wait_for(finished, timeout=PROGRESS_DEADLINE_SECONDS, what="every instance to finish")
 
 
-def read_histories(store_path: Path, instance_ids: List[str]) -> Dict[str, List[HistoryEvent]]:
+def read_histories(store_path: Path, instance_ids: list[str]) -> dict[str, list[HistoryEvent]]:
     with SqliteStore(store_path) as store:
         return {instance_id: store.get_history(instance_id) for instance_id in instance_ids}
 
 
-def ids_of(history: List[HistoryEvent], kind: EventType, key: str) -> List[int]:
+def ids_of(history: list[HistoryEvent], kind: EventType, key: str) -> list[int]:
     return [event[key] for event in history if event["EventType"] == kind]
 
 
-def pending_timer_ids(history: List[HistoryEvent]) -> Set[int]:
+def pending_timer_ids(history: list[HistoryEvent]) -> set[int]:
     created = set(ids_of(history, EventType.TIMER_CREATED, "EventId"))
     return created - set(ids_of(history, EventType.TIMER_FIRED, "TimerId"))
 
 
-def assert_recorded_exactly_once(instance_id: str, history: List[HistoryEvent]) -> None:
+def assert_recorded_exactly_once(instance_id: str, history: list[HistoryEvent]) -> None:
     kinds = Counter(EventType(event["EventType"]) for event in history)
     scheduled = ids_of(history, EventType.TASK_SCHEDULED, "EventId")
     completed = ids_of(history, EventType.TASK_COMPLETED, "TaskScheduledId")
@@ -128,7 +129,7 @@ def assert_recorded_exactly_once(instance_id: str, history: List[HistoryEvent]) 
     assert sorted(fired) == sorted(created), where
 
 
-def expected_output(instance_id: str) -> List[str]:
+def expected_output(instance_id: str) -> list[str]:
     return [f"{instance_id}:{step}" for step in range(STEPS)]
 
 
@@ -147,9 +148,7 @@ def test_kill_9_mid_flight_then_restart_on_the_same_store_finishes_every_instanc
     first.kill()
 
     with SqliteStore(copy_store(run.store, run.workdir / "at-kill")) as at_kill:
-        outstanding = {
-            (item.instance_id, json.loads(item.input or "{}")["step"]) for item in at_kill.pending_activities(10_000)
-        }
+        outstanding = {(item.instance_id, json.loads(item.input or "{}")["step"]) for item in at_kill.pending_activities(10_000)}
         timers_at_kill = {i: pending_timer_ids(at_kill.get_history(i)) for i in plans}
         done_at_kill = {
             i for i in plans if (record := at_kill.get_instance(i)) and record.runtime_status is RuntimeStatus.COMPLETED
@@ -220,7 +219,7 @@ def _report(label: str, **figures: Any) -> None:
     print(f"\n[crash] {label}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), file=sys.stderr)
 
 
-def assert_all_completed_exactly_once(run: Run, plans: Dict[str, Any], statuses: Dict[str, Any]) -> None:
+def assert_all_completed_exactly_once(run: Run, plans: dict[str, Any], statuses: dict[str, Any]) -> None:
     """Every instance Completed with its expected output, and its stored history records each event once."""
     for instance_id in plans:
         assert statuses[instance_id]["runtimeStatus"] == "Completed", statuses[instance_id]

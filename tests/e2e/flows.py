@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from devhost.testing import DurableAppHandle, HttpResponse
 
@@ -13,7 +13,7 @@ CUSTOM_STATUS_KEYS = {"job_id", "status", "check_count", "last_check_time"}
 OUTPUT_KEYS = {"job_id", "final_status", "checks_performed", "monitoring_duration_seconds"}
 
 
-def start_job(app: DurableAppHandle, body: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def start_job(app: DurableAppHandle, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """``curl -X POST .../api/start_monitoring_job -H 'Content-Type: application/json' [-d body]``; the 202 body."""
     if body is None:
         response = app.http.post(START, headers={"Content-Type": "application/json"})
@@ -23,12 +23,12 @@ def start_job(app: DurableAppHandle, body: Optional[Dict[str, Any]] = None) -> D
     return dict(response.json())
 
 
-def poll_until_done(app: DurableAppHandle, status_uri: str, *, max_polls: int = 100) -> Tuple[HttpResponse, List[HttpResponse]]:
+def poll_until_done(app: DurableAppHandle, status_uri: str, *, max_polls: int = 100) -> tuple[HttpResponse, list[HttpResponse]]:
     """GET ``status_uri`` as a client would: while it answers 202, wait Retry-After seconds and ask again.
 
     Returns the final (non-202) response and every 202 seen on the way.
     """
-    running: List[HttpResponse] = []
+    running: list[HttpResponse] = []
     for _ in range(max_polls):
         response = app.http.get(status_uri)
         if response.status != 202:
@@ -36,4 +36,3 @@ def poll_until_done(app: DurableAppHandle, status_uri: str, *, max_polls: int = 
         running.append(response)
         app.advance(float(response.header("Retry-After") or 1))
     raise AssertionError(f"{status_uri} still answered 202 after {max_polls} polls")
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -29,7 +29,9 @@ def test_stalled_job_times_out_after_six_checks_and_thirty_seconds(durable_app) 
     output = status["output"]
     assert status["runtimeStatus"] == "Completed"
     assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == (
-        "Timeout", 6, 30.0,
+        "Timeout",
+        6,
+        30.0,
     )
     assert status["customStatus"]["final_status"] == "Timeout"
     assert elapsed < 5, f"30 s of virtual time took {elapsed:.2f} s of wall time"
@@ -49,7 +51,7 @@ def test_failed_job_ends_with_final_status_failed(durable_app) -> None:
 @pytest.mark.parametrize("outcome", ["completed", "stalled"])
 def test_activity_and_timer_wait_strategies_give_identical_outcomes(durable_app, outcome: str) -> None:
     body = {"job_id": "same-job", "simulated_outcome": outcome}
-    outputs: Dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
     for strategy in ("activity", "timer"):
         app = durable_app()  # one host each, both starting at the same virtual instant
         started = start_job(app, {**body, "wait_strategy": strategy})
@@ -75,8 +77,15 @@ def test_seven_day_monitor_continues_as_new_and_times_out_after_a_week(durable_a
     app = durable_app()
     if app.remote:
         pytest.skip("a week of real time")
-    started = start_job(app, {"simulated_outcome": "stalled", "timeout_seconds": WEEK,
-                              "polling_interval_seconds": WEEK_INTERVAL, "wait_strategy": "timer"})
+    started = start_job(
+        app,
+        {
+            "simulated_outcome": "stalled",
+            "timeout_seconds": WEEK,
+            "polling_interval_seconds": WEEK_INTERVAL,
+            "wait_strategy": "timer",
+        },
+    )
     wall = time.perf_counter()
 
     status = app.wait_for_completion(started["id"], timeout=120)
@@ -84,7 +93,9 @@ def test_seven_day_monitor_continues_as_new_and_times_out_after_a_week(durable_a
     elapsed = time.perf_counter() - wall
     output = status["output"]
     assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == (
-        "Timeout", WEEK // WEEK_INTERVAL, float(WEEK),
+        "Timeout",
+        WEEK // WEEK_INTERVAL,
+        float(WEEK),
     )
     assert output["generations"] >= 2  # it went through continue_as_new
     started_event = next(e for e in app.history(started["id"]) if e["EventType"] == EventType.EXECUTION_STARTED)
@@ -97,11 +108,18 @@ def test_stubbed_job_service_completes_the_monitor_on_the_second_check(durable_a
     app = durable_app()
     answers = iter(["Running", "Completed"])
 
-    def fake_job_service(job: Dict[str, Any]) -> Dict[str, Any]:
+    def fake_job_service(job: dict[str, Any]) -> dict[str, Any]:
         state = next(answers)
-        return {"job_id": job["job_id"], "status": state, "progress_percent": 100 if state == "Completed" else 40,
-                "items_total": 10, "items_processed": 10 if state == "Completed" else 4, "items_failed": 0,
-                "check_number": job["check_number"], "last_check_time": "2030-01-01T00:00:00.000Z"}
+        return {
+            "job_id": job["job_id"],
+            "status": state,
+            "progress_percent": 100 if state == "Completed" else 40,
+            "items_total": 10,
+            "items_processed": 10 if state == "Completed" else 4,
+            "items_failed": 0,
+            "check_number": job["check_number"],
+            "last_check_time": "2030-01-01T00:00:00.000Z",
+        }
 
     stub = app.stub_activity("check_job_status", fake_job_service)
     started = start_job(app, {"simulated_outcome": "stalled"})  # the real service would never complete it

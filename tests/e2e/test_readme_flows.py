@@ -60,7 +60,9 @@ def test_default_monitor_polled_through_status_query_uri_completes_after_four_ch
     assert OUTPUT_KEYS <= set(output)
     assert output["job_id"] == started["id"]
     assert (output["final_status"], output["checks_performed"], output["monitoring_duration_seconds"]) == (
-        "Completed", 4, 15.0,
+        "Completed",
+        4,
+        15.0,
     )
     assert elapsed < 5, f"15 s of virtual time took {elapsed:.2f} s of wall time"
 

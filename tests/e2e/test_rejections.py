@@ -48,8 +48,8 @@ def test_a_finished_job_can_be_monitored_again(durable_app) -> None:
         (b'{"unknown_option": true}', "unknown_option"),
         (b'{"job_id": "a", "job_id": "b"}', "job_id"),
         (b'{"timeout_seconds": 30', None),
-        (b'[1, 2, 3]', None),
-        (b'\xff\xfe', None),
+        (b"[1, 2, 3]", None),
+        (b"\xff\xfe", None),
     ],
 )
 def test_invalid_start_request_is_400_and_starts_nothing(durable_app, body: bytes, field) -> None:

@@ -13,7 +13,7 @@ PAYLOADS = [
     [1, "two", 3.5, None, [False]],
     "plain text",
     "",
-    "héllo ✓ \"quoted\"",
+    'héllo ✓ "quoted"',
     None,
     0,
     42,
@@ -64,8 +64,10 @@ def test_async_activity_sleeps_on_the_virtual_clock(app):
 
 @pytest.mark.parametrize("value", PAYLOADS, ids=lambda v: type(v).__name__)
 def test_orchestrator_input_from_the_sdk_client_arrives_as_sent(app, value):
-    started = app.http.post("/api/orchestrators/input_echo", json_body=value) if value is not None else app.http.post(
-        "/api/orchestrators/input_echo"
+    started = (
+        app.http.post("/api/orchestrators/input_echo", json_body=value)
+        if value is not None
+        else app.http.post("/api/orchestrators/input_echo")
     )
     assert started.status == 202, started.text
 

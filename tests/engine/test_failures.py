@@ -35,9 +35,7 @@ def test_unhandled_activity_failure_fails_the_instance_with_the_activity_reason(
 
     assert status["runtimeStatus"] == "Failed"
     output = status["output"]
-    assert output.startswith(
-        "Orchestrator function 'unhandled_activity_failure' failed: Activity function 'explode' failed: "
-    )
+    assert output.startswith("Orchestrator function 'unhandled_activity_failure' failed: Activity function 'explode' failed: ")
     assert "activity blew up on x" in output
 
 

@@ -136,44 +136,56 @@ def test_list_pages_through_every_instance_with_the_continuation_token(app):
 
 def test_start_with_timeout_and_polling_interval_answers_200_with_the_output(app):
     # The orchestration sleeps 20 s of virtual time; the request waits up to 60 s polling every 5 s.
-    response = while_time_runs(app, lambda: app.http.post(
-        f"{WEBHOOKS}/orchestrators/sleeper",
-        json_body={"seconds": 20},
-        params={"timeout": 60, "pollingInterval": 5},
-    ))
+    response = while_time_runs(
+        app,
+        lambda: app.http.post(
+            f"{WEBHOOKS}/orchestrators/sleeper",
+            json_body={"seconds": 20},
+            params={"timeout": 60, "pollingInterval": 5},
+        ),
+    )
 
     assert response.status == 200
     assert response.json()["resumed"] == response.json()["fire_at"]
 
 
 def test_start_with_timeout_answers_202_when_the_orchestration_outlives_it(app):
-    response = while_time_runs(app, lambda: app.http.post(
-        f"{WEBHOOKS}/orchestrators/sleeper",
-        json_body={"seconds": 3600},
-        params={"timeout": 10, "pollingInterval": 2},
-    ))
+    response = while_time_runs(
+        app,
+        lambda: app.http.post(
+            f"{WEBHOOKS}/orchestrators/sleeper",
+            json_body={"seconds": 3600},
+            params={"timeout": 10, "pollingInterval": 2},
+        ),
+    )
 
     assert response.status == 202
     assert "statusQueryGetUri" in response.json()
 
 
 def test_sdk_wait_for_completion_or_create_check_status_response_answers_200_with_the_output(app):
-    response = while_time_runs(app, lambda: app.http.post(
-        "/api/start_and_wait/sleeper",
-        json_body={"seconds": 8},
-        params={"timeout_ms": 30000, "interval_ms": 1000},
-    ))
+    response = while_time_runs(
+        app,
+        lambda: app.http.post(
+            "/api/start_and_wait/sleeper",
+            json_body={"seconds": 8},
+            params={"timeout_ms": 30000, "interval_ms": 1000},
+        ),
+    )
 
     assert response.status == 200, response.text
     assert response.json()["resumed"] == response.json()["fire_at"]
 
 
 def test_sdk_wait_for_completion_or_create_check_status_response_answers_202_after_its_timeout(app):
-    response = while_time_runs(app, lambda: app.http.post(
-        "/api/start_and_wait/sleeper",
-        json_body={"seconds": 3600},
-        params={"timeout_ms": 5000, "interval_ms": 1000},
-    ))
+    response = while_time_runs(
+        app,
+        lambda: app.http.post(
+            "/api/start_and_wait/sleeper",
+            json_body={"seconds": 3600},
+            params={"timeout_ms": 5000, "interval_ms": 1000},
+        ),
+    )
 
     assert response.status == 202, response.text
     body = response.json()

@@ -24,4 +24,3 @@ def test_is_replaying_is_true_for_old_steps_and_false_for_the_newest_one(app):
     status = app.wait_for_completion(app.start("replay_facts"), timeout=SAFETY_TIMEOUT)
 
     assert status["output"]["flags"] == [True, True, False]
-

@@ -21,7 +21,7 @@ def test_run_until_returns_when_its_condition_holds_instead_of_skipping_past_it(
         await host.engine.run_until(running)
         return instance_id
 
-    instance_id = app._loop.run(start_then_wait_for_running(), timeout=SAFETY_TIMEOUT)
+    instance_id = app.run_on_host(start_then_wait_for_running(), timeout=SAFETY_TIMEOUT)
 
     assert app.now == start  # the one-hour timer did not fire
     assert app.status(instance_id)["runtimeStatus"] == "Running"

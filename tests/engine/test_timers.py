@@ -10,8 +10,11 @@ from tests.engine.conftest import SAFETY_TIMEOUT, at, run
 
 
 def _fire_times(app, instance_id):
-    return [datetime.fromisoformat(e["FireAt"].replace("0Z", "+00:00")) for e in app.history(instance_id)
-            if e["EventType"] == EventType.TIMER_CREATED]
+    return [
+        datetime.fromisoformat(e["FireAt"].replace("0Z", "+00:00"))
+        for e in app.history(instance_id)
+        if e["EventType"] == EventType.TIMER_CREATED
+    ]
 
 
 def test_timer_fires_at_fire_at_and_the_orchestrator_resumes_at_that_time(app):

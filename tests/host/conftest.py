@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
 
 APPS = Path(__file__).resolve().parent.parent / "apps"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Callable, Dict, List, Optional
+from collections.abc import AsyncIterator
+from typing import Any, Callable
 
 import azure.functions as func
 import pytest
@@ -13,12 +14,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from devhost.clock import RealClock
 from devhost.core.errors import AppLoadError
-from devhost.runtime.registry import FunctionRegistry, HttpFunction
 from devhost.http.app_routes import RouteTemplate, add_routes
 from devhost.runtime.invoker import Invoker
+from devhost.runtime.registry import FunctionRegistry, HttpFunction
 
 
-def echo_function(name: str, route: str, methods: Optional[List[str]] = None) -> HttpFunction:
+def echo_function(name: str, route: str, methods: list[str] | None = None) -> HttpFunction:
     async def handler(req: func.HttpRequest) -> func.HttpResponse:
         body = {
             "function": name,
@@ -39,9 +40,11 @@ Factory = Callable[..., Any]
 
 @pytest_asyncio.fixture
 async def serve() -> AsyncIterator[Factory]:
-    clients: List[TestClient] = []
+    clients: list[TestClient] = []
 
-    async def start(functions: List[HttpFunction], *, route_prefix: str = "api", extra: Optional[Callable[[web.Application], None]] = None) -> TestClient:
+    async def start(
+        functions: list[HttpFunction], *, route_prefix: str = "api", extra: Callable[[web.Application], None] | None = None
+    ) -> TestClient:
         app = web.Application()
         if extra is not None:
             extra(app)
@@ -57,7 +60,7 @@ async def serve() -> AsyncIterator[Factory]:
         await client.close()
 
 
-async def get_json(client: TestClient, method: str, path: str, **kwargs: Any) -> Dict[str, Any]:
+async def get_json(client: TestClient, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     async with client.request(method, path, **kwargs) as response:
         assert response.status == 200, await response.text()
         return await response.json()
@@ -65,32 +68,36 @@ async def get_json(client: TestClient, method: str, path: str, **kwargs: Any) ->
 
 # --- templates, no server -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("template, path, expected", [
-    ("jobs/{id:int}", "jobs/42", {"id": "42"}),
-    ("jobs/{id:int}", "jobs/4x2", None),
-    ("jobs/{id:int}", "jobs/99999999999", None),
-    ("jobs/{name:alpha}", "jobs/abc", {"name": "abc"}),
-    ("jobs/{name:alpha}", "jobs/abc1", None),
-    ("jobs/{x:guid}", "jobs/3f2504e0-4f89-11d3-9a0c-0305e82c3301", {"x": "3f2504e0-4f89-11d3-9a0c-0305e82c3301"}),
-    ("jobs/{x:guid}", "jobs/not-a-guid", None),
-    ("jobs/{name?}", "jobs", {}),
-    ("jobs/{name?}", "jobs/a", {"name": "a"}),
-    ("jobs/{name=all}", "jobs", {"name": "all"}),
-    ("files/{*path}", "files/a/b/c.txt", {"path": "a/b/c.txt"}),
-    ("files/{*path}", "files", {}),
-    ("Jobs/Status", "jobs/STATUS", {}),
-    ("jobs/{id}", "jobs/a%20b", {"id": "a b"}),
-    ("jobs/{id}", "jobs/a/b", None),
-    ("jobs/{id}", "jobs", None),
-    ("jobs/{id}", "jobs/7/", {"id": "7"}),
-    ("files/{name}.{ext}", "files/report.pdf", {"name": "report", "ext": "pdf"}),
-    ("files/{name}.{ext}", "files/report.tar.gz", {"name": "report.tar", "ext": "gz"}),
-    ("n/{v:range(1,5)}", "n/5", {"v": "5"}),
-    ("n/{v:range(1,5)}", "n/6", None),
-    ("n/{v:minlength(3)}", "n/ab", None),
-    ("n/{v:regex(^a+$)}", "n/aaa", {"v": "aaa"}),
-])
-def test_route_templates_match_like_aspnet(template: str, path: str, expected: Optional[Dict[str, str]]) -> None:
+
+@pytest.mark.parametrize(
+    "template, path, expected",
+    [
+        ("jobs/{id:int}", "jobs/42", {"id": "42"}),
+        ("jobs/{id:int}", "jobs/4x2", None),
+        ("jobs/{id:int}", "jobs/99999999999", None),
+        ("jobs/{name:alpha}", "jobs/abc", {"name": "abc"}),
+        ("jobs/{name:alpha}", "jobs/abc1", None),
+        ("jobs/{x:guid}", "jobs/3f2504e0-4f89-11d3-9a0c-0305e82c3301", {"x": "3f2504e0-4f89-11d3-9a0c-0305e82c3301"}),
+        ("jobs/{x:guid}", "jobs/not-a-guid", None),
+        ("jobs/{name?}", "jobs", {}),
+        ("jobs/{name?}", "jobs/a", {"name": "a"}),
+        ("jobs/{name=all}", "jobs", {"name": "all"}),
+        ("files/{*path}", "files/a/b/c.txt", {"path": "a/b/c.txt"}),
+        ("files/{*path}", "files", {}),
+        ("Jobs/Status", "jobs/STATUS", {}),
+        ("jobs/{id}", "jobs/a%20b", {"id": "a b"}),
+        ("jobs/{id}", "jobs/a/b", None),
+        ("jobs/{id}", "jobs", None),
+        ("jobs/{id}", "jobs/7/", {"id": "7"}),
+        ("files/{name}.{ext}", "files/report.pdf", {"name": "report", "ext": "pdf"}),
+        ("files/{name}.{ext}", "files/report.tar.gz", {"name": "report.tar", "ext": "gz"}),
+        ("n/{v:range(1,5)}", "n/5", {"v": "5"}),
+        ("n/{v:range(1,5)}", "n/6", None),
+        ("n/{v:minlength(3)}", "n/ab", None),
+        ("n/{v:regex(^a+$)}", "n/aaa", {"v": "aaa"}),
+    ],
+)
+def test_route_templates_match_like_aspnet(template: str, path: str, expected: dict[str, str] | None) -> None:
     assert RouteTemplate(template).match(path) == expected
 
 
@@ -101,6 +108,7 @@ def test_invalid_templates_are_app_load_errors(template: str) -> None:
 
 
 # --- served ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.asyncio
 async def test_route_params_query_headers_body_and_absolute_url_reach_the_function(serve: Factory) -> None:
@@ -155,13 +163,17 @@ async def test_same_template_different_methods_reach_different_functions(serve: 
 
 @pytest.mark.asyncio
 async def test_a_literal_segment_wins_over_a_parameter_whatever_the_declaration_order(serve: Factory) -> None:
-    client = await serve([
-        echo_function("catch_all", "items/{*rest}"),
-        echo_function("by_id", "items/{id}"),
-        echo_function("special", "items/special"),
-    ])
+    client = await serve(
+        [
+            echo_function("catch_all", "items/{*rest}"),
+            echo_function("by_id", "items/{id}"),
+            echo_function("special", "items/special"),
+        ]
+    )
 
-    hits = [(await get_json(client, "GET", path))["function"] for path in ("/api/items/special", "/api/items/7", "/api/items/7/8")]
+    hits = [
+        (await get_json(client, "GET", path))["function"] for path in ("/api/items/special", "/api/items/7", "/api/items/7/8")
+    ]
 
     assert hits == ["special", "by_id", "catch_all"]
 
@@ -200,8 +212,13 @@ async def test_paths_outside_the_prefix_are_not_served(serve: Factory) -> None:
 @pytest.mark.asyncio
 async def test_the_function_response_keeps_status_headers_and_content_type(serve: Factory) -> None:
     async def handler(req: func.HttpRequest) -> func.HttpResponse:
-        response = func.HttpResponse("<p>hi</p>", status_code=202, mimetype="text/html", charset="latin-1",
-                                     headers={"Location": "/elsewhere", "Set-Cookie": "a=1"})
+        response = func.HttpResponse(
+            "<p>hi</p>",
+            status_code=202,
+            mimetype="text/html",
+            charset="latin-1",
+            headers={"Location": "/elsewhere", "Set-Cookie": "a=1"},
+        )
         response.headers.add_header("Set-Cookie", "b=2")
         return response
 
@@ -224,8 +241,13 @@ async def test_the_binding_json_is_built_per_request_for_durable_client_argument
 
     fn = HttpFunction(name="b", fn=handler, route="b", methods=None, request_arg="req", durable_client_args=["client"])
     app = web.Application()
-    add_routes(app, FunctionRegistry(http=[fn]), Invoker(RealClock()), route_prefix="api",
-               binding_json=lambda request: json.dumps({"host": request.host}))
+    add_routes(
+        app,
+        FunctionRegistry(http=[fn]),
+        Invoker(RealClock()),
+        route_prefix="api",
+        binding_json=lambda request: json.dumps({"host": request.host}),
+    )
     async with TestClient(TestServer(app)) as client:
         async with client.get("/api/b") as response:
             body = json.loads(await response.text())

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from typing import List
 
 from devhost.cli.serve import banner, build_parser
 from devhost.runtime.registry import FunctionRegistry, HttpFunction
@@ -23,7 +22,11 @@ SAFETY_NET_SECONDS = 60
 def run_devhost(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "devhost", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=SAFETY_NET_SECONDS, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_NET_SECONDS,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
 
 
@@ -66,11 +69,15 @@ def test_store_and_in_memory_are_mutually_exclusive() -> None:
 def test_serves_until_sigint_then_stops_gracefully(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "devhost", "--app-dir", str(APPS / "kinds"), "--port", "0", "--store", str(tmp_path / "s.db")],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:
         assert process.stdout is not None
-        lines: List[str] = []
+        lines: list[str] = []
         for line in process.stdout:  # the banner ends with the Durable HTTP API line
             lines.append(line.rstrip("\n"))
             if line.startswith("Durable HTTP API:"):
@@ -82,21 +89,27 @@ def test_serves_until_sigint_then_stops_gracefully(tmp_path: Path) -> None:
             process.kill()
 
     assert process.returncode == 0
-    assert any(line.strip().startswith("start: [POST] http://127.0.0.1:") and line.endswith("/api/start/{functionName}") for line in lines)
+    assert any(
+        line.strip().startswith("start: [POST] http://127.0.0.1:") and line.endswith("/api/start/{functionName}")
+        for line in lines
+    )
     assert any(line.strip() == "say_hello: activityTrigger" for line in lines)
     assert "Host stopped" in stderr
 
 
 def test_banner_lists_http_functions_with_methods_and_urls_then_the_other_kinds() -> None:
-    registry = FunctionRegistry(http=[
-        HttpFunction(name="start", fn=print, route="orchestrators/{name}", methods=["GET", "POST"], request_arg="req"),
-        HttpFunction(name="any", fn=print, route="any", methods=None, request_arg="req"),
-    ])
+    registry = FunctionRegistry(
+        http=[
+            HttpFunction(name="start", fn=print, route="orchestrators/{name}", methods=["GET", "POST"], request_arg="req"),
+            HttpFunction(name="any", fn=print, route="any", methods=None, request_arg="req"),
+        ]
+    )
 
     text = banner(registry, "http://127.0.0.1:7071", "api")
 
     assert "        start: [GET,POST] http://127.0.0.1:7071/api/orchestrators/{name}" in text.splitlines()
-    assert "        any: http://127.0.0.1:7071/api/any" in text.splitlines()
+    # No methods declared: Core Tools shows [GET,POST] (issue 11 item 12; see docs/timer-triggers.md "Banner").
+    assert "        any: [GET,POST] http://127.0.0.1:7071/api/any" in text.splitlines()
     assert text.splitlines()[-1] == "Durable HTTP API: http://127.0.0.1:7071/runtime/webhooks/durabletask"
 
 
@@ -111,7 +124,7 @@ def test_replay_subcommand_is_dispatched_to_replay_cli(monkeypatch: pytest.Monke
 
     from devhost import cli
 
-    received: List[List[str]] = []
+    received: list[list[str]] = []
     fake = types.ModuleType("devhost.cli.replay")
     fake.main = lambda argv: received.append(argv) or 3  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "devhost.cli.replay", fake)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
-from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
 from devhost.core.errors import StartupError
+from devhost.runtime.config import HostSettings, load_host_settings, load_local_settings
 
 
-def write_host_json(app_dir: Path, durable: Dict[str, Any] | None = None, http: Dict[str, Any] | None = None) -> None:
-    extensions: Dict[str, Any] = {}
+def write_host_json(app_dir: Path, durable: dict[str, Any] | None = None, http: dict[str, Any] | None = None) -> None:
+    extensions: dict[str, Any] = {}
     if durable is not None:
         extensions["durableTask"] = durable
     if http is not None:
@@ -90,7 +90,9 @@ def test_azure_storage_sends_the_long_timer_properties(tmp_path: Path) -> None:
     assert settings.long_timer_interval == "3.00:00:00"
 
 
-@pytest.mark.parametrize("provider, canonical", [("azureManaged", "azureManaged"), ("MSSQL", "mssql"), ("netherite", "netherite")])
+@pytest.mark.parametrize(
+    "provider, canonical", [("azureManaged", "azureManaged"), ("MSSQL", "mssql"), ("netherite", "netherite")]
+)
 def test_other_providers_send_zero_timer_properties(tmp_path: Path, provider: str, canonical: str) -> None:
     write_host_json(tmp_path, durable={"storageProvider": {"type": provider}})
 
@@ -131,7 +133,7 @@ def test_local_settings_values_fill_the_environment_without_overriding_it(tmp_pa
 
 
 def test_missing_local_settings_changes_nothing(tmp_path: Path) -> None:
-    environ: Dict[str, str] = {}
+    environ: dict[str, str] = {}
 
     assert load_local_settings(tmp_path, environ) == {}
     assert environ == {}
@@ -147,7 +149,7 @@ def test_malformed_local_settings_is_a_one_line_startup_error(tmp_path: Path) ->
 def test_local_settings_feed_the_hub_name_substitution(tmp_path: Path) -> None:
     write_host_json(tmp_path, durable={"hubName": "%TASKHUB_NAME%", "storageProvider": {"type": "azureManaged"}})
     (tmp_path / "local.settings.json").write_text(json.dumps({"Values": {"TASKHUB_NAME": "default"}}))
-    environ: Dict[str, str] = {}
+    environ: dict[str, str] = {}
 
     load_local_settings(tmp_path, environ)
     settings = load_host_settings(tmp_path, environ)

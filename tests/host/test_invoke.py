@@ -10,21 +10,23 @@ import azure.functions as func
 import pytest
 
 from devhost.clock import RealClock, VirtualClock
-from devhost.runtime.registry import ActivityFunction, FunctionRegistry, HttpFunction
 from devhost.runtime.invoker import ActivityFailed, Invoker
+from devhost.runtime.registry import ActivityFunction, FunctionRegistry, HttpFunction
 
 pytestmark = pytest.mark.asyncio
 
 SAFETY_NET_SECONDS = 10.0
 
-BINDING = json.dumps({
-    "taskHubName": "InvokeHub",
-    "creationUrls": {},
-    "managementUrls": {"id": "INSTANCEID"},
-    "baseUrl": "http://127.0.0.1:7071/runtime/webhooks/durabletask",
-    "requiredQueryStringParameters": "",
-    "rpcBaseUrl": "http://127.0.0.1:7071/durabletask/",
-})
+BINDING = json.dumps(
+    {
+        "taskHubName": "InvokeHub",
+        "creationUrls": {},
+        "managementUrls": {"id": "INSTANCEID"},
+        "baseUrl": "http://127.0.0.1:7071/runtime/webhooks/durabletask",
+        "requiredQueryStringParameters": "",
+        "rpcBaseUrl": "http://127.0.0.1:7071/durabletask/",
+    }
+)
 
 
 def http_request(method: str, url: str, route_params: dict | None = None, body: bytes = b"") -> func.HttpRequest:
@@ -117,7 +119,7 @@ def _where(job: object) -> list:
 
 async def test_sync_activities_on_the_real_clock_reuse_daemon_worker_threads() -> None:
     invoker = Invoker(RealClock(), max_threads=1)
-    where = ActivityFunction("where", _where, "job", is_async=False)
+    where = ActivityFunction("where", _where, "job")
 
     first = json.loads(await invoker.call_activity(where, "1"))
     second = json.loads(await invoker.call_activity(where, "2"))
@@ -129,7 +131,7 @@ async def test_sync_activities_on_the_real_clock_reuse_daemon_worker_threads() -
 
 async def test_sync_activities_on_a_virtual_clock_get_a_thread_named_for_the_function() -> None:
     invoker = Invoker(VirtualClock())
-    where = ActivityFunction("where", _where, "job", is_async=False)
+    where = ActivityFunction("where", _where, "job")
 
     ident, daemon, name = json.loads(await invoker.call_activity(where, "1"))
 
@@ -190,7 +192,9 @@ async def test_a_str_return_value_is_a_200_text_response(kinds_app: FunctionRegi
     assert (response.status_code, response.get_body(), response.mimetype) == (200, b"plain text", "text/plain")
 
 
-async def test_a_none_return_value_is_a_500_as_in_the_worker(kinds_app: FunctionRegistry, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_none_return_value_is_a_500_as_in_the_worker(
+    kinds_app: FunctionRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
     invoker = Invoker(RealClock())
 
     response = await invoker.call_http(by_name(kinds_app, "nothing"), http_request("GET", "http://h/api/nothing"), BINDING)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import textwrap
 from pathlib import Path
@@ -10,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from devhost.core.errors import AppLoadError
-from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
 from tests.host.conftest import APPS
 
 
@@ -75,7 +74,9 @@ def test_http_functions_carry_route_methods_and_binding_names(kinds_app: Functio
 
 
 def test_an_http_route_defaults_to_the_function_name(tmp_path: Path) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         import azure.functions as func
         app = func.FunctionApp()
 
@@ -83,19 +84,25 @@ def test_an_http_route_defaults_to_the_function_name(tmp_path: Path) -> None:
         @app.route()
         def whatever(req):
             return "x"
-    """)
+    """,
+    )
 
     registry = load_app(app_dir)
 
     assert [(fn.name, fn.route) for fn in registry.http] == [("Named", "Named")]
 
 
-def test_unsupported_triggers_are_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="devhost.loader"):
-        registry = load_app(APPS / "kinds")
+def test_timer_triggers_are_indexed_with_their_parsed_schedule(kinds_app: FunctionRegistry) -> None:
+    # Timer triggers used to be skipped with a warning; issue 11 item 2 runs them (tests/triggers/).
+    tick = kinds_app.timers["tick"]
 
-    assert "tick" not in {fn.name for fn in registry.http}
-    assert any("'tick'" in r.getMessage() and "timerTrigger" in r.getMessage() for r in caplog.records)
+    assert "tick" not in {fn.name for fn in kinds_app.http}
+    assert (tick.arg_name, tick.schedule.expression, tick.run_on_startup, tick.use_monitor) == (
+        "timer",
+        "0 */5 * * * *",
+        False,
+        True,
+    )
 
 
 def test_app_modules_can_import_function_app_and_their_siblings(kinds_app: FunctionRegistry) -> None:
@@ -124,17 +131,22 @@ def test_a_directory_without_function_app_py_is_an_app_load_error(tmp_path: Path
 
 
 def test_an_import_error_names_the_exception_and_the_app_line(tmp_path: Path) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         import azure.functions as func
 
         app = func.FunctionApp()
         value = undefined_name + 1
-    """)
+    """,
+    )
 
     with pytest.raises(AppLoadError) as error:
         load_app(app_dir)
 
-    assert str(error.value) == "cannot import function_app.py: NameError: name 'undefined_name' is not defined (function_app.py:4)"
+    assert (
+        str(error.value) == "cannot import function_app.py: NameError: name 'undefined_name' is not defined (function_app.py:4)"
+    )
 
 
 def test_an_error_in_a_sibling_module_points_at_that_module(tmp_path: Path) -> None:
@@ -180,7 +192,9 @@ def test_two_function_app_instances_are_rejected(tmp_path: Path) -> None:
 
 
 def test_duplicate_function_names_are_the_sdks_one_line_error(tmp_path: Path) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         import azure.durable_functions as df
         app = df.DFApp()
 
@@ -193,14 +207,17 @@ def test_duplicate_function_names_are_the_sdks_one_line_error(tmp_path: Path) ->
         @app.activity_trigger(input_name="x")
         def two(x):
             return x
-    """)
+    """,
+    )
 
     with pytest.raises(AppLoadError, match=r"^cannot index function_app.py: ValueError: Function same does not have a unique"):
         load_app(app_dir)
 
 
 def test_an_alias_clashing_with_another_activity_is_rejected(tmp_path: Path) -> None:
-    app_dir = write_app(tmp_path / "app", """
+    app_dir = write_app(
+        tmp_path / "app",
+        """
         import azure.durable_functions as df
         app = df.DFApp()
 
@@ -211,7 +228,8 @@ def test_an_alias_clashing_with_another_activity_is_rejected(tmp_path: Path) -> 
         @app.activity_trigger(input_name="x", activity="greet")
         def other(x):
             return x
-    """)
+    """,
+    )
 
     with pytest.raises(AppLoadError, match="two activity functions named 'greet'"):
         load_app(app_dir)

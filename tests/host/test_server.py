@@ -6,27 +6,28 @@ import asyncio
 import json
 import socket
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any
 
 import aiohttp
 import pytest
 
 from devhost.clock import VirtualClock
 from devhost.core.errors import StartupError
+from devhost.core.model import RuntimeStatus
 from devhost.host.server import DevHost, rpc_base_url
 from tests.host.conftest import APPS
 
 SAFETY_NET_SECONDS = 30.0
 
 
-async def request(method: str, url: str) -> Tuple[int, Dict[str, str], Any]:
+async def request(method: str, url: str) -> tuple[int, dict[str, str], Any]:
     async with aiohttp.ClientSession() as session:
         async with session.request(method, url) as response:
             text = await response.text()
             return response.status, dict(response.headers), json.loads(text) if text else None
 
 
-async def hello_roundtrip(host: DevHost) -> Dict[str, Any]:
+async def hello_roundtrip(host: DevHost) -> dict[str, Any]:
     """Start hello_orchestrator through the app's own starter (SDK client → RPC), run it, read its status."""
     status, headers, body = await request("POST", f"{host.base_url}/api/start/hello_orchestrator")
     assert status == 202, body
@@ -35,7 +36,7 @@ async def hello_roundtrip(host: DevHost) -> Dict[str, Any]:
     instance_id = body["id"]
 
     def completed() -> bool:
-        return host.management.get_status(instance_id)["runtimeStatus"] == "Completed"
+        return host.management.get_instance(instance_id).runtime_status is RuntimeStatus.COMPLETED
 
     await asyncio.wait_for(host.engine.run_until(completed), SAFETY_NET_SECONDS)
     final_status, _, final = await request("GET", body["statusQueryGetUri"])
@@ -66,7 +67,7 @@ def test_hosts_on_successive_event_loops_can_each_use_the_sdk_client() -> None:
     assert outputs == ["Hello Tokyo!", "Hello Tokyo!"]
 
 
-async def _one_host_roundtrip() -> Dict[str, Any]:
+async def _one_host_roundtrip() -> dict[str, Any]:
     async with DevHost(APPS / "kinds", port=0, in_memory=True, clock=VirtualClock()) as host:
         return await hello_roundtrip(host)
 

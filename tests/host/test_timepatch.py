@@ -7,12 +7,11 @@ import sys
 import threading
 import time
 import types
-from typing import List
 
 import pytest
 
-from devhost.runtime import timepatch
 from devhost.clock import VirtualClock
+from devhost.runtime import timepatch
 
 SAFETY_NET_SECONDS = 10.0  # only reached if the code under test is broken
 SDK_CLIENT = "azure.durable_functions.models.DurableOrchestrationClient"
@@ -61,7 +60,7 @@ def test_inside_a_clock_context_time_is_the_clocks_everywhere_it_was_patched() -
 def test_a_thread_sleeping_in_a_function_blocks_until_the_clock_advances() -> None:
     clock = VirtualClock()
     started = function_started_sleeping(clock)
-    slept: List[float] = []
+    slept: list[float] = []
     worker = threading.Thread(target=lambda: slept.append(timepatch.run_with_clock(clock, _timed_sleep, 5)))
 
     worker.start()
@@ -86,7 +85,7 @@ def test_other_threads_keep_real_time_while_a_function_sleeps_virtually() -> Non
     clock = VirtualClock()
     started = function_started_sleeping(clock)
     sleeper = threading.Thread(target=timepatch.run_with_clock, args=(clock, time.sleep, 30))
-    seen_elsewhere: List[float] = []
+    seen_elsewhere: list[float] = []
 
     sleeper.start()
     assert started.wait(SAFETY_NET_SECONDS)
@@ -136,7 +135,7 @@ async def test_asyncio_sleep_in_a_function_waits_for_virtual_time_and_returns_it
 @pytest.mark.asyncio
 async def test_asyncio_sleep_zero_still_yields_inside_a_function() -> None:
     clock = VirtualClock()
-    order: List[str] = []
+    order: list[str] = []
 
     async def other() -> None:
         order.append("other")

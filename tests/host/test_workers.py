@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import List
 
 import pytest
 
@@ -12,7 +11,7 @@ from devhost.runtime.threadpool import DaemonPool
 SAFETY_NET_SECONDS = 10.0
 
 
-def _run(pool: DaemonPool, seen: List[threading.Thread]) -> None:
+def _run(pool: DaemonPool, seen: list[threading.Thread]) -> None:
     done = threading.Event()
 
     def job() -> None:
@@ -25,7 +24,7 @@ def _run(pool: DaemonPool, seen: List[threading.Thread]) -> None:
 
 def test_calls_one_after_another_reuse_one_daemon_worker() -> None:
     pool = DaemonPool(1)
-    seen: List[threading.Thread] = []
+    seen: list[threading.Thread] = []
 
     for _ in range(3):
         _run(pool, seen)
@@ -38,7 +37,7 @@ def test_calls_one_after_another_reuse_one_daemon_worker() -> None:
 
 def test_many_calls_start_at_most_max_workers() -> None:
     pool = DaemonPool(3)
-    seen: List[threading.Thread] = []
+    seen: list[threading.Thread] = []
 
     for _ in range(50):
         _run(pool, seen)
@@ -53,7 +52,7 @@ def test_no_more_than_max_workers_run_and_the_rest_wait_their_turn() -> None:
     release = threading.Event()
     started = threading.Semaphore(0)
     finished = threading.Semaphore(0)
-    order: List[int] = []
+    order: list[int] = []
 
     def job(n: int) -> None:
         order.append(n)
@@ -79,7 +78,7 @@ def test_no_more_than_max_workers_run_and_the_rest_wait_their_turn() -> None:
 
 def test_a_raising_job_leaves_its_worker_serving_the_next_one() -> None:
     pool = DaemonPool(1)
-    seen: List[threading.Thread] = []
+    seen: list[threading.Thread] = []
 
     def boom() -> None:
         raise RuntimeError("boom")
@@ -94,7 +93,7 @@ def test_a_raising_job_leaves_its_worker_serving_the_next_one() -> None:
 
 def test_closing_lets_idle_workers_exit_and_refuses_new_jobs() -> None:
     pool = DaemonPool(2)
-    seen: List[threading.Thread] = []
+    seen: list[threading.Thread] = []
     _run(pool, seen)
 
     pool.close()

@@ -3,8 +3,8 @@ server on loopback serving both surfaces, and the real azure-functions-durable c
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
-from typing import AsyncIterator, Iterator, List
 
 import pytest
 import pytest_asyncio
@@ -12,8 +12,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from devhost.clock import VirtualClock
-from devhost.runtime.registry import FunctionRegistry, OrchestratorFunction
 from devhost.http import rpc, webhooks
+from devhost.runtime.registry import FunctionRegistry, OrchestratorFunction
 from devhost.service.management import Management
 from devhost.store.sqlite import SqliteStore
 
@@ -47,12 +47,12 @@ def registry() -> FunctionRegistry:
 
 
 @pytest.fixture
-def notifications() -> List[int]:
+def notifications() -> list[int]:
     return []
 
 
 @pytest.fixture
-def management(store: SqliteStore, clock: VirtualClock, registry: FunctionRegistry, notifications: List[int]) -> Management:
+def management(store: SqliteStore, clock: VirtualClock, registry: FunctionRegistry, notifications: list[int]) -> Management:
     return Management(store, clock, registry, lambda: notifications.append(1), hub_name=HUB)
 
 

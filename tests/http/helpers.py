@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Callable, List, Optional, Sequence, TypeVar
+from typing import Any, Callable, TypeVar
 
 from devhost.clock import VirtualClock
 from devhost.core.model import HistoryEvent, Instance, Message, RuntimeStatus, TurnCommit
@@ -23,7 +24,7 @@ def progress(
     output: Any = _UNSET,
     custom_status: Any = _UNSET,
     history: Sequence[HistoryEvent] = (),
-    at: Optional[datetime] = None,
+    at: datetime | None = None,
 ) -> Instance:
     """Commit a turn that moves ``instance_id`` to ``status`` (values are JSON-encoded like the engine does)."""
     instance = store.get_instance(instance_id)
@@ -39,7 +40,7 @@ def progress(
     return instance
 
 
-def queued(store: Store, instance_id: str, now: datetime) -> List[Message]:
+def queued(store: Store, instance_id: str, now: datetime) -> list[Message]:
     """Messages the instance could consume now (or a long way ahead), oldest first."""
     turn = store.load_turn(instance_id, now + timedelta(days=3650))
     assert turn is not None
@@ -55,7 +56,7 @@ async def eventually(predicate: Callable[[], bool], attempts: int = 100_000) -> 
     raise AssertionError("condition never became true")
 
 
-async def drive(clock: VirtualClock, task: "asyncio.Future[T]") -> T:
+async def drive(clock: VirtualClock, task: asyncio.Future[T]) -> T:
     """Run ``task`` to completion, jumping the virtual clock to each deadline something waits for."""
     while not task.done():
         await eventually(lambda: task.done() or clock.next_deadline() is not None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, AsyncIterator, Dict
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -20,7 +21,7 @@ B = "/runtime/webhooks/durabletask"
 
 
 class ExplodingManagement(Management):
-    def get_status(self, instance_id: str, **flags: Any) -> Dict[str, Any]:
+    def get_status(self, instance_id: str, **flags: Any) -> dict[str, Any]:
         raise RuntimeError(f"disk on fire for {instance_id}")
 
 
@@ -78,11 +79,21 @@ def test_install_adds_the_middleware_once() -> None:
 @pytest.mark.parametrize(
     "exc, status, body",
     [
-        (BadRequest("bad id"), 400, {"Message": "One or more of the arguments submitted is incorrect",
-                                     "ExceptionMessage": "bad id", "ExceptionType": "System.ArgumentException",
-                                     "StackTrace": None}),
-        (UnsupportedMediaType("Only application/json request content is supported"), 400,
-         {"Message": "Only application/json request content is supported"}),
+        (
+            BadRequest("bad id"),
+            400,
+            {
+                "Message": "One or more of the arguments submitted is incorrect",
+                "ExceptionMessage": "bad id",
+                "ExceptionType": "System.ArgumentException",
+                "StackTrace": None,
+            },
+        ),
+        (
+            UnsupportedMediaType("Only application/json request content is supported"),
+            400,
+            {"Message": "Only application/json request content is supported"},
+        ),
         (ApiBadRequest("x", "just a string"), 400, "just a string"),
         (BodyTooLarge("too big"), 413, {"Message": "too big"}),
         (Gone("Instance x is Completed."), 410, {"Message": "Instance x is Completed."}),

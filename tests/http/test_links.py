@@ -24,8 +24,15 @@ def test_management_urls_have_the_nine_properties_in_declaration_order() -> None
     urls = management_urls(BASE, HUB, instance_id="abc")
 
     assert list(urls) == [
-        "id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "rewindPostUri",
-        "purgeHistoryDeleteUri", "restartPostUri", "suspendPostUri", "resumePostUri",
+        "id",
+        "statusQueryGetUri",
+        "sendEventPostUri",
+        "terminatePostUri",
+        "rewindPostUri",
+        "purgeHistoryDeleteUri",
+        "restartPostUri",
+        "suspendPostUri",
+        "resumePostUri",
     ]
     assert urls["id"] == "abc"
     assert urls["statusQueryGetUri"] == f"{BASE}/instances/abc?{Q}"
@@ -42,8 +49,14 @@ def test_check_status_payload_is_the_dotnet_eight_key_body_without_rewind() -> N
     payload = check_status_payload(BASE, HUB, "abc")
 
     assert list(payload) == [
-        "id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri",
-        "purgeHistoryDeleteUri", "restartPostUri", "suspendPostUri", "resumePostUri",
+        "id",
+        "statusQueryGetUri",
+        "sendEventPostUri",
+        "terminatePostUri",
+        "purgeHistoryDeleteUri",
+        "restartPostUri",
+        "suspendPostUri",
+        "resumePostUri",
     ]
 
 
@@ -74,7 +87,12 @@ def test_client_binding_json_has_the_keys_the_extension_sends() -> None:
     binding = json.loads(client_binding_json(BASE, RPC, HUB))
 
     assert list(binding) == [
-        "taskHubName", "creationUrls", "managementUrls", "baseUrl", "requiredQueryStringParameters", "rpcBaseUrl",
+        "taskHubName",
+        "creationUrls",
+        "managementUrls",
+        "baseUrl",
+        "requiredQueryStringParameters",
+        "rpcBaseUrl",
     ]
     assert binding["taskHubName"] == HUB
     assert binding["managementUrls"]["id"] == "INSTANCEID"

@@ -6,13 +6,13 @@ import asyncio
 import json
 import re
 from datetime import timedelta
-from typing import List
 
 import pytest
 
 from devhost.clock import VirtualClock
-from devhost.core.model import EventType, InstanceQuery, RuntimeStatus
 from devhost.core.errors import BadRequest, Conflict, Gone, InstanceExists, NotFound
+from devhost.core.model import EventType, InstanceQuery, RuntimeStatus
+from devhost.http.payloads import status_document, status_payload
 from devhost.service.management import Management, validate_instance_id
 from devhost.store.sqlite import SqliteStore
 from tests.http.conftest import HUB, START
@@ -20,7 +20,7 @@ from tests.http.helpers import drive, eventually, progress, queued
 
 
 def test_start_creates_a_pending_instance_and_enqueues_execution_started(
-    management: Management, store: SqliteStore, notifications: List[int]
+    management: Management, store: SqliteStore, notifications: list[int]
 ) -> None:
     instance_id = management.start("hello_orchestrator", None, '{"jobId": "j1"}')
 
@@ -55,7 +55,7 @@ def test_start_stores_objects_compactly_like_newtonsoft(management: Management, 
 
 
 def test_start_uses_explicit_then_default_version(
-    store: SqliteStore, clock: VirtualClock, registry: object, notifications: List[int]
+    store: SqliteStore, clock: VirtualClock, registry: object, notifications: list[int]
 ) -> None:
     management = Management(store, clock, registry, lambda: None, hub_name=HUB, default_version="2.0")  # type: ignore[arg-type]
 
@@ -114,7 +114,9 @@ def test_start_over_a_completed_instance_replaces_it(management: Management, sto
     instance = store.get_instance("job-1")
     assert instance is not None
     assert (instance.name, instance.runtime_status, instance.input) == (
-        "monitoring_job_orchestrator", RuntimeStatus.PENDING, '"new"',
+        "monitoring_job_orchestrator",
+        RuntimeStatus.PENDING,
+        '"new"',
     )
     assert instance.created_time == START + timedelta(seconds=60)
 
@@ -127,7 +129,9 @@ def test_get_status_unknown_instance_raises_not_found(management: Management) ->
 def test_get_status_never_shows_history_of_a_pending_instance(management: Management) -> None:
     management.start("hello_orchestrator", "job-1")
 
-    assert "historyEvents" not in management.get_status("job-1", show_history=True)
+    status = status_document(management.get_status("job-1", show_history=True))
+
+    assert "historyEvents" not in status
 
 
 def test_get_status_shapes_history_of_a_running_instance(management: Management, store: SqliteStore) -> None:
@@ -135,16 +139,20 @@ def test_get_status_shapes_history_of_a_running_instance(management: Management,
     started = queued(store, "job-1", START)[0].event
     progress(store, "job-1", RuntimeStatus.RUNNING, history=[started])
 
-    status = management.get_status("job-1", show_history=True)
+    status = status_document(management.get_status("job-1", show_history=True))
 
     assert status["historyEvents"] == [
-        {"EventType": "ExecutionStarted", "Timestamp": "2030-01-01T12:00:00Z", "Input": '"in"',
-         "FunctionName": "hello_orchestrator"},
+        {
+            "EventType": "ExecutionStarted",
+            "Timestamp": "2030-01-01T12:00:00Z",
+            "Input": '"in"',
+            "FunctionName": "hello_orchestrator",
+        },
     ]
 
 
 def test_raise_event_enqueues_event_raised_with_the_raw_text(
-    management: Management, store: SqliteStore, notifications: List[int]
+    management: Management, store: SqliteStore, notifications: list[int]
 ) -> None:
     management.start("hello_orchestrator", "job-1")
 
@@ -157,7 +165,9 @@ def test_raise_event_enqueues_event_raised_with_the_raw_text(
     assert notifications == [1, 1]
 
 
-@pytest.mark.parametrize("status", [RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.TERMINATED, RuntimeStatus.CANCELED])
+@pytest.mark.parametrize(
+    "status", [RuntimeStatus.COMPLETED, RuntimeStatus.FAILED, RuntimeStatus.TERMINATED, RuntimeStatus.CANCELED]
+)
 def test_operations_on_a_terminal_instance_are_gone(management: Management, store: SqliteStore, status: RuntimeStatus) -> None:
     management.start("hello_orchestrator", "job-1")
     progress(store, "job-1", status)
@@ -244,7 +254,9 @@ def test_restart_starts_the_same_orchestrator_with_the_same_input(management: Ma
         instance = store.get_instance(instance_id)
         assert instance is not None
         assert (instance.name, instance.input, instance.runtime_status) == (
-            "hello_orchestrator", '{"a":1}', RuntimeStatus.PENDING,
+            "hello_orchestrator",
+            '{"a":1}',
+            RuntimeStatus.PENDING,
         )
 
 
@@ -258,8 +270,9 @@ def test_list_instances_pages_with_tokens(management: Management, clock: Virtual
         management.start("hello_orchestrator", f"job-{n}")
         clock.advance(1)
 
-    first, token = management.list_instances(InstanceQuery(top=2))
-    second, last = management.list_instances(InstanceQuery(top=2, continuation_token=token))
+    first_page, token = management.list_instances(InstanceQuery(top=2))
+    second_page, last = management.list_instances(InstanceQuery(top=2, continuation_token=token))
+    first, second = [status_payload(i) for i in first_page], [status_payload(i) for i in second_page]
 
     assert [s["instanceId"] for s in first] == ["job-0", "job-1"]
     assert [s["instanceId"] for s in second] == ["job-2"]
@@ -287,7 +300,8 @@ async def test_wait_for_completion_returns_the_terminal_status_on_virtual_time(
     await eventually(lambda: clock.next_deadline() is not None)  # first poll saw it Pending
     progress(store, "job-1", RuntimeStatus.COMPLETED, output={"ok": True})
 
-    status = await drive(clock, waiter)
+    done = await drive(clock, waiter)
+    status = None if done is None else status_payload(done)
 
     assert status is not None
     assert (status["runtimeStatus"], status["output"]) == ("Completed", {"ok": True})
@@ -312,4 +326,6 @@ async def test_wait_for_completion_refuses_interval_longer_than_timeout(manageme
 def test_stored_input_round_trips_through_the_status(management: Management) -> None:
     management.start("hello_orchestrator", "job-1", json.dumps({"jobId": "j1"}))
 
-    assert management.get_status("job-1")["input"] == '{"jobId": "j1"}'
+    status = status_document(management.get_status("job-1"))
+
+    assert status["input"] == '{"jobId": "j1"}'

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from devhost.core.model import RuntimeStatus
 from devhost.core.errors import BadRequest
+from devhost.core.model import RuntimeStatus
 from devhost.http.errors import InvalidJsonContent
 from devhost.http.params import (
     decode_body,
@@ -24,8 +24,15 @@ UTC = timezone.utc
 
 @pytest.mark.parametrize(
     "text, default, expected",
-    [("true", False, True), ("True", False, True), (" FALSE ", True, False), ("yes", True, True),
-     ("1", False, False), (None, True, True), ("", False, False)],
+    [
+        ("true", False, True),
+        ("True", False, True),
+        (" FALSE ", True, False),
+        ("yes", True, True),
+        ("1", False, False),
+        (None, True, True),
+        ("", False, False),
+    ],
 )
 def test_parse_bool_is_case_insensitive_and_falls_back_to_default(text: object, default: bool, expected: bool) -> None:
     assert parse_bool(text, default) is expected  # type: ignore[arg-type]
@@ -33,8 +40,18 @@ def test_parse_bool_is_case_insensitive_and_falls_back_to_default(text: object, 
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("10", 10), (" -3 ", -3), ("+7", 7), ("2147483647", 2147483647), ("2147483648", None), ("1_0", None),
-     ("1.5", None), ("abc", None), (None, None), ("", None)],
+    [
+        ("10", 10),
+        (" -3 ", -3),
+        ("+7", 7),
+        ("2147483647", 2147483647),
+        ("2147483648", None),
+        ("1_0", None),
+        ("1.5", None),
+        ("abc", None),
+        (None, None),
+        ("", None),
+    ],
 )
 def test_parse_int_accepts_only_32_bit_integers(text: object, expected: object) -> None:
     assert parse_int(text) == expected  # type: ignore[arg-type]

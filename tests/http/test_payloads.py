@@ -35,9 +35,7 @@ def _instance(**overrides: object) -> Instance:
 def test_shape_history_matches_golden(path: Path) -> None:
     case = json.loads(path.read_text(encoding="utf-8"))
 
-    shaped = shape_history(
-        case["history"], show_input=case["show_input"], show_history_output=case["show_history_output"]
-    )
+    shaped = shape_history(case["history"], show_input=case["show_input"], show_history_output=case["show_history_output"])
 
     # Compare as JSON text so key order (JObject insertion order) is checked too.
     assert json.dumps(shaped) == json.dumps(case["expected"])
@@ -56,7 +54,14 @@ def test_status_payload_has_extension_key_order_and_second_precision_utc_times()
     body = status_payload(_instance())
 
     assert list(body) == [
-        "name", "instanceId", "runtimeStatus", "input", "customStatus", "output", "createdTime", "lastUpdatedTime",
+        "name",
+        "instanceId",
+        "runtimeStatus",
+        "input",
+        "customStatus",
+        "output",
+        "createdTime",
+        "lastUpdatedTime",
     ]
     assert body["createdTime"] == "2030-01-01T12:00:00Z"
     assert body["lastUpdatedTime"] == "2030-01-01T11:00:05Z"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Iterator, Tuple
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -14,27 +15,52 @@ from hypothesis import strategies as st
 
 from devhost.clock import VirtualClock
 from devhost.core.model import RuntimeStatus
-from devhost.runtime.registry import FunctionRegistry, OrchestratorFunction
 from devhost.http import rpc, webhooks
+from devhost.runtime.registry import FunctionRegistry, OrchestratorFunction
 from devhost.service.management import Management
 from devhost.store.sqlite import SqliteStore
 from tests.http.conftest import HUB, START
 from tests.http.helpers import progress
 
-Harness = Tuple[asyncio.AbstractEventLoop, TestClient]
+Harness = tuple[asyncio.AbstractEventLoop, TestClient]
 
 # Wait-for-completion parameters are left out on purpose: with a virtual clock nobody advances here, a valid
 # timeout would (correctly) wait forever.
 PARAMS = st.sampled_from(
-    ["showHistory", "showHistoryOutput", "showInput", "returnInternalServerErrorOnFailure", "createdTimeFrom",
-     "createdTimeTo", "runtimeStatus", "instanceIdPrefix", "top", "reason", "restartWithNewInstanceId",
-     "version", "taskHub", "connection", "code"]
+    [
+        "showHistory",
+        "showHistoryOutput",
+        "showInput",
+        "returnInternalServerErrorOnFailure",
+        "createdTimeFrom",
+        "createdTimeTo",
+        "runtimeStatus",
+        "instanceIdPrefix",
+        "top",
+        "reason",
+        "restartWithNewInstanceId",
+        "version",
+        "taskHub",
+        "connection",
+        "code",
+    ]
 )
 IDS = st.one_of(st.sampled_from(["pending", "running", "done", "failed"]), st.text(min_size=1, max_size=40))
 ROUTES = st.sampled_from(
-    ["orchestrators/hello_orchestrator", "orchestrators/hello_orchestrator/{id}", "orchestrators/{id}", "instances",
-     "instances/{id}", "instances/{id}/terminate", "instances/{id}/suspend", "instances/{id}/resume",
-     "instances/{id}/rewind", "instances/{id}/restart", "instances/{id}/raiseEvent/{id}", "{id}"]
+    [
+        "orchestrators/hello_orchestrator",
+        "orchestrators/hello_orchestrator/{id}",
+        "orchestrators/{id}",
+        "instances",
+        "instances/{id}",
+        "instances/{id}/terminate",
+        "instances/{id}/suspend",
+        "instances/{id}/resume",
+        "instances/{id}/rewind",
+        "instances/{id}/restart",
+        "instances/{id}/raiseEvent/{id}",
+        "{id}",
+    ]
 )
 
 
@@ -45,8 +71,12 @@ def harness() -> Iterator[Harness]:
     registry = FunctionRegistry()
     registry.orchestrators["hello_orchestrator"] = OrchestratorFunction("hello_orchestrator", lambda s: s)
     management = Management(store, VirtualClock(START), registry, lambda: None, hub_name=HUB)
-    for instance_id, status in (("pending", None), ("running", RuntimeStatus.RUNNING),
-                                ("done", RuntimeStatus.COMPLETED), ("failed", RuntimeStatus.FAILED)):
+    for instance_id, status in (
+        ("pending", None),
+        ("running", RuntimeStatus.RUNNING),
+        ("done", RuntimeStatus.COMPLETED),
+        ("failed", RuntimeStatus.FAILED),
+    ):
         management.start("hello_orchestrator", instance_id, {"seed": instance_id})
         if status is not None:
             progress(store, instance_id, status)
@@ -78,8 +108,15 @@ def harness() -> Iterator[Harness]:
     content_type=st.sampled_from(["application/json", "text/plain", "application/json; charset=latin-1", ""]),
 )
 def test_bad_input_is_never_a_500(
-    harness: Harness, method: str, surface: str, route: str, instance_id: str, query: Dict[str, str],
-    token: Any, body: bytes, content_type: str,
+    harness: Harness,
+    method: str,
+    surface: str,
+    route: str,
+    instance_id: str,
+    query: dict[str, str],
+    token: Any,
+    body: bytes,
+    content_type: str,
 ) -> None:
     loop, client = harness
     path = surface + "/" + route.replace("{id}", quote(instance_id, safe=""))
@@ -87,7 +124,7 @@ def test_bad_input_is_never_a_500(
     if token is not None and token.isprintable():
         headers["x-ms-continuation-token"] = token
 
-    async def call() -> Tuple[int, bytes, str]:
+    async def call() -> tuple[int, bytes, str]:
         async with client.request(method, path, params=query, data=body, headers=headers) as response:
             return response.status, await response.read(), response.headers.get("Content-Type", "")
 

@@ -37,8 +37,14 @@ async def test_start_returns_202_with_check_status_body_and_headers(client: Test
     assert response.headers["Location"] == status_uri
     assert response.headers["Retry-After"] == "10"
     assert list(body) == [
-        "id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri",
-        "purgeHistoryDeleteUri", "restartPostUri", "suspendPostUri", "resumePostUri",
+        "id",
+        "statusQueryGetUri",
+        "sendEventPostUri",
+        "terminatePostUri",
+        "purgeHistoryDeleteUri",
+        "restartPostUri",
+        "suspendPostUri",
+        "resumePostUri",
     ]
     assert body["id"] == "job-1"
     assert body["statusQueryGetUri"] == status_uri
@@ -88,7 +94,9 @@ async def test_start_unknown_orchestrator_is_400_argument_error(client: TestClie
     body = await response.json()
     assert response.status == 400
     assert body["Message"] == "One or more of the arguments submitted is incorrect"
-    assert body["ExceptionMessage"].startswith("The function 'nope' doesn't exist, is disabled, or is not an orchestrator function.")
+    assert body["ExceptionMessage"].startswith(
+        "The function 'nope' doesn't exist, is disabled, or is not an orchestrator function."
+    )
     assert body["ExceptionType"] == "System.ArgumentException"
     assert body["StackTrace"] is None
 
@@ -146,7 +154,9 @@ async def test_start_and_wait_returns_the_status_for_a_failed_instance_as_200(
     client: TestClient, store: SqliteStore, clock: VirtualClock
 ) -> None:
     request = asyncio.create_task(
-        client.post(f"{B}/orchestrators/hello_orchestrator/job-1?timeout=30&pollingInterval=1&returnInternalServerErrorOnFailure=true")
+        client.post(
+            f"{B}/orchestrators/hello_orchestrator/job-1?timeout=30&pollingInterval=1&returnInternalServerErrorOnFailure=true"
+        )
     )
     await eventually(lambda: store.get_instance("job-1") is not None)
     progress(store, "job-1", RuntimeStatus.FAILED, output="boom")
@@ -160,9 +170,7 @@ async def test_start_and_wait_returns_the_status_for_a_failed_instance_as_200(
 
 @pytest.mark.asyncio
 async def test_start_and_wait_times_out_into_the_202(client: TestClient, store: SqliteStore, clock: VirtualClock) -> None:
-    request = asyncio.create_task(
-        client.post(f"{B}/orchestrators/hello_orchestrator/job-1?timeout=2&pollingInterval=1")
-    )
+    request = asyncio.create_task(client.post(f"{B}/orchestrators/hello_orchestrator/job-1?timeout=2&pollingInterval=1"))
 
     response = await drive(clock, request)
 
@@ -221,8 +229,13 @@ async def test_status_returns_200_when_finished(client: TestClient, store: Sqlit
     assert response.status == 200
     assert "Location" not in response.headers and "Retry-After" not in response.headers
     assert body == {
-        "name": "hello_orchestrator", "instanceId": "job-1", "runtimeStatus": status.value, "input": None,
-        "customStatus": None, "output": ["out"], "createdTime": "2030-01-01T12:00:00Z",
+        "name": "hello_orchestrator",
+        "instanceId": "job-1",
+        "runtimeStatus": status.value,
+        "input": None,
+        "customStatus": None,
+        "output": ["out"],
+        "createdTime": "2030-01-01T12:00:00Z",
         "lastUpdatedTime": "2030-01-01T12:00:07Z",
     }
 
@@ -367,8 +380,9 @@ async def test_raise_event_is_202_and_queues_the_raw_body(client: TestClient, st
 async def test_raise_event_checks_content_type_then_json(client: TestClient) -> None:
     await client.post(f"{B}/orchestrators/hello_orchestrator/job-1")
 
-    form = await client.post(f"{B}/instances/job-1/raiseEvent/e", data="ok=1",
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    form = await client.post(
+        f"{B}/instances/job-1/raiseEvent/e", data="ok=1", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     bad = await client.post(f"{B}/instances/job-1/raiseEvent/e", data="{oops", headers={"Content-Type": "application/json"})
     empty = await client.post(f"{B}/instances/job-1/raiseEvent/e", data=b"", headers={"Content-Type": "application/json"})
 

@@ -23,8 +23,13 @@ FLOWS = {
     "completed-activity": {"job_id": "rec-completed"},
     "stalled-timer": {"job_id": "rec-stalled-timer", "simulated_outcome": "stalled", "wait_strategy": "timer"},
     "failed": {"job_id": "rec-failed", "simulated_outcome": "failed", "simulated_duration_seconds": 20},
-    "long-second-generation": {"job_id": "rec-long", "simulated_outcome": "stalled", "timeout_seconds": 300,
-                               "polling_interval_seconds": 5, "enable_monitoring": False},
+    "long-second-generation": {
+        "job_id": "rec-long",
+        "simulated_outcome": "stalled",
+        "timeout_seconds": 300,
+        "polling_interval_seconds": 5,
+        "enable_monitoring": False,
+    },
 }
 
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import importlib
 import json
 import time
+from collections.abc import Generator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Generator, Iterator, List, Tuple
+from typing import Any, Callable
 
 import azure.durable_functions as df
 import pytest
@@ -24,7 +25,7 @@ from dateutil import parser as dateparser
 from devhost.core.context import ReplaySettings, build_context
 from devhost.core.events import format_timestamp
 from devhost.core.model import EventType, HistoryEvent, Instance, RuntimeStatus, event_json
-from devhost.replay.check import INBOUND
+from devhost.replay.model import INBOUND
 from devhost.runtime import sdk_speedups
 from devhost.runtime.loader import load_app
 
@@ -49,9 +50,18 @@ def describe(value: Any) -> Any:
     """A comparable, type-tagged description of a value the orchestrator can receive."""
     if isinstance(value, datetime):
         zone = value.tzinfo
-        return ("datetime", type(value).__qualname__, value.isoformat(), value.fold, repr(zone),
-                type(zone).__module__ + "." + type(zone).__qualname__, value.utcoffset(), value.tzname(),
-                value.dst(), hash(value))
+        return (
+            "datetime",
+            type(value).__qualname__,
+            value.isoformat(),
+            value.fold,
+            repr(zone),
+            type(zone).__module__ + "." + type(zone).__qualname__,
+            value.utcoffset(),
+            value.tzname(),
+            value.dst(),
+            hash(value),
+        )
     if isinstance(value, dict):
         return (type(value).__qualname__, [(describe(k), describe(v)) for k, v in value.items()])
     if isinstance(value, (list, tuple)):
@@ -64,7 +74,7 @@ def describe(value: Any) -> Any:
     return (type(value).__module__ + "." + type(value).__qualname__, describe(public))
 
 
-def time_relations(times: List[datetime]) -> List[Tuple[Any, ...]]:
+def time_relations(times: list[datetime]) -> list[tuple[Any, ...]]:
     """How each time orders against and subtracts from its neighbours and the episode's current time
     (Python treats a shared tzinfo object differently from equal ones, so this is where sharing would show)."""
     now = times[0]
@@ -72,19 +82,27 @@ def time_relations(times: List[datetime]) -> List[Tuple[Any, ...]]:
     return [(a < b, a == b, a > b, a - b, b - a) for a, b in pairs]
 
 
-def spy(orchestrator: Callable[[Any], Generator[Any, Any, Any]], seen: List[Any]) -> Callable[[Any], Any]:
+def spy(orchestrator: Callable[[Any], Generator[Any, Any, Any]], seen: list[Any]) -> Callable[[Any], Any]:
     """The orchestrator unchanged, writing down what it is given at every step."""
 
     def snapshot(context: df.DurableOrchestrationContext, what: str, value: Any) -> None:
         histories = context.histories
-        seen.append((what, describe(value), describe(context.current_utc_datetime), context.is_replaying,
-                     context.instance_id, [describe(event) for event in histories],
-                     time_relations([context.current_utc_datetime] + [e.timestamp for e in histories])))
+        seen.append(
+            (
+                what,
+                describe(value),
+                describe(context.current_utc_datetime),
+                context.is_replaying,
+                context.instance_id,
+                [describe(event) for event in histories],
+                time_relations([context.current_utc_datetime] + [e.timestamp for e in histories]),
+            )
+        )
 
     def spied(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
         generator = orchestrator(context)
         snapshot(context, "start", None)
-        outcome: Tuple[str, Any] = ("send", None)
+        outcome: tuple[str, Any] = ("send", None)
         while True:
             try:
                 task = generator.send(outcome[1]) if outcome[0] == "send" else generator.throw(outcome[1])
@@ -100,12 +118,18 @@ def spy(orchestrator: Callable[[Any], Generator[Any, Any, Any]], seen: List[Any]
     return spied
 
 
-def episodes(recording: Dict[str, Any]) -> List[str]:
+def episodes(recording: dict[str, Any]) -> list[str]:
     """The context JSON of every episode of a recorded history, as the host builds it."""
-    history: List[HistoryEvent] = recording["history"]
-    instance = Instance(recording["instanceId"], recording["name"], "recorded", RuntimeStatus.RUNNING,
-                        datetime(2030, 1, 1, tzinfo=timezone.utc), datetime(2030, 1, 1, tzinfo=timezone.utc),
-                        input=recording["input"])
+    history: list[HistoryEvent] = recording["history"]
+    instance = Instance(
+        recording["instanceId"],
+        recording["name"],
+        "recorded",
+        RuntimeStatus.RUNNING,
+        datetime(2030, 1, 1, tzinfo=timezone.utc),
+        datetime(2030, 1, 1, tzinfo=timezone.utc),
+        input=recording["input"],
+    )
     contexts = []
     for start, event in enumerate(history):
         if event["EventType"] != EventType.ORCHESTRATOR_STARTED:
@@ -119,11 +143,11 @@ def episodes(recording: Dict[str, Any]) -> List[str]:
     return contexts
 
 
-def replay(recording: Dict[str, Any], memo: bool) -> Tuple[List[Any], List[str]]:
+def replay(recording: dict[str, Any], memo: bool) -> tuple[list[Any], list[str]]:
     raw = load_app(ROOT).orchestrators[ORCHESTRATOR].handle.orchestrator_function  # (installs the memo)
     (sdk_speedups.install if memo else sdk_speedups.uninstall)()
     assert sdk_speedups.installed() is memo
-    seen: List[Any] = []
+    seen: list[Any] = []
     handle = df.Orchestrator.create(spy(raw, seen))
     answers = [handle(context) for context in episodes(recording)]
     return seen, answers
@@ -164,12 +188,25 @@ def test_memo_returns_what_dateutil_returns_for_the_hosts_timestamps(memo_state:
 
     assert first is second
     assert (type(first), first, type(first.tzinfo), first.tzinfo, first.utcoffset()) == (
-        type(plain), plain, type(plain.tzinfo), plain.tzinfo, plain.utcoffset())
+        type(plain),
+        plain,
+        type(plain.tzinfo),
+        plain.tzinfo,
+        plain.utcoffset(),
+    )
 
 
-@pytest.mark.parametrize("text", ["2031-05-06", "2031-05-06T07:08:09Z", "2031-05-06T07:08:09.123Z",
-                                  "2031-05-06T07:08:09.1234567+00:00", "2031-05-06 07:08:09.1234567Z",
-                                  "２０３１-05-06T07:08:09.1234567Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2031-05-06",
+        "2031-05-06T07:08:09Z",
+        "2031-05-06T07:08:09.123Z",
+        "2031-05-06T07:08:09.1234567+00:00",
+        "2031-05-06 07:08:09.1234567Z",
+        "２０３１-05-06T07:08:09.1234567Z",
+    ],
+)
 def test_other_shapes_are_parsed_by_dateutil_every_time(memo_state: None, text: str) -> None:
     sdk_speedups.install()
     memo = importlib.import_module(SDK_MODULE).dt_parse

@@ -1,22 +1,23 @@
 """Test apps for the replay checker: one function_app.py source, variants of it, and recording helpers.
 
-Recordings are made by running the real SDK orchestrators through tests/core/driver.py (the pure core with
-activities run inline), then saved in the replay checker's file format.
+Recordings are made by running the real SDK orchestrators on tests/inline.py (the pure core, the in-memory
+store, activities run inline through the invoker), then saved in the replay checker's file format.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
-from devhost.runtime.registry import FunctionRegistry
-from devhost.runtime.loader import load_app
-from devhost.replay.check import Recording
+from devhost.replay.model import Recording
 from devhost.replay.sources import save_recording
-from tests.core.driver import Driver
+from devhost.runtime.loader import load_app
+from devhost.runtime.registry import FunctionRegistry
+from tests.inline import InlineHost
 
-BASE_APP = '''
+BASE_APP = """
 from datetime import timedelta
 
 import azure.durable_functions as df
@@ -116,36 +117,47 @@ def flaky(value: str) -> str:
     if FLAKY["calls"] < 3:
         raise RuntimeError(f"flaky attempt {FLAKY['calls']}")
     return f"ok {value}"
-'''
+"""
 
 CHAIN_SECOND = '    b = yield context.call_activity("shout", "Seattle")\n'
 
-VARIANTS: Dict[str, Tuple[str, str]] = {
+VARIANTS: dict[str, tuple[str, str]] = {
     # name: (text in BASE_APP, replacement)
     "renamed_activity": (CHAIN_SECOND, '    b = yield context.call_activity("whisper", "Seattle")\n'),
-    "inserted_timer": (CHAIN_SECOND, '    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=10))\n'
-                                     + CHAIN_SECOND),
+    "inserted_timer": (
+        CHAIN_SECOND,
+        "    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=10))\n" + CHAIN_SECOND,
+    ),
     "removed_step": (CHAIN_SECOND, '    b = "skipped"\n'),
-    "added_step": ('    return [a, b, c]\n', '    d = yield context.call_activity("shout", "Paris")\n'
-                                              '    return [a, b, c, d]\n'),
+    "added_step": ("    return [a, b, c]\n", '    d = yield context.call_activity("shout", "Paris")\n    return [a, b, c, d]\n'),
     "longer_timer": ("timedelta(minutes=5)", "timedelta(minutes=10)"),
-    "retry_removed": ('    value = yield context.call_activity_with_retry("flaky", options, "a")\n',
-                      '    value = yield context.call_activity("flaky", "a")\n'),
-    "chain_removed": ('@app.orchestration_trigger(context_name="context")\ndef chain(context):',
-                      '@app.orchestration_trigger(context_name="context")\ndef chain_v2(context):'),
-    "fan_to_chain": ('    results = yield context.task_all([context.call_activity("hello", str(i)) for i in range(3)])\n',
-                     '    results = []\n    for i in range(3):\n        results.append((yield context.call_activity("hello", str(i))))\n'),
-    "counter_never_ends": ('    if n < 2:\n        yield context.call_activity("hello", str(n))\n', '    if n < 99:\n'),
-    "chain_as_fan": ('    a = yield context.call_activity("hello", "Tokyo")\n' + CHAIN_SECOND,
-                     '    a, b = yield context.task_all([context.call_activity("hello", "Tokyo"),\n'
-                     '                                   context.call_activity("shout", "Seattle")])\n'),
-    "replays_differently": ('    a = yield context.call_activity("hello", "Tokyo")\n',
-                            '    REPLAYS["count"] += 1\n'
-                            '    a = yield context.call_activity("hello" if REPLAYS["count"] == 1 else "shout", "Tokyo")\n'),
+    "retry_removed": (
+        '    value = yield context.call_activity_with_retry("flaky", options, "a")\n',
+        '    value = yield context.call_activity("flaky", "a")\n',
+    ),
+    "chain_removed": (
+        '@app.orchestration_trigger(context_name="context")\ndef chain(context):',
+        '@app.orchestration_trigger(context_name="context")\ndef chain_v2(context):',
+    ),
+    "fan_to_chain": (
+        '    results = yield context.task_all([context.call_activity("hello", str(i)) for i in range(3)])\n',
+        '    results = []\n    for i in range(3):\n        results.append((yield context.call_activity("hello", str(i))))\n',
+    ),
+    "counter_never_ends": ('    if n < 2:\n        yield context.call_activity("hello", str(n))\n', "    if n < 99:\n"),
+    "chain_as_fan": (
+        '    a = yield context.call_activity("hello", "Tokyo")\n' + CHAIN_SECOND,
+        '    a, b = yield context.task_all([context.call_activity("hello", "Tokyo"),\n'
+        '                                   context.call_activity("shout", "Seattle")])\n',
+    ),
+    "replays_differently": (
+        '    a = yield context.call_activity("hello", "Tokyo")\n',
+        '    REPLAYS["count"] += 1\n'
+        '    a = yield context.call_activity("hello" if REPLAYS["count"] == 1 else "shout", "Tokyo")\n',
+    ),
 }
 
 
-def app_source(variant: Optional[str] = None) -> str:
+def app_source(variant: str | None = None) -> str:
     if variant is None:
         return BASE_APP
     old, new = VARIANTS[variant]
@@ -153,25 +165,28 @@ def app_source(variant: Optional[str] = None) -> str:
     return BASE_APP.replace(old, new)
 
 
-def write_app(directory: Path, variant: Optional[str] = None) -> Path:
+def write_app(directory: Path, variant: str | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "function_app.py").write_text(app_source(variant), encoding="utf-8")
     return directory
 
 
-def load_variant(tmp_path: Path, variant: Optional[str] = None) -> FunctionRegistry:
+def load_variant(tmp_path: Path, variant: str | None = None) -> FunctionRegistry:
     return load_app(write_app(tmp_path / f"app-{variant or 'base'}", variant))
 
 
-def driver_for(registry: FunctionRegistry) -> Driver:
-    activities = {
-        name: (lambda value, fn=fn: fn.fn(**{fn.input_name: value})) for name, fn in registry.activities.items()
-    }
-    return Driver({name: o.handle for name, o in registry.orchestrators.items()}, activities)
+def driver_for(registry: FunctionRegistry) -> InlineHost:
+    return InlineHost({name: o.handle for name, o in registry.orchestrators.items()}, dict(registry.activities))
 
 
-def record(registry: FunctionRegistry, name: str, input_value: Any = None, *, instance_id: str = "i1",
-           raise_events: Sequence[Tuple[str, Any]] = ()) -> Tuple[Recording, Driver]:
+def record(
+    registry: FunctionRegistry,
+    name: str,
+    input_value: Any = None,
+    *,
+    instance_id: str = "i1",
+    raise_events: Sequence[tuple[str, Any]] = (),
+) -> tuple[Recording, InlineHost]:
     """Run ``name`` to the end (raising ``raise_events`` after its first turn) and return its recording."""
     driver = driver_for(registry)
     driver.start(name, input_value, instance_id=instance_id)
@@ -186,16 +201,24 @@ def record(registry: FunctionRegistry, name: str, input_value: Any = None, *, in
 
 
 def save(directory: Path, recording: Recording) -> Path:
-    return save_recording(directory / f"{recording.instance_id}.json", recording.name, recording.instance_id,
-                          recording.input, recording.history)
+    return save_recording(
+        directory / f"{recording.instance_id}.json", recording.name, recording.instance_id, recording.input, recording.history
+    )
 
 
-def record_all(registry: FunctionRegistry) -> List[Recording]:
+def record_all(registry: FunctionRegistry) -> list[Recording]:
     """One recording of every orchestrator of BASE_APP, each under its own instance id."""
-    runs: List[Tuple[str, Any, Sequence[Tuple[str, Any]]]] = [
-        ("chain", None, ()), ("fan", None, ()), ("sleeper", None, ()), ("retrying", None, ()),
-        ("parent", None, ()), ("approval", None, (("Approve", {"by": "ann"}),)), ("approval", None, ()),
-        ("counter", 0, ()), ("greet", "Ann", ()), ("boom", None, ()),
+    runs: list[tuple[str, Any, Sequence[tuple[str, Any]]]] = [
+        ("chain", None, ()),
+        ("fan", None, ()),
+        ("sleeper", None, ()),
+        ("retrying", None, ()),
+        ("parent", None, ()),
+        ("approval", None, (("Approve", {"by": "ann"}),)),
+        ("approval", None, ()),
+        ("counter", 0, ()),
+        ("greet", "Ann", ()),
+        ("boom", None, ()),
     ]
     recordings = []
     for index, (name, input_value, raised) in enumerate(runs):
@@ -204,7 +227,7 @@ def record_all(registry: FunctionRegistry) -> List[Recording]:
     return recordings
 
 
-def status_document(driver: Driver, instance_id: str) -> Dict[str, Any]:
+def status_document(driver: InlineHost, instance_id: str) -> dict[str, Any]:
     """What GET .../instances/{id}?showHistory=true&showHistoryOutput=true returns, through the real shaping."""
     from devhost.http.payloads import shape_history, status_payload
 

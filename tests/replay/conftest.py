@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
 
 import pytest
 
-from devhost.runtime.registry import FunctionRegistry
-from devhost.replay.check import Recording, ReplayTarget
+from devhost.replay.model import Recording, ReplayTarget
 from devhost.replay.sources import target_for_registry
+from devhost.runtime.registry import FunctionRegistry
 from tests.replay.apps import load_variant, record_all
 
 
@@ -24,7 +23,7 @@ def base_target(base_registry: FunctionRegistry) -> ReplayTarget:
 
 
 @pytest.fixture(scope="module")
-def recordings(base_registry: FunctionRegistry) -> List[Recording]:
+def recordings(base_registry: FunctionRegistry) -> list[Recording]:
     return record_all(base_registry)
 
 

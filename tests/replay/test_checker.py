@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import List
 
 import pytest
 
 from devhost.core import events
 from devhost.core.model import EventType, Message, RuntimeStatus
-from devhost.replay.check import Recording, ReplayTarget, check, split_episodes
+from devhost.replay.check import check
+from devhost.replay.model import Recording, ReplayTarget
+from devhost.replay.raw import split_episodes
 from tests.replay.apps import driver_for, record
 
-RECORDED = ["chain-0", "fan-1", "sleeper-2", "retrying-3", "parent-4", "approval-5", "approval-6", "counter-7",
-            "greet-8", "boom-9"]
+RECORDED = [
+    "chain-0",
+    "fan-1",
+    "sleeper-2",
+    "retrying-3",
+    "parent-4",
+    "approval-5",
+    "approval-6",
+    "counter-7",
+    "greet-8",
+    "boom-9",
+]
 
 
-def by_id(recordings: List[Recording], instance_id: str) -> Recording:
+def by_id(recordings: list[Recording], instance_id: str) -> Recording:
     return next(r for r in recordings if r.instance_id == instance_id)
 
 
@@ -35,29 +46,68 @@ def test_recording_replays_against_the_code_that_made_it(recordings, base_target
 @pytest.mark.parametrize(
     "variant, instance_id, where, expected, got",
     [
-        ("renamed_activity", "chain-0", "episode 2, decision 0",
-         "activity 'shout' (TaskScheduled #1)", "activity 'whisper' (TaskScheduled #1)"),
-        ("inserted_timer", "chain-0", "episode 2, decision 0",
-         "activity 'shout' (TaskScheduled #1)", "timer firing at 2030-01-01T00:00:10Z (TimerCreated #1)"),
-        ("removed_step", "chain-0", "episode 2, decision 0",
-         "activity 'shout' (TaskScheduled #1)", "activity 'hello' (TaskScheduled #1)"),
-        ("added_step", "chain-0", "episode 4, decision 0",
-         "the orchestration ending Completed (ExecutionCompleted)", "activity 'shout' (TaskScheduled #3)"),
-        ("longer_timer", "sleeper-2", "episode 1, decision 0",
-         "timer firing at 2030-01-01T00:05:00Z (TimerCreated #0)",
-         "timer firing at 2030-01-01T00:10:00Z (TimerCreated #0)"),
-        ("retry_removed", "retrying-3", "episode 2, decision 0",
-         "timer firing at 2030-01-01T00:00:01Z (TimerCreated #1)",
-         "the orchestration failing (Orchestrator function 'retrying' failed: Activity function 'flaky' failed"),
-        ("chain_removed", "chain-0", "episode 1, decision 0", "activity 'hello' (TaskScheduled #0)",
-         "the orchestration failing (Orchestrator function 'chain' failed: The function 'chain' doesn't exist"),
+        (
+            "renamed_activity",
+            "chain-0",
+            "episode 2, decision 0",
+            "activity 'shout' (TaskScheduled #1)",
+            "activity 'whisper' (TaskScheduled #1)",
+        ),
+        (
+            "inserted_timer",
+            "chain-0",
+            "episode 2, decision 0",
+            "activity 'shout' (TaskScheduled #1)",
+            "timer firing at 2030-01-01T00:00:10Z (TimerCreated #1)",
+        ),
+        (
+            "removed_step",
+            "chain-0",
+            "episode 2, decision 0",
+            "activity 'shout' (TaskScheduled #1)",
+            "activity 'hello' (TaskScheduled #1)",
+        ),
+        (
+            "added_step",
+            "chain-0",
+            "episode 4, decision 0",
+            "the orchestration ending Completed (ExecutionCompleted)",
+            "activity 'shout' (TaskScheduled #3)",
+        ),
+        (
+            "longer_timer",
+            "sleeper-2",
+            "episode 1, decision 0",
+            "timer firing at 2030-01-01T00:05:00Z (TimerCreated #0)",
+            "timer firing at 2030-01-01T00:10:00Z (TimerCreated #0)",
+        ),
+        (
+            "retry_removed",
+            "retrying-3",
+            "episode 2, decision 0",
+            "timer firing at 2030-01-01T00:00:01Z (TimerCreated #1)",
+            "the orchestration failing (Orchestrator function 'retrying' failed: Activity function 'flaky' failed",
+        ),
+        (
+            "chain_removed",
+            "chain-0",
+            "episode 1, decision 0",
+            "activity 'hello' (TaskScheduled #0)",
+            "the orchestration failing (Orchestrator function 'chain' failed: The function 'chain' doesn't exist",
+        ),
         ("fan_to_chain", "fan-1", "episode 1, decision 1", "activity 'hello' (TaskScheduled #1)", "nothing"),
-        ("counter_never_ends", "counter-7", "episode 1, decision 0",
-         "the orchestration ending Completed (ExecutionCompleted)", "continue-as-new"),
+        (
+            "counter_never_ends",
+            "counter-7",
+            "episode 1, decision 0",
+            "the orchestration ending Completed (ExecutionCompleted)",
+            "continue-as-new",
+        ),
     ],
 )
-def test_changed_code_fails_at_the_first_diverging_decision(recordings, variant_target, variant, instance_id,
-                                                            where, expected, got):
+def test_changed_code_fails_at_the_first_diverging_decision(
+    recordings, variant_target, variant, instance_id, where, expected, got
+):
     result = check(by_id(recordings, instance_id), variant_target(variant))
 
     assert not result.ok
@@ -169,7 +219,7 @@ def test_a_terminated_instance_replays_up_to_and_including_its_termination(base_
     driver = driver_for(base_registry)
     driver.start("waiter", instance_id="w1")
     driver.turn("w1")
-    driver._send(Message("w1", events.execution_terminated(driver.now, "enough"), driver.now))
+    driver.send(Message("w1", events.execution_terminated(driver.now, "enough"), driver.now))
     driver.run()
     recording = Recording("w1", "waiter", None, tuple(driver.history("w1")))
 

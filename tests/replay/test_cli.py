@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Tuple
 
 import pytest
 
@@ -29,12 +28,16 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, base_registry):
     base = write_app(root / "base")
     record_store(base, root / "store.sqlite3", root / "status")
     return {
-        "root": root, "base": base, "changed": write_app(root / "changed", "renamed_activity"),
-        "histories": histories, "store": root / "store.sqlite3", "status": root / "status",
+        "root": root,
+        "base": base,
+        "changed": write_app(root / "changed", "renamed_activity"),
+        "histories": histories,
+        "store": root / "store.sqlite3",
+        "status": root / "status",
     }
 
 
-def run(*argv: object) -> Tuple[int, str, str]:
+def run(*argv: object) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = replay_cli.main([str(a) for a in argv], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
@@ -42,11 +45,17 @@ def run(*argv: object) -> Tuple[int, str, str]:
 
 def run_module(*argv: object, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "devhost", "replay", *map(str, argv)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "devhost", "replay", *map(str, argv)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def lines(text: str) -> List[str]:
+def lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line]
 
 
@@ -130,8 +139,9 @@ def test_a_mismatch_outranks_input_errors_in_the_exit_status(workspace, tmp_path
     assert code == 1
 
 
-@pytest.mark.parametrize("case", ["missing path", "no source", "bad flag", "broken app", "negative tolerance",
-                                  "unknown instance", "missing store"])
+@pytest.mark.parametrize(
+    "case", ["missing path", "no source", "bad flag", "broken app", "negative tolerance", "unknown instance", "missing store"]
+)
 def test_usage_and_input_errors_exit_2_with_one_line(workspace, tmp_path, case):
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -174,6 +184,8 @@ def test_end_to_end_store_in_use_exits_2_with_one_line(workspace):
     assert result.returncode == 2
     assert result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
-    assert errors == [f"python -m devhost replay: error: store {workspace['store']} is in use by a running "
-                      "devhost; stop it (or replay a copy of the file) and try again"]
+    assert errors == [
+        f"python -m devhost replay: error: store {workspace['store']} is in use by a running "
+        "devhost; stop it (or replay a copy of the file) and try again"
+    ]
     assert "Traceback" not in result.stderr

@@ -41,8 +41,10 @@ def test_assert_replays_fails_listing_each_diverging_history(folder, tmp_path):
 
     message = str(caught.value)
     assert message.splitlines()[0] == "1 of 10 recorded histories no longer replay:"
-    assert "FAIL chain-0 chain: episode 2, decision 0: expected activity 'shout' (TaskScheduled #1), " \
-           "got activity 'whisper' (TaskScheduled #1)" in message
+    assert (
+        "FAIL chain-0 chain: episode 2, decision 0: expected activity 'shout' (TaskScheduled #1), "
+        "got activity 'whisper' (TaskScheduled #1)" in message
+    )
 
 
 def test_assert_replays_fails_when_there_is_nothing_to_replay(tmp_path):
@@ -90,8 +92,14 @@ def test_helper_inside_a_pytest_run(folder, tmp_path):
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))
 
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_histories.py"],
-                         cwd=tmp_path / "suite", env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_histories.py"],
+        cwd=tmp_path / "suite",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 failed, 1 passed" in run.stdout

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from devhost.core.errors import StartupError
-from devhost.replay.check import RecordingError, check, input_from_started
+from devhost.replay.check import check
+from devhost.replay.model import RecordingError
+from devhost.replay.runner import input_from_started
 from devhost.replay.sources import history_files, load_file, load_paths, load_store, parse_document, save_recording
 from devhost.store.sqlite import SqliteStore
 from tests.replay.apps import record, write_app
@@ -30,8 +32,12 @@ def test_saved_recording_round_trips(base_registry, base_target, tmp_path):
 
     loaded = load_file(path)
 
-    assert (loaded.instance_id, loaded.name, loaded.input, loaded.history) == \
-        (recorded.instance_id, recorded.name, recorded.input, recorded.history)
+    assert (loaded.instance_id, loaded.name, loaded.input, loaded.history) == (
+        recorded.instance_id,
+        recorded.name,
+        recorded.input,
+        recorded.history,
+    )
     assert loaded.source == str(path)
     assert check(loaded, base_target).ok
 
@@ -56,32 +62,38 @@ def test_raw_history_of_a_continued_execution_replays_with_the_guessed_input(bas
 def test_saved_input_may_be_the_stored_text_or_a_plain_value():
     history = [{"EventType": 0, "EventId": -1, "Timestamp": "2030-01-01T00:00:00Z", "Name": "greet", "Input": None}]
 
-    as_text = parse_document({"name": "greet", "instanceId": "a", "input": "\"\\\"Ann\\\"\"", "history": history})
+    as_text = parse_document({"name": "greet", "instanceId": "a", "input": '"\\"Ann\\""', "history": history})
     as_value = parse_document({"name": "greet", "instanceId": "a", "input": {"who": "Ann"}, "history": history})
     not_json = parse_document({"name": "greet", "instanceId": "a", "input": "Ann", "history": history})
 
-    assert as_text.input == "\"\\\"Ann\\\"\""
+    assert as_text.input == '"\\"Ann\\""'
     assert as_value.input == '{"who": "Ann"}'
     assert not_json.input == '"Ann"'
 
 
-@pytest.mark.parametrize("started, stored", [
-    ({"Input": None}, None),
-    ({"Input": "\"\\\"Ann\\\"\""}, "\"\\\"Ann\\\"\""),  # SDK start_new: double-encoded, stored as is
-    ({"Input": "{\"a\": 1}"}, "{\"a\": 1}"),  # a curl body
-    ({"Input": "\"Ann\""}, "\"\\\"Ann\\\"\""),  # continue-as-new with a string: stored json.dumps(text)
-    ({"Input": "\"x\"", "ParentInstance": {"OrchestrationInstance": {"InstanceId": "p"}}}, "\"\\\"x\\\"\""),
-])
+@pytest.mark.parametrize(
+    "started, stored",
+    [
+        ({"Input": None}, None),
+        ({"Input": '"\\"Ann\\""'}, '"\\"Ann\\""'),  # SDK start_new: double-encoded, stored as is
+        ({"Input": '{"a": 1}'}, '{"a": 1}'),  # a curl body
+        ({"Input": '"Ann"'}, '"\\"Ann\\""'),  # continue-as-new with a string: stored json.dumps(text)
+        ({"Input": '"x"', "ParentInstance": {"OrchestrationInstance": {"InstanceId": "p"}}}, '"\\"x\\""'),
+    ],
+)
 def test_input_guessed_from_execution_started(started, stored):
     assert input_from_started(started) == stored
 
 
-@pytest.mark.parametrize("document, message", [
-    ({"foo": 1}, "not a recorded history"),
-    ({"name": "x", "history": [{"EventType": 12, "Timestamp": "2030-01-01T00:00:00Z"}]}, "no ExecutionStarted"),
-    ({"name": "x", "history": [1, 2]}, "list of events"),
-    ({"historyEvents": [{"EventType": "Nonsense", "Timestamp": "2030-01-01T00:00:00Z"}]}, "unknown EventType"),
-])
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ({"foo": 1}, "not a recorded history"),
+        ({"name": "x", "history": [{"EventType": 12, "Timestamp": "2030-01-01T00:00:00Z"}]}, "no ExecutionStarted"),
+        ({"name": "x", "history": [1, 2]}, "list of events"),
+        ({"historyEvents": [{"EventType": "Nonsense", "Timestamp": "2030-01-01T00:00:00Z"}]}, "unknown EventType"),
+    ],
+)
 def test_unreadable_documents_are_refused_in_one_line(document, message):
     with pytest.raises(RecordingError, match=message) as caught:
         parse_document(document)
@@ -102,8 +114,10 @@ def test_directories_are_searched_for_json_files_and_bad_files_are_listed(base_r
     recordings, errors = load_paths([tmp_path, tmp_path / "missing.json"])
 
     assert [r.instance_id for r in recordings] == ["one", "two"]
-    assert [(Path(e.source).name, e.message.split(":")[0]) for e in errors] == \
-        [("broken.json", "not valid JSON"), ("missing.json", "no such file or directory")]
+    assert [(Path(e.source).name, e.message.split(":")[0]) for e in errors] == [
+        ("broken.json", "not valid JSON"),
+        ("missing.json", "no such file or directory"),
+    ]
     assert history_files(tmp_path / "a" / "one.json") == [tmp_path / "a" / "one.json"]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
-from devhost.replay.check import RecordingError, check
+from devhost.replay.check import check
+from devhost.replay.model import RecordingError
 from devhost.replay.sources import parse_document
 from tests.replay.apps import record, status_document
 
@@ -20,43 +21,94 @@ def at(seconds: float) -> str:
     return text + "Z"
 
 
-def azure_chain_document() -> Dict[str, Any]:
+def azure_chain_document() -> dict[str, Any]:
     """The chain as Azure would show it: activities take 5 s, events are stamped a few ms after the episode
     began, schedules folded into completions."""
-    events: List[Dict[str, Any]] = [
+    events: list[dict[str, Any]] = [
         {"EventType": "ExecutionStarted", "Timestamp": at(0), "Input": None, "FunctionName": "chain"},
-        {"EventType": "TaskCompleted", "Result": "Hello Tokyo!", "Timestamp": at(5),
-         "ScheduledTime": at(0.04), "FunctionName": "hello", "Input": "\"Tokyo\""},
-        {"EventType": "TaskCompleted", "Result": "SEATTLE!", "Timestamp": at(10),
-         "ScheduledTime": at(5.05), "FunctionName": "shout", "Input": "\"Seattle\""},
-        {"EventType": "TaskCompleted", "Result": "Hello London!", "Timestamp": at(15),
-         "ScheduledTime": at(10.05), "FunctionName": "hello", "Input": "\"London\""},
-        {"EventType": "ExecutionCompleted", "OrchestrationStatus": "Completed",
-         "Result": ["Hello Tokyo!", "SEATTLE!", "Hello London!"], "Timestamp": at(15.06)},
+        {
+            "EventType": "TaskCompleted",
+            "Result": "Hello Tokyo!",
+            "Timestamp": at(5),
+            "ScheduledTime": at(0.04),
+            "FunctionName": "hello",
+            "Input": '"Tokyo"',
+        },
+        {
+            "EventType": "TaskCompleted",
+            "Result": "SEATTLE!",
+            "Timestamp": at(10),
+            "ScheduledTime": at(5.05),
+            "FunctionName": "shout",
+            "Input": '"Seattle"',
+        },
+        {
+            "EventType": "TaskCompleted",
+            "Result": "Hello London!",
+            "Timestamp": at(15),
+            "ScheduledTime": at(10.05),
+            "FunctionName": "hello",
+            "Input": '"London"',
+        },
+        {
+            "EventType": "ExecutionCompleted",
+            "OrchestrationStatus": "Completed",
+            "Result": ["Hello Tokyo!", "SEATTLE!", "Hello London!"],
+            "Timestamp": at(15.06),
+        },
     ]
-    return {"name": "chain", "instanceId": "az1", "runtimeStatus": "Completed", "input": None, "customStatus": None,
-            "output": events[-1]["Result"], "createdTime": at(0)[:19] + "Z", "lastUpdatedTime": at(15)[:19] + "Z",
-            "historyEvents": events}
+    return {
+        "name": "chain",
+        "instanceId": "az1",
+        "runtimeStatus": "Completed",
+        "input": None,
+        "customStatus": None,
+        "output": events[-1]["Result"],
+        "createdTime": at(0)[:19] + "Z",
+        "lastUpdatedTime": at(15)[:19] + "Z",
+        "historyEvents": events,
+    }
 
 
-def azure_sleeper_document() -> Dict[str, Any]:
+def azure_sleeper_document() -> dict[str, Any]:
     """The sleeper: its TimerCreated is stamped 30 ms after the episode began (FireAt counts from the start)."""
     events = [
         {"EventType": "ExecutionStarted", "Timestamp": at(0), "Input": None, "FunctionName": "sleeper"},
         {"EventType": "TimerCreated", "FireAt": at(300), "Timestamp": at(0.03)},
         {"EventType": "TimerFired", "FireAt": at(300), "Timestamp": at(300.5)},
-        {"EventType": "TaskCompleted", "Result": "Hello awake!", "Timestamp": at(302),
-         "ScheduledTime": at(300.52), "FunctionName": "hello", "Input": "\"awake\""},
-        {"EventType": "ExecutionCompleted", "OrchestrationStatus": "Completed", "Result": "Hello awake!",
-         "Timestamp": at(302.05)},
+        {
+            "EventType": "TaskCompleted",
+            "Result": "Hello awake!",
+            "Timestamp": at(302),
+            "ScheduledTime": at(300.52),
+            "FunctionName": "hello",
+            "Input": '"awake"',
+        },
+        {
+            "EventType": "ExecutionCompleted",
+            "OrchestrationStatus": "Completed",
+            "Result": "Hello awake!",
+            "Timestamp": at(302.05),
+        },
     ]
     return {"name": "sleeper", "instanceId": "az2", "runtimeStatus": "Completed", "input": None, "historyEvents": events}
 
 
-@pytest.mark.parametrize("name, raised", [
-    ("chain", ()), ("sleeper", ()), ("fan", ()), ("retrying", ()), ("parent", ()), ("counter", ()),
-    ("approval", (("Approve", {"by": "ann"}),)), ("approval", ()), ("greet", ()), ("boom", ()),
-])
+@pytest.mark.parametrize(
+    "name, raised",
+    [
+        ("chain", ()),
+        ("sleeper", ()),
+        ("fan", ()),
+        ("retrying", ()),
+        ("parent", ()),
+        ("counter", ()),
+        ("approval", (("Approve", {"by": "ann"}),)),
+        ("approval", ()),
+        ("greet", ()),
+        ("boom", ()),
+    ],
+)
 def test_status_document_of_a_devhost_run_replays(base_registry, base_target, name, raised):
     input_value = {"counter": 0, "greet": "Ann"}.get(name)
     raw, driver = record(base_registry, name, input_value, raise_events=raised)
@@ -75,8 +127,10 @@ def test_status_document_of_a_chain_fails_on_a_renamed_activity(base_registry, v
 
     result = check(recording, variant_target("renamed_activity"))
 
-    assert result.line() == ("FAIL i1 chain: episode 2, decision 0: expected activity 'shout' (TaskScheduled), "
-                             "got activity 'whisper' (TaskScheduled #1)")
+    assert result.line() == (
+        "FAIL i1 chain: episode 2, decision 0: expected activity 'shout' (TaskScheduled), "
+        "got activity 'whisper' (TaskScheduled #1)"
+    )
 
 
 def test_status_document_of_a_timer_fails_when_the_timer_changes(base_registry, variant_target):
@@ -87,8 +141,10 @@ def test_status_document_of_a_timer_fails_when_the_timer_changes(base_registry, 
 
     assert result.mismatch is not None
     assert (result.mismatch.episode, result.mismatch.index) == (1, 0)
-    assert "expected timer firing at 2030-01-01T00:05:00Z (TimerCreated), " \
-           "got timer firing at 2030-01-01T00:10:00Z (TimerCreated #0)" in result.line()
+    assert (
+        "expected timer firing at 2030-01-01T00:05:00Z (TimerCreated), "
+        "got timer firing at 2030-01-01T00:10:00Z (TimerCreated #0)" in result.line()
+    )
 
 
 def test_status_document_of_a_timer_fails_when_a_step_is_added_after_it(base_registry, variant_target):

@@ -1,4 +1,4 @@
-"""SqliteStore: the Store contract on a file and in memory, plus what only SQLite promises
+"""SqliteStore: what only SQLite promises (the Store contract itself runs in test_store_contract.py)
 (durability across close and kill -9, the one-process lock, schema checks, rollback, threads)."""
 
 from __future__ import annotations
@@ -12,38 +12,49 @@ import textwrap
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devhost.core.model import TERMINAL_STATUSES, EventType, InstanceQuery, RuntimeStatus, TurnCommit
 from devhost.core.errors import InstanceExists, StartupError
+from devhost.core.model import TERMINAL_STATUSES, EventType, InstanceQuery, RuntimeStatus, TurnCommit
 from devhost.store.sqlite import SCHEMA_VERSION, SqliteStore
 
 try:
     from store_contract import (
-        FAR, T0, StoreContract, all_pages, at, delivered, event, make_instance, message, start, start_message,
-        timer_fired, with_status, work_item,
+        FAR,
+        T0,
+        all_pages,
+        at,
+        delivered,
+        event,
+        make_instance,
+        message,
+        start,
+        start_message,
+        timer_fired,
+        with_status,
+        work_item,
     )
 except ImportError:  # tests/ is a package: import it by its package path
     from tests.store_contract import (  # type: ignore[no-redef]
-        FAR, T0, StoreContract, all_pages, at, delivered, event, make_instance, message, start, start_message,
-        timer_fired, with_status, work_item,
+        FAR,
+        T0,
+        all_pages,
+        at,
+        delivered,
+        event,
+        make_instance,
+        message,
+        start,
+        start_message,
+        timer_fired,
+        with_status,
+        work_item,
     )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-class TestSqliteFileStoreContract(StoreContract):
-    def make_store(self, tmp_path: Path) -> SqliteStore:
-        return SqliteStore(tmp_path / "store.db")
-
-
-class TestSqliteMemoryStoreContract(StoreContract):
-    def make_store(self, tmp_path: Path) -> SqliteStore:
-        return SqliteStore(None)
 
 
 # --- durability ------------------------------------------------------------------------------------
@@ -51,18 +62,32 @@ def test_data_survives_close_and_reopen(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     with SqliteStore(path) as store:
         instance = start(store)
-        store.commit_turn(TurnCommit(
-            instance, new_history=[event(EventType.TASK_SCHEDULED, EventId=0, Name="a")],
-            new_activities=[work_item(task_id=0)], new_messages=[timer_fired("i1", 1, at(30))],
-        ))
+        store.commit_turn(
+            TurnCommit(
+                instance,
+                new_history=[event(EventType.TASK_SCHEDULED, EventId=0, Name="a")],
+                new_activities=[work_item(task_id=0)],
+                new_messages=[timer_fired("i1", 1, at(30))],
+            )
+        )
         consumed = store.send_message(message("i1", Name="eaten"))
         store.commit_turn(TurnCommit(instance, consumed_message_ids=[consumed]))
-        expected = (store.get_instance("i1"), store.get_history("i1"), store.load_turn("i1", FAR),
-                    store.pending_activities(10), store.next_visible_at())
+        expected = (
+            store.get_instance("i1"),
+            store.get_history("i1"),
+            store.load_turn("i1", FAR),
+            store.pending_activities(10),
+            store.next_visible_at(),
+        )
 
     with SqliteStore(path) as reopened:
-        assert (reopened.get_instance("i1"), reopened.get_history("i1"), reopened.load_turn("i1", FAR),
-                reopened.pending_activities(10), reopened.next_visible_at()) == expected
+        assert (
+            reopened.get_instance("i1"),
+            reopened.get_history("i1"),
+            reopened.load_turn("i1", FAR),
+            reopened.pending_activities(10),
+            reopened.next_visible_at(),
+        ) == expected
         # ids are never reused, even the id of a message deleted before the restart
         assert reopened.send_message(message("i1")) > consumed
 
@@ -160,7 +185,7 @@ def test_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", [None, ":memory:"])
 def test_in_memory_stores_are_private_and_leave_no_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Optional[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str | None
 ) -> None:
     monkeypatch.chdir(tmp_path)
     first, second = SqliteStore(target), SqliteStore(target)
@@ -195,9 +220,14 @@ def test_rows_of_a_finished_execution_are_deleted_not_just_hidden(tmp_path: Path
         child = start(store, "child")
         store.commit_turn(TurnCommit(parent, new_messages=[timer_fired("parent", 0, at(9), "p1")]))
         store.commit_turn(TurnCommit(dataclasses.replace(parent, execution_id="p2"), replace_history=True))
-        store.commit_turn(TurnCommit(child, new_messages=[  # addressed to the parent's finished execution
-            message("parent", EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, T0, "p1", TaskScheduledId=0)
-        ]))
+        store.commit_turn(
+            TurnCommit(
+                child,
+                new_messages=[  # addressed to the parent's finished execution
+                    message("parent", EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED, T0, "p1", TaskScheduledId=0)
+                ],
+            )
+        )
 
         conn = sqlite3.connect(path)
         try:
@@ -215,9 +245,15 @@ def test_start_message_for_another_instance_is_rejected() -> None:
 
 
 # --- atomicity and threads ---------------------------------------------------------------------------
-def _snapshot(store: SqliteStore) -> Tuple[object, ...]:
-    return (store.get_instance("parent"), store.get_history("parent"), store.load_turn("parent", FAR),
-            store.get_instance("child"), store.pending_activities(100), store.next_visible_at())
+def _snapshot(store: SqliteStore) -> tuple[object, ...]:
+    return (
+        store.get_instance("parent"),
+        store.get_history("parent"),
+        store.load_turn("parent", FAR),
+        store.get_instance("child"),
+        store.pending_activities(100),
+        store.next_visible_at(),
+    )
 
 
 def test_failing_commit_turn_on_an_existing_child_leaves_nothing_half_written(tmp_path: Path) -> None:
@@ -230,12 +266,17 @@ def test_failing_commit_turn_on_an_existing_child_leaves_nothing_half_written(tm
         before = _snapshot(store)
 
         with pytest.raises(InstanceExists):
-            store.commit_turn(TurnCommit(
-                with_status(parent, RuntimeStatus.COMPLETED), consumed_message_ids=[pending],
-                new_history=[event(EventType.ORCHESTRATOR_STARTED)], cancelled_timer_ids=[0],
-                new_instances=[make_instance("child")], new_messages=[start_message("child")],
-                new_activities=[work_item("parent")],
-            ))
+            store.commit_turn(
+                TurnCommit(
+                    with_status(parent, RuntimeStatus.COMPLETED),
+                    consumed_message_ids=[pending],
+                    new_history=[event(EventType.ORCHESTRATOR_STARTED)],
+                    cancelled_timer_ids=[0],
+                    new_instances=[make_instance("child")],
+                    new_messages=[start_message("child")],
+                    new_activities=[work_item("parent")],
+                )
+            )
 
         assert _snapshot(store) == before
     with SqliteStore(path) as reopened:
@@ -252,11 +293,16 @@ def test_commit_turn_failing_late_rolls_back_every_earlier_write(tmp_path: Path)
         unserializable.event["Input"] = object()
 
         with pytest.raises(TypeError):
-            store.commit_turn(TurnCommit(  # everything up to the messages is written before the failure
-                with_status(parent, RuntimeStatus.FAILED), consumed_message_ids=[pending],
-                new_history=[event(EventType.EXECUTION_FAILED)], replace_history=True,
-                new_instances=[make_instance("child")], new_messages=[unserializable],
-            ))
+            store.commit_turn(
+                TurnCommit(  # everything up to the messages is written before the failure
+                    with_status(parent, RuntimeStatus.FAILED),
+                    consumed_message_ids=[pending],
+                    new_history=[event(EventType.EXECUTION_FAILED)],
+                    replace_history=True,
+                    new_instances=[make_instance("child")],
+                    new_messages=[unserializable],
+                )
+            )
 
         assert _snapshot(store) == before
         store.send_message(message("parent", Name="store still usable"))
@@ -267,8 +313,8 @@ def test_commit_turn_failing_late_rolls_back_every_earlier_write(tmp_path: Path)
 def test_store_can_be_used_from_many_threads(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "store.db")
     start(store)
-    ids: List[int] = []
-    errors: List[BaseException] = []
+    ids: list[int] = []
+    errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 
     def worker(n: int) -> None:
@@ -338,7 +384,7 @@ operation_st = st.one_of(
     st.tuples(st.just("purge_where"), query_st),
 )
 
-Row = Tuple[datetime, RuntimeStatus]
+Row = tuple[datetime, RuntimeStatus]
 
 
 def _model_matches(query: InstanceQuery, instance_id: str, row: Row) -> bool:
@@ -351,15 +397,15 @@ def _model_matches(query: InstanceQuery, instance_id: str, row: Row) -> bool:
     )
 
 
-def _model_query(model: Dict[str, Row], query: InstanceQuery) -> List[str]:
+def _model_query(model: dict[str, Row], query: InstanceQuery) -> list[str]:
     matching = [iid for iid, row in model.items() if _model_matches(query, iid, row)]
     return sorted(matching, key=lambda iid: (model[iid][0], iid))
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations=st.lists(operation_st, max_size=25), queries=st.lists(query_st, min_size=1, max_size=4))
-def test_queries_and_purges_match_a_reference_model(operations: list, queries: List[InstanceQuery]) -> None:
-    model: Dict[str, Row] = {}
+def test_queries_and_purges_match_a_reference_model(operations: list, queries: list[InstanceQuery]) -> None:
+    model: dict[str, Row] = {}
     with SqliteStore(None) as store:
         for op in operations:
             if op[0] == "create":

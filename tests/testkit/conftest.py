@@ -10,7 +10,6 @@ import pytest
 from .tiny_app import write_app
 
 
-
 @pytest.fixture
 def tiny_app_project(pytester: pytest.Pytester) -> Path:
     """pytester's directory (a tmp dir, not in this repo) holding the tiny app at its root."""

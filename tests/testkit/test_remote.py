@@ -6,16 +6,17 @@ tests run in a pytest subprocess that only knows its URL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from devhost.clock import RealClock
 from devhost.host.server import DevHost
+from devhost.testing import RemoteAppHandle
 from devhost.testing.loop import LoopThread
 
-AGAINST_A_REAL_HOST = '''
+AGAINST_A_REAL_HOST = """
 def test_the_handle_is_remote(durable_app):
     app = durable_app()
     assert app.remote
@@ -35,7 +36,7 @@ def test_stubbing_needs_the_in_process_host(durable_app):
 
 def test_history_needs_the_in_process_host(durable_app):
     durable_app().history("anything")
-'''
+"""
 
 
 @pytest.fixture
@@ -59,7 +60,15 @@ def test_target_url_makes_the_fixture_return_an_http_only_handle(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs", timeout=120)
 
     result.assert_outcomes(passed=3, skipped=2)
-    result.stdout.fnmatch_lines([
-        f"devhost: durable_app targets {real_host.base_url} (DEVHOST_TARGET_URL)",
-        "*stub_activity('greet') replaces a function inside the in-process host; not available against DEVHOST_TARGET_URL*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            f"devhost: durable_app targets {real_host.base_url} (DEVHOST_TARGET_URL)",
+            "*stub_activity('greet') replaces a function inside the in-process host; not available against DEVHOST_TARGET_URL*",
+        ]
+    )
+
+
+def test_a_remote_handle_runs_a_blocking_call_as_it_is_since_real_time_passes_by_itself() -> None:
+    handle = RemoteAppHandle("http://127.0.0.1:9")
+
+    assert handle.run_while_time_skips(lambda: "answered", timeout=1) == "answered"

@@ -307,10 +307,12 @@ def retry_fan_out(context: df.DurableOrchestrationContext):
     """``task_all`` of retried calls with different failure counts, then one more activity."""
     request = context.get_input()
     options = df.RetryOptions(request["interval_ms"], request["attempts"])
-    results = yield context.task_all([
-        context.call_activity_with_retry("flaky", options, {"key": key, "fail_times": fails})
-        for key, fails in request["fail_times"].items()
-    ])
+    results = yield context.task_all(
+        [
+            context.call_activity_with_retry("flaky", options, {"key": key, "fail_times": fails})
+            for key, fails in request["fail_times"].items()
+        ]
+    )
     last = yield context.call_activity("greet", "after")
     return {"results": results, "last": last, "at": _now(context)}
 
@@ -344,5 +346,11 @@ def replay_facts(context: df.DurableOrchestrationContext):
     flags.append(context.is_replaying)
     yield context.create_timer(context.current_utc_datetime + timedelta(minutes=5))
     flags.append(context.is_replaying)
-    return {"first_id": first_id, "echoed": echoed, "second_id": context.new_uuid(), "started": started,
-            "flags": flags, "instance_id": context.instance_id}
+    return {
+        "first_id": first_id,
+        "echoed": echoed,
+        "second_id": context.new_uuid(),
+        "started": started,
+        "flags": flags,
+        "instance_id": context.instance_id,
+    }

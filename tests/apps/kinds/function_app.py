@@ -6,7 +6,6 @@ import time
 
 import azure.durable_functions as df
 import azure.functions as func
-
 from helpers import greeting
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)

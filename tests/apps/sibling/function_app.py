@@ -1,7 +1,6 @@
 """Test app with a sibling module named like the one in tests/apps/kinds (helpers.py)."""
 
 import azure.durable_functions as df
-
 from helpers import greeting
 
 app = df.DFApp()

@@ -1,0 +1,59 @@
+"""What every Store shares on the wire of its API: the time text, page size and continuation tokens.
+
+Times are kept as fixed-width UTC ISO-8601 text with microseconds, so text order is time order; a page
+token is the (created_time text, instance_id) the previous page ended at, base64url-encoded JSON. Both
+stores issue and accept the same tokens, so a token stays valid whichever store a host runs on.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timezone
+
+from devhost.core.errors import BadRequest
+
+DEFAULT_PAGE_SIZE = 100
+
+_UTC = timezone.utc
+
+
+def to_text(when: datetime) -> str:
+    """Fixed-width UTC ISO-8601 with microseconds, so text order is time order."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"naive datetime {when!r}: the store takes timezone-aware datetimes")
+    return when.astimezone(_UTC).isoformat(timespec="microseconds")
+
+
+def from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def to_utc(when: datetime) -> datetime:
+    """The same instant as an aware UTC datetime (ValueError for a naive one), as a store returns it."""
+    return from_text(to_text(when))
+
+
+def page_size(top: int | None) -> int:
+    """``top`` or the default page size; BadRequest below 1."""
+    size = DEFAULT_PAGE_SIZE if top is None else top
+    if size < 1:
+        raise BadRequest(f"top must be at least 1, got {size}")
+    return size
+
+
+def encode_token(created_time: str, instance_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([created_time, instance_id]).encode()).decode("ascii")
+
+
+def decode_token(token: str) -> tuple[str, str]:
+    """The (created_time text, instance_id) a page ended at; BadRequest for anything we did not issue."""
+    try:
+        created_time, instance_id = json.loads(base64.b64decode(token, altchars=b"-_", validate=True))
+        if not isinstance(created_time, str) or not isinstance(instance_id, str):
+            raise ValueError("token fields must be strings")
+        if to_text(from_text(created_time)) != created_time:
+            raise ValueError("token time is not in the store's format")
+    except (ValueError, TypeError) as exc:
+        raise BadRequest(f"invalid continuation token {token!r}") from exc
+    return created_time, instance_id

@@ -1,0 +1,73 @@
+"""The SQLite store's turn commit: one orchestration turn's writes, in one transaction the caller holds."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from devhost.core.model import EventType, TurnCommit, event_json
+from devhost.store.sqlite_rows import (
+    INSERT_ACTIVITY,
+    INSERT_MESSAGE_IF_ADDRESSEE,
+    UPDATE_INSTANCE,
+    UPDATE_INSTANCE_UNINDEXED,
+    activity_params,
+    create_instance,
+    instance_params,
+    message_params,
+)
+
+
+def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> None:
+    """Apply one turn (see the Store protocol) inside the caller's transaction. If the instance was purged
+    while the turn ran, the purge wins: nothing of the turn is written."""
+    instance = commit.instance
+    instance_id = instance.instance_id
+    row = conn.execute(
+        "SELECT execution_id, runtime_status, created_time,"
+        " (SELECT COALESCE(MAX(seq), -1) FROM history WHERE instance_id = ?1)"
+        " FROM instances WHERE instance_id = ?1",
+        (instance_id,),
+    ).fetchone()
+    if row is None:
+        return
+    old_execution_id, old_status, old_created, last_seq = row
+    params = instance_params(instance)
+    if (params[3], params[4]) == (old_status, old_created):
+        conn.execute(UPDATE_INSTANCE_UNINDEXED, (*params[1:3], *params[5:], instance_id))
+    else:
+        conn.execute(UPDATE_INSTANCE, (*params[1:], instance_id))
+    if commit.consumed_message_ids:
+        conn.executemany(
+            "DELETE FROM messages WHERE id = ? AND instance_id = ?",
+            [(message_id, instance_id) for message_id in commit.consumed_message_ids],
+        )
+    if commit.replace_history:
+        conn.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
+        conn.execute("DELETE FROM messages WHERE instance_id = ? AND execution_id = ?", (instance_id, old_execution_id))
+        conn.execute(
+            "DELETE FROM activities WHERE instance_id = ? AND execution_id = ?",
+            (instance_id, old_execution_id),
+        )
+        last_seq = -1
+    if commit.new_history:
+        conn.executemany(
+            "INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)",
+            [(instance_id, last_seq + 1 + n, event_json(e)) for n, e in enumerate(commit.new_history)],
+        )
+    if commit.cancelled_timer_ids:
+        conn.executemany(
+            f"DELETE FROM messages WHERE instance_id = ? AND event_type = {int(EventType.TIMER_FIRED)} AND timer_id = ?",
+            [(instance_id, timer_id) for timer_id in commit.cancelled_timer_ids],
+        )
+    for child in commit.new_instances:
+        create_instance(conn, child)
+    if commit.new_messages:
+        conn.executemany(
+            INSERT_MESSAGE_IF_ADDRESSEE,
+            [(*message_params(m), m.instance_id, m.execution_id, m.execution_id) for m in commit.new_messages],
+        )
+    if commit.new_activities:
+        conn.executemany(INSERT_ACTIVITY, [activity_params(a) for a in commit.new_activities])
+    if commit.clear_pending:
+        conn.execute("DELETE FROM messages WHERE instance_id = ?", (instance_id,))
+        conn.execute("DELETE FROM activities WHERE instance_id = ?", (instance_id,))

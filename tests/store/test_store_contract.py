@@ -1,0 +1,13 @@
+"""The Store contract (tests/store_contract.py) against every store: SQLite on a file, SQLite in memory,
+and the in-memory store. The same tests passing on all of them is what makes the Store seam a seam."""
+
+from __future__ import annotations
+
+try:
+    from store_contract import StoreContract
+except ImportError:  # tests/ is a package: import it by its package path
+    from tests.store_contract import StoreContract  # type: ignore[no-redef]
+
+
+class TestStoreContract(StoreContract):
+    """Every documented Store behaviour, once per store."""
