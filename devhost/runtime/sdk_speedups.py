@@ -40,7 +40,7 @@ import threading
 import time
 from datetime import datetime
 from types import ModuleType
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable
 
 log = logging.getLogger("devhost.sdk_speedups")
 
@@ -55,10 +55,10 @@ its events with one or two times, so this holds the live histories of e.g. 200 i
 FULL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{7}Z")
 """The only shape memoized (fullmatch; ASCII digits only)."""
 
-ZoneState = Tuple[Tuple[str, str], int, int, int]
+ZoneState = tuple[tuple[str, str], int, int, int]
 
 _lock = threading.Lock()
-_original: Optional[Callable[..., datetime]] = None
+_original: Callable[..., datetime] | None = None
 """dateutil's ``parse`` as the SDK module had it bound; None while not installed."""
 
 
@@ -126,7 +126,7 @@ def installed() -> bool:
     return _original is not None
 
 
-def cache_info() -> Optional[Any]:
+def cache_info() -> Any | None:
     """``functools`` cache statistics of the active memo (hits, misses, maxsize, currsize), or None."""
     with _lock:
         if _original is None:
