@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,8 @@ from typing import TextIO
 from devhost.core.errors import DevhostError
 from devhost.host.server import DevHost
 from devhost.http.paths import WEBHOOK_BASE_PATH
-from devhost.runtime.config import STORE_RELATIVE_PATH
+from devhost.runtime import loglevels
+from devhost.runtime.config import STORE_RELATIVE_PATH, load_host_settings, load_local_settings
 from devhost.runtime.registry import FunctionRegistry
 
 PROG = "devhost"
@@ -29,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PROG}",
         description="Run a Python v2 Durable Functions app locally (SQLite store, real Durable HTTP API).",
-        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations (see its --help).",
+        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations; list, status, history, watch, "
+        "terminate, raise and purge talk to a running host (each has --help; see docs/dashboard.md).",
     )
     parser.add_argument(
         "--app-dir",
@@ -76,6 +79,7 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
             lines += [f"        {name}: {kind}", ""]
     for skipped in registry.skipped:
         lines += [f"        {skipped.name}: {skipped.trigger} (not run: devhost does not support this trigger)", ""]
+    lines.append(f"Dashboard: {base_url}/_devhost/")
     lines.append(f"Durable HTTP API: {base_url}{WEBHOOK_BASE_PATH}")
     return "\n".join(lines)
 
@@ -89,6 +93,10 @@ async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C arrives as KeyboardInterrupt
             pass
+    # host.json logging.logLevel from the first line on, as in the Functions host (the same files the host
+    # reads next; a bad host.json is the same one-line startup error either way).
+    load_local_settings(args.app_dir)
+    loglevels.install(load_host_settings(args.app_dir, os.environ).log_levels)
     await host.start()
     try:
         assert host.registry is not None and host.settings is not None

@@ -2,8 +2,9 @@
 
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
-orchestration version, the storage provider type (which decides the timer properties sent to the SDK) and
-the CORS settings of local.settings.json's ``Host`` section.
+orchestration version with its versioning strategies, the storage provider type (which decides the timer
+properties sent to the SDK), the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`)
+and the CORS settings of local.settings.json's ``Host`` section.
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -19,6 +20,8 @@ from typing import Any
 
 from devhost.core.context import ReplaySettings
 from devhost.core.errors import StartupError
+from devhost.core.versioning import FailureStrategy, MatchStrategy, Versioning
+from devhost.runtime.loglevels import LEVEL_NAMES, LEVELS
 
 STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
 """Where an app's store lives unless told otherwise, relative to its directory (the host and ``replay``)."""
@@ -55,6 +58,10 @@ class HostSettings:
     """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
     long_timer_interval: str | None = _AZURE_STORAGE_TIMERS[1]
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
+    versioning: Versioning | None = None
+    """Worker versioning; None (no ``defaultVersion`` nor strategy in host.json) runs every version."""
+    log_levels: dict[str, int] = field(default_factory=dict)
+    """host.json ``logging.logLevel``: category (``default``, ``Function``, ``Function.<name>``, ...) → Python level."""
     cors_origins: tuple[str, ...] = ()
     """local.settings.json ``Host.CORS``: the origins allowed to call the host from a browser (``*``: any)."""
     cors_credentials: bool = False
@@ -174,6 +181,19 @@ def _object(parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
+def _log_levels(section: dict[str, Any]) -> dict[str, int]:
+    """``logging.logLevel`` as the host reads it: level names in any case (LogLevel enum parsing)."""
+    levels: dict[str, int] = {}
+    for category, name in section.items():
+        level = LEVELS.get(name.lower()) if isinstance(name, str) else None
+        if not category.strip() or level is None:
+            raise StartupError(
+                f"host.json: logging.logLevel.{category} must be one of {', '.join(LEVEL_NAMES)}, got {json.dumps(name)}"
+            )
+        levels[category] = level
+    return levels
+
+
 def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> HostSettings:
     """Read ``host.json`` (missing file → defaults). ``env`` resolves ``%SETTING%`` references."""
     env = os.environ if env is None else env
@@ -185,6 +205,7 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     provider = _object(durable, "storageProvider", "extensions.durableTask.storageProvider")
 
     settings = HostSettings()
+    settings.log_levels = _log_levels(_object(_object(root, "logging", "logging"), "logLevel", "logging.logLevel"))
 
     prefix = http.get("routePrefix", DEFAULT_ROUTE_PREFIX)
     if not isinstance(prefix, str):
@@ -212,6 +233,7 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     if not isinstance(version, str):
         raise StartupError("host.json: extensions.durableTask.defaultVersion must be a string")
     settings.default_version = _resolve_settings(version, env, "extensions.durableTask.defaultVersion")
+    settings.versioning = _versioning(durable, settings.default_version)
 
     kind = provider.get("type") or "AzureStorage"
     canonical = {name.lower(): name for name in _PROVIDERS}.get(str(kind).lower())
@@ -224,3 +246,26 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     )
     settings.cors_origins, settings.cors_credentials = load_cors_settings(app_dir)
     return settings
+
+
+def _versioning(durable: Mapping[str, Any], version: str) -> Versioning | None:
+    """``versionMatchStrategy`` (None, Strict, CurrentOrOlder; default CurrentOrOlder) and ``versionFailureStrategy``
+    (Reject, Fail; default Reject), names matched case-insensitively as .NET binds enums. Versioning applies once
+    ``defaultVersion`` or either strategy is set, so an app that uses none of them runs every version."""
+    keys = ("versionMatchStrategy", "versionFailureStrategy")
+    if not version and not any(key in durable for key in keys):
+        return None
+    match = _strategy(durable, keys[0], MatchStrategy, MatchStrategy.CURRENT_OR_OLDER)
+    failure = _strategy(durable, keys[1], FailureStrategy, FailureStrategy.REJECT)
+    return Versioning(version, match, failure)
+
+
+def _strategy(durable: Mapping[str, Any], key: str, kind: Any, default: Any) -> Any:
+    if key not in durable:
+        return default
+    value = durable[key]
+    found = {member.value.lower(): member for member in kind}.get(str(value).lower()) if isinstance(value, str) else None
+    if found is None:
+        names = ", ".join(member.value for member in kind)
+        raise StartupError(f"host.json: extensions.durableTask.{key} must be one of {names}, not {json.dumps(value)}")
+    return found

@@ -71,5 +71,25 @@ def decode_token(token: str) -> tuple[str, str]:
     return created_time, instance_id
 
 
+def encode_entity_token(entity_id: str) -> str:
+    """The token of an entity page: the scheduler id the page ended at (entities are listed in id order)."""
+    return base64.urlsafe_b64encode(json.dumps(["entity", entity_id]).encode()).decode("ascii")
+
+
+def decode_entity_token(token: str) -> str:
+    """The entity id an entity page ended at; BadRequest for anything we did not issue (same guards as
+    :func:`decode_token`: length, nesting, lone surrogates)."""
+    try:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise ValueError("longer than any token the store issues")
+        kind, entity_id = json.loads(base64.b64decode(token, altchars=b"-_", validate=True))
+        if kind != "entity" or not isinstance(entity_id, str):
+            raise ValueError("not an entity page token")
+        entity_id.encode("utf-8")  # strict: a lone surrogate raises UnicodeEncodeError (a ValueError)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise BadRequest(f"invalid continuation token {_excerpt(token)}") from exc
+    return entity_id
+
+
 def _excerpt(token: str) -> str:
     return repr(token) if len(token) <= 100 else f"{token[:100]!r}... ({len(token)} characters)"
