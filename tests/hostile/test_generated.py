@@ -29,7 +29,8 @@ def routes(served: RunningHost) -> list[Route]:
 def test_the_route_table_covers_every_surface(routes: list[Route]) -> None:
     templates = " ".join(route.template for route in routes)
 
-    for surface in ("/runtime/webhooks/durabletask/", "/durabletask/", "/admin/host/status", "/api/start_monitoring_job"):
+    surfaces = ("/runtime/webhooks/durabletask/", "/durabletask/", "/admin/host/status", "/api/start_monitoring_job", "/_devhost")
+    for surface in surfaces:
         assert surface in templates
 
 
