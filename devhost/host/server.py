@@ -187,6 +187,7 @@ class DevHost:
         self._engine_started = True
         if notifier is not None:
             await notifier.start()
+            log.info("Lifecycle notifications go to %s", notifier.settings.topic_endpoint)
         self.timers = TimerScheduler(
             self.registry.timers, self.clock, invoker.call_timer, ScheduleStatusFile(status_path_for(self.store_path))
         )

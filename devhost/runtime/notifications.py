@@ -103,12 +103,16 @@ class Notifier:
         assert self._wake is not None
         while True:
             self._wake.clear()
-            due = self.store.due_notifications(self.clock.now(), _BATCH)
-            for notification in due:
-                await self._deliver(notification)
-            if len(due) == _BATCH:
-                continue
-            await self._wait()
+            try:
+                due = self.store.due_notifications(self.clock.now(), _BATCH)
+                for notification in due:
+                    await self._deliver(notification)
+                if len(due) == _BATCH:
+                    continue
+                await self._wait()
+            except Exception:  # a store that failed (disk full, I/O error): the outbox keeps it, try again later
+                log.exception("Sending lifecycle notifications failed; trying again in %s", self.settings.retry_interval)
+                await self.clock.sleep_until(self.clock.now() + self.settings.retry_interval)
 
     async def _wait(self) -> None:
         assert self._wake is not None

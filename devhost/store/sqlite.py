@@ -1,4 +1,4 @@
-"""The SQLite Store: devhost's persistence (instances, histories, message queue, activity work items).
+"""The SQLite Store: devhost's persistence (instances, histories, message queue, activity work items, outbox).
 
 Every write method commits before it returns; whatever a call committed survives the devhost process
 being killed (see :mod:`devhost.store.sqlite_schema` for the durability promise and the one-process file

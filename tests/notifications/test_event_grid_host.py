@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,13 @@ import pytest
 import pytest_asyncio
 
 from devhost.clock import VirtualClock
-from devhost.core.model import RuntimeStatus
+from devhost.core.model import Notification, RuntimeStatus, TurnCommit
 from devhost.host.server import DevHost
+from devhost.runtime.config import EventGridSettings
+from devhost.runtime.notifications import Notifier
+from devhost.store.sqlite import SqliteStore
 from tests.notifications.receiver import SAFETY_NET_SECONDS, Receiver
+from tests.store_contract import make_instance, start_message, with_status
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "notify_app"
 KEY = "local-topic-key"
@@ -201,3 +206,40 @@ async def test_publish_event_types_limits_what_is_sent(
         await receiver.wait_for(1)
 
     assert [e["subject"] for e in events_of(receiver, instance_id)] == ["durable/orchestrator/Completed"]
+
+
+class FlakyOutbox(SqliteStore):
+    """A real SQLite store whose first outbox read fails, as a full disk or an I/O error would."""
+
+    failures = 1
+
+    def due_notifications(self, now: datetime, limit: int) -> list[Notification]:
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().due_notifications(now, limit)
+
+
+@pytest.mark.asyncio
+async def test_a_store_error_while_sending_is_logged_and_retried_after_the_interval(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyOutbox(tmp_path / "store.sqlite3")
+    settings = EventGridSettings(receiver.url, "KEY", KEY, frozenset({"Running"}), retry_interval=timedelta(seconds=30))
+    clock = VirtualClock()
+    store.create_instance(make_instance(), start_message())
+    store.commit_turn(TurnCommit(with_status(make_instance(), RuntimeStatus.RUNNING), notifications=[
+        Notification("i1", json.dumps([{"subject": "durable/orchestrator/Running"}]), clock.now())
+    ]))  # fmt: skip
+    notifier = Notifier(store, clock, settings, "Hub")
+    try:
+        await notifier.start()
+        await _until(lambda: store.failures == 0 and clock.next_deadline() is not None)
+        clock.advance(30)
+        deliveries = await receiver.wait_for(1)
+    finally:
+        await notifier.stop()
+        store.close()
+
+    assert [d.event["subject"] for d in deliveries] == ["durable/orchestrator/Running"]
+    assert "disk I/O error" in caplog.text
