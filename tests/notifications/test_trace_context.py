@@ -107,3 +107,17 @@ async def test_the_orchestrator_runs_in_the_trace_when_opentelemetry_is_on(
         output = await run_to_completion(host, instance_id)
 
     assert output["orchestrator"] == expected
+
+
+@pytest.mark.asyncio
+async def test_a_restart_keeps_the_trace_of_the_restart_request(tmp_path: Path) -> None:
+    instance_id = uuid.uuid4().hex
+    other_parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    async with DevHost(APP, port=0, store_path=tmp_path / "store.sqlite3", clock=VirtualClock()) as host:
+        await post(f"{host.base_url}{WEBHOOKS}/orchestrators/traced_flow/{instance_id}", {"traceparent": TRACEPARENT})
+        await run_to_completion(host, instance_id)
+        body = await post(f"{host.base_url}{WEBHOOKS}/instances/{instance_id}/restart", {"traceparent": other_parent})
+        output = await run_to_completion(host, body["id"])
+
+    assert body["id"] != instance_id
+    assert output["activity"]["traceparent"] == other_parent
