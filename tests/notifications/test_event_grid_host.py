@@ -243,3 +243,18 @@ async def test_a_store_error_while_sending_is_logged_and_retried_after_the_inter
 
     assert [d.event["subject"] for d in deliveries] == ["durable/orchestrator/Running"]
     assert "disk I/O error" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_an_in_memory_host_sends_the_same_events(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENT_GRID_TOPIC", receiver.url)
+    monkeypatch.setenv("EVENT_GRID_KEY", KEY)
+    async with DevHost(APP, port=0, in_memory=True, clock=VirtualClock()) as host:
+        instance_id = await start(host, "failing_flow")
+        await run_until_status(host, instance_id, RuntimeStatus.FAILED)
+        await receiver.wait_for(2)
+
+    assert [e["subject"] for e in events_of(receiver, instance_id)] == [
+        "durable/orchestrator/Running",
+        "durable/orchestrator/Failed",
+    ]
