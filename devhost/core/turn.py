@@ -42,6 +42,8 @@ class TurnEnv:
     new_id: Callable[[], str]
     settings: ReplaySettings = ReplaySettings()
     default_version: str = ""
+    known_entities: Collection[str] | None = None
+    """Registered entity names (lower-cased) an entity action may address; None: any (no registry at hand)."""
 
 
 def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
@@ -81,6 +83,7 @@ class _Episode:
             new_id=env.new_id,
             known_orchestrators=env.known_orchestrators,
             default_version=env.default_version,
+            known_entities=env.known_entities,
         )
 
     # --- choosing what to deliver ---------------------------------------------------------------------
@@ -228,6 +231,7 @@ class _Episode:
         # Drop what this episode scheduled: a failed orchestration runs nothing more.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
+        self.commit.new_entity_messages.clear()
         self.commit.new_messages = notify_parent_failed(self.instance, self.now, message)
         self.effects.scheduled.clear()
         self.instance.runtime_status = RuntimeStatus.FAILED
@@ -258,6 +262,9 @@ class _Episode:
             parent_task_id=self.instance.parent_task_id,
         )
         # Anything the old execution scheduled in this episode belongs to it and is dropped with it.
+        # Entity requests are messages to other instances: DTFx sends an episode's SendEvent messages even when it
+        # continues as new (Azure/durabletask 5217032, TaskOrchestrationDispatcher.cs: orchestratorMessages filled
+        # at 516-519, sent at 717 after the continue-as-new loop), so an eternal orchestration's signals arrive.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
         self.commit.new_messages = [Message(self.instance.instance_id, start, self.now, execution_id)]

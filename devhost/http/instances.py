@@ -4,7 +4,7 @@ The extension serves both surfaces with one ``HttpApiHandler``: same routes, sam
 this module: :class:`DurableApi` mounts catch-all routes under a base path and dispatches on the path itself,
 which gives the extension's routing rules — literal segments match case-insensitively (``/Instances/`` works),
 leading/trailing slashes are ignored, and every unknown route or method is a 404 with an empty body (never a
-405). Entity routes (``entities/...``) and ``makeprimary`` are not implemented and answer 404.
+405). Entity routes (``entities/...``) are :mod:`devhost.http.entities`; ``makeprimary`` is not implemented (404).
 
 Query parameters ``taskHub``, ``connection`` and ``code`` are accepted and ignored: there is one hub, and links
 always name it (a mismatching ``taskHub`` is not rejected).
@@ -23,6 +23,7 @@ from devhost.core.errors import NotFound, UnsupportedMediaType
 from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.core.tracecontext import TRACEPARENT, TRACESTATE
 from devhost.http import errors, links, payloads
+from devhost.http.entities import EntityApi
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
 from devhost.http.params import (
     decode_body,
@@ -37,6 +38,7 @@ from devhost.http.params import (
     read_body,
 )
 from devhost.http.paths import WEBHOOK_BASE_PATH
+from devhost.service.entities import EntityService
 from devhost.service.management import MISSING, Management
 
 START_RETRY_AFTER = "10"
@@ -55,6 +57,8 @@ class DurableApi:
     def __init__(self, management: Management, *, links_base_path: str = WEBHOOK_BASE_PATH) -> None:
         self.management = management
         self.links_base_path = "/" + links_base_path.strip("/")
+        self.entity_service = EntityService(management.store, management.clock, management.registry, management.notify)
+        self.entities = EntityApi(self.entity_service)
 
     # --- mounting --------------------------------------------------------------------------------
     def mount(self, app: web.Application, base_path: str) -> None:
@@ -100,6 +104,8 @@ class DurableApi:
             operation = self._OPERATIONS.get(parts[2].lower())
             if method == "POST" and operation is not None:
                 return await operation(self, request, parts[1])
+        elif head == "entities":
+            return await self.entities.dispatch(request, parts)
         elif head == "instances" and len(parts) == 4 and parts[2].lower() == "raiseevent":
             if method == "POST":
                 return await self.raise_event(request, parts[1], parts[3])
@@ -188,7 +194,13 @@ class DurableApi:
 
     # --- purge -----------------------------------------------------------------------------------
     async def purge(self, request: web.Request, instance_id: str) -> web.StreamResponse:
-        """DELETE instances/{id} (B.10)."""
+        """DELETE instances/{id} (B.10). An entity's id (``@name@key``) purges the entity, as the extension's
+        purge-by-id does for the instance that holds an entity."""
+        if instance_id.startswith("@"):
+            deleted = self.entity_service.purge(instance_id)
+            if deleted == 0:
+                raise NotFound(f"No entity with ID '{instance_id}' was found.")
+            return json_response({"instancesDeleted": deleted}, 200)
         return json_response({"instancesDeleted": self.management.purge(instance_id)}, 200)
 
     async def purge_by(self, request: web.Request) -> web.StreamResponse:

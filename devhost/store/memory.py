@@ -40,6 +40,7 @@ from devhost.core.model import (
     event_json,
 )
 from devhost.store.codec import decode_token, encode_token, from_text, page_size, to_text, to_utc
+from devhost.store.memory_entities import MemoryEntityStore
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,9 @@ class _Row:
         return copy.copy(self.instance)
 
 
-class MemoryStore:
-    """The :class:`devhost.store.base.Store` in process memory."""
+class MemoryStore(MemoryEntityStore):
+    """The :class:`devhost.store.base.Store` in process memory; the entity methods are in
+    :mod:`devhost.store.memory_entities`."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -81,6 +83,7 @@ class MemoryStore:
         self._messages: dict[str, dict[int, _Queued]] = {}  # by instance, in id order
         self._activities: dict[int, ActivityWorkItem] = {}  # in id (creation) order
         self._notifications: dict[int, Notification] = {}  # the outbox, in id order
+        self._init_entities()
 
     # --- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -89,6 +92,7 @@ class MemoryStore:
             self._closed = True
             self._instances, self._history, self._messages, self._activities = {}, {}, {}, {}
             self._notifications = {}
+            self._init_entities()
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -170,6 +174,7 @@ class MemoryStore:
     def next_visible_at(self) -> datetime | None:
         with self._guard():
             times = [q.visible_at for iid, queue in self._messages.items() for q in self._deliverable(iid, queue)]
+            times.extend(q.visible_at for queue in self._entity_queues.values() for q in queue.values())
         return from_text(min(times)) if times else None
 
     def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
@@ -211,6 +216,7 @@ class MemoryStore:
             activities = [copy.copy(a) for a in commit.new_activities]
             # Times normalised to UTC as the SQLite store returns them (a naive one fails here, before any change).
             notifications = [Notification(n.instance_id, n.body, to_utc(n.due_at), n.attempts) for n in commit.notifications]
+            entity_messages = [copy.deepcopy(m) for m in commit.new_entity_messages]
 
             old_execution_id = old.instance.execution_id
             self._instances[instance_id] = row
@@ -232,6 +238,8 @@ class MemoryStore:
                 # A purged addressee (a parent) or one that moved on to another execution: dropped.
                 if addressee is not None and not is_stale(addressee.instance.execution_id, message.execution_id):
                     self._enqueue(message)
+            for request in entity_messages:
+                self._queue_request(request)
             for item in activities:
                 item.id = next(self._ids)
                 self._activities[item.id] = item

@@ -44,6 +44,7 @@ Status = dict[str, Any]
 T = TypeVar("T")
 
 _NO_INPUT: Any = object()
+JSON_HEADERS = {"Content-Type": "application/json"}
 _HOST_TIMEOUT = 60.0
 
 
@@ -111,7 +112,7 @@ class AppHandle(abc.ABC):
         response = self.http.post(
             f"{WEBHOOKS}/instances/{_quote(instance_id)}/raiseEvent/{_quote(name)}",
             data=json.dumps(data).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=JSON_HEADERS,
         )
         _expect(response, (202,), f"raise event {name!r} on {instance_id!r}")
 
@@ -124,6 +125,18 @@ class AppHandle(abc.ABC):
         """Delete a finished instance's history and status."""
         response = self.http.delete(f"{WEBHOOKS}/instances/{_quote(instance_id)}")
         _expect(response, (200,), f"purge {instance_id!r}")
+
+    def signal_entity(self, name: str, key: str, operation: str, input: Any = None) -> None:
+        """Signal ``operation`` to an entity; ``input`` (None: none) goes as ``client.signal_entity`` sends it."""
+        body = {} if input is None else {"data": json.dumps(json.dumps(input)).encode(), "headers": JSON_HEADERS}
+        response = self.http.post(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key)}", params={"op": operation}, **body)
+        _expect(response, (202,), f"signal {operation!r} to entity {name}/{key}")
+
+    def entity_state(self, name: str, key: str) -> Any:
+        """The entity's state, or None if it does not exist (in process, operations due now run first)."""
+        response = self.http.get(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key) or '$'}")  # $: the empty key
+        _expect(response, (200, 404), f"state of entity {name}/{key}")
+        return response.json() if response.status == 200 else None
 
     # --- time and waiting ------------------------------------------------------------------------------
     @property
@@ -242,6 +255,10 @@ class DurableAppHandle(AppHandle):
             return self._loop.run(step_through(), timeout=_HOST_TIMEOUT)
         except TimeoutError:
             raise AssertionError(f"advance({amount}) did not settle within {_HOST_TIMEOUT} s of real time") from None
+
+    def entity_state(self, name: str, key: str) -> Any:
+        self.advance(0)
+        return super().entity_state(name, key)
 
     # --- waiting -------------------------------------------------------------------------------------
     def wait_for_completion(self, instance_id: str, *, timeout: float = 60.0) -> Status:

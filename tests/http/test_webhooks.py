@@ -533,7 +533,7 @@ async def test_purge_by_filter_deletes_finished_instances_or_404s(client: TestCl
         ("POST", "/instances/job-1/explode"),
         ("POST", "/instances/job-1/raiseEvent"),
         ("POST", "/instances//terminate"),
-        ("GET", "/entities"),
+        ("PUT", "/entities/counter/k"),  # GET entities is the entity list now (HttpApiHandler.cs:314-345)
         ("POST", "/makeprimary"),
         ("GET", ""),
     ],
