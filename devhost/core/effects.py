@@ -42,6 +42,7 @@ class Effects:
         known_orchestrators: Collection[str],
         default_version: str,
         known_entities: Collection[str] | None = None,
+        is_active: Callable[[str], bool] = lambda _instance_id: False,
     ) -> None:
         self.instance = instance
         self.cursor = cursor
@@ -52,6 +53,7 @@ class Effects:
         self.default_version = default_version
         self.known_entities = known_entities
         """Registered entity names (lower-cased); None: do not check (the replay checker has no registry)."""
+        self.is_active = is_active
         self.scheduled: list[HistoryEvent] = []
         """The history events of what this episode scheduled, in order (after the delivered events)."""
 
@@ -108,12 +110,12 @@ class Effects:
             if kind is ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
                 self._track_retry("suborchestrator", seq, action, child_id, version)
         elif kind is ActionType.CREATE_TIMER:
-            fire_at = dateparser.isoparse(action["fireAt"])
-            if not action.get("isCanceled"):
-                self._arm_timer(seq, fire_at)
-                self.cursor.open_timers.append(seq)
-            else:
-                self.scheduled.append(events.timer_created(self.now, seq, fire_at))
+            # Armed even when already cancelled: the extension creates every CreateTimer action's DTFx timer and
+            # only cancels its in-process task (OutOfProcOrchestrationShim.cs lines 127-132), so the TimerFired is
+            # still delivered when due and recorded in the history (the SDK ignores it), unless the instance has
+            # finished or continued as new by then.
+            self._arm_timer(seq, dateparser.isoparse(action["fireAt"]))
+            self.cursor.open_timers.append(seq)
         elif kind is ActionType.CALL_HTTP:
             self._schedule_activity(seq, HTTP_ACTIVITY_NAME, json.dumps(action.get("httpRequest")))
         elif kind in (ActionType.CALL_ENTITY, ActionType.SIGNAL_ENTITY, ActionType.SCHEDULED_SIGNAL_ENTITY):
@@ -176,9 +178,25 @@ class Effects:
 
     def _start_child(self, seq: int, name: str, input_text: str | None, child_id: str | None, version: str) -> None:
         child_id = child_id or self.new_id()
+        if child_id == self.instance.instance_id:
+            # DurableOrchestrationContext.cs line 600 throws this ArgumentException while the shim replays the
+            # actions; it escapes the orchestrator, which fails (TaskOrchestrationShim.cs lines 193-196).
+            raise EpisodeFailure(
+                "The instance ID of a sub-orchestration must be different than the instance ID of a parent orchestration."
+            )
         self.scheduled.append(events.sub_orchestration_created(self.now, seq, name, child_id, input_text, version))
+        reason = None
         if name not in self.known_orchestrators:
             reason = f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
+        elif self.is_active(child_id) or any(child.instance_id == child_id for child in self.commit.new_instances):
+            # Deliberate deviation. DTFx drops the child's ExecutionStarted as a "Duplicate start event"
+            # (TaskOrchestrationDispatcher.cs, the ExecutionStarted branch of its message loop), so in Azure this
+            # call never completes; failing the task instead lets the parent's try/except see the clash.
+            reason = (
+                f"An orchestration instance with ID '{child_id}' is already running. In Azure the sub-orchestration's "
+                "start is dropped as a duplicate and this call never completes; use a unique instance ID."
+            )
+        if reason is not None:
             failed = events.sub_orchestration_failed(self.now, seq, reason, None)
             self.commit.new_messages.append(self._to_self(failed, self.now))
             return
@@ -214,12 +232,6 @@ class Effects:
     def _arm_timer(self, seq: int, fire_at: datetime) -> None:
         self.scheduled.append(events.timer_created(self.now, seq, fire_at))
         self.commit.new_messages.append(self._to_self(events.timer_fired(fire_at, seq, fire_at), fire_at))
-
-    def cancel_timer(self, seq: int | None) -> None:
-        # timer.cancel() flips isCanceled on a later replay of an already-scheduled CreateTimer (§1.5).
-        if seq is not None and seq in self.cursor.open_timers:
-            self.cursor.open_timers.remove(seq)
-            self.commit.cancelled_timer_ids.append(seq)
 
     def _to_self(self, event: HistoryEvent, visible_at: datetime) -> Message:
         return Message(self.instance.instance_id, event, visible_at, self.instance.execution_id)

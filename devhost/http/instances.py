@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Callable
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost.core.errors import NotFound, UnsupportedMediaType
+from devhost.core.errors import BadRequest, NotFound, UnsupportedMediaType
 from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.core.tracecontext import TRACEPARENT, TRACESTATE
 from devhost.http import errors, links, payloads
@@ -186,8 +187,8 @@ class DurableApi:
     def _instance_query(self, request: web.Request) -> InstanceQuery:
         prefix = query_value(request, "instanceIdPrefix")
         return InstanceQuery(
-            created_from=parse_datetime(query_value(request, "createdTimeFrom")),
-            created_to=parse_datetime(query_value(request, "createdTimeTo")),
+            created_from=_created_time(request, "createdTimeFrom"),
+            created_to=_created_time(request, "createdTimeTo"),
             statuses=parse_statuses(query_values(request, "runtimeStatus")),
             instance_id_prefix=prefix or None,
         )
@@ -210,7 +211,7 @@ class DurableApi:
             message = "Please provide value for 'createdTimeFrom' parameter."
             # The extension answers this 400 with a bare JSON string, not an error object.
             raise ApiBadRequest(message, message)
-        created_to = parse_datetime(query_value(request, "createdTimeTo")) or self.management.clock.now()
+        created_to = _created_time(request, "createdTimeTo") or self.management.clock.now()
         query = InstanceQuery(
             created_from=created_from,
             created_to=created_to,
@@ -284,3 +285,17 @@ def _tail_segments(request: web.Request, base_re: re.Pattern[str]) -> list[str]:
     if any(not p for p in raw_parts):
         raise NotFound(f"no Durable API route for {request.method} {request.path}")
     return [unquote(p) for p in raw_parts]
+
+
+def _created_time(request: web.Request, name: str) -> datetime | None:
+    """``createdTimeFrom``/``createdTimeTo``: None when absent or blank, a 400 naming the parameter when present
+    but not a date. Deliberately stricter than the extension, whose ``DateTime.TryParse`` (HttpApiHandler.cs line
+    750) silently drops a value it cannot read — so a typo lists every instance, or purges up to now."""
+    text = query_value(request, name)
+    parsed = parse_datetime(text)
+    if parsed is None and text is not None and text.strip():
+        raise BadRequest(
+            f"The '{name}' parameter value '{text}' is not a date and time: use ISO 8601 (2030-01-31T12:00:00Z), "
+            "RFC 1123 (Thu, 31 Jan 2030 12:00:00 GMT) or MM/dd/yyyy [HH:mm:ss]."
+        )
+    return parsed

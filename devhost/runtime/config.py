@@ -2,8 +2,9 @@
 
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
-orchestration version, the storage provider type (which decides the timer properties sent to the SDK) and
-the Event Grid lifecycle notifications (``notifications.eventGrid``, see :class:`EventGridSettings`).
+orchestration version with its versioning strategies, the storage provider type (which decides the timer
+properties sent to the SDK) and the Event Grid lifecycle notifications (``notifications.eventGrid``, see
+:class:`EventGridSettings`).
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -22,6 +23,7 @@ from devhost.core.context import ReplaySettings
 from devhost.core.errors import StartupError
 from devhost.core.ncrontab import parse_timespan
 from devhost.core.notifications import parse_publish_event_types
+from devhost.core.versioning import FailureStrategy, MatchStrategy, Versioning
 
 STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
 """Where an app's store lives unless told otherwise, relative to its directory (the host and ``replay``)."""
@@ -80,6 +82,8 @@ class HostSettings:
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
     event_grid: EventGridSettings | None = None
     """Lifecycle notifications, when host.json configures a topic endpoint."""
+    versioning: Versioning | None = None
+    """Worker versioning; None (no ``defaultVersion`` nor strategy in host.json) runs every version."""
 
     def replay_settings(self) -> ReplaySettings:
         """The timer values sent with every episode (None, an unset TimeSpan, is sent as ``00:00:00``)."""
@@ -196,6 +200,7 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     if not isinstance(version, str):
         raise StartupError("host.json: extensions.durableTask.defaultVersion must be a string")
     settings.default_version = _resolve_settings(version, env, "extensions.durableTask.defaultVersion")
+    settings.versioning = _versioning(durable, settings.default_version)
 
     kind = provider.get("type") or "AzureStorage"
     canonical = {name.lower(): name for name in _PROVIDERS}.get(str(kind).lower())
@@ -209,6 +214,29 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     notifications = _object(durable, "notifications", "extensions.durableTask.notifications")
     settings.event_grid = _event_grid(_object(notifications, "eventGrid", _EVENT_GRID), env)
     return settings
+
+
+def _versioning(durable: Mapping[str, Any], version: str) -> Versioning | None:
+    """``versionMatchStrategy`` (None, Strict, CurrentOrOlder; default CurrentOrOlder) and ``versionFailureStrategy``
+    (Reject, Fail; default Reject), names matched case-insensitively as .NET binds enums. Versioning applies once
+    ``defaultVersion`` or either strategy is set, so an app that uses none of them runs every version."""
+    keys = ("versionMatchStrategy", "versionFailureStrategy")
+    if not version and not any(key in durable for key in keys):
+        return None
+    match = _strategy(durable, keys[0], MatchStrategy, MatchStrategy.CURRENT_OR_OLDER)
+    failure = _strategy(durable, keys[1], FailureStrategy, FailureStrategy.REJECT)
+    return Versioning(version, match, failure)
+
+
+def _strategy(durable: Mapping[str, Any], key: str, kind: Any, default: Any) -> Any:
+    if key not in durable:
+        return default
+    value = durable[key]
+    found = {member.value.lower(): member for member in kind}.get(str(value).lower()) if isinstance(value, str) else None
+    if found is None:
+        names = ", ".join(member.value for member in kind)
+        raise StartupError(f"host.json: extensions.durableTask.{key} must be one of {names}, not {json.dumps(value)}")
+    return found
 
 
 _EVENT_GRID = "extensions.durableTask.notifications.eventGrid"

@@ -204,6 +204,8 @@ class Engine:
             settings=self.replay_settings,
             default_version=self.settings.default_version,
             known_entities=self.registry.entities.keys(),
+            versioning=self.settings.versioning,
+            is_active=self._is_active,
         )
         commit = decide_turn(turn, env)
         for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
@@ -213,7 +215,7 @@ class Engine:
         try:
             self.store.commit_turn(commit)
         except InstanceExists as exc:
-            # A sub-orchestration id clashes with a running instance: fail the parent, as DTFx does.
+            # A sub-orchestration id that became active after decide_turn checked it (a race): fail the parent.
             commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
             if self.notifier is not None:
                 commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
@@ -222,6 +224,10 @@ class Engine:
             self.notifier.wake()
         self.turns += 1
         self._log_outcome(turn.instance.runtime_status, commit)
+
+    def _is_active(self, instance_id: str) -> bool:
+        instance = self.store.get_instance(instance_id)
+        return instance is not None and not instance.runtime_status.is_terminal
 
     @staticmethod
     def _fail_commit(commit: TurnCommit, message: str) -> TurnCommit:

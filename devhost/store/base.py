@@ -58,8 +58,9 @@ class Store(Protocol):
         """Delete the instance, its history, messages and work items. Returns 1, or 0 if unknown."""
 
     def purge_instances(self, query: InstanceQuery) -> int:
-        """Delete every *terminal* instance matching ``query`` (ignoring top/token); return the count.
-        With ``query.statuses`` set, only those statuses (still only terminal ones) are purged."""
+        """Delete every instance matching ``query``, whatever its status (ignoring top/token); return the count.
+        An empty or absent ``query.statuses`` means no status filter. Which statuses a purge request may
+        touch is the caller's rule (devhost.service.management follows Azure Storage's)."""
 
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:

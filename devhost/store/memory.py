@@ -26,7 +26,6 @@ from typing import Any
 from devhost.core.delivery import is_deliverable, is_stale
 from devhost.core.errors import InstanceExists, NotFound
 from devhost.core.model import (
-    TERMINAL_STATUSES,
     ActivityWorkItem,
     EventType,
     HistoryEvent,
@@ -143,11 +142,8 @@ class MemoryStore(MemoryEntityStore):
             return self._drop(instance_id)
 
     def purge_instances(self, query: InstanceQuery) -> int:
-        wanted = TERMINAL_STATUSES if not query.statuses else TERMINAL_STATUSES & query.statuses
-        if not wanted:
-            return 0
         with self._guard():
-            return sum(self._drop(row.instance.instance_id) for row in self._matching(query, wanted))
+            return sum(self._drop(row.instance.instance_id) for row in self._matching(query, query.statuses))
 
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:

@@ -22,7 +22,6 @@ from typing import Any, Union
 
 from devhost.core.errors import NotFound
 from devhost.core.model import (
-    TERMINAL_STATUSES,
     ActivityWorkItem,
     HistoryEvent,
     Instance,
@@ -150,12 +149,9 @@ class SqliteStore(SqliteEntityStore):
             return conn.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)).rowcount
 
     def purge_instances(self, query: InstanceQuery) -> int:
-        wanted = TERMINAL_STATUSES if not query.statuses else TERMINAL_STATUSES & query.statuses
-        if not wanted:
-            return 0
-        where, params = filter_sql(query, wanted)
+        where, params = filter_sql(query, query.statuses)
         with self._writing() as conn:
-            return conn.execute("DELETE FROM instances WHERE " + " AND ".join(where), params).rowcount
+            return conn.execute("DELETE FROM instances WHERE " + (" AND ".join(where) or "1"), params).rowcount
 
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:

@@ -78,13 +78,17 @@ class AppHandle(abc.ABC):
     def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: str | None = None) -> str:
         """Start ``orchestrator`` through the Durable HTTP API; returns the instance id.
 
-        ``input`` is sent as the JSON body (omit it for no input) and, as with the real extension, becomes the
-        orchestration input as it is: an object, array, number or null reaches ``get_input()`` intact, but a
-        bare JSON string arrives as its text, which the SDK parses again (send ``json.dumps(text)``, or start
-        through the app's own HTTP starter with :attr:`http`).
+        ``get_input()`` in the orchestrator returns what it would after ``client.start_new(orchestrator, id, input)``:
+        a string is sent as the SDK client sends it (``json.dumps(input)`` as a JSON body, DurableOrchestrationClient
+        ``_get_json_input``), so ``start("greet", "bob")`` gives ``"bob"``; an object, array, number or null is sent
+        as the JSON body itself and reaches ``get_input()`` intact (the status ``input`` then shows it as JSON, where
+        ``start_new`` would show its JSON text). Omit ``input`` for no input.
         """
         path = f"{WEBHOOKS}/orchestrators/{_quote(orchestrator)}" + (f"/{_quote(instance_id)}" if instance_id else "")
-        response = self.http.post(path) if input is _NO_INPUT else self.http.post(path, json_body=input)
+        if input is _NO_INPUT:
+            response = self.http.post(path)
+        else:
+            response = self.http.post(path, json_body=json.dumps(input) if isinstance(input, str) else input)
         _expect(response, (202,), f"start {orchestrator!r}")
         return str(response.json()["id"])
 
