@@ -3,8 +3,8 @@
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
 orchestration version with its versioning strategies, the storage provider type (which decides the timer
-properties sent to the SDK) and the Event Grid lifecycle notifications (``notifications.eventGrid``, see
-:class:`EventGridSettings`).
+properties sent to the SDK), the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`) and
+the Event Grid lifecycle notifications (``notifications.eventGrid``, see :class:`EventGridSettings`).
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -24,6 +24,7 @@ from devhost.core.errors import StartupError
 from devhost.core.ncrontab import parse_timespan
 from devhost.core.notifications import parse_publish_event_types
 from devhost.core.versioning import FailureStrategy, MatchStrategy, Versioning
+from devhost.runtime.loglevels import LEVEL_NAMES, LEVELS
 
 STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
 """Where an app's store lives unless told otherwise, relative to its directory (the host and ``replay``)."""
@@ -84,6 +85,8 @@ class HostSettings:
     """Lifecycle notifications, when host.json configures a topic endpoint."""
     versioning: Versioning | None = None
     """Worker versioning; None (no ``defaultVersion`` nor strategy in host.json) runs every version."""
+    log_levels: dict[str, int] = field(default_factory=dict)
+    """host.json ``logging.logLevel``: category (``default``, ``Function``, ``Function.<name>``, ...) → Python level."""
 
     def replay_settings(self) -> ReplaySettings:
         """The timer values sent with every episode (None, an unset TimeSpan, is sent as ``00:00:00``)."""
@@ -162,6 +165,19 @@ def _object(parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
+def _log_levels(section: dict[str, Any]) -> dict[str, int]:
+    """``logging.logLevel`` as the host reads it: level names in any case (LogLevel enum parsing)."""
+    levels: dict[str, int] = {}
+    for category, name in section.items():
+        level = LEVELS.get(name.lower()) if isinstance(name, str) else None
+        if not category.strip() or level is None:
+            raise StartupError(
+                f"host.json: logging.logLevel.{category} must be one of {', '.join(LEVEL_NAMES)}, got {json.dumps(name)}"
+            )
+        levels[category] = level
+    return levels
+
+
 def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> HostSettings:
     """Read ``host.json`` (missing file → defaults). ``env`` resolves ``%SETTING%`` references."""
     env = os.environ if env is None else env
@@ -173,6 +189,7 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     provider = _object(durable, "storageProvider", "extensions.durableTask.storageProvider")
 
     settings = HostSettings()
+    settings.log_levels = _log_levels(_object(_object(root, "logging", "logging"), "logLevel", "logging.logLevel"))
 
     prefix = http.get("routePrefix", DEFAULT_ROUTE_PREFIX)
     if not isinstance(prefix, str):

@@ -27,6 +27,7 @@ from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
+from devhost.runtime import loglevels
 from devhost.runtime.config import HostSettings
 from devhost.runtime.http_activity import call_http
 from devhost.runtime.invoker import ActivityFailed, Invoker
@@ -207,7 +208,8 @@ class Engine:
             versioning=self.settings.versioning,
             is_active=self._is_active,
         )
-        commit = decide_turn(turn, env)
+        with loglevels.running_function(turn.instance.name):  # the app's log lines: Function.<name>.User
+            commit = decide_turn(turn, env)
         for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
             child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
         if self.notifier is not None:
