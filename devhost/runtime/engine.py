@@ -32,8 +32,10 @@ from devhost.runtime import loglevels
 from devhost.runtime.config import HostSettings
 from devhost.runtime.http_activity import call_http
 from devhost.runtime.invoker import ActivityFailed, Invoker
+from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timeskip import Condition, TimeSkipper
+from devhost.runtime.tracing import attached, worker_attaches_context
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
@@ -44,8 +46,20 @@ class Stalled(DevhostError):
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        registry: FunctionRegistry,
+        settings: HostSettings,
+        invoker: Invoker,
+        *,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.store = store
+        self.notifier = notifier
+        """Lifecycle notifications (host.json notifications.eventGrid): owed ones are committed with the turn."""
+        self.attach_trace = worker_attaches_context()
         self.clock = clock
         self.registry = registry
         self.settings = settings
@@ -185,9 +199,19 @@ class Engine:
         if turn is None or not turn.messages:
             return
         function = self.registry.orchestrators.get(turn.instance.name)
+        ran = False
+        trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
+
+        def orchestrator(context_json: str) -> str:
+            nonlocal ran
+            ran = True
+            assert function is not None
+            with attached(*trace):  # the worker's configure_opentelemetry (devhost.runtime.tracing)
+                return function.handle(context_json)
+
         env = TurnEnv(
             now=now,
-            orchestrator=function.handle if function else None,
+            orchestrator=orchestrator if function else None,
             known_orchestrators=self.registry.orchestrators.keys(),
             new_id=lambda: uuid.uuid4().hex,
             settings=self.replay_settings,
@@ -198,12 +222,20 @@ class Engine:
         )
         with loglevels.running_function(turn.instance.name):  # the app's log lines: Function.<name>.User
             commit = decide_turn(turn, env)
+        for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
+            child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
+        if self.notifier is not None:
+            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
         try:
             self.store.commit_turn(commit)
         except InstanceExists as exc:
             # A sub-orchestration id that became active after decide_turn checked it (a race): fail the parent.
             commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
+            if self.notifier is not None:
+                commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
             self.store.commit_turn(commit)
+        if commit.notifications and self.notifier is not None:
+            self.notifier.wake()
         self.turns += 1
         self._log_outcome(turn.instance.runtime_status, commit)
 
@@ -278,7 +310,9 @@ class Engine:
         # (a built-in HTTP call in flight is work the clock cannot see, so it keeps the engine busy).
         self._inside_invoker += 1
         try:
-            return await self.invoker.call_activity(function, item.input)
+            return await self.invoker.call_activity(
+                function, item.input, trace_parent=item.trace_parent, trace_state=item.trace_state
+            )
         finally:
             self._inside_invoker -= 1
 
