@@ -23,6 +23,7 @@ import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import DevhostError, StartupError
 from devhost.http.application import build_application
+from devhost.http.cors import is_loopback_name
 from devhost.http.limits import HttpLimits, runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
@@ -182,6 +183,7 @@ class DevHost:
             rpc_base=lambda: rpc_base_url(self.host, self.port),
             status=self.status,
             http_limits=self.http_limits,
+            loopback_only=is_loopback_name(self.host),
         )
         await self._listen(app)
         # Activities and timer functions declaring a durable client get the binding for this host (before the
