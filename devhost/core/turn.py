@@ -21,6 +21,7 @@ from devhost.core.actions import ActionType, describe, flatten, signature
 from devhost.core.context import ReplaySettings, build_context, mark_played
 from devhost.core.cursor import Cursor
 from devhost.core.effects import Effects, EpisodeFailure
+from devhost.core.errors import TurnAborted
 from devhost.core.lifecycle import control, notify_parent_failed, terminate
 from devhost.core.model import EventType, HistoryEvent, Instance, Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
@@ -175,6 +176,8 @@ class _Episode:
         try:
             state: dict[str, Any] = json.loads(self.env.orchestrator(context))
             return state
+        except TurnAborted:
+            raise  # not the orchestrator's failure: the host retries the turn
         except Exception as exc:  # the SDK's failure channel (§1.9), not an error of the host
             message = str(exc)
             head, label, tail = message.partition(OUT_OF_PROC_LABEL)

@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
-from devhost.core.errors import DevhostError, InstanceExists
-from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
+from devhost.core.errors import DevhostError, InstanceExists, TurnAborted
+from devhost.core.model import ActivityWorkItem, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
@@ -47,6 +47,7 @@ class Engine:
         self.registry = registry
         self.settings = settings
         self.invoker = invoker
+        invoker.on_change = self.notify
         self.replay_settings = settings.replay_settings()
         self.max_activities = max(1, settings.max_concurrent_activities)
         self.max_orchestrations = max(1, settings.max_concurrent_orchestrations)
@@ -123,7 +124,12 @@ class Engine:
         """Run every ready turn and start what activities fit. True if anything happened."""
         progressed = False
         ready = self.store.ready_instances(self.clock.now(), limit=self.max_orchestrations)
-        for instance_id in ready:
+        if ready and self.invoker.turns_off_loop:
+            # Turns replay in worker processes: run this round's turns side by side (one per instance), so
+            # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores. Each still loads and commits on the loop.
+            await asyncio.gather(*(self._run_turn_off_loop(instance_id) for instance_id in ready))
+            progressed = True
+        for instance_id in ready if not self.invoker.turns_off_loop else ():
             if self._stopping:
                 return True
             self._run_turn(instance_id)
@@ -152,20 +158,40 @@ class Engine:
 
     # --- turns ---------------------------------------------------------------------------------------
     def _run_turn(self, instance_id: str) -> None:
+        prepared = self._prepare_turn(instance_id)
+        if prepared is not None:
+            self._commit_turn(prepared[0], decide_turn(*prepared))
+
+    async def _run_turn_off_loop(self, instance_id: str) -> None:
+        """A turn whose replay blocks on a worker process: decide it on a thread, load and commit on the loop."""
+        prepared = self._prepare_turn(instance_id)
+        if prepared is None:
+            return
+        try:
+            commit = await asyncio.to_thread(decide_turn, *prepared)
+        except TurnAborted as exc:
+            # Nothing was committed: the messages wait in the store and the next round runs the turn again.
+            log.warning("turn of %s aborted and retried: %s", instance_id, exc)
+            return
+        self._commit_turn(prepared[0], commit)
+
+    def _prepare_turn(self, instance_id: str) -> tuple[Turn, TurnEnv] | None:
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
         if turn is None or not turn.messages:
-            return
+            return None
         function = self.registry.orchestrators.get(turn.instance.name)
         env = TurnEnv(
             now=now,
-            orchestrator=function.handle if function else None,
+            orchestrator=self.invoker.orchestrator_handle(function) if function else None,
             known_orchestrators=self.registry.orchestrators.keys(),
             new_id=lambda: uuid.uuid4().hex,
             settings=self.replay_settings,
             default_version=self.settings.default_version,
         )
-        commit = decide_turn(turn, env)
+        return turn, env
+
+    def _commit_turn(self, turn: Turn, commit: TurnCommit) -> None:
         try:
             self.store.commit_turn(commit)
         except InstanceExists as exc:

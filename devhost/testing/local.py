@@ -97,6 +97,7 @@ class AppSession:
             port=0,
             store_path=Path(store_dir) / "store.sqlite3",
             clock=VirtualClock(start_time),
+            workers=os.environ.get("DEVHOST_WORKERS", "") == "1",
         )
         try:
             self._loop.run(host.start(), timeout=_HOST_TIMEOUT)
