@@ -130,6 +130,25 @@ class _ForwardLogs(logging.Handler):
             pass
 
 
+MEMORY_LIMIT_VARIABLE = "DEVHOST_WORKER_MEMORY_LIMIT_MB"
+"""App setting: cap each worker's address space (RLIMIT_AS), so a runaway allocation fails with MemoryError (or
+ends the worker) instead of exhausting the developer's machine. Unset: no cap, as in Azure, where the plan's
+memory is the limit."""
+
+
+def _limit_memory(environ: dict[str, str]) -> None:
+    text = environ.get(MEMORY_LIMIT_VARIABLE, "").strip()
+    if not text.isdigit() or int(text) <= 0:
+        return
+    try:
+        import resource
+
+        limit = int(text) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError) as exc:  # pragma: no cover - not on this platform
+        logging.getLogger("devhost.worker").warning("cannot limit worker memory: %s", exc)
+
+
 def main(conn: Connection, app_dir: str, cwd: str, environ: dict[str, str], virtual: bool, log_level: int) -> None:
     """The worker process's entry point (a ``multiprocessing`` target)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the host's to handle; it stops the workers
@@ -142,6 +161,7 @@ def main(conn: Connection, app_dir: str, cwd: str, environ: dict[str, str], virt
         root.removeHandler(handler)
     root.addHandler(_ForwardLogs(channel))
     root.setLevel(log_level)
+    _limit_memory(environ)
     _Worker(channel, Path(app_dir), virtual).run()
 
 

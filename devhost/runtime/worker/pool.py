@@ -197,7 +197,9 @@ class WorkerInvoker(Invoker):
             outcome = await self._remote(frames.ACTIVITY, fn.name, (fn.name, input_text, binding))
         except (WorkerDied, FunctionTimedOut) as exc:
             log.error("Executed 'Functions.%s' (Failed)\n%s", fn.name, exc)
-            raise ActivityFailed(reason=f"Activity function '{fn.name}' failed: {exc}", details=None) from None
+            raise ActivityFailed(
+                reason=f"Activity function '{fn.name}' failed: {exc}", details=f"{type(exc).__name__}: {exc}"
+            ) from None
         finally:
             self._remote_running -= 1
             self.on_change()  # one function fewer running: the host may be idle now
