@@ -33,6 +33,7 @@ import cProfile
 import http.client
 import io
 import json
+import os
 import pstats
 import resource
 import sys
@@ -180,18 +181,34 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
-async def run_host(n: int, k: int, store: str, status_rate: float, profile: bool) -> HostRun:
+async def run_host(n: int, k: int, store: str, status_rate: float, profile: bool, workers: int = 0) -> HostRun:
     registry = load_app(APP_DIR)
-    timed = TimedHandle(registry.orchestrators[ORCHESTRATOR].handle)
+    local_handle = registry.orchestrators[ORCHESTRATOR].handle
+    timed = TimedHandle(local_handle)
     registry.orchestrators[ORCHESTRATOR] = OrchestratorFunction(ORCHESTRATOR, timed)
+    if workers:
+        # The app runs in worker processes: the host loads it itself, and the timed handle wraps the round trip
+        # to a worker (its "SDK" time is the worker's replay plus the pipe, summed over concurrent turns).
+        os.environ["FUNCTIONS_WORKER_PROCESS_COUNT"] = str(workers)
     with tempfile.TemporaryDirectory(prefix="devhost-bench-") as tmp:
         host = DevHost(
-            APP_DIR, host="127.0.0.1", port=0, registry=registry, clock=RealClock(),
-            store_path=Path(tmp) / "store.sqlite3", in_memory=store == "memory",
+            APP_DIR, host="127.0.0.1", port=0, registry=None if workers else registry, clock=RealClock(),
+            store_path=Path(tmp) / "store.sqlite3", in_memory=store == "memory", workers=bool(workers),
         )  # fmt: skip
         await host.start()
+        if workers:
+            invoker: Any = host.invoker
+            remote = invoker.orchestrator_handle
+
+            def timed_remote(function: OrchestratorFunction) -> Callable[[str], str]:
+                timed.handle = remote(function)
+                return timed
+
+            invoker.orchestrator_handle = timed_remote
         try:
-            return await _drive(host, timed, n, k, status_rate, profile)
+            run = await _drive(host, timed, n, k, status_rate, profile)
+            run.handle = local_handle  # the floor replays in this process
+            return run
         finally:
             await host.stop()
 
@@ -310,6 +327,7 @@ def figures(args: argparse.Namespace, run: HostRun, floor: FloorRun) -> dict[str
         "k": args.k,
         "store": args.store,
         "clock": "real",
+        "workers": args.workers,
         "turns": run.turns,
         "sdk_episodes": run.sdk_calls,
         "status_requests": len(run.latencies),
@@ -383,6 +401,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--status-rate", type=float, default=50.0, help="status GETs per second while running; 0 disables (default 50)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="run the app in this many worker processes (default 0: in the host)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     parser.add_argument(
         "--profile", type=Path, metavar="FILE", help="cProfile the host run; write the 30 top functions by own time to FILE"
@@ -395,7 +416,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    run = asyncio.run(run_host(args.n, args.k, args.store, args.status_rate, args.profile is not None))
+    run = asyncio.run(run_host(args.n, args.k, args.store, args.status_rate, args.profile is not None, args.workers))
     check_host_results(run, args.k)
     floor = run_floor(run, args.k)
     if args.profile is not None and run.profile:

@@ -104,6 +104,11 @@ class WorkerInvoker(Invoker):
     def _exited(self, worker: WorkerProcess) -> None:
         if self._closing or worker.stopping or worker not in self.workers:
             return
+        if not worker.ready.done() or worker.ready.exception() is not None:
+            # It died before it had imported the app: starting another would only loop. Calls now fail with
+            # "no language worker is running" until the host restarts (the Functions host also gives up).
+            log.error("Language worker %d (pid %s) could not start: %s", worker.index, worker.pid, worker.exit_reason)
+            return
         log.warning("Language worker %d (pid %s) exited: %s; starting a new one", worker.index, worker.pid, worker.exit_reason)
         replacement = self._spawn(worker.index)
         self.workers[self.workers.index(worker)] = replacement
