@@ -36,7 +36,7 @@ from azure.functions.timer import TimerRequestConverter
 
 from devhost.clock import Clock, FunctionClock
 from devhost.runtime import timepatch
-from devhost.runtime.registry import ActivityFunction, HttpFunction, OrchestratorFunction, TimerFunction
+from devhost.runtime.registry import ActivityFunction, EntityFunction, HttpFunction, OrchestratorFunction, TimerFunction
 from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX, DaemonPool
 
 log = logging.getLogger("devhost.invoke")
@@ -171,6 +171,10 @@ class Invoker:
 
     def orchestrator_handle(self, function: OrchestratorFunction) -> Callable[[str], str]:
         """The SDK's ``handle(context_json) -> state_json`` for ``function``: here, the function itself."""
+        return function.handle
+
+    def entity_handle(self, function: EntityFunction) -> Callable[[str], str]:
+        """The SDK's entity ``handle(batch_json) -> result_json`` for ``function``: here, the function itself."""
         return function.handle
 
     @property

@@ -161,3 +161,30 @@ def test_function_worker_process_count_starts_that_many_workers_and_spreads_call
 
     assert len(worker_pids(app)) == 2
     assert sorted(status["output"]) == sorted(worker_pids(app))
+
+
+def test_an_orchestrator_looping_forever_fails_at_function_timeout(app: DurableAppHandle) -> None:
+    instance_id = app.start("spin_turn")
+
+    status = app.wait_for_completion(instance_id, timeout=SAFETY)
+
+    assert status["runtimeStatus"] == "Failed"
+    assert status["output"].startswith(
+        "Orchestrator function 'spin_turn' failed: Timeout value of 00:00:02 exceeded by function 'Functions.spin_turn'"
+    )
+    assert "result" in call(app, "pid")  # the recycled worker was replaced
+
+
+def test_an_entity_batch_runs_in_the_worker(app: DurableAppHandle) -> None:
+    entity = app.host.registry.entities["counter"] if app.host.registry else None
+    assert entity is not None
+    batch = {
+        "self": {"name": "counter", "key": "k"},
+        "state": "41",
+        "exists": True,
+        "batch": [{"name": "add", "input": "null", "isSignal": True}],
+    }
+
+    result = json.loads(invoker(app).entity_handle(entity)(json.dumps(batch)))  # blocks off the host's loop, as a turn does
+
+    assert result["entityState"] == "42" and not result["results"][0]["isError"]

@@ -213,9 +213,9 @@ class _Worker:
         _, call_id, kind, payload, now = frame
         if self.time is not None:
             self.time.set_now(now)
-        if kind == frames.ORCHESTRATOR:
+        if kind in (frames.ORCHESTRATOR, frames.ENTITY):
             # A turn is CPU-bound replay that never awaits: run it here, as the SDK does on the worker's loop.
-            self._reply(call_id, self._orchestrate(*payload))
+            self._reply(call_id, self._orchestrate(kind, *payload))
             return
         self.loop.create_task(self._invoke(call_id, kind, payload))
 
@@ -225,10 +225,11 @@ class _Worker:
         except (OSError, ValueError):
             pass  # the host is gone
 
-    def _orchestrate(self, name: str, context_json: str) -> tuple[str, str]:
-        function = self.registry.orchestrators.get(name)
+    def _orchestrate(self, kind: str, name: str, context_json: str) -> tuple[str, str]:
+        functions: dict[str, Any] = self.registry.orchestrators if kind == frames.ORCHESTRATOR else self.registry.entities
+        function = functions.get(name if kind == frames.ORCHESTRATOR else name.lower())
         if function is None:
-            return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
+            return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function.")
         try:
             return (frames.OK, function.handle(context_json))
         except Exception as exc:  # the SDK's failure channel: the host's turn reads the text (§1.9)

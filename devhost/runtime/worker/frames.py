@@ -25,6 +25,7 @@ LOG = "log"
 # Call kinds.
 ACTIVITY = "activity"
 ORCHESTRATOR = "orchestrator"
+ENTITY = "entity"
 HTTP = "http"
 TIMER = "timer"
 

@@ -12,8 +12,9 @@ What a call becomes when its worker dies or times out follows the Functions host
   so the orchestrator's retry policy or failure path runs; the extension retries it only when the host
   stops, which here is the engine keeping the work item;
 - an **HTTP function** answers an empty 500, as any failed invocation does;
-- an **orchestrator turn** raises :class:`~devhost.core.errors.TurnAborted`: nothing is committed and the
-  engine runs the turn again on a fresh worker (its messages are still in the store);
+- an **orchestrator turn** (or entity batch) whose worker died raises :class:`~devhost.core.errors.TurnAborted`:
+  nothing is committed and the engine runs the turn again on a fresh worker (its messages are still in the
+  store); one that timed out fails the orchestration with the timeout text, as the extension does;
 - a **timer function** fails (logged; the schedule goes on).
 
 ``functionTimeout`` is counted in real time (it is the host's wall-clock timer, and a function busy in a loop
@@ -37,7 +38,14 @@ import azure.functions as func
 from devhost.clock import Clock
 from devhost.core.errors import TurnAborted
 from devhost.runtime.invoker import ActivityFailed, Invoker
-from devhost.runtime.registry import ActivityFunction, FunctionRegistry, HttpFunction, OrchestratorFunction, TimerFunction
+from devhost.runtime.registry import (
+    ActivityFunction,
+    EntityFunction,
+    FunctionRegistry,
+    HttpFunction,
+    OrchestratorFunction,
+    TimerFunction,
+)
 from devhost.runtime.worker import frames
 from devhost.runtime.worker.process import WorkerDied, WorkerLoadFailed, WorkerProcess
 
@@ -83,6 +91,7 @@ class WorkerInvoker(Invoker):
         # What the workers run: the registry as indexed. A function replaced since (a stub) runs here.
         self._indexed_activities = dict(registry.activities)
         self._indexed_orchestrators = dict(registry.orchestrators)
+        self._indexed_entities = dict(registry.entities)
         self._remote_running = 0
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -185,12 +194,30 @@ class WorkerInvoker(Invoker):
             return str(value)
         raise RuntimeError(value)  # the SDK's failure text: the core reads it as the orchestrator's failure
 
-    async def _orchestrate(self, name: str, context_json: str) -> tuple[str, str]:
+    async def _orchestrate(self, name: str, context_json: str, kind: str = frames.ORCHESTRATOR) -> tuple[str, str]:
         try:
-            outcome: tuple[str, str] = await self._remote(frames.ORCHESTRATOR, name, (name, context_json))
-        except (WorkerDied, FunctionTimedOut) as exc:
-            raise TurnAborted(f"the orchestrator '{name}' did not finish its turn: {exc}") from None
+            outcome: tuple[str, str] = await self._remote(kind, name, (name, context_json))
+        except WorkerDied as exc:
+            raise TurnAborted(f"the function '{name}' did not finish its turn: {exc}") from None
+        except FunctionTimedOut as exc:
+            # The extension fails the orchestration on a timeout (FunctionExecutionHelper: FunctionTimeoutFailure,
+            # after shim.TimeoutTriggered); retrying would only hang again.
+            return (frames.FAILED, str(exc))
         return outcome
+
+    def entity_handle(self, function: EntityFunction) -> Callable[[str], str]:
+        """An entity's ``handle(batch_json) -> result_json`` that runs in a worker; call it off the host's loop."""
+        if self._indexed_entities.get(function.name.lower()) is not function:
+            return function.handle
+        return functools.partial(self._entity_blocking, function.name)
+
+    def _entity_blocking(self, name: str, batch_json: str) -> str:
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(self._orchestrate(name, batch_json, frames.ENTITY), self._loop)
+        tag, value = future.result()
+        if tag == frames.OK:
+            return str(value)
+        raise RuntimeError(value)
 
     # --- activities, HTTP and timer functions --------------------------------------------------------
     async def call_activity(self, fn: ActivityFunction, input_text: str | None) -> str:

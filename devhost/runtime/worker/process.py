@@ -94,7 +94,8 @@ class WorkerProcess:
         self.process.start()
         worker_end.close()
         self.pid = self.process.pid
-        threading.Thread(target=self._read, name=f"devhost-worker-{index}-reader", daemon=True).start()
+        self._reader = threading.Thread(target=self._read, name=f"devhost-worker-{index}-reader", daemon=True)
+        self._reader.start()
 
     @property
     def in_flight(self) -> int:
@@ -139,6 +140,7 @@ class WorkerProcess:
         if self.process.exitcode is None:
             self.kill()
             self.process.join(timeout=2.0)
+        self._reader.join(timeout=5.0)  # it sees the end of the pipe once the process is gone
         self._conn.close()
 
     # --- frames from the worker ----------------------------------------------------------------------

@@ -102,3 +102,15 @@ def http_exit(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="pid", methods=["GET"])
 def http_pid(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(str(os.getpid()))
+
+
+@app.orchestration_trigger(context_name="context")
+def spin_turn(context: df.DurableOrchestrationContext):
+    while True:
+        pass
+    yield context.call_activity("pid", None)
+
+
+@app.entity_trigger(context_name="context")
+def counter(context: df.DurableEntityContext) -> None:
+    context.set_state((context.get_state(lambda: 0) or 0) + 1)
