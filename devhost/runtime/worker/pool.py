@@ -52,6 +52,14 @@ from devhost.runtime.worker.process import WorkerDied, WorkerLoadFailed, WorkerP
 log = logging.getLogger("devhost.worker")
 
 
+MAX_FAILED_STARTS = 10
+"""Workers in a row that may die before they are ready (killed while starting) before the host stops replacing them."""
+
+
+class NoWorker(WorkerDied):
+    """No language worker is running and none is starting: the host gave up replacing them."""
+
+
 class FunctionTimedOut(Exception):
     """An invocation ran past ``functionTimeout``; its worker has been recycled."""
 
@@ -93,6 +101,7 @@ class WorkerInvoker(Invoker):
         self._indexed_orchestrators = dict(registry.orchestrators)
         self._indexed_entities = dict(registry.entities)
         self._remote_running = 0
+        self._failed_starts = 0
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -113,9 +122,13 @@ class WorkerInvoker(Invoker):
     def _exited(self, worker: WorkerProcess) -> None:
         if self._closing or worker.stopping or worker not in self.workers:
             return
-        if not worker.ready.done() or worker.ready.exception() is not None:
-            # It died before it had imported the app: starting another would only loop. Calls now fail with
-            # "no language worker is running" until the host restarts (the Functions host also gives up).
+        started = worker.ready.done() and worker.ready.exception() is None
+        self._failed_starts = 0 if started else self._failed_starts + 1
+        if isinstance(worker.ready.exception() if worker.ready.done() else None, WorkerLoadFailed) or (
+            self._failed_starts > MAX_FAILED_STARTS
+        ):
+            # The app does not load in a worker (or workers keep dying before they are ready): starting another
+            # would only loop. Calls now fail with "no language worker is running" until the host restarts.
             log.error("Language worker %d (pid %s) could not start: %s", worker.index, worker.pid, worker.exit_reason)
             return
         log.warning("Language worker %d (pid %s) exited: %s; starting a new one", worker.index, worker.pid, worker.exit_reason)
@@ -148,7 +161,7 @@ class WorkerInvoker(Invoker):
             if ready:
                 return min(ready, key=lambda worker: worker.in_flight)
             if self._closing or not live:
-                raise WorkerDied("no language worker is running")
+                raise NoWorker("no language worker is running")
             await asyncio.wait([worker.ready for worker in live], return_when=asyncio.FIRST_COMPLETED)
 
     async def _remote(self, kind: str, name: str, payload: tuple[Any, ...], *, timed: bool = True) -> Any:
@@ -197,6 +210,8 @@ class WorkerInvoker(Invoker):
     async def _orchestrate(self, name: str, context_json: str, kind: str = frames.ORCHESTRATOR) -> tuple[str, str]:
         try:
             outcome: tuple[str, str] = await self._remote(kind, name, (name, context_json))
+        except NoWorker as exc:
+            return (frames.FAILED, str(exc))  # retrying could only spin: there is nothing to retry on
         except WorkerDied as exc:
             raise TurnAborted(f"the function '{name}' did not finish its turn: {exc}") from None
         except FunctionTimedOut as exc:
