@@ -12,6 +12,13 @@ from collections.abc import Sequence
 
 SUBCOMMANDS: dict[str, str] = {
     "replay": "devhost.cli.replay",
+    "list": "devhost.cli.client.list_command",
+    "status": "devhost.cli.client.status_command",
+    "history": "devhost.cli.client.history_command",
+    "watch": "devhost.cli.client.watch_command",
+    "terminate": "devhost.cli.client.terminate_command",
+    "raise": "devhost.cli.client.raise_command",
+    "purge": "devhost.cli.client.purge_command",
 }
 """Subcommand name -> module with ``main(argv) -> int``."""
 

@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PROG}",
         description="Run a Python v2 Durable Functions app locally (SQLite store, real Durable HTTP API).",
-        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations (see its --help).",
+        epilog="Subcommands: 'python -m devhost replay ...' replays stored orchestrations; list, status, history, watch, "
+        "terminate, raise and purge talk to a running host (each has --help; see docs/dashboard.md).",
     )
     parser.add_argument(
         "--app-dir",
@@ -82,6 +83,7 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
             lines += [f"        {name}: {kind}", ""]
     for skipped in registry.skipped:
         lines += [f"        {skipped.name}: {skipped.trigger} (not run: devhost does not support this trigger)", ""]
+    lines.append(f"Dashboard: {base_url}/_devhost/")
     lines.append(f"Durable HTTP API: {base_url}{WEBHOOK_BASE_PATH}")
     return "\n".join(lines)
 

@@ -16,9 +16,10 @@ from typing import Any, Callable
 
 from dateutil import parser as dateparser
 
-from devhost.core import events
+from devhost.core import entities, events
 from devhost.core.actions import WITHOUT_SEQUENCE_ID, ActionType, RetryOptions, describe, signature
 from devhost.core.cursor import Cursor, RetryState
+from devhost.core.errors import BadRequest
 from devhost.core.model import ActivityWorkItem, EventType, HistoryEvent, Instance, Message, RuntimeStatus, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 
@@ -40,6 +41,8 @@ class Effects:
         new_id: Callable[[], str],
         known_orchestrators: Collection[str],
         default_version: str,
+        known_entities: Collection[str] | None = None,
+        is_active: Callable[[str], bool] = lambda _instance_id: False,
     ) -> None:
         self.instance = instance
         self.cursor = cursor
@@ -48,6 +51,9 @@ class Effects:
         self.new_id = new_id
         self.known_orchestrators = known_orchestrators
         self.default_version = default_version
+        self.known_entities = known_entities
+        """Registered entity names (lower-cased); None: do not check (the replay checker has no registry)."""
+        self.is_active = is_active
         self.scheduled: list[HistoryEvent] = []
         """The history events of what this episode scheduled, in order (after the delivered events)."""
 
@@ -104,18 +110,50 @@ class Effects:
             if kind is ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
                 self._track_retry("suborchestrator", seq, action, child_id, version)
         elif kind is ActionType.CREATE_TIMER:
-            fire_at = dateparser.isoparse(action["fireAt"])
-            if not action.get("isCanceled"):
-                self._arm_timer(seq, fire_at)
-                self.cursor.open_timers.append(seq)
-            else:
-                self.scheduled.append(events.timer_created(self.now, seq, fire_at))
+            # Armed even when already cancelled: the extension creates every CreateTimer action's DTFx timer and
+            # only cancels its in-process task (OutOfProcOrchestrationShim.cs lines 127-132), so the TimerFired is
+            # still delivered when due and recorded in the history (the SDK ignores it), unless the instance has
+            # finished or continued as new by then.
+            self._arm_timer(seq, dateparser.isoparse(action["fireAt"]))
+            self.cursor.open_timers.append(seq)
         elif kind is ActionType.CALL_HTTP:
             self._schedule_activity(seq, HTTP_ACTIVITY_NAME, json.dumps(action.get("httpRequest")))
+        elif kind in (ActionType.CALL_ENTITY, ActionType.SIGNAL_ENTITY, ActionType.SCHEDULED_SIGNAL_ENTITY):
+            self._send_to_entity(seq, kind, action)
         else:
+            raise EpisodeFailure(f"devhost cannot run {describe(text)} (action type {int(kind)}).")
+
+    def _send_to_entity(self, seq: int, kind: ActionType, action: dict[str, Any]) -> None:
+        """An entity call or signal: EventSent{EventId=seq, Name="op", Input=RequestMessage} in the history and
+        the request queued for the entity (``DurableOrchestrationContext.CallDurableTaskFunctionAsync``, case
+        ``FunctionType.Entity``, and ``SendEntityMessage``). The SDK re-keys a call's task from ``seq`` to the
+        request id when it replays that EventSent (``TaskOrchestrationExecutor.process_event``), and the
+        entity's answer arrives as EventRaised named by the request id."""
+        try:
+            target = entities.EntityId.parse(str(action.get("instanceId") or ""))
+        except BadRequest as exc:
+            raise EpisodeFailure(str(exc)) from None
+        if self.known_entities is not None and target.name not in self.known_entities:
+            # ThrowIfFunctionDoesNotExist(functionName, FunctionType.Entity) runs in the shim, not in user code.
             raise EpisodeFailure(
-                f"Durable entities are not supported by devhost yet (the orchestrator asked for {describe(text)})."
+                f"The function '{target.name}' doesn't exist, is disabled, or is not an entity function. Additional info: "
+                + _known("entity", self.known_entities)
             )
+        signal = kind is not ActionType.CALL_ENTITY
+        request = entities.request(
+            str(action.get("operation") or ""),
+            entities.guid(self.new_id()),
+            signal=signal,
+            input_text=entities.operation_input(action.get("input")),
+            parent_instance_id=self.instance.instance_id,
+            parent_execution_id=self.instance.execution_id,
+        )
+        visible_at = self.now
+        if kind is ActionType.SCHEDULED_SIGNAL_ENTITY and action.get("fireAt"):
+            visible_at = max(self.now, dateparser.isoparse(action["fireAt"]))
+        name = entities.REQUEST_EVENT_NAME
+        self.scheduled.append(events.event_sent(self.now, seq, target.scheduler_id, name, json.dumps(request)))
+        self.commit.new_entity_messages.append(entities.EntityMessage(target.scheduler_id, request, visible_at))
 
     def _track_retry(self, kind: str, seq: int, action: dict[str, Any], child_id: str | None = None, version: str = "") -> None:
         options = RetryOptions.from_action(action)
@@ -140,9 +178,25 @@ class Effects:
 
     def _start_child(self, seq: int, name: str, input_text: str | None, child_id: str | None, version: str) -> None:
         child_id = child_id or self.new_id()
+        if child_id == self.instance.instance_id:
+            # DurableOrchestrationContext.cs line 600 throws this ArgumentException while the shim replays the
+            # actions; it escapes the orchestrator, which fails (TaskOrchestrationShim.cs lines 193-196).
+            raise EpisodeFailure(
+                "The instance ID of a sub-orchestration must be different than the instance ID of a parent orchestration."
+            )
         self.scheduled.append(events.sub_orchestration_created(self.now, seq, name, child_id, input_text, version))
+        reason = None
         if name not in self.known_orchestrators:
             reason = f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
+        elif self.is_active(child_id) or any(child.instance_id == child_id for child in self.commit.new_instances):
+            # Deliberate deviation. DTFx drops the child's ExecutionStarted as a "Duplicate start event"
+            # (TaskOrchestrationDispatcher.cs, the ExecutionStarted branch of its message loop), so in Azure this
+            # call never completes; failing the task instead lets the parent's try/except see the clash.
+            reason = (
+                f"An orchestration instance with ID '{child_id}' is already running. In Azure the sub-orchestration's "
+                "start is dropped as a duplicate and this call never completes; use a unique instance ID."
+            )
+        if reason is not None:
             failed = events.sub_orchestration_failed(self.now, seq, reason, None)
             self.commit.new_messages.append(self._to_self(failed, self.now))
             return
@@ -179,11 +233,11 @@ class Effects:
         self.scheduled.append(events.timer_created(self.now, seq, fire_at))
         self.commit.new_messages.append(self._to_self(events.timer_fired(fire_at, seq, fire_at), fire_at))
 
-    def cancel_timer(self, seq: int | None) -> None:
-        # timer.cancel() flips isCanceled on a later replay of an already-scheduled CreateTimer (§1.5).
-        if seq is not None and seq in self.cursor.open_timers:
-            self.cursor.open_timers.remove(seq)
-            self.commit.cancelled_timer_ids.append(seq)
-
     def _to_self(self, event: HistoryEvent, visible_at: datetime) -> Message:
         return Message(self.instance.instance_id, event, visible_at, self.instance.execution_id)
+
+
+def _known(kind: str, names: Collection[str]) -> str:
+    if names:
+        return f"The following are the known {kind} functions: '" + "', '".join(sorted(names)) + "'."
+    return f"No {kind} functions are currently registered!"

@@ -152,6 +152,11 @@ def timer_fired(now: datetime, timer_id: int, fire_at: datetime) -> HistoryEvent
     return _event(EventType.TIMER_FIRED, now, TimerId=timer_id, FireAt=format_timestamp(fire_at))
 
 
+def event_sent(now: datetime, event_id: int, instance_id: str, name: str, input_text: str | None) -> HistoryEvent:
+    """DTFx's EventSentEvent: what an orchestration sent to another instance (an entity request)."""
+    return _event(EventType.EVENT_SENT, now, event_id, InstanceId=instance_id, Name=name, Input=input_text)
+
+
 def event_raised(now: datetime, name: str, input_text: str | None) -> HistoryEvent:
     return _event(EventType.EVENT_RAISED, now, Name=name, Input=input_text)
 

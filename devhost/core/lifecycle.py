@@ -51,8 +51,8 @@ def control(instance: Instance, message: Message, now: datetime, *, started: boo
     return TurnCommit(instance=instance, consumed_message_ids=consumed, new_history=mark_played(history))
 
 
-def notify_parent_failed(instance: Instance, now: datetime, reason: str) -> list[Message]:
+def notify_parent_failed(instance: Instance, now: datetime, reason: str, details: str | None = None) -> list[Message]:
     if instance.parent_instance_id is None or instance.parent_task_id is None:
         return []
-    event = events.sub_orchestration_failed(now, instance.parent_task_id, reason, None)
+    event = events.sub_orchestration_failed(now, instance.parent_task_id, reason, details)
     return [Message(instance.parent_instance_id, event, now, instance.parent_execution_id)]

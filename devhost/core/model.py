@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devhost.core.protocol import TERMINAL_STATUSES as TERMINAL_STATUSES
 from devhost.core.protocol import EventType as EventType
 from devhost.core.protocol import RuntimeStatus as RuntimeStatus
+
+if TYPE_CHECKING:
+    from devhost.core.entities import EntityMessage
 
 HistoryEvent = dict[str, Any]
 """One history event in the SDK's JSON shape: PascalCase keys, integer ``EventType``."""
@@ -124,6 +127,8 @@ class TurnCommit:
     new_activities: list[ActivityWorkItem] = field(default_factory=list)
     new_instances: list[Instance] = field(default_factory=list)
     """Sub-orchestrations to create; their ``ExecutionStarted`` messages are in ``new_messages``."""
+    new_entity_messages: list[EntityMessage] = field(default_factory=list)
+    """Entity requests this turn sent (signals and calls), queued for their entities in this order."""
     cancelled_timer_ids: list[int] = field(default_factory=list)
     """Timer ids of this execution whose pending ``TimerFired`` messages must be deleted."""
     clear_pending: bool = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import traceback
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +27,10 @@ from devhost.core.lifecycle import control, notify_parent_failed, terminate
 from devhost.core.model import EventType, HistoryEvent, Instance, Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
 from devhost.core.rewind import rewind
+from devhost.core.versioning import Versioning, refuse
 
-CUSTOM_STATUS_LIMIT_BYTES = 16 * 1024
-"""The extension rejects custom status whose UTF-16 JSON exceeds 16 KB."""
+CUSTOM_STATUS_LIMIT_KB = 16
+"""The extension's ``MaxCustomStatusPayloadSizeInKB`` (DurableOrchestrationContext.cs, SetCustomStatus, line 226)."""
 
 CONTROL_EVENTS = (EventType.EXECUTION_SUSPENDED, EventType.EXECUTION_RESUMED, EventType.EXECUTION_REWOUND)
 
@@ -43,6 +45,12 @@ class TurnEnv:
     new_id: Callable[[], str]
     settings: ReplaySettings = ReplaySettings()
     default_version: str = ""
+    known_entities: Collection[str] | None = None
+    """Registered entity names (lower-cased) an entity action may address; None: any (no registry at hand)."""
+    versioning: Versioning | None = None
+    """The worker's versioning (host.json); None runs every version."""
+    is_active: Callable[[str], bool] = lambda _instance_id: False
+    """Whether an instance of that id exists and has not finished (for sub-orchestration id collisions)."""
 
 
 def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
@@ -56,6 +64,8 @@ def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
     if instance.runtime_status.is_terminal:
         # Late activity results, timers or events for a finished instance: nothing will read them.
         return TurnCommit(instance=instance, consumed_message_ids=[m.id for m in messages if m.id is not None])
+    if env.versioning is not None and not env.versioning.accepts(instance.version):
+        return refuse(instance, messages, env.versioning, env.now)
     terminate_message = next((m for m in messages if m.event["EventType"] == EventType.EXECUTION_TERMINATED), None)
     if terminate_message is not None:
         return terminate(instance, messages, terminate_message, env.now)
@@ -82,6 +92,8 @@ class _Episode:
             new_id=env.new_id,
             known_orchestrators=env.known_orchestrators,
             default_version=env.default_version,
+            known_entities=env.known_entities,
+            is_active=env.is_active,
         )
 
     # --- choosing what to deliver ---------------------------------------------------------------------
@@ -142,7 +154,9 @@ class _Episode:
             status_text = _custom_status_text(state)
             _check_custom_status(status_text)
         except EpisodeFailure as failure:
-            return self._fail(new_events, str(failure), state=getattr(failure, "state", None))
+            return self._fail(
+                new_events, str(failure), state=getattr(failure, "state", None), stack=getattr(failure, "stack", None)
+            )
         self.instance.custom_status = self._custom_status(status_text)
         continue_as_new = next((a for a in flat if a.get("actionType") == ActionType.CONTINUE_AS_NEW), None)
         if state.get("isDone") and continue_as_new is not None:
@@ -189,18 +203,18 @@ class _Episode:
                     failure.state = state  # type: ignore[attr-defined]
                 except ValueError:
                     pass
+            failure.stack = _stack_text(exc)  # type: ignore[attr-defined]
             raise failure from exc
 
     # --- actions -------------------------------------------------------------------------------------
     def _apply_actions(self, flat: list[dict[str, Any]], state: dict[str, Any]) -> None:
         seen = self.cursor.seen
         for position, action in enumerate(flat[: len(seen)]):
-            expected, seq = seen[position]
+            # A timer's later isCanceled changes nothing here: its TimerFired is delivered all the same.
+            expected, _ = seen[position]
             actual = signature(action)
             if actual != expected:
                 raise EpisodeFailure(_non_determinism(position, expected, actual))
-            if action.get("actionType") == ActionType.CREATE_TIMER and action.get("isCanceled"):
-                self.effects.cancel_timer(seq)
         if len(flat) < len(seen) and not state.get("isDone"):
             raise EpisodeFailure(_non_determinism(len(flat), seen[len(flat)][0], None))
         for action in flat[len(seen) :]:
@@ -226,12 +240,20 @@ class _Episode:
             )
         return self._finish(new_events, events.execution_completed(self.now, RuntimeStatus.COMPLETED, output))
 
-    def _fail(self, new_events: list[HistoryEvent], error: str, state: dict[str, Any] | None) -> TurnCommit:
+    def _fail(
+        self, new_events: list[HistoryEvent], error: str, state: dict[str, Any] | None, stack: str | None = None
+    ) -> TurnCommit:
         message = f"Orchestrator function '{self.instance.name}' failed: {error}"
+        # The parent's SubOrchestrationInstanceFailed carries this Reason and, as Details, the extension's
+        # "Message: {execution.Error}, StackTrace: {...}" (OutOfProcOrchestrationShim.cs line 87; DTFx
+        # TaskOrchestrationDispatcher.cs line 1104 copies both, IncludeDetails being set by DurableTaskExtension.cs
+        # line 1438). The real stack text is the host's .NET frames; devhost gives the Python frames of the error.
+        details = f"Message: {error}, StackTrace: {stack or ''}"
         # Drop what this episode scheduled: a failed orchestration runs nothing more.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
-        self.commit.new_messages = notify_parent_failed(self.instance, self.now, message)
+        self.commit.new_entity_messages.clear()
+        self.commit.new_messages = notify_parent_failed(self.instance, self.now, message, details)
         self.effects.scheduled.clear()
         self.instance.runtime_status = RuntimeStatus.FAILED
         self.instance.output = json.dumps(message)
@@ -261,6 +283,9 @@ class _Episode:
             parent_task_id=self.instance.parent_task_id,
         )
         # Anything the old execution scheduled in this episode belongs to it and is dropped with it.
+        # Entity requests are messages to other instances: DTFx sends an episode's SendEvent messages even when it
+        # continues as new (Azure/durabletask 5217032, TaskOrchestrationDispatcher.cs: orchestratorMessages filled
+        # at 516-519, sent at 717 after the continue-as-new loop), so an eternal orchestration's signals arrive.
         self.commit.new_activities.clear()
         self.commit.new_instances.clear()
         self.commit.new_messages = [Message(self.instance.instance_id, start, self.now, execution_id)]
@@ -270,13 +295,24 @@ class _Episode:
 
 
 def _check_custom_status(text: str | None) -> None:
+    """Fail the episode as the extension's ``MessagePayloadDataConverter.Serialize`` does (lines 60-72): the
+    size is the UTF-16 byte count of the compact JSON (Newtonsoft ``Formatting.None``, non-ASCII unescaped),
+    in whole KB rounded down, so only 17 KB (17,408 bytes) and more is refused; the message is its own."""
     if text is not None:
-        size = len(text.encode("utf-16-le"))
-        if size > CUSTOM_STATUS_LIMIT_BYTES:
+        compact = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+        size_kb = len(compact.encode("utf-16-le")) // 1024  # (int)(GetByteCount(json) / 1024.0)
+        if size_kb > CUSTOM_STATUS_LIMIT_KB:
             raise EpisodeFailure(
-                "The UTF-16 size of the JSON-serialized custom status payload must not exceed 16 KB. "
-                f"The current payload size is {size / 1024:.1f} KB."
+                f"The UTF-16 size of the JSON-serialized payload must not exceed {CUSTOM_STATUS_LIMIT_KB:,} KB. "
+                f"The current payload size is {size_kb:,} KB."
             )
+
+
+def _stack_text(exc: BaseException) -> str:
+    """The frames (no message line, as .NET's ``Exception.StackTrace``) of the orchestrator's own error: the SDK
+    raises its labelled exception ``from`` the user's one."""
+    error = exc.__cause__ or exc
+    return "".join(traceback.format_tb(error.__traceback__)).rstrip("\n")
 
 
 def _custom_status_text(state: dict[str, Any] | None) -> str | None:

@@ -1,5 +1,5 @@
 """The one aiohttp Application a host serves: error mapping, admin status, the Durable HTTP API on both its
-bases (public webhooks and the SDK's RPC base), and the app's own HTTP functions."""
+bases (public webhooks and the SDK's RPC base), the app's own HTTP functions, and the dashboard (``/_devhost/``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from devhost.http import app_routes, errors, links, rpc, webhooks
+import devhost
+from devhost.http import app_routes, dashboard, errors, links, rpc, webhooks
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings
 from devhost.runtime.invoker import Invoker
@@ -45,4 +46,12 @@ def build_application(
     webhooks.add_routes(app, management, base_path=WEBHOOK_BASE_PATH)
     rpc.add_routes(app, management, base_path=RPC_BASE_PATH)
     app_routes.add_routes(app, registry, invoker, route_prefix=settings.route_prefix, binding_json=binding_json)
+    dashboard.add_routes(
+        app,
+        store=lambda: management.store,
+        clock=management.clock,
+        orchestrators=lambda: registry.orchestrators,
+        hub_name=settings.hub_name,
+        version=devhost.__version__,
+    )
     return app

@@ -5,7 +5,7 @@ Bodies follow ASP.NET Web API's ``CreateErrorResponse`` as the extension uses it
 ``{"Message"}`` when not. Handlers raise; they never build error responses themselves.
 
 Mapping: BadRequest → 400 (the extension's ArgumentException body unless the error carries its own),
-NotFound → 404 with an empty body, Gone → 410, Conflict → 409 (the extension answers a generic 500 when a
+NotFound → 404 and Gone → 410, both with an empty body, Conflict → 409 (the extension answers a generic 500 when a
 start or restart hits a running instance; a 409 says what happened), BodyTooLarge → 413, anything
 unexpected → logged with its traceback and answered 500 "Something went wrong while processing your request".
 
@@ -143,7 +143,8 @@ def response_for(exc: BaseException, request: web.Request | None = None) -> web.
     if isinstance(exc, NotFound):
         return empty_response(404)
     if isinstance(exc, Gone):
-        return json_response(error_body(str(exc)), 410)
+        # request.CreateResponse(HttpStatusCode.Gone): no body (HttpApiHandler.cs lines 799, 823, 847, 966, 997).
+        return empty_response(410)
     if isinstance(exc, Conflict):
         return json_response(error_body(str(exc)), 409)
     where = f"{request.method} {request.rel_url}" if request is not None else "Durable HTTP API"

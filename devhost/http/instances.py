@@ -4,7 +4,7 @@ The extension serves both surfaces with one ``HttpApiHandler``: same routes, sam
 this module: :class:`DurableApi` mounts catch-all routes under a base path and dispatches on the path itself,
 which gives the extension's routing rules — literal segments match case-insensitively (``/Instances/`` works),
 leading/trailing slashes are ignored, and every unknown route or method is a 404 with an empty body (never a
-405). Entity routes (``entities/...``) and ``makeprimary`` are not implemented and answer 404.
+405). Entity routes (``entities/...``) are :mod:`devhost.http.entities`; ``makeprimary`` is not implemented (404).
 
 Query parameters ``taskHub``, ``connection`` and ``code`` are accepted and ignored: there is one hub, and links
 always name it (a mismatching ``taskHub`` is not rejected).
@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Callable
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from devhost.core.errors import NotFound, UnsupportedMediaType
+from devhost.core.errors import BadRequest, NotFound, UnsupportedMediaType
 from devhost.core.model import InstanceQuery, RuntimeStatus
 from devhost.http import errors, links, payloads
+from devhost.http.entities import EntityApi
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
 from devhost.http.params import (
     decode_body,
@@ -36,6 +38,7 @@ from devhost.http.params import (
     read_body,
 )
 from devhost.http.paths import WEBHOOK_BASE_PATH
+from devhost.service.entities import EntityService
 from devhost.service.management import MISSING, Management
 
 START_RETRY_AFTER = "10"
@@ -54,6 +57,8 @@ class DurableApi:
     def __init__(self, management: Management, *, links_base_path: str = WEBHOOK_BASE_PATH) -> None:
         self.management = management
         self.links_base_path = "/" + links_base_path.strip("/")
+        self.entity_service = EntityService(management.store, management.clock, management.registry, management.notify)
+        self.entities = EntityApi(self.entity_service)
 
     # --- mounting --------------------------------------------------------------------------------
     def mount(self, app: web.Application, base_path: str) -> None:
@@ -99,6 +104,8 @@ class DurableApi:
             operation = self._OPERATIONS.get(parts[2].lower())
             if method == "POST" and operation is not None:
                 return await operation(self, request, parts[1])
+        elif head == "entities":
+            return await self.entities.dispatch(request, parts)
         elif head == "instances" and len(parts) == 4 and parts[2].lower() == "raiseevent":
             if method == "POST":
                 return await self.raise_event(request, parts[1], parts[3])
@@ -172,15 +179,21 @@ class DurableApi:
     def _instance_query(self, request: web.Request) -> InstanceQuery:
         prefix = query_value(request, "instanceIdPrefix")
         return InstanceQuery(
-            created_from=parse_datetime(query_value(request, "createdTimeFrom")),
-            created_to=parse_datetime(query_value(request, "createdTimeTo")),
+            created_from=_created_time(request, "createdTimeFrom"),
+            created_to=_created_time(request, "createdTimeTo"),
             statuses=parse_statuses(query_values(request, "runtimeStatus")),
             instance_id_prefix=prefix or None,
         )
 
     # --- purge -----------------------------------------------------------------------------------
     async def purge(self, request: web.Request, instance_id: str) -> web.StreamResponse:
-        """DELETE instances/{id} (B.10)."""
+        """DELETE instances/{id} (B.10). An entity's id (``@name@key``) purges the entity, as the extension's
+        purge-by-id does for the instance that holds an entity."""
+        if instance_id.startswith("@"):
+            deleted = self.entity_service.purge(instance_id)
+            if deleted == 0:
+                raise NotFound(f"No entity with ID '{instance_id}' was found.")
+            return json_response({"instancesDeleted": deleted}, 200)
         return json_response({"instancesDeleted": self.management.purge(instance_id)}, 200)
 
     async def purge_by(self, request: web.Request) -> web.StreamResponse:
@@ -190,7 +203,7 @@ class DurableApi:
             message = "Please provide value for 'createdTimeFrom' parameter."
             # The extension answers this 400 with a bare JSON string, not an error object.
             raise ApiBadRequest(message, message)
-        created_to = parse_datetime(query_value(request, "createdTimeTo")) or self.management.clock.now()
+        created_to = _created_time(request, "createdTimeTo") or self.management.clock.now()
         query = InstanceQuery(
             created_from=created_from,
             created_to=created_to,
@@ -259,3 +272,17 @@ def _tail_segments(request: web.Request, base_re: re.Pattern[str]) -> list[str]:
     if any(not p for p in raw_parts):
         raise NotFound(f"no Durable API route for {request.method} {request.path}")
     return [unquote(p) for p in raw_parts]
+
+
+def _created_time(request: web.Request, name: str) -> datetime | None:
+    """``createdTimeFrom``/``createdTimeTo``: None when absent or blank, a 400 naming the parameter when present
+    but not a date. Deliberately stricter than the extension, whose ``DateTime.TryParse`` (HttpApiHandler.cs line
+    750) silently drops a value it cannot read — so a typo lists every instance, or purges up to now."""
+    text = query_value(request, name)
+    parsed = parse_datetime(text)
+    if parsed is None and text is not None and text.strip():
+        raise BadRequest(
+            f"The '{name}' parameter value '{text}' is not a date and time: use ISO 8601 (2030-01-31T12:00:00Z), "
+            "RFC 1123 (Thu, 31 Jan 2030 12:00:00 GMT) or MM/dd/yyyy [HH:mm:ss]."
+        )
+    return parsed

@@ -8,6 +8,7 @@ never an error. Bodies are read here with a size cap so a huge upload cannot exh
 from __future__ import annotations
 
 import codecs
+import email.utils
 import json
 import math
 import re
@@ -72,35 +73,111 @@ def parse_int(text: str | None) -> int | None:
 
 
 def parse_datetime(text: str | None) -> datetime | None:
-    """An ISO 8601 date or date-time as a UTC-aware datetime; None when absent or invalid.
+    """A date or date-time in a form .NET ``DateTime.TryParse`` accepts and clients send, as a UTC-aware datetime;
+    None when absent, blank or not one of them.
 
-    Accepts ``Z``, offsets, 7-digit .NET fractions and a bare date. A time without a zone is taken as UTC.
-    An unescaped ``+`` in an offset arrives as a space (form decoding); that is put back.
+    The extension reads ``createdTimeFrom``/``createdTimeTo`` with ``DateTime.TryParse`` (HttpApiHandler.cs line
+    750), culture-dependent and lenient. devhost takes the forms clients actually send:
+
+    - ISO 8601 extended: a date, optionally ``T`` or a space and ``hh:mm[:ss[.fraction]]``, optionally ``Z`` or an
+      offset ``±hh[:mm]``/``±hhmm`` (an unescaped ``+`` decoded to a space is put back); .NET's 7-digit fractions;
+    - RFC 1123 / RFC 2822 (``Wed, 02 Dec 2026 16:23:34 GMT``, ``... +0000``: JavaScript's ``toUTCString()``,
+      ``date -R``, .NET's ``"R"`` format);
+    - slashed dates of the invariant (and en-US) culture, month first (``12/2/2026``, ``12/02/2026 16:23:34``,
+      ``12/2/2026 4:23:34 PM``), and year first (``2026/12/02 16:23``).
+
+    A time without a zone is taken as UTC (the Functions host's local time in Azure is UTC).
     """
     if text is None:
         return None
-    candidate = text.strip()
+    candidate = " ".join(text.split())
     if not candidate:
         return None
-    for attempt in (candidate, _restore_plus(candidate)):
-        if attempt is None:
-            continue
-        parsed = _fromiso(attempt)
+    for parse in (_iso_extended, _slashed, _rfc_2822):
+        parsed = parse(candidate)
         if parsed is not None:
             return parsed
     return None
 
 
-def _restore_plus(text: str) -> str | None:
-    match = re.match(r"^(.*T[^ ]*) (\d{2}(:?\d{2})?)$", text)
-    return f"{match.group(1)}+{match.group(2)}" if match else None
+_ISO_RE = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[Tt ](?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)"
+    r" ?(?P<zone>[Zz]|[+ -]\d{2}(?::?\d{2})?)?)?$"
+)
+_SLASHED_RE = re.compile(
+    r"^(?:(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})|(?P<year2>\d{4})/(?P<month2>\d{1,2})/(?P<day2>\d{1,2}))"
+    r"(?: (?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d+))?)?(?: ?(?P<ampm>[AaPp][Mm]))?)?$"
+)
+
+_RFC_2822_RE = re.compile(
+    r"^(?P<date>(?:[A-Za-z]{3}, ?)?\d{1,2} [A-Za-z]{3} \d{4})(?: (?P<time>\d{2}:\d{2}(?::\d{2})?))?"
+    r"(?: (?P<zone>GMT|UTC|UT|Z|[+-]\d{4}))?$"
+)
 
 
-def _fromiso(text: str) -> datetime | None:
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
+def _iso_extended(text: str) -> datetime | None:
+    match = _ISO_RE.match(text)
+    if match is None:
+        return None
+    zone = match["zone"] or ""
+    if zone[:1] == " ":  # form decoding turned an unescaped '+' into a space
+        zone = "+" + zone[1:]
+    if zone in ("Z", "z"):
+        zone = "+00:00"
+    elif len(zone) == 5:  # +hhmm
+        zone = f"{zone[:3]}:{zone[3:]}"
+    elif len(zone) == 3:  # +hh
+        zone += ":00"
+    time = (match["time"] or "00:00").replace(",", ".")
     # datetime.fromisoformat takes at most 6 fractional digits on older Pythons; .NET writes 7.
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    time = re.sub(r"(\.\d{6})\d+", r"\1", time)
+    return _aware(f"{match['date']}T{time}{zone}")
+
+
+def _slashed(text: str) -> datetime | None:
+    match = _SLASHED_RE.match(text)
+    if match is None:
+        return None
+    year, month, day = (
+        (match["year"], match["month"], match["day"]) if match["year"] else (match["year2"], match["month2"], match["day2"])
+    )
+    hour = int(match["hour"] or 0)
+    ampm = (match["ampm"] or "").lower()
+    if ampm and not 1 <= hour <= 12:
+        return None
+    if ampm:
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    fraction = (match["fraction"] or "").ljust(6, "0")[:6]
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            hour,
+            int(match["minute"] or 0),
+            int(match["second"] or 0),
+            int(fraction),
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        return None
+
+
+def _rfc_2822(text: str) -> datetime | None:
+    match = _RFC_2822_RE.match(text)
+    if match is None:
+        return None
+    if match["time"] is None:
+        text = f"{match['date']} 00:00:00 {match['zone'] or ''}"
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+def _aware(text: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

@@ -2,7 +2,8 @@
 
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
-orchestration version and the storage provider type (which decides the timer properties sent to the SDK).
+orchestration version with its versioning strategies, and the storage provider type (which decides the timer
+properties sent to the SDK).
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 
 from devhost.core.context import ReplaySettings
 from devhost.core.errors import StartupError
+from devhost.core.versioning import FailureStrategy, MatchStrategy, Versioning
 
 STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
 """Where an app's store lives unless told otherwise, relative to its directory (the host and ``replay``)."""
@@ -92,6 +94,8 @@ class HostSettings:
     """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
     long_timer_interval: str | None = _AZURE_STORAGE_TIMERS[1]
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
+    versioning: Versioning | None = None
+    """Worker versioning; None (no ``defaultVersion`` nor strategy in host.json) runs every version."""
     function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT
     """host.json ``functionTimeout`` in seconds; None for ``-1`` (no limit). See DEFAULT_FUNCTION_TIMEOUT."""
     worker_process_count: int = 1
@@ -214,6 +218,7 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     if not isinstance(version, str):
         raise StartupError("host.json: extensions.durableTask.defaultVersion must be a string")
     settings.default_version = _resolve_settings(version, env, "extensions.durableTask.defaultVersion")
+    settings.versioning = _versioning(durable, settings.default_version)
 
     kind = provider.get("type") or "AzureStorage"
     canonical = {name.lower(): name for name in _PROVIDERS}.get(str(kind).lower())
@@ -225,3 +230,26 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
         _AZURE_STORAGE_TIMERS if canonical == "AzureStorage" else _NO_LONG_TIMERS
     )
     return settings
+
+
+def _versioning(durable: Mapping[str, Any], version: str) -> Versioning | None:
+    """``versionMatchStrategy`` (None, Strict, CurrentOrOlder; default CurrentOrOlder) and ``versionFailureStrategy``
+    (Reject, Fail; default Reject), names matched case-insensitively as .NET binds enums. Versioning applies once
+    ``defaultVersion`` or either strategy is set, so an app that uses none of them runs every version."""
+    keys = ("versionMatchStrategy", "versionFailureStrategy")
+    if not version and not any(key in durable for key in keys):
+        return None
+    match = _strategy(durable, keys[0], MatchStrategy, MatchStrategy.CURRENT_OR_OLDER)
+    failure = _strategy(durable, keys[1], FailureStrategy, FailureStrategy.REJECT)
+    return Versioning(version, match, failure)
+
+
+def _strategy(durable: Mapping[str, Any], key: str, kind: Any, default: Any) -> Any:
+    if key not in durable:
+        return default
+    value = durable[key]
+    found = {member.value.lower(): member for member in kind}.get(str(value).lower()) if isinstance(value, str) else None
+    if found is None:
+        names = ", ".join(member.value for member in kind)
+        raise StartupError(f"host.json: extensions.durableTask.{key} must be one of {names}, not {json.dumps(value)}")
+    return found

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
+from devhost.core import entities
 from devhost.core.errors import DevhostError, InstanceExists, TurnAborted
 from devhost.core.model import ActivityWorkItem, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
@@ -56,6 +57,10 @@ class Engine:
         self.time = TimeSkipper(clock, store, self.is_idle)
         self._unsubscribe: Unsubscribe | None = None
         self._activities: dict[int, asyncio.Task[None]] = {}
+        self._entity_batches: dict[str, asyncio.Task[None]] = {}
+        self._dispatched_at = clock.now()
+        """When the last dispatch round looked for work: what was due then and not taken waits for a wake-up."""
+        """Entity batches running, by scheduler id: one per entity at a time, so its operations run in order."""
         self._inside_invoker = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -85,9 +90,9 @@ class Engine:
         self.notify()
         if self._task is not None:
             await self._task
-        if self._activities:
+        if self._activities or self._entity_batches:
             # On a clock that moves only when told, nobody will advance it any more: sleepers would never wake.
-            pending = set(self._activities.values())
+            pending = set(self._activities.values()) | set(self._entity_batches.values())
             if not self.clock.can_skip:
                 _, pending = await asyncio.wait(pending, timeout=grace_seconds)
             for task in pending:
@@ -123,7 +128,8 @@ class Engine:
     async def _dispatch(self) -> bool:
         """Run every ready turn and start what activities fit. True if anything happened."""
         progressed = False
-        ready = self.store.ready_instances(self.clock.now(), limit=self.max_orchestrations)
+        self._dispatched_at = self.clock.now()
+        ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
         if ready and self.invoker.turns_off_loop:
             # Turns replay in worker processes: run this round's turns side by side (one per instance), so
             # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores. Each still loads and commits on the loop.
@@ -141,11 +147,20 @@ class Engine:
                 assert item.id is not None
                 self._activities[item.id] = asyncio.create_task(self._run_activity(item))
                 progressed = True
+        free = self.max_activities - len(self._entity_batches)
+        if free > 0 and not self._stopping:
+            for entity_id in self.store.ready_entities(self._dispatched_at, free, exclude=list(self._entity_batches)):
+                self._entity_batches[entity_id] = asyncio.create_task(self._run_entity_batch(entity_id))
+                progressed = True
         return progressed
 
     async def _wait(self) -> None:
         assert self._wake is not None
         next_at = self.store.next_visible_at()
+        if next_at is not None and self._entity_batches and next_at <= self._dispatched_at:
+            # Due requests nobody could take are those of entities whose batch is running (or of entities waiting
+            # for a free batch slot): a batch's end wakes the loop; waiting on the clock would spin until then.
+            next_at = None
         waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
@@ -188,6 +203,9 @@ class Engine:
             new_id=lambda: uuid.uuid4().hex,
             settings=self.replay_settings,
             default_version=self.settings.default_version,
+            known_entities=self.registry.entities.keys(),
+            versioning=self.settings.versioning,
+            is_active=self._is_active,
         )
         return turn, env
 
@@ -195,11 +213,15 @@ class Engine:
         try:
             self.store.commit_turn(commit)
         except InstanceExists as exc:
-            # A sub-orchestration id clashes with a running instance: fail the parent, as DTFx does.
+            # A sub-orchestration id that became active after decide_turn checked it (a race): fail the parent.
             commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
             self.store.commit_turn(commit)
         self.turns += 1
         self._log_outcome(turn.instance.runtime_status, commit)
+
+    def _is_active(self, instance_id: str) -> bool:
+        instance = self.store.get_instance(instance_id)
+        return instance is not None and not instance.runtime_status.is_terminal
 
     @staticmethod
     def _fail_commit(commit: TurnCommit, message: str) -> TurnCommit:
@@ -254,11 +276,44 @@ class Engine:
         finally:
             self._inside_invoker -= 1
 
+    # --- entity batches ------------------------------------------------------------------------------
+    async def _run_entity_batch(self, entity_id: str) -> None:
+        """Load the entity's next requests, run them as one batch through the Invoker, commit the outcome in
+        one transaction. A batch that fails as a whole (the function raised, or answered nonsense) fails each
+        of its operations and keeps the state, as the extension does when a batch times out."""
+        try:
+            batch = self.store.load_entity_batch(entity_id, self.clock.now(), entities.MAX_BATCH)
+            if not batch.messages:
+                return
+            name = entities.EntityId.parse(entity_id).name
+            function = self.registry.entities.get(name)
+            if function is None:
+                reason = f"The function '{name}' doesn't exist, is disabled, or is not an entity function."
+                commit = entities.failed_batch(batch, self.clock.now(), reason)
+            else:
+                self._inside_invoker += 1
+                try:
+                    result = await self.invoker.call_entity(function, entities.batch_payload(batch))
+                    commit = entities.apply_result(batch, result, self.clock.now(), lambda: uuid.uuid4().hex)
+                except asyncio.CancelledError:
+                    raise  # shutting down: the requests stay queued and run on the next start
+                except TurnAborted as exc:  # its worker process died: the requests stay queued and run again
+                    log.warning("entity batch of %s aborted and retried: %s", entity_id, exc)
+                    return
+                except Exception as exc:  # the batch failed as a whole
+                    commit = entities.failed_batch(batch, self.clock.now(), f"{type(exc).__name__}: {exc}")
+                finally:
+                    self._inside_invoker -= 1
+        finally:
+            self._entity_batches.pop(entity_id, None)
+        self.store.commit_entity_batch(commit)
+        self.notify()
+
     # --- idleness and time skipping ------------------------------------------------------------------
     def is_idle(self) -> bool:
         """Nothing runnable now, and every running function is asleep on the clock."""
         assert self._wake is not None
-        if self._wake.is_set() or len(self._activities) != self._inside_invoker:
+        if self._wake.is_set() or len(self._activities) + len(self._entity_batches) != self._inside_invoker:
             return False
         # A coroutine woken by a skip but not yet resumed (an HTTP request polling in
         # Management.wait_for_completion) is about to work: skipping again would jump past its next poll.
@@ -293,4 +348,4 @@ class Engine:
         return self.clock.now()
 
     def _nothing_scheduled(self) -> bool:
-        return self.is_idle() and not self._activities and self.time.nothing_ahead()
+        return self.is_idle() and not self._activities and not self._entity_batches and self.time.nothing_ahead()

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import functools
 import inspect
+import json
 import logging
 import os
 import threading
@@ -31,6 +32,7 @@ from typing import Any, Callable
 
 import azure.functions as func
 from azure.functions import _abc, meta
+from azure.functions._durable_functions import EntityContext
 from azure.functions.durable_functions import ActivityTriggerConverter
 from azure.functions.timer import TimerRequestConverter
 
@@ -173,10 +175,6 @@ class Invoker:
         """The SDK's ``handle(context_json) -> state_json`` for ``function``: here, the function itself."""
         return function.handle
 
-    def entity_handle(self, function: EntityFunction) -> Callable[[str], str]:
-        """The SDK's entity ``handle(batch_json) -> result_json`` for ``function``: here, the function itself."""
-        return function.handle
-
     @property
     def running(self) -> int:
         """Invocations started and not yet finished (including ones asleep on the clock)."""
@@ -260,6 +258,21 @@ class Invoker:
             ) from exc
         log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
         return str(text)
+
+    async def call_entity(self, fn: EntityFunction, payload: str) -> str:
+        """Run one entity batch: the SDK's handle gets the entity context (an ``EntityContext`` over ``payload``,
+        as the worker's EnitityTriggerConverter decodes it) and returns the ``EntityState`` JSON text. The SDK
+        catches each operation's exception itself; anything raised here fails the whole batch."""
+        invocation = self.context_for(fn.name)
+        log.info("Executing 'Functions.%s' (Reason='(null)', Id=%s)", fn.name, invocation.invocation_id)
+        kwargs: dict[str, Any] = {fn.context_arg: EntityContext(payload), **self._client_kwargs(fn.durable_client_args)}
+        try:
+            result = await self._call(fn.handle, kwargs, inspect.iscoroutinefunction(fn.handle))
+        except Exception as exc:
+            log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
+            raise
+        log.info("Executed 'Functions.%s' (Succeeded, Id=%s)", fn.name, invocation.invocation_id)
+        return result if isinstance(result, str) else json.dumps(result)
 
     async def call_http(self, fn: HttpFunction, request: func.HttpRequest, binding_json: str) -> func.HttpResponse:
         """Run one HTTP function. Failures (exceptions, unusable return values) become an empty 500."""

@@ -167,7 +167,10 @@ def build_registry(functions: Iterable[Function]) -> FunctionRegistry:
             name = getattr(trigger, "entity_name", None) or function_name
             # Entity names are case-insensitive (the scheduler id is lower-cased, protocol §2.1).
             _check_unique(registry.entities, name.lower(), "entity")
-            registry.entities[name.lower()] = EntityFunction(name=name, handle=user_fn)
+            assert trigger is not None  # the kind was read from it
+            registry.entities[name.lower()] = EntityFunction(
+                name=name, handle=user_fn, context_arg=trigger.name, durable_client_args=bindings.client_args(function)
+            )
         elif kind == "timerTrigger":
             registry.timers[function_name] = bindings.timer_function(function, function_name)
         else:

@@ -34,7 +34,12 @@ class ActivityFunction:
 @dataclass(frozen=True)
 class EntityFunction:
     name: str
-    handle: Callable[[str], str]
+    handle: Callable[..., Any]
+    """The SDK's ``Entity.create`` handle: entity context in, ``EntityState`` JSON out (keyword args only)."""
+    context_arg: str = "context"
+    """The trigger's binding name: the parameter the entity context is passed as."""
+    durable_client_args: list[str] = field(default_factory=list)
+    """Names of durableClient input bindings declared on the entity: pass each the binding JSON string."""
 
 
 @dataclass(frozen=True)

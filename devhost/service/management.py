@@ -14,7 +14,8 @@ Deviations from the extension, on purpose:
 - Rewinding a non-Failed instance raises BadRequest (400; the extension's InvalidOperationException gives 500).
   A rewind of a Failed instance only enqueues an ExecutionRewound message; the engine decides what it does.
 - Orchestrator names resolve case-insensitively (as Functions names do) and the registered spelling is stored.
-- Purge by filter only removes terminal instances (the Store contract); Azure Storage purges any status.
+
+Purge by filter follows Azure Storage, not intuition: see :func:`purge_statuses`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from __future__ import annotations
 import json
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Callable
 
 from devhost.clock import Clock
 from devhost.core import events
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound
-from devhost.core.model import HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
+from devhost.core.model import TERMINAL_STATUSES, HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
 from devhost.runtime.registry import FunctionRegistry
 from devhost.store.base import Store
 
@@ -50,6 +51,19 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+def purge_statuses(requested: frozenset[RuntimeStatus] | None) -> frozenset[RuntimeStatus] | None:
+    """The statuses a purge by filter deletes, as DurableTask.AzureStorage decides them.
+
+    ``AzureTableTrackingStore.PurgeInstanceHistoryAsync(createdTimeFrom, createdTimeTo, runtimeStatus)`` keeps only
+    the terminal statuses of the request (Completed, Terminated, Canceled, Failed), and
+    ``OrchestrationInstanceStatusQueryCondition`` adds a status condition only when that list is non-empty
+    (``RuntimeStatus != null && RuntimeStatus.Any()``). So no ``runtimeStatus`` — the extension's HttpApiHandler
+    passes an empty list then — deletes instances of *every* status in the time range, Running and Pending
+    included, and so does a ``runtimeStatus`` naming only live statuses. None means "no status filter"."""
+    terminal = TERMINAL_STATUSES & requested if requested else frozenset()
+    return terminal or None
 
 
 @dataclass(frozen=True)
@@ -234,8 +248,9 @@ class Management:
         return deleted
 
     def purge_by(self, query: InstanceQuery) -> int:
-        """Delete the terminal instances matching ``query``; returns how many (possibly 0)."""
-        return self.store.purge_instances(query)
+        """Delete the instances matching ``query``, statuses narrowed as Azure Storage does (:func:`purge_statuses`);
+        returns how many (possibly 0)."""
+        return self.store.purge_instances(replace(query, statuses=purge_statuses(query.statuses)))
 
     # --- waiting ---------------------------------------------------------------------------------
     async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Instance | None:

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from devhost.core.entities import EntityBatch, EntityCommit, EntityMessage, EntityQuery, EntityRecord
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
@@ -56,8 +57,9 @@ class Store(Protocol):
         """Delete the instance, its history, messages and work items. Returns 1, or 0 if unknown."""
 
     def purge_instances(self, query: InstanceQuery) -> int:
-        """Delete every *terminal* instance matching ``query`` (ignoring top/token); return the count.
-        With ``query.statuses`` set, only those statuses (still only terminal ones) are purged."""
+        """Delete every instance matching ``query``, whatever its status (ignoring top/token); return the count.
+        An empty or absent ``query.statuses`` means no status filter. Which statuses a purge request may
+        touch is the caller's rule (devhost.service.management follows Azure Storage's)."""
 
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:
@@ -71,7 +73,8 @@ class Store(Protocol):
         is not the instance's current one is never deliverable (and may be deleted)."""
 
     def next_visible_at(self) -> datetime | None:
-        """The earliest ``visible_at`` of any deliverable message (same suspension rule), or None."""
+        """The earliest ``visible_at`` of any deliverable message (same suspension rule) or queued entity
+        request, or None."""
 
     def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         """The instance, its history, and its deliverable messages (``visible_at <= now``, same
@@ -87,7 +90,7 @@ class Store(Protocol):
         replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on
         ``replace_history`` also delete messages and work items tied to the old execution id; delete
         pending TimerFired messages for ``cancelled_timer_ids``; insert new instances, messages and
-        activity work items; with ``clear_pending`` delete all remaining
+        activity work items and entity requests (``new_entity_messages``); with ``clear_pending`` delete all remaining
         messages and work items of the instance. Messages for instances that do not exist (a purged
         parent), or tied to an execution id the addressee no longer runs, are dropped silently.
         A new instance replaces a terminal one of the same id; over a non-terminal one it raises
@@ -101,6 +104,35 @@ class Store(Protocol):
     def complete_activity(self, work_item_id: int, result: Message) -> bool:
         """Atomically delete the work item and enqueue its result message. If the work item is gone
         (instance purged, completed or restarted meanwhile) do nothing and return False."""
+
+    # --- entities (devhost.core.entities) ----------------------------------------------------------
+    def send_entity_message(self, message: EntityMessage) -> int:
+        """Queue a request for an entity (which need not exist yet); returns its id. Requests of one entity
+        are delivered in id order, which is the order they were sent in."""
+
+    def ready_entities(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[str]:
+        """Scheduler ids of up to ``limit`` entities with a request visible at ``now``, the entity with the
+        oldest such request first, skipping ``exclude``."""
+
+    def load_entity_batch(self, entity_id: str, now: datetime, limit: int) -> EntityBatch:
+        """The entity's record (None if it does not exist) and up to ``limit`` of its visible requests in order."""
+
+    def commit_entity_batch(self, commit: EntityCommit) -> None:
+        """Apply one entity batch atomically: delete the consumed requests; write the state (or delete the
+        record when ``exists`` is False) with ``now`` as its last-modified time; enqueue the responses (a
+        response for an orchestration that is gone or runs another execution is dropped) and the signals."""
+
+    def get_entity(self, entity_id: str) -> EntityRecord | None:
+        """The entity's record, or None if it does not exist."""
+
+    def query_entities(self, query: EntityQuery) -> tuple[list[EntityRecord], str | None]:
+        """Existing entities matching ``query`` in scheduler-id order, at most ``query.top`` (default 100),
+        after ``query.continuation_token``; returns the page and the next page's token (None on the last).
+        ``name`` matches case-insensitively; the last-modified bounds are inclusive. A ``top`` below 1 or a
+        token this store did not issue raises :class:`devhost.core.errors.BadRequest`."""
+
+    def purge_entity(self, entity_id: str) -> int:
+        """Delete the entity's record and its queued requests. Returns 1, or 0 if it did not exist."""
 
     # --- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:

@@ -57,3 +57,18 @@ def decode_token(token: str) -> tuple[str, str]:
     except (ValueError, TypeError) as exc:
         raise BadRequest(f"invalid continuation token {token!r}") from exc
     return created_time, instance_id
+
+
+def encode_entity_token(entity_id: str) -> str:
+    """The token of an entity page: the scheduler id the page ended at (entities are listed in id order)."""
+    return base64.urlsafe_b64encode(json.dumps(["entity", entity_id]).encode()).decode("ascii")
+
+
+def decode_entity_token(token: str) -> str:
+    try:
+        kind, entity_id = json.loads(base64.b64decode(token, altchars=b"-_", validate=True))
+        if kind != "entity" or not isinstance(entity_id, str):
+            raise ValueError("not an entity page token")
+    except (ValueError, TypeError) as exc:
+        raise BadRequest(f"invalid continuation token {token!r}") from exc
+    return entity_id

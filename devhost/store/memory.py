@@ -26,7 +26,6 @@ from typing import Any
 from devhost.core.delivery import is_deliverable, is_stale
 from devhost.core.errors import InstanceExists, NotFound
 from devhost.core.model import (
-    TERMINAL_STATUSES,
     ActivityWorkItem,
     EventType,
     HistoryEvent,
@@ -39,6 +38,7 @@ from devhost.core.model import (
     event_json,
 )
 from devhost.store.codec import decode_token, encode_token, from_text, page_size, to_text
+from devhost.store.memory_entities import MemoryEntityStore
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,9 @@ class _Row:
         return copy.copy(self.instance)
 
 
-class MemoryStore:
-    """The :class:`devhost.store.base.Store` in process memory."""
+class MemoryStore(MemoryEntityStore):
+    """The :class:`devhost.store.base.Store` in process memory; the entity methods are in
+    :mod:`devhost.store.memory_entities`."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -79,6 +80,7 @@ class MemoryStore:
         self._history: dict[str, list[str]] = {}
         self._messages: dict[str, dict[int, _Queued]] = {}  # by instance, in id order
         self._activities: dict[int, ActivityWorkItem] = {}  # in id (creation) order
+        self._init_entities()
 
     # --- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
@@ -86,6 +88,7 @@ class MemoryStore:
         with self._lock:
             self._closed = True
             self._instances, self._history, self._messages, self._activities = {}, {}, {}, {}
+            self._init_entities()
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -136,11 +139,8 @@ class MemoryStore:
             return self._drop(instance_id)
 
     def purge_instances(self, query: InstanceQuery) -> int:
-        wanted = TERMINAL_STATUSES if not query.statuses else TERMINAL_STATUSES & query.statuses
-        if not wanted:
-            return 0
         with self._guard():
-            return sum(self._drop(row.instance.instance_id) for row in self._matching(query, wanted))
+            return sum(self._drop(row.instance.instance_id) for row in self._matching(query, query.statuses))
 
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:
@@ -167,6 +167,7 @@ class MemoryStore:
     def next_visible_at(self) -> datetime | None:
         with self._guard():
             times = [q.visible_at for iid, queue in self._messages.items() for q in self._deliverable(iid, queue)]
+            times.extend(q.visible_at for queue in self._entity_queues.values() for q in queue.values())
         return from_text(min(times)) if times else None
 
     def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
@@ -206,6 +207,7 @@ class MemoryStore:
                 statuses[child_id] = child.instance.runtime_status
             messages = [self._queued(m) for m in commit.new_messages]
             activities = [copy.copy(a) for a in commit.new_activities]
+            entity_messages = [copy.deepcopy(m) for m in commit.new_entity_messages]
 
             old_execution_id = old.instance.execution_id
             self._instances[instance_id] = row
@@ -227,6 +229,8 @@ class MemoryStore:
                 # A purged addressee (a parent) or one that moved on to another execution: dropped.
                 if addressee is not None and not is_stale(addressee.instance.execution_id, message.execution_id):
                     self._enqueue(message)
+            for request in entity_messages:
+                self._queue_request(request)
             for item in activities:
                 item.id = next(self._ids)
                 self._activities[item.id] = item

@@ -22,7 +22,6 @@ from typing import Any, Union
 
 from devhost.core.errors import NotFound
 from devhost.core.model import (
-    TERMINAL_STATUSES,
     ActivityWorkItem,
     HistoryEvent,
     Instance,
@@ -32,6 +31,7 @@ from devhost.core.model import (
     TurnCommit,
 )
 from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, from_text, page_size, to_text
+from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_rows import (
     DELIVERABLE,
     INSERT_MESSAGE,
@@ -51,8 +51,9 @@ __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PAGE_SIZE", "SCHEMA_VERSION", "SqliteStor
 PathArg = Union[str, "os.PathLike[str]", None]
 
 
-class SqliteStore:
-    """The :class:`devhost.store.base.Store` on one SQLite database file (or in memory)."""
+class SqliteStore(SqliteEntityStore):
+    """The :class:`devhost.store.base.Store` on one SQLite database file (or in memory); the entity methods
+    are in :mod:`devhost.store.sqlite_entities`."""
 
     def __init__(self, path: PathArg = None) -> None:
         self._lock = threading.Lock()
@@ -60,6 +61,11 @@ class SqliteStore:
         in_memory = path is None or os.fspath(path) == ":memory:"
         self.path: Path | None = None if in_memory else Path(os.fspath(path))  # type: ignore[arg-type]
         self._conn, self._lock_fd = open_database(self.path)
+        try:
+            ensure_entity_schema(self._conn)
+        except BaseException:
+            self.close()
+            raise
 
     # --- opening and closing ---------------------------------------------------------------------
     def close(self) -> None:
@@ -142,12 +148,9 @@ class SqliteStore:
             return conn.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)).rowcount
 
     def purge_instances(self, query: InstanceQuery) -> int:
-        wanted = TERMINAL_STATUSES if not query.statuses else TERMINAL_STATUSES & query.statuses
-        if not wanted:
-            return 0
-        where, params = filter_sql(query, wanted)
+        where, params = filter_sql(query, query.statuses)
         with self._writing() as conn:
-            return conn.execute("DELETE FROM instances WHERE " + " AND ".join(where), params).rowcount
+            return conn.execute("DELETE FROM instances WHERE " + (" AND ".join(where) or "1"), params).rowcount
 
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:
@@ -180,7 +183,11 @@ class SqliteStore:
             f" WHERE {DELIVERABLE} ORDER BY m.visible_at LIMIT 1",
             (),
         )
-        return from_text(rows[0][0]) if rows else None
+        times = [from_text(rows[0][0])] if rows else []
+        entity_at = self.next_entity_visible_at()
+        if entity_at is not None:
+            times.append(entity_at)
+        return min(times) if times else None
 
     def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         with self._guard() as conn:

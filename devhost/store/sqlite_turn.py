@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from devhost.core.model import EventType, TurnCommit, event_json
+from devhost.store.sqlite_entities import insert_entity_messages
 from devhost.store.sqlite_rows import (
     INSERT_ACTIVITY,
     INSERT_MESSAGE_IF_ADDRESSEE,
@@ -66,6 +67,8 @@ def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> None:
             INSERT_MESSAGE_IF_ADDRESSEE,
             [(*message_params(m), m.instance_id, m.execution_id, m.execution_id) for m in commit.new_messages],
         )
+    if commit.new_entity_messages:
+        insert_entity_messages(conn, commit.new_entity_messages)
     if commit.new_activities:
         conn.executemany(INSERT_ACTIVITY, [activity_params(a) for a in commit.new_activities])
     if commit.clear_pending:

@@ -44,6 +44,7 @@ Status = dict[str, Any]
 T = TypeVar("T")
 
 _NO_INPUT: Any = object()
+JSON_HEADERS = {"Content-Type": "application/json"}
 _HOST_TIMEOUT = 60.0
 
 
@@ -77,13 +78,17 @@ class AppHandle(abc.ABC):
     def start(self, orchestrator: str, input: Any = _NO_INPUT, *, instance_id: str | None = None) -> str:
         """Start ``orchestrator`` through the Durable HTTP API; returns the instance id.
 
-        ``input`` is sent as the JSON body (omit it for no input) and, as with the real extension, becomes the
-        orchestration input as it is: an object, array, number or null reaches ``get_input()`` intact, but a
-        bare JSON string arrives as its text, which the SDK parses again (send ``json.dumps(text)``, or start
-        through the app's own HTTP starter with :attr:`http`).
+        ``get_input()`` in the orchestrator returns what it would after ``client.start_new(orchestrator, id, input)``:
+        a string is sent as the SDK client sends it (``json.dumps(input)`` as a JSON body, DurableOrchestrationClient
+        ``_get_json_input``), so ``start("greet", "bob")`` gives ``"bob"``; an object, array, number or null is sent
+        as the JSON body itself and reaches ``get_input()`` intact (the status ``input`` then shows it as JSON, where
+        ``start_new`` would show its JSON text). Omit ``input`` for no input.
         """
         path = f"{WEBHOOKS}/orchestrators/{_quote(orchestrator)}" + (f"/{_quote(instance_id)}" if instance_id else "")
-        response = self.http.post(path) if input is _NO_INPUT else self.http.post(path, json_body=input)
+        if input is _NO_INPUT:
+            response = self.http.post(path)
+        else:
+            response = self.http.post(path, json_body=json.dumps(input) if isinstance(input, str) else input)
         _expect(response, (202,), f"start {orchestrator!r}")
         return str(response.json()["id"])
 
@@ -111,7 +116,7 @@ class AppHandle(abc.ABC):
         response = self.http.post(
             f"{WEBHOOKS}/instances/{_quote(instance_id)}/raiseEvent/{_quote(name)}",
             data=json.dumps(data).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=JSON_HEADERS,
         )
         _expect(response, (202,), f"raise event {name!r} on {instance_id!r}")
 
@@ -124,6 +129,18 @@ class AppHandle(abc.ABC):
         """Delete a finished instance's history and status."""
         response = self.http.delete(f"{WEBHOOKS}/instances/{_quote(instance_id)}")
         _expect(response, (200,), f"purge {instance_id!r}")
+
+    def signal_entity(self, name: str, key: str, operation: str, input: Any = None) -> None:
+        """Signal ``operation`` to an entity; ``input`` (None: none) goes as ``client.signal_entity`` sends it."""
+        body = {} if input is None else {"data": json.dumps(json.dumps(input)).encode(), "headers": JSON_HEADERS}
+        response = self.http.post(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key)}", params={"op": operation}, **body)
+        _expect(response, (202,), f"signal {operation!r} to entity {name}/{key}")
+
+    def entity_state(self, name: str, key: str) -> Any:
+        """The entity's state, or None if it does not exist (in process, operations due now run first)."""
+        response = self.http.get(f"{WEBHOOKS}/entities/{_quote(name)}/{_quote(key) or '$'}")  # $: the empty key
+        _expect(response, (200, 404), f"state of entity {name}/{key}")
+        return response.json() if response.status == 200 else None
 
     # --- time and waiting ------------------------------------------------------------------------------
     @property
@@ -244,6 +261,10 @@ class DurableAppHandle(AppHandle):
             return self._loop.run(step_through(), timeout=_HOST_TIMEOUT)
         except TimeoutError:
             raise AssertionError(f"advance({amount}) did not settle within {_HOST_TIMEOUT} s of real time") from None
+
+    def entity_state(self, name: str, key: str) -> Any:
+        self.advance(0)
+        return super().entity_state(name, key)
 
     # --- waiting -------------------------------------------------------------------------------------
     def wait_for_completion(self, instance_id: str, *, timeout: float = 60.0) -> Status:

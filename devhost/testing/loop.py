@@ -46,8 +46,10 @@ class LoopThread:
         """Stop the loop, join the thread, close the loop (idempotent)."""
         if self.loop.is_closed():
             return
+        if self._thread.is_alive():
+            # On the loop's own thread: this thread may have another loop marked running (Playwright's sync API).
+            asyncio.run_coroutine_threadsafe(self.loop.shutdown_asyncgens(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         if not self.loop.is_running():
-            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()

@@ -187,7 +187,7 @@ def test_external_event_wins_race_and_cancels_timer():
     driver.raise_event("i1", "Approve", {"by": "ann"})
     driver.run()
     assert json.loads(driver.status().output) == {"approved": {"by": "ann"}}
-    assert driver.messages == []  # the cancelled timer is gone
+    assert driver.messages == []  # the cancelled timer's TimerFired went with the finished instance
 
 
 def test_timer_wins_when_no_event_arrives():

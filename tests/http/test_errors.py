@@ -96,7 +96,6 @@ def test_install_adds_the_middleware_once() -> None:
         ),
         (ApiBadRequest("x", "just a string"), 400, "just a string"),
         (BodyTooLarge("too big"), 413, {"Message": "too big"}),
-        (Gone("Instance x is Completed."), 410, {"Message": "Instance x is Completed."}),
         (Conflict("already running"), 409, {"Message": "already running"}),
     ],
 )
@@ -105,6 +104,15 @@ def test_response_for_maps_devhost_errors(exc: Exception, status: int, body: obj
 
     assert response.status == status
     assert json.loads(response.text or "") == body
+
+
+def test_response_for_gone_is_an_empty_410_as_the_extension_answers() -> None:
+    # HttpApiHandler.cs line 799 (terminate; likewise 823 suspend, 847 resume, 966 rewind, 997 raiseEvent):
+    # return request.CreateResponse(HttpStatusCode.Gone);
+    response = response_for(Gone("Instance x is Completed."))
+
+    assert response.status == 410
+    assert response.body is None
 
 
 def test_response_for_not_found_is_an_empty_404() -> None:

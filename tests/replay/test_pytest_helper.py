@@ -70,12 +70,14 @@ def test_save_history_records_a_run_of_the_real_host_that_then_replays(tmp_path)
     app_dir = write_app(tmp_path / "app")
     with running_app(app_dir, tmp_path / "store.sqlite3") as app:
         instance_id = app.start("greet", "Ann")
-        app.wait_for_completion(instance_id)
+        status = app.wait_for_completion(instance_id)
         path = save_history(app, instance_id, tmp_path / "histories")
 
     saved = json.loads(path.read_text(encoding="utf-8"))
+    assert status["runtimeStatus"] == "Completed"
     assert path == tmp_path / "histories" / f"{instance_id}.json"
-    assert (saved["name"], saved["instanceId"], saved["input"]) == ("greet", instance_id, '"Ann"')
+    # The test kit starts with a string as client.start_new does: its JSON text, as a JSON string.
+    assert (saved["name"], saved["instanceId"], saved["input"]) == ("greet", instance_id, json.dumps(json.dumps("Ann")))
     assert [r.ok for r in assert_replays(app_dir, path)] == [True]
 
 

@@ -3,7 +3,6 @@ invocation; the host stays up and replaces the worker (real processes, virtual t
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -119,7 +118,7 @@ def test_the_retry_policy_runs_after_a_worker_crash(app: DurableAppHandle, tmp_p
 
 
 def test_an_orchestrator_turn_whose_worker_dies_is_retried(app: DurableAppHandle, tmp_path: Path) -> None:
-    instance_id = app.start("crash_first_turn", json.dumps(str(tmp_path / "crashed-once")))
+    instance_id = app.start("crash_first_turn", str(tmp_path / "crashed-once"))
 
     status = app.wait_for_completion(instance_id, timeout=SAFETY)
 
@@ -175,16 +174,12 @@ def test_an_orchestrator_looping_forever_fails_at_function_timeout(app: DurableA
     assert "result" in call(app, "pid")  # the recycled worker was replaced
 
 
-def test_an_entity_batch_runs_in_the_worker(app: DurableAppHandle) -> None:
-    entity = app.host.registry.entities["counter"] if app.host.registry else None
-    assert entity is not None
-    batch = {
-        "self": {"name": "counter", "key": "k"},
-        "state": "41",
-        "exists": True,
-        "batch": [{"name": "add", "input": "null", "isSignal": True}],
-    }
+def test_an_entity_batch_whose_worker_dies_runs_again_in_the_new_worker(app: DurableAppHandle, tmp_path: Path) -> None:
+    instance_id = app.start("use_counter", str(tmp_path / "crashed-once"))
 
-    result = json.loads(invoker(app).entity_handle(entity)(json.dumps(batch)))  # blocks off the host's loop, as a turn does
+    status = app.wait_for_completion(instance_id, timeout=SAFETY)
 
-    assert result["entityState"] == "42" and not result["results"][0]["isError"]
+    assert status["runtimeStatus"] == "Completed", status
+    first, second, orchestrator_pid = status["output"]
+    assert (first, second) == (1, 2)  # the crashed batch left no trace; its retry counted once
+    assert orchestrator_pid in worker_pids(app) and invoker(app).replaced == 1

@@ -213,9 +213,9 @@ class _Worker:
         _, call_id, kind, payload, now = frame
         if self.time is not None:
             self.time.set_now(now)
-        if kind in (frames.ORCHESTRATOR, frames.ENTITY):
+        if kind == frames.ORCHESTRATOR:
             # A turn is CPU-bound replay that never awaits: run it here, as the SDK does on the worker's loop.
-            self._reply(call_id, self._orchestrate(kind, *payload))
+            self._reply(call_id, self._orchestrate(*payload))
             return
         self.loop.create_task(self._invoke(call_id, kind, payload))
 
@@ -225,11 +225,10 @@ class _Worker:
         except (OSError, ValueError):
             pass  # the host is gone
 
-    def _orchestrate(self, kind: str, name: str, context_json: str) -> tuple[str, str]:
-        functions: dict[str, Any] = self.registry.orchestrators if kind == frames.ORCHESTRATOR else self.registry.entities
-        function = functions.get(name if kind == frames.ORCHESTRATOR else name.lower())
+    def _orchestrate(self, name: str, context_json: str) -> tuple[str, str]:
+        function = self.registry.orchestrators.get(name)
         if function is None:
-            return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an {kind} function.")
+            return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
         try:
             return (frames.OK, function.handle(context_json))
         except Exception as exc:  # the SDK's failure channel: the host's turn reads the text (§1.9)
@@ -268,6 +267,13 @@ class _Worker:
                 response.mimetype,
                 response.charset,
             )
+        if kind == frames.ENTITY:
+            name, batch, binding = payload
+            self.invoker.client_binding_json = (lambda: binding) if binding is not None else None
+            try:
+                return (frames.OK, await self.invoker.call_entity(self.registry.entities[name.lower()], batch))
+            except Exception as exc:  # the batch failed as a whole: the host words it from the type and text
+                return (frames.FAILED, type(exc).__name__, str(exc))
         if kind == frames.TIMER:
             name, timer_json, binding = payload
             self.invoker.client_binding_json = (lambda: binding) if binding is not None else None

@@ -207,9 +207,9 @@ class WorkerInvoker(Invoker):
             return str(value)
         raise RuntimeError(value)  # the SDK's failure text: the core reads it as the orchestrator's failure
 
-    async def _orchestrate(self, name: str, context_json: str, kind: str = frames.ORCHESTRATOR) -> tuple[str, str]:
+    async def _orchestrate(self, name: str, context_json: str) -> tuple[str, str]:
         try:
-            outcome: tuple[str, str] = await self._remote(kind, name, (name, context_json))
+            outcome: tuple[str, str] = await self._remote(frames.ORCHESTRATOR, name, (name, context_json))
         except NoWorker as exc:
             return (frames.FAILED, str(exc))  # retrying could only spin: there is nothing to retry on
         except WorkerDied as exc:
@@ -220,19 +220,25 @@ class WorkerInvoker(Invoker):
             return (frames.FAILED, str(exc))
         return outcome
 
-    def entity_handle(self, function: EntityFunction) -> Callable[[str], str]:
-        """An entity's ``handle(batch_json) -> result_json`` that runs in a worker; call it off the host's loop."""
-        if self._indexed_entities.get(function.name.lower()) is not function:
-            return function.handle
-        return functools.partial(self._entity_blocking, function.name)
-
-    def _entity_blocking(self, name: str, batch_json: str) -> str:
-        assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(self._orchestrate(name, batch_json, frames.ENTITY), self._loop)
-        tag, value = future.result()
-        if tag == frames.OK:
-            return str(value)
-        raise RuntimeError(value)
+    async def call_entity(self, fn: EntityFunction, payload: str) -> str:
+        """One entity batch in a worker. A worker that dies aborts the batch (its requests stay queued and run
+        again, like an orchestrator turn); one past functionTimeout fails the batch as a whole."""
+        if self._indexed_entities.get(fn.name.lower()) is not fn:
+            return await super().call_entity(fn, payload)
+        binding = self.client_binding_json() if fn.durable_client_args and self.client_binding_json else None
+        self._remote_running += 1
+        try:
+            outcome = await self._remote(frames.ENTITY, fn.name, (fn.name, payload, binding))
+        except NoWorker:
+            raise
+        except WorkerDied as exc:
+            raise TurnAborted(f"the entity '{fn.name}' did not finish its batch: {exc}") from None
+        finally:
+            self._remote_running -= 1
+            self.on_change()
+        if outcome[0] == frames.OK:
+            return str(outcome[1])
+        raise _named_exception(outcome[1], outcome[2])
 
     # --- activities, HTTP and timer functions --------------------------------------------------------
     async def call_activity(self, fn: ActivityFunction, input_text: str | None) -> str:
@@ -289,6 +295,12 @@ class WorkerInvoker(Invoker):
             self._remote_running -= 1
             self.on_change()  # one function fewer running: the host may be idle now
         return outcome is True
+
+
+def _named_exception(type_name: str, message: str) -> Exception:
+    """An exception whose type has the name of the one the worker caught, so ``f"{type(exc).__name__}: {exc}"``
+    (how the engine words a failed batch) reads exactly as it does in-process."""
+    return type(type_name, (Exception,), {})(message)
 
 
 def _log_unready(ready: asyncio.Future[None]) -> None:

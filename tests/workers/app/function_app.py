@@ -113,4 +113,19 @@ def spin_turn(context: df.DurableOrchestrationContext):
 
 @app.entity_trigger(context_name="context")
 def counter(context: df.DurableEntityContext) -> None:
-    context.set_state((context.get_state(lambda: 0) or 0) + 1)
+    """Counts; ``crash_once`` (with a marker file path as input) ends the worker the first time."""
+    if context.operation_name == "crash_once" and not os.path.exists(context.get_input()):
+        with open(context.get_input(), "w"):
+            pass
+        os._exit(1)
+    value = (context.get_state(lambda: 0) or 0) + 1
+    context.set_state(value)
+    context.set_result(value)
+
+
+@app.orchestration_trigger(context_name="context")
+def use_counter(context: df.DurableOrchestrationContext):
+    entity = df.EntityId("counter", context.instance_id)
+    first = yield context.call_entity(entity, "add")
+    second = yield context.call_entity(entity, "crash_once", context.get_input())
+    return [first, second, os.getpid()]
