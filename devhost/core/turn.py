@@ -203,7 +203,7 @@ class _Episode:
                     failure.state = state  # type: ignore[attr-defined]
                 except ValueError:
                     pass
-            failure.stack = _stack_text(exc)  # type: ignore[attr-defined]
+            failure.stack = stack_text(exc)  # type: ignore[attr-defined]
             raise failure from exc
 
     # --- actions -------------------------------------------------------------------------------------
@@ -308,9 +308,13 @@ def _check_custom_status(text: str | None) -> None:
             )
 
 
-def _stack_text(exc: BaseException) -> str:
+def stack_text(exc: BaseException) -> str:
     """The frames (no message line, as .NET's ``Exception.StackTrace``) of the orchestrator's own error: the SDK
-    raises its labelled exception ``from`` the user's one."""
+    raises its labelled exception ``from`` the user's one. An error replayed in a language-worker process carries
+    the text of its frames there as ``stack_text``."""
+    remote = getattr(exc, "stack_text", None)
+    if isinstance(remote, str):
+        return remote
     error = exc.__cause__ or exc
     return "".join(traceback.format_tb(error.__traceback__)).rstrip("\n")
 

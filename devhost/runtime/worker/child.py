@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from devhost.clock import RealClock
+from devhost.core.turn import stack_text
 from devhost.runtime.worker import frames
 
 _HOST_LOGGERS = ("devhost", "function_app", "job_monitor")
@@ -225,14 +226,14 @@ class _Worker:
         except (OSError, ValueError):
             pass  # the host is gone
 
-    def _orchestrate(self, name: str, context_json: str) -> tuple[str, str]:
+    def _orchestrate(self, name: str, context_json: str) -> tuple[str, ...]:
         function = self.registry.orchestrators.get(name)
         if function is None:
             return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
         try:
             return (frames.OK, function.handle(context_json))
-        except Exception as exc:  # the SDK's failure channel: the host's turn reads the text (§1.9)
-            return (frames.FAILED, str(exc))
+        except Exception as exc:  # the SDK's failure channel: the host's turn reads the text (§1.9) and the frames
+            return (frames.FAILED, str(exc), stack_text(exc))
 
     async def _invoke(self, call_id: int, kind: str, payload: tuple[Any, ...]) -> None:
         try:

@@ -202,14 +202,16 @@ class WorkerInvoker(Invoker):
     def _orchestrate_blocking(self, name: str, context_json: str) -> str:
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(self._orchestrate(name, context_json), self._loop)
-        tag, value = future.result()
-        if tag == frames.OK:
-            return str(value)
-        raise RuntimeError(value)  # the SDK's failure text: the core reads it as the orchestrator's failure
+        outcome = future.result()
+        if outcome[0] == frames.OK:
+            return str(outcome[1])
+        failure = RuntimeError(outcome[1])  # the SDK's failure text: the core reads it as the orchestrator's failure
+        failure.stack_text = outcome[2] if len(outcome) > 2 else ""  # type: ignore[attr-defined]  # the worker's frames
+        raise failure
 
-    async def _orchestrate(self, name: str, context_json: str) -> tuple[str, str]:
+    async def _orchestrate(self, name: str, context_json: str) -> tuple[str, ...]:
         try:
-            outcome: tuple[str, str] = await self._remote(frames.ORCHESTRATOR, name, (name, context_json))
+            outcome: tuple[str, ...] = await self._remote(frames.ORCHESTRATOR, name, (name, context_json))
         except NoWorker as exc:
             return (frames.FAILED, str(exc))  # retrying could only spin: there is nothing to retry on
         except WorkerDied as exc:
