@@ -164,6 +164,17 @@ class HostRun:
     instances: dict[str, Instance] = field(default_factory=dict)
     histories: dict[str, list[HistoryEvent]] = field(default_factory=dict)
     profile: str | None = None
+    worker_cpu_seconds: float = 0.0
+    """CPU time of the worker processes (whole life: start-up included), when the app runs in them."""
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of a live process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -208,6 +219,8 @@ async def run_host(n: int, k: int, store: str, status_rate: float, profile: bool
         try:
             run = await _drive(host, timed, n, k, status_rate, profile)
             run.handle = local_handle  # the floor replays in this process
+            if workers:
+                run.worker_cpu_seconds = sum(_process_cpu(w.pid) for w in host.invoker.workers)  # type: ignore[attr-defined]
             return run
         finally:
             await host.stop()
@@ -328,6 +341,7 @@ def figures(args: argparse.Namespace, run: HostRun, floor: FloorRun) -> dict[str
         "store": args.store,
         "clock": "real",
         "workers": args.workers,
+        "worker_cpu_s": run.worker_cpu_seconds,
         "turns": run.turns,
         "sdk_episodes": run.sdk_calls,
         "status_requests": len(run.latencies),
@@ -381,6 +395,7 @@ def table(f: dict[str, Any]) -> str:
         ("status GET p50 / p99 / max", f"{f['status_p50_ms']:.1f} / {f['status_p99_ms']:.1f} / {f['status_max_ms']:.1f} ms"
                                        f" ({f['status_requests']} requests, {f['status_errors']} errors)"),
         ("peak RSS", f"{f['peak_rss_mb']:.0f} MB"),
+        ("worker processes, their CPU", f"{f['workers']}, {f['worker_cpu_s']:.2f} s (not in the CPU column)"),
         ("context JSON build (floor input)", f"{f['context_build_s']:.2f} s, not counted in the floor"),
     ]  # fmt: skip
     width = max(len(label) for label, _ in pairs + singles)
