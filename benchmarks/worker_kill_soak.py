@@ -1,9 +1,10 @@
-"""Worker-kill soak: ``python -m devhost`` (app in a language-worker process) runs hundreds of monitors while
-this script ``kill -9``s the worker at random moments; then it checks what the issue asks.
+"""Kill soak: ``python -m devhost`` (app in language-worker processes) runs hundreds of monitors while this
+script ``kill -9``s a worker (``--target worker``) or the host's whole process group, then restarts the host on
+the same store (``--target host``), at random moments; then it checks what the issue asks.
 
-    python benchmarks/worker_kill_soak.py [--monitors 200] [--kills 50] [--workers 1] [--seed 1]
+    python benchmarks/worker_kill_soak.py [--monitors 200] [--kills 50] [--workers 1] [--seed 1] [--target worker|host]
 
-Checks: the host process never exits; every started instance ends (none stuck), Completed unless one check lost
+Checks: the host process never exits by itself; every started instance ends (none stuck), Completed unless one check lost
 its worker on every retry attempt (then Failed with the worker's exit text: the app's failure path); no history
 records a task's completion or a timer's firing twice; ``PRAGMA integrity_check`` is ``ok`` after a SIGTERM stop.
 Real clock, real processes: a script, not a test. Prints one line of figures; exits 1 on any violation.
@@ -87,19 +88,29 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--target", choices=("worker", "host"), default="worker", help="kill a worker, or the host's process group and restart it"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     workdir = Path(tempfile.mkdtemp(prefix="devhost-worker-soak-"))
     store = workdir / "store.sqlite3"
-    out = (workdir / "host.out").open("wb")
     env = {**os.environ, "PYTHONPATH": str(REPO), "FUNCTIONS_WORKER_PROCESS_COUNT": str(args.workers)}
     command = [sys.executable, "-m", "devhost", "--app-dir", str(APP), "--port", "0", "--store", str(store)]
-    host = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    generation = 0
+
+    def start_host() -> tuple[subprocess.Popen[bytes], str]:
+        nonlocal generation
+        generation += 1
+        log_path = workdir / f"host-{generation}.out"
+        with log_path.open("wb") as out:
+            # A session of its own: killing its process group takes the fork server and the workers with it.
+            process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        port = wait_for(lambda: (m := BANNER.search(log_path.read_text(errors="replace"))) and m.group(1), 60, "banner")
+        return process, f"http://127.0.0.1:{port}"
+
+    host, base = start_host()
     try:
-        port = wait_for(
-            lambda: (m := BANNER.search((workdir / "host.out").read_text(errors="replace"))) and m.group(1), 60, "banner"
-        )
-        base = f"http://127.0.0.1:{port}"
         ids = []
         for index in range(args.monitors):
             kind = "loop_monitor" if index % 2 == 0 else "fan_monitor"
@@ -109,11 +120,19 @@ def main() -> int:
             assert status == 202, status
             ids.append(instance_id)
         kills = 0
+        alive = True
         started = time.monotonic()
         while kills < args.kills:
             time.sleep(rng.uniform(0.02, 0.3))
             if host.poll() is not None:
+                alive = False
                 raise SystemExit(f"the host exited ({host.returncode})")
+            if args.target == "host":
+                os.killpg(host.pid, signal.SIGKILL)
+                host.wait(timeout=30)
+                kills += 1
+                host, base = start_host()
+                continue
             pids = worker_pids(host.pid)
             if pids:
                 os.kill(rng.choice(pids), signal.SIGKILL)
@@ -127,13 +146,12 @@ def main() -> int:
 
         statuses = wait_for(finished, 600, "every instance to finish")
         elapsed = time.monotonic() - started
-        alive = host.poll() is None
+        alive = alive and host.poll() is None
         host.send_signal(signal.SIGTERM)
         host.wait(timeout=60)
     finally:
         if host.poll() is None:
             host.kill()
-        out.close()
     outcomes = Counter(s["runtimeStatus"] for s in statuses.values())
     failed_texts = Counter(str(s["output"])[:80] for s in statuses.values() if s["runtimeStatus"] == "Failed")
     duplicates = 0
@@ -151,8 +169,9 @@ def main() -> int:
     figures = {
         "monitors": args.monitors,
         "workers": args.workers,
-        "worker_kills": args.kills,
-        "host_alive_throughout": alive,
+        "target": args.target,
+        "kills": args.kills,
+        "host_alive_at_end": alive,
         "outcomes": dict(outcomes),
         "failed_outputs": dict(failed_texts),
         "stuck": args.monitors - sum(outcomes.values()),
