@@ -5,19 +5,25 @@ a second monitor for a job that is still being monitored (409), and starts the o
 the job id as instance id (202 + the SDK's check-status payload).
 ``GET /api/job_status/{jobId}`` finds the monitor by that instance id and reports the job.
 Every answer is JSON; bad input is a 4xx, never a 5xx.
+
+Both run inside a span parented on the request's trace context (``func.Context.trace_context``, which the
+host fills from the ``traceparent`` header); ``start_new`` runs inside it, and the SDK client sends the current
+context as the new instance's ``traceparent``, so the monitor's trace continues from the caller's.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
+from opentelemetry import trace
 
-from . import clock, names
+from . import alert_routing, clock, names, telemetry
 from .blueprint import bp
 from .config import MonitorRequest, ValidationError
 from .job_service import get_job_service
@@ -32,18 +38,33 @@ ACTIVE_STATES = frozenset({"Pending", "Running", "Suspended", "ContinuedAsNew"})
 @bp.function_name(names.START_MONITORING_JOB)
 @bp.route(route=names.START_MONITORING_JOB_ROUTE, methods=[func.HttpMethod.POST])
 @bp.durable_client_input(client_name="client")
-async def start_monitoring_job(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def start_monitoring_job(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context = telemetry.NO_CONTEXT
+) -> func.HttpResponse:
+    with telemetry.invocation_span(
+        names.START_MONITORING_JOB, context, {"http.request.method": req.method}, kind=trace.SpanKind.SERVER
+    ) as span:
+        response = await _start(req, client)
+        span.set_attribute("http.response.status_code", response.status_code)
+        return response
+
+
+async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     try:
         request = MonitorRequest.from_body(req.get_body() or b"")
     except ValidationError as invalid:
         return _json(400, invalid.to_json())
     job_id = request.job_id
     extra = {"job_id": job_id, "instance_id": job_id, "check_number": None}
+    trace.get_current_span().set_attributes({"job_id": job_id, "instance_id": job_id})
     try:
         existing = await client.get_status(job_id)
         if _is_active(existing):
             return _conflict(client, req, job_id, existing)
         orchestration_input = {**request.to_dict(), "submitted_at": iso_ms(clock.utc_now())}
+        if alert_routing.webhook_url(os.environ) is not None:
+            status_url = alert_routing.status_url(req.url, names.START_MONITORING_JOB_ROUTE, names.JOB_STATUS_ROUTE, job_id)
+            orchestration_input[alert_routing.INPUT_KEY] = alert_routing.AlertRouting(status_url).to_dict()
         try:
             instance_id = await client.start_new(
                 names.MONITORING_JOB_ORCHESTRATOR, instance_id=job_id, client_input=orchestration_input
@@ -73,7 +94,18 @@ async def start_monitoring_job(req: func.HttpRequest, client: df.DurableOrchestr
 @bp.function_name(names.JOB_STATUS)
 @bp.route(route=names.JOB_STATUS_ROUTE, methods=[func.HttpMethod.GET])
 @bp.durable_client_input(client_name="client")
-async def job_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def job_status(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context = telemetry.NO_CONTEXT
+) -> func.HttpResponse:
+    with telemetry.invocation_span(
+        names.JOB_STATUS, context, {"http.request.method": req.method}, kind=trace.SpanKind.SERVER
+    ) as span:
+        response = await _job_status(req, client)
+        span.set_attribute("http.response.status_code", response.status_code)
+        return response
+
+
+async def _job_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     job_id = req.route_params.get(names.JOB_STATUS_ROUTE_PARAM, "")
     try:
         # Same rules as at start: an id that could never have been created is a bad request.

@@ -4,6 +4,7 @@ custom status and output it publishes.
 Input shape (flat, so the status API shows it plainly)::
 
     {<every MonitorRequest field>, "submitted_at": "<ISO UTC>",
+     "alert_routing": {"status_url": ...},   # only when ALERT_WEBHOOK_URL was set at start
      "carry": {...}}            # only from the second generation on
 
 Pure functions only; the orchestrator supplies all times from ``current_utc_datetime``.
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from .alert_routing import INPUT_KEY as ALERT_ROUTING_KEY
+from .alert_routing import AlertRouting
 from .alerts import Alert, ProgressSample
 from .config import MonitorRequest
 from .metrics import job_metrics
@@ -26,7 +29,7 @@ from .timefmt import iso_ms, iso_us, parse_iso
 CHECKS_PER_GENERATION = 25
 """Checks per execution before ``continue_as_new`` (bounds the replayed history to ~200 events)."""
 
-INPUT_EXTRA_KEYS = ("submitted_at", "carry")
+INPUT_EXTRA_KEYS = ("submitted_at", "carry", ALERT_ROUTING_KEY)
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,15 @@ class Carry:
     alerts_raised: tuple[str, ...] = ()
     generation: int = 1
     previous: ProgressSample | None = None
+    alert_deliveries: dict[str, int] | None = None
+    """``{"delivered": n, "failed": m}`` once the monitor routes alerts (absent otherwise, as before)."""
 
     @classmethod
     def first(cls, now: datetime, timeout_seconds: float) -> Carry:
         return cls(monitor_started_at=now, deadline=now + timedelta(seconds=timeout_seconds))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "monitor_started_at": iso_us(self.monitor_started_at),
             "deadline": iso_us(self.deadline),
             "checks_performed": self.checks_performed,
@@ -53,6 +58,9 @@ class Carry:
             "generation": self.generation,
             "previous": None if self.previous is None else self.previous.to_dict(),
         }
+        if self.alert_deliveries is not None:
+            data["alert_deliveries"] = dict(self.alert_deliveries)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Carry:
@@ -64,7 +72,14 @@ class Carry:
             alerts_raised=tuple(str(a) for a in data.get("alerts_raised") or ()),
             generation=int(data["generation"]),
             previous=None if previous is None else ProgressSample.from_dict(previous),
+            alert_deliveries=_counts(data.get("alert_deliveries")),
         )
+
+
+def _counts(raw: Any) -> dict[str, int] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return {"delivered": int(raw.get("delivered") or 0), "failed": int(raw.get("failed") or 0)}
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,7 @@ class OrchestrationInput:
     request: MonitorRequest
     submitted_at: datetime | None = None
     carry: Carry | None = None
+    alert_routing: AlertRouting | None = None
 
     @classmethod
     def parse(cls, raw: Any, *, instance_id: str) -> OrchestrationInput:
@@ -97,12 +113,15 @@ class OrchestrationInput:
             request=request,
             submitted_at=None if submitted is None else parse_iso(submitted),
             carry=None if carry is None else Carry.from_dict(carry),
+            alert_routing=AlertRouting.from_input(raw.get(ALERT_ROUTING_KEY)),
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = self.request.to_dict()
         if self.submitted_at is not None:
             data["submitted_at"] = iso_us(self.submitted_at)
+        if self.alert_routing is not None:
+            data[ALERT_ROUTING_KEY] = self.alert_routing.to_dict()
         if self.carry is not None:
             data["carry"] = self.carry.to_dict()
         return data
@@ -133,10 +152,20 @@ class Progress:
     previous: ProgressSample | None = None
     last_record: dict[str, Any] | None = None
     active_alerts: list[Alert] = field(default_factory=list)
+    alert_deliveries: dict[str, int] | None = None
 
     @classmethod
-    def resume(cls, carry: Carry) -> Progress:
-        return cls(carry, carry.checks_performed, list(carry.alerts_raised), carry.previous)
+    def resume(cls, carry: Carry, routes_alerts: bool = False) -> Progress:
+        deliveries = carry.alert_deliveries
+        if deliveries is None and routes_alerts:
+            deliveries = {"delivered": 0, "failed": 0}
+        return cls(
+            carry,
+            carry.checks_performed,
+            list(carry.alerts_raised),
+            carry.previous,
+            alert_deliveries=None if deliveries is None else dict(deliveries),
+        )
 
     def next_carry(self) -> Carry:
         return replace(
@@ -145,6 +174,7 @@ class Progress:
             alerts_raised=tuple(self.alerts_raised),
             generation=self.carry.generation + 1,
             previous=self.previous,
+            alert_deliveries=None if self.alert_deliveries is None else dict(self.alert_deliveries),
         )
 
 
@@ -173,7 +203,7 @@ def custom_status(request: MonitorRequest, progress: Progress, final_status: str
 
 def output(request: MonitorRequest, progress: Progress, final_status: str, now: datetime) -> dict[str, Any]:
     """The orchestration output."""
-    return {
+    result = {
         "job_id": request.job_id,
         "final_status": final_status,
         "checks_performed": progress.checks,
@@ -183,3 +213,6 @@ def output(request: MonitorRequest, progress: Progress, final_status: str, now: 
         "alerts_raised": list(progress.alerts_raised),
         "generations": progress.carry.generation,
     }
+    if progress.alert_deliveries is not None:
+        result["alert_deliveries"] = dict(progress.alert_deliveries)
+    return result

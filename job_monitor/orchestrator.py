@@ -7,19 +7,25 @@ there is no extra check at the deadline itself. Every :data:`CHECKS_PER_GENERATI
 ``continue_as_new``\\ s with a ``carry`` so a week-long monitor replays a short history.
 
 Determinism: time comes only from ``context.current_utc_datetime``, there is no I/O, and log
-lines are written only when ``not context.is_replaying`` (otherwise every replay repeats them).
+lines and metrics are written only when ``not context.is_replaying`` (otherwise every replay repeats them).
+
+Alert routing (only when the input carries ``alert_routing``): each newly raised alert is handed to the
+``deliver_alert`` activity with a retry policy *without* waiting for it, so checks keep their schedule; the
+deliveries are collected (and counted in the output) before ``continue_as_new`` and before the end. A
+delivery that fails for good is logged and counted, never fatal.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Generator
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 import azure.durable_functions as df
 
-from . import alerts, monitor_state, names
+from . import alert_routing, alerts, monitor_state, names, telemetry
 from .blueprint import bp
 from .monitor_state import Carry, OrchestrationInput, Progress, custom_status, output
 from .simulation import TERMINAL_STATES
@@ -37,13 +43,36 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
     carry = source.carry or Carry.first(context.current_utc_datetime, request.timeout_seconds)
     plan = source.plan(fallback_submitted_at=carry.monitor_started_at)
     if source.submitted_at is None:  # started without our HTTP starter: pin the job's start
-        source = OrchestrationInput(request, plan.submitted_at, source.carry)
-    progress = Progress.resume(carry)
+        source = OrchestrationInput(request, plan.submitted_at, source.carry, source.alert_routing)
+    routing = source.alert_routing
+    progress = Progress.resume(carry, routes_alerts=routing is not None)
     base_extra = {"job_id": request.job_id, "instance_id": context.instance_id}
+    deliveries: list[Any] = []  # scheduled deliver_alert tasks, collected by settle_deliveries()
 
-    def log(level: int, message: str, *args: Any, check_number: int | None = None) -> None:
+    def log(level: int, message: str, *args: Any, check_number: int | None = None, **fields: Any) -> None:
         if not context.is_replaying:
-            logger.log(level, message, *args, extra={**base_extra, "check_number": check_number})
+            logger.log(level, message, *args, extra={**base_extra, "check_number": check_number, **fields})
+
+    def measure(write: Callable[[telemetry.Telemetry], None]) -> None:
+        if not context.is_replaying:
+            write(telemetry.current())
+
+    def settle_deliveries() -> Generator[Any, Any, None]:
+        counts = progress.alert_deliveries
+        while deliveries and counts is not None:
+            task = deliveries.pop(0)
+            try:
+                outcome = yield task
+            except Exception as failure:  # every attempt failed: logged and counted, never fatal
+                counts["failed"] += 1
+                log(
+                    logging.WARNING,
+                    "Alert delivery for job %s failed for good: %s",
+                    request.job_id,
+                    str(failure).splitlines()[0] if str(failure) else type(failure).__name__,
+                )
+            else:
+                counts["delivered" if isinstance(outcome, dict) and outcome.get("delivered") else "failed"] += 1
 
     if carry.generation == 1:
         log(
@@ -74,7 +103,20 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
                         request.job_id,
                         alert.message,
                         check_number=progress.checks,
+                        alert_name=alert.name,
+                        alert_severity=alert.severity,
                     )
+                    measure(functools.partial(_count_alert, alert))
+                    if routing is not None:
+                        body = alert_routing.payload(
+                            routing,
+                            job_id=request.job_id,
+                            instance_id=context.instance_id,
+                            alert=alert,
+                            check_number=progress.checks,
+                            metrics=custom_status(request, progress).get("metrics"),
+                        )
+                        deliveries.append(context.call_activity_with_retry(names.DELIVER_ALERT, alert_routing.RETRY, body))
         progress.previous = alerts.ProgressSample.from_record(record)
         context.set_custom_status(custom_status(request, progress))
         log(
@@ -103,6 +145,7 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
         if context.current_utc_datetime >= carry.deadline:
             final_status = TIMEOUT
         elif checks_this_generation >= monitor_state.CHECKS_PER_GENERATION:
+            yield from settle_deliveries()
             next_carry = progress.next_carry()
             log(
                 logging.INFO,
@@ -115,7 +158,9 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
             context.continue_as_new(source.with_carry(next_carry).to_dict())
             return None
 
-    result = output(request, progress, final_status, context.current_utc_datetime)
+    ended_at = context.current_utc_datetime  # the monitoring time, not the wait for the last deliveries
+    yield from settle_deliveries()
+    result = output(request, progress, final_status, ended_at)
     context.set_custom_status(custom_status(request, progress, final_status))
     log(
         logging.INFO if final_status == "Completed" else logging.WARNING,
@@ -126,4 +171,14 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
         result["monitoring_duration_seconds"],
         check_number=progress.checks,
     )
+    measure(functools.partial(_count_outcome, final_status, request.workflow_type, result["monitoring_duration_seconds"]))
     return result
+
+
+def _count_alert(alert: alerts.Alert, meters: telemetry.Telemetry) -> None:
+    meters.alerts.add(1, {"alert_name": alert.name, "alert_severity": alert.severity})
+
+
+def _count_outcome(final_status: str, workflow_type: str, seconds: float, meters: telemetry.Telemetry) -> None:
+    meters.outcomes.add(1, {"final_status": final_status, "workflow_type": workflow_type})
+    meters.duration.record(seconds, {"final_status": final_status})

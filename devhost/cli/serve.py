@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,8 @@ from typing import TextIO
 from devhost.core.errors import DevhostError
 from devhost.host.server import DevHost
 from devhost.http.paths import WEBHOOK_BASE_PATH
-from devhost.runtime.config import STORE_RELATIVE_PATH
+from devhost.runtime import loglevels
+from devhost.runtime.config import STORE_RELATIVE_PATH, load_host_settings, load_local_settings
 from devhost.runtime.registry import FunctionRegistry
 
 PROG = "devhost"
@@ -99,6 +101,10 @@ async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl+C arrives as KeyboardInterrupt
             pass
+    # host.json logging.logLevel from the first line on, as in the Functions host (the same files the host
+    # reads next; a bad host.json is the same one-line startup error either way).
+    load_local_settings(args.app_dir)
+    loglevels.install(load_host_settings(args.app_dir, os.environ).log_levels)
     await host.start()
     try:
         assert host.registry is not None and host.settings is not None

@@ -28,6 +28,7 @@ from devhost.runtime.config import HostSettings, default_store_path, load_host_s
 from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
 from devhost.runtime.loader import load_app
+from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
 from devhost.runtime.worker.pool import WorkerInvoker
@@ -111,6 +112,8 @@ class DevHost:
         self._runner: web.AppRunner | None = None
         self._socket: socket.socket | None = None
         self._engine_started = False
+        self.notifier: Notifier | None = None
+        """The lifecycle-notification sender, when host.json configures notifications.eventGrid."""
         self.timers: TimerScheduler | None = None
 
     @property
@@ -177,7 +180,9 @@ class DevHost:
             await invoker.start()
         except WorkerLoadFailed as exc:
             raise AppLoadError(str(exc)) from None
-        engine = self._engine = Engine(store, self.clock, self.registry, self.settings, invoker)
+        grid = self.settings.event_grid
+        notifier = self.notifier = None if grid is None else Notifier(store, self.clock, grid, self.settings.hub_name)
+        engine = self._engine = Engine(store, self.clock, self.registry, self.settings, invoker, notifier=notifier)
         management = self._management = Management(
             store,
             self.clock,
@@ -200,6 +205,9 @@ class DevHost:
         invoker.client_binding_json = self.client_binding_json
         await engine.start()
         self._engine_started = True
+        if notifier is not None:
+            await notifier.start()
+            log.info("Lifecycle notifications go to %s", notifier.settings.topic_endpoint)
         self.timers = TimerScheduler(
             self.registry.timers, self.clock, invoker.call_timer, ScheduleStatusFile(status_path_for(self.store_path))
         )
@@ -267,6 +275,9 @@ class DevHost:
         if self._engine is not None and self._engine_started:
             self._engine_started = False
             await self._engine.stop()
+        if self.notifier is not None:
+            notifier, self.notifier = self.notifier, None
+            await notifier.stop()
         if self.invoker is not None:
             await self.invoker.aclose()
             self.invoker.close()

@@ -2,8 +2,9 @@
 
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
-orchestration version with its versioning strategies, and the storage provider type (which decides the timer
-properties sent to the SDK).
+orchestration version with its versioning strategies, the storage provider type (which decides the timer
+properties sent to the SDK), the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`) and
+the Event Grid lifecycle notifications (``notifications.eventGrid``, see :class:`EventGridSettings`).
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -14,12 +15,16 @@ import os
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from devhost.core.context import ReplaySettings
 from devhost.core.errors import StartupError
+from devhost.core.ncrontab import parse_timespan
+from devhost.core.notifications import parse_publish_event_types
 from devhost.core.versioning import FailureStrategy, MatchStrategy, Versioning
+from devhost.runtime.loglevels import LEVEL_NAMES, LEVELS
 
 STORE_RELATIVE_PATH = Path(".devhost") / "store.sqlite3"
 """Where an app's store lives unless told otherwise, relative to its directory (the host and ``replay``)."""
@@ -82,6 +87,26 @@ def _dedicated_plan_default() -> int:
     return 10 * (os.cpu_count() or 1)
 
 
+@dataclass(frozen=True)
+class EventGridSettings:
+    """host.json ``extensions.durableTask.notifications.eventGrid`` as the extension reads it
+    (EventGridNotificationOptions.cs; EventGridLifeCycleNotificationHelper.cs:29-129)."""
+
+    topic_endpoint: str
+    """The topic URL, ``%SETTING%`` resolved (TryResolveWholeString, helper :52-55)."""
+    key_setting_name: str
+    key: str
+    """The app setting's value, sent as the ``aeg-sas-key`` header (helper :49, :143)."""
+    publish_statuses: frozenset[str]
+    """Runtime statuses to publish (``publishEventTypes``; empty or absent: all)."""
+    retry_count: int = 0
+    """``publishRetryCount``: attempts after the first (HttpRetryMessageHandler loops while count >= tries, :436)."""
+    retry_interval: timedelta = timedelta(minutes=5)
+    """``publishRetryInterval`` (TimeSpan text; default 5 minutes, more than 0 and at most 60)."""
+    retry_statuses: frozenset[int] = frozenset()
+    """``publishRetryHttpStatus``: failing statuses that are retried; 503 always is (helper :419)."""
+
+
 @dataclass
 class HostSettings:
     route_prefix: str = DEFAULT_ROUTE_PREFIX
@@ -94,8 +119,12 @@ class HostSettings:
     """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
     long_timer_interval: str | None = _AZURE_STORAGE_TIMERS[1]
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
+    event_grid: EventGridSettings | None = None
+    """Lifecycle notifications, when host.json configures a topic endpoint."""
     versioning: Versioning | None = None
     """Worker versioning; None (no ``defaultVersion`` nor strategy in host.json) runs every version."""
+    log_levels: dict[str, int] = field(default_factory=dict)
+    """host.json ``logging.logLevel``: category (``default``, ``Function``, ``Function.<name>``, ...) → Python level."""
     function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT
     """host.json ``functionTimeout`` in seconds; None for ``-1`` (no limit). See DEFAULT_FUNCTION_TIMEOUT."""
     worker_process_count: int = 1
@@ -178,6 +207,19 @@ def _object(parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
+def _log_levels(section: dict[str, Any]) -> dict[str, int]:
+    """``logging.logLevel`` as the host reads it: level names in any case (LogLevel enum parsing)."""
+    levels: dict[str, int] = {}
+    for category, name in section.items():
+        level = LEVELS.get(name.lower()) if isinstance(name, str) else None
+        if not category.strip() or level is None:
+            raise StartupError(
+                f"host.json: logging.logLevel.{category} must be one of {', '.join(LEVEL_NAMES)}, got {json.dumps(name)}"
+            )
+        levels[category] = level
+    return levels
+
+
 def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> HostSettings:
     """Read ``host.json`` (missing file → defaults). ``env`` resolves ``%SETTING%`` references."""
     env = os.environ if env is None else env
@@ -189,6 +231,7 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     provider = _object(durable, "storageProvider", "extensions.durableTask.storageProvider")
 
     settings = HostSettings()
+    settings.log_levels = _log_levels(_object(_object(root, "logging", "logging"), "logLevel", "logging.logLevel"))
     settings.function_timeout = parse_function_timeout(root.get("functionTimeout"))
     settings.worker_process_count = worker_process_count(env)
 
@@ -229,6 +272,8 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     settings.max_short_timer, settings.long_timer_interval = (
         _AZURE_STORAGE_TIMERS if canonical == "AzureStorage" else _NO_LONG_TIMERS
     )
+    notifications = _object(durable, "notifications", "extensions.durableTask.notifications")
+    settings.event_grid = _event_grid(_object(notifications, "eventGrid", _EVENT_GRID), env)
     return settings
 
 
@@ -253,3 +298,53 @@ def _strategy(durable: Mapping[str, Any], key: str, kind: Any, default: Any) -> 
         names = ", ".join(member.value for member in kind)
         raise StartupError(f"host.json: extensions.durableTask.{key} must be one of {names}, not {json.dumps(value)}")
     return found
+
+
+_EVENT_GRID = "extensions.durableTask.notifications.eventGrid"
+_NOT_STARTED = "Failed to start lifecycle notification feature."
+
+
+def _event_grid(section: dict[str, Any], env: Mapping[str, str]) -> EventGridSettings | None:
+    """The Event Grid settings, None when no topic endpoint is configured (the extension then sends nothing)."""
+    endpoint = section.get("topicEndpoint") or ""
+    key_setting = section.get("keySettingName") or ""
+    if not isinstance(endpoint, str) or not isinstance(key_setting, str):
+        raise StartupError(f"host.json: {_EVENT_GRID}.topicEndpoint and keySettingName must be strings")
+    endpoint = _resolve_settings(endpoint, env, f"{_EVENT_GRID}.topicEndpoint").strip()
+    if not endpoint:
+        return None
+    if not key_setting:  # the extension's ArgumentException texts (helper :121, :126)
+        raise StartupError(f"{_NOT_STARTED} Please check the configuration values for {endpoint} and {key_setting}.")
+    key = env.get(key_setting, "")
+    if not key:
+        raise StartupError(f"{_NOT_STARTED} Please check the configuration values for {key_setting} on AppSettings.")
+    if not endpoint.lower().startswith(("http://", "https://")):
+        raise StartupError(f"host.json: {_EVENT_GRID}.topicEndpoint must be an http(s) URL, got {endpoint!r}")
+    types = section.get("publishEventTypes") or []
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishEventTypes must be a list of strings")
+    try:
+        statuses = parse_publish_event_types(types)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+    count = section.get("publishRetryCount", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishRetryCount must be a non-negative integer, got {json.dumps(count)}")
+    interval_text = section.get("publishRetryInterval", "00:05:00")
+    interval = parse_timespan(interval_text) if isinstance(interval_text, str) else None
+    if interval is None:
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishRetryInterval must be a TimeSpan like 00:05:00")
+    if interval <= timedelta(0) or interval > timedelta(minutes=60):  # EventGridNotificationOptions.Validate
+        raise StartupError("PublishRetryInterval must be non-negative and no more than 60 minutes.")
+    codes = section.get("publishRetryHttpStatus") or []
+    if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishRetryHttpStatus must be a list of HTTP status codes")
+    return EventGridSettings(
+        topic_endpoint=endpoint,
+        key_setting_name=key_setting,
+        key=key,
+        publish_statuses=statuses,
+        retry_count=count,
+        retry_interval=interval,
+        retry_statuses=frozenset(c for c in codes if 100 <= c <= 599),  # Enum.IsDefined(HttpStatusCode) filter, :63-67
+    )

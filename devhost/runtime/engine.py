@@ -27,14 +27,26 @@ from devhost.core.model import ActivityWorkItem, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
+from devhost.runtime import loglevels
 from devhost.runtime.config import HostSettings
 from devhost.runtime.http_activity import call_http
 from devhost.runtime.invoker import ActivityFailed, Invoker
+from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timeskip import Condition, TimeSkipper
+from devhost.runtime.tracing import attached, worker_attaches_context
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
+
+
+class _PreparedTurn:
+    """A loaded turn, its environment, and whether the orchestrator ran (for the lifecycle notifications)."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.env: TurnEnv | None = None
+        self.ran = False
 
 
 class Stalled(DevhostError):
@@ -42,8 +54,20 @@ class Stalled(DevhostError):
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        registry: FunctionRegistry,
+        settings: HostSettings,
+        invoker: Invoker,
+        *,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.store = store
+        self.notifier = notifier
+        """Lifecycle notifications (host.json notifications.eventGrid): owed ones are committed with the turn."""
+        self.attach_trace = worker_attaches_context()
         self.clock = clock
         self.registry = registry
         self.settings = settings
@@ -175,7 +199,7 @@ class Engine:
     def _run_turn(self, instance_id: str) -> None:
         prepared = self._prepare_turn(instance_id)
         if prepared is not None:
-            self._commit_turn(prepared[0], decide_turn(*prepared))
+            self._commit_turn(prepared, self._decide(prepared))
 
     async def _run_turn_off_loop(self, instance_id: str) -> None:
         """A turn whose replay blocks on a worker process: decide it on a thread, load and commit on the loop."""
@@ -183,22 +207,32 @@ class Engine:
         if prepared is None:
             return
         try:
-            commit = await asyncio.to_thread(decide_turn, *prepared)
+            commit = await asyncio.to_thread(self._decide, prepared)
         except TurnAborted as exc:
             # Nothing was committed: the messages wait in the store and the next round runs the turn again.
             log.warning("turn of %s aborted and retried: %s", instance_id, exc)
             return
-        self._commit_turn(prepared[0], commit)
+        self._commit_turn(prepared, commit)
 
-    def _prepare_turn(self, instance_id: str) -> tuple[Turn, TurnEnv] | None:
+    def _prepare_turn(self, instance_id: str) -> _PreparedTurn | None:
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
         if turn is None or not turn.messages:
             return None
         function = self.registry.orchestrators.get(turn.instance.name)
-        env = TurnEnv(
+        prepared = _PreparedTurn(turn)
+        trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
+        handle = self.invoker.orchestrator_handle(function, trace=trace) if function else None
+
+        def orchestrator(context_json: str) -> str:
+            prepared.ran = True
+            assert handle is not None
+            with attached(*trace):  # the worker's configure_opentelemetry (devhost.runtime.tracing)
+                return handle(context_json)
+
+        prepared.env = TurnEnv(
             now=now,
-            orchestrator=self.invoker.orchestrator_handle(function) if function else None,
+            orchestrator=orchestrator if function else None,
             known_orchestrators=self.registry.orchestrators.keys(),
             new_id=lambda: uuid.uuid4().hex,
             settings=self.replay_settings,
@@ -207,15 +241,30 @@ class Engine:
             versioning=self.settings.versioning,
             is_active=self._is_active,
         )
-        return turn, env
+        return prepared
 
-    def _commit_turn(self, turn: Turn, commit: TurnCommit) -> None:
+    @staticmethod
+    def _decide(prepared: _PreparedTurn) -> TurnCommit:
+        assert prepared.env is not None
+        with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
+            return decide_turn(prepared.turn, prepared.env)
+
+    def _commit_turn(self, prepared: _PreparedTurn, commit: TurnCommit) -> None:
+        turn, ran = prepared.turn, prepared.ran
+        for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
+            child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
+        if self.notifier is not None:
+            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
         try:
             self.store.commit_turn(commit)
         except InstanceExists as exc:
             # A sub-orchestration id that became active after decide_turn checked it (a race): fail the parent.
             commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
+            if self.notifier is not None:
+                commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
             self.store.commit_turn(commit)
+        if commit.notifications and self.notifier is not None:
+            self.notifier.wake()
         self.turns += 1
         self._log_outcome(turn.instance.runtime_status, commit)
 
@@ -272,7 +321,9 @@ class Engine:
         # (a built-in HTTP call in flight is work the clock cannot see, so it keeps the engine busy).
         self._inside_invoker += 1
         try:
-            return await self.invoker.call_activity(function, item.input)
+            return await self.invoker.call_activity(
+                function, item.input, trace_parent=item.trace_parent, trace_state=item.trace_state
+            )
         finally:
             self._inside_invoker -= 1
 

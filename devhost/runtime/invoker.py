@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import inspect
 import json
@@ -37,7 +38,7 @@ from azure.functions.durable_functions import ActivityTriggerConverter
 from azure.functions.timer import TimerRequestConverter
 
 from devhost.clock import Clock, FunctionClock
-from devhost.runtime import timepatch
+from devhost.runtime import loglevels, timepatch
 from devhost.runtime.registry import ActivityFunction, EntityFunction, HttpFunction, OrchestratorFunction, TimerFunction
 from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX, DaemonPool
 
@@ -171,8 +172,11 @@ class Invoker:
     async def aclose(self) -> None:
         """Release what :meth:`start` took (nothing in-process; see :meth:`close` for the thread pool)."""
 
-    def orchestrator_handle(self, function: OrchestratorFunction) -> Callable[[str], str]:
-        """The SDK's ``handle(context_json) -> state_json`` for ``function``: here, the function itself."""
+    def orchestrator_handle(
+        self, function: OrchestratorFunction, *, trace: tuple[str | None, str | None] = (None, None)
+    ) -> Callable[[str], str]:
+        """The SDK's ``handle(context_json) -> state_json`` for ``function``: here, the function itself (the engine
+        attaches ``trace`` around it; a worker process attaches it there)."""
         return function.handle
 
     @property
@@ -210,13 +214,17 @@ class Invoker:
             if not future.done():  # cancelled when the host stopped waiting
                 outcome()
 
+        # Threads do not inherit context variables: the function runs in a copy of the caller's context
+        # (which names the running function for the host.json log levels, devhost.runtime.loglevels).
+        context = contextvars.copy_context()
+
         def target() -> None:
             with self._slots if self._pool is None else contextlib.nullcontext():
                 try:
                     if self._function_clock is None:
-                        result = fn(**kwargs)
+                        result = context.run(fn, **kwargs)
                     else:
-                        result = timepatch.run_with_clock(self._function_clock, fn, **kwargs)
+                        result = context.run(timepatch.run_with_clock, self._function_clock, fn, **kwargs)
                 except BaseException as exc:  # delivered to the awaiting coroutine, like run_in_executor
                     if not isinstance(exc, Exception):  # sys.exit() in a function must not stop the host
                         exc = RuntimeError(f"{type(exc).__name__}: {exc}")
@@ -235,9 +243,14 @@ class Invoker:
             threading.Thread(target=target, name=f"{FUNCTION_THREAD_PREFIX}{name}", daemon=True).start()
         return await future
 
-    async def call_activity(self, fn: ActivityFunction, input_text: str | None) -> str:
-        """Run one activity; returns the JSON text for ``TaskCompleted.Result``. Raises ActivityFailed."""
-        invocation = self.context_for(fn.name)
+    async def call_activity(
+        self, fn: ActivityFunction, input_text: str | None, *, trace_parent: str | None = None, trace_state: str | None = None
+    ) -> str:
+        """Run one activity; returns the JSON text for ``TaskCompleted.Result``. Raises ActivityFailed.
+
+        ``trace_parent``/``trace_state``: the orchestration instance's trace context (the request that started
+        it), given to the function as ``context.trace_context``."""
+        invocation = self.context_for(fn.name, trace_parent=trace_parent or "", trace_state=trace_state or "")
         log.info("Executing 'Functions.%s' (Reason='(null)', Id=%s)", fn.name, invocation.invocation_id)
         try:
             value = ActivityTriggerConverter.decode(
@@ -247,7 +260,8 @@ class Invoker:
             kwargs.update(self._client_kwargs(fn.durable_client_args))
             if _wants_context(fn.fn) and fn.input_name != "context":
                 kwargs["context"] = invocation
-            result = await self._call(fn.fn, kwargs, fn.is_async)
+            with loglevels.running_function(fn.name):
+                result = await self._call(fn.fn, kwargs, fn.is_async)
             # Encoding happens in the worker after the call; its ValueError fails the invocation the same way.
             text = ActivityTriggerConverter.encode(result, expected_type=None).value
         except Exception as exc:
@@ -267,7 +281,8 @@ class Invoker:
         log.info("Executing 'Functions.%s' (Reason='(null)', Id=%s)", fn.name, invocation.invocation_id)
         kwargs: dict[str, Any] = {fn.context_arg: EntityContext(payload), **self._client_kwargs(fn.durable_client_args)}
         try:
-            result = await self._call(fn.handle, kwargs, inspect.iscoroutinefunction(fn.handle))
+            with loglevels.running_function(fn.name):
+                result = await self._call(fn.handle, kwargs, inspect.iscoroutinefunction(fn.handle))
         except Exception as exc:
             log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
             raise
@@ -292,7 +307,8 @@ class Invoker:
         if fn.context_arg:
             kwargs[fn.context_arg] = invocation
         try:
-            result = await self._call(fn.fn, kwargs, fn.is_async)
+            with loglevels.running_function(fn.name):
+                result = await self._call(fn.fn, kwargs, fn.is_async)
             response = _as_http_response(result)
         except Exception as exc:
             log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
@@ -323,7 +339,8 @@ class Invoker:
             kwargs: dict[str, Any] = {fn.arg_name: request, **self._client_kwargs(fn.durable_client_args)}
             if fn.context_arg:
                 kwargs[fn.context_arg] = invocation
-            await self._call(fn.fn, kwargs, inspect.iscoroutinefunction(fn.fn))
+            with loglevels.running_function(fn.name):
+                await self._call(fn.fn, kwargs, inspect.iscoroutinefunction(fn.fn))
         except Exception as exc:
             log.error("Executed 'Functions.%s' (Failed, Id=%s)\n%s", fn.name, invocation.invocation_id, _traceback_text(exc))
             return False

@@ -1,4 +1,4 @@
-"""The SQLite Store: devhost's persistence (instances, histories, message queue, activity work items).
+"""The SQLite Store: devhost's persistence (instances, histories, message queue, activity work items, outbox).
 
 Every write method commits before it returns; whatever a call committed survives the devhost process
 being killed (see :mod:`devhost.store.sqlite_schema` for the durability promise and the one-process file
@@ -27,6 +27,7 @@ from devhost.core.model import (
     Instance,
     InstanceQuery,
     Message,
+    Notification,
     Turn,
     TurnCommit,
 )
@@ -226,12 +227,13 @@ class SqliteStore(SqliteEntityStore):
             return []
         excluded = set(exclude)
         rows = self._read(
-            "SELECT id, instance_id, execution_id, task_id, name, input FROM activities ORDER BY id LIMIT ?",
+            "SELECT a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, i.trace_parent, i.trace_state"
+            " FROM activities a JOIN instances i ON i.instance_id = a.instance_id ORDER BY a.id LIMIT ?",
             (limit + len(excluded),),
         )
         return [
-            ActivityWorkItem(instance_id, execution_id, task_id, name, input_, work_item_id)
-            for work_item_id, instance_id, execution_id, task_id, name, input_ in rows
+            ActivityWorkItem(instance_id, execution_id, task_id, name, input_, work_item_id, parent, state)
+            for work_item_id, instance_id, execution_id, task_id, name, input_, parent, state in rows
             if work_item_id not in excluded
         ][:limit]
 
@@ -241,6 +243,31 @@ class SqliteStore(SqliteEntityStore):
                 return False
             conn.execute(INSERT_MESSAGE, message_params(result))
             return True
+
+    # --- the notification outbox ------------------------------------------------------------------
+    def due_notifications(self, now: datetime, limit: int) -> list[Notification]:
+        if limit <= 0:
+            return []
+        rows = self._read(
+            "SELECT id, instance_id, body, due_at, attempts FROM notifications WHERE due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (to_text(now), limit),
+        )
+        return [Notification(instance_id, body, from_text(due), attempts, nid) for nid, instance_id, body, due, attempts in rows]
+
+    def next_notification_at(self) -> datetime | None:
+        rows = self._read("SELECT due_at FROM notifications ORDER BY due_at LIMIT 1", ())
+        return from_text(rows[0][0]) if rows else None
+
+    def delete_notification(self, notification_id: int) -> bool:
+        with self._writing() as conn:
+            return conn.execute("DELETE FROM notifications WHERE id = ?", (notification_id,)).rowcount == 1
+
+    def retry_notification(self, notification_id: int, due_at: datetime) -> bool:
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "UPDATE notifications SET due_at = ?, attempts = attempts + 1 WHERE id = ?", (to_text(due_at), notification_id)
+            )
+            return cursor.rowcount == 1
 
     # --- helpers ---------------------------------------------------------------------------------
     def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:

@@ -9,13 +9,14 @@ import azure.durable_functions as df
 from job_monitor import names
 
 
-def test_the_app_exposes_exactly_the_five_functions(app_functions: dict[str, Any]) -> None:
+def test_the_app_exposes_exactly_its_six_functions(app_functions: dict[str, Any]) -> None:
     assert set(app_functions) == {
         names.START_MONITORING_JOB,
         names.JOB_STATUS,
         names.MONITORING_JOB_ORCHESTRATOR,
         names.CHECK_JOB_STATUS,
         names.WAIT_FOR_INTERVAL,
+        names.DELIVER_ALERT,
     }
 
 
@@ -53,4 +54,4 @@ def test_function_app_module_holds_a_dfapp_with_the_blueprint() -> None:
     from job_monitor import bp
 
     assert isinstance(function_app.app, df.DFApp)
-    assert len(function_app.app._function_builders) == len(bp._function_builders) == 5
+    assert len(function_app.app._function_builders) == len(bp._function_builders) == 6

@@ -226,12 +226,18 @@ class _Worker:
         except (OSError, ValueError):
             pass  # the host is gone
 
-    def _orchestrate(self, name: str, context_json: str) -> tuple[str, ...]:
+    def _orchestrate(self, name: str, context_json: str, trace_parent: str | None, trace_state: str | None) -> tuple[str, ...]:
+        from devhost.runtime import loglevels
+        from devhost.runtime.tracing import attached
+
         function = self.registry.orchestrators.get(name)
         if function is None:
             return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
         try:
-            return (frames.OK, function.handle(context_json))
+            # As the host does in-process (devhost.runtime.engine): the trace is attached only when the host
+            # found OpenTelemetry switched on (it sends none otherwise), and log lines are the function's.
+            with loglevels.running_function(name), attached(trace_parent, trace_state):
+                return (frames.OK, function.handle(context_json))
         except Exception as exc:  # the SDK's failure channel: the host's turn reads the text (§1.9) and the frames
             return (frames.FAILED, str(exc), stack_text(exc))
 
@@ -248,13 +254,16 @@ class _Worker:
         from devhost.runtime.invoker import ActivityFailed
 
         if kind == frames.ACTIVITY:
-            name, input_text, binding = payload
+            name, input_text, binding, trace_parent, trace_state = payload
             self.invoker.client_binding_json = (lambda: binding) if binding is not None else None
             function = self.registry.activities.get(name)
             if function is None:
                 return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an activity function.", None)
             try:
-                return (frames.OK, await self.invoker.call_activity(function, input_text))
+                result = await self.invoker.call_activity(
+                    function, input_text, trace_parent=trace_parent, trace_state=trace_state
+                )
+                return (frames.OK, result)
             except ActivityFailed as failure:
                 return (frames.FAILED, failure.reason, failure.details)
         if kind == frames.HTTP:

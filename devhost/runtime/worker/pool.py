@@ -193,15 +193,18 @@ class WorkerInvoker(Invoker):
         raise FunctionTimedOut(text)
 
     # --- orchestrator turns --------------------------------------------------------------------------
-    def orchestrator_handle(self, function: OrchestratorFunction) -> Callable[[str], str]:
-        """A ``handle(context_json) -> state_json`` that replays in a worker; call it off the host's loop."""
+    def orchestrator_handle(
+        self, function: OrchestratorFunction, *, trace: tuple[str | None, str | None] = (None, None)
+    ) -> Callable[[str], str]:
+        """A ``handle(context_json) -> state_json`` that replays in a worker (which attaches ``trace`` around it);
+        call it off the host's loop."""
         if self._indexed_orchestrators.get(function.name) is not function:
             return function.handle  # replaced in the host's registry since (test code): runs here
-        return functools.partial(self._orchestrate_blocking, function.name)
+        return functools.partial(self._orchestrate_blocking, function.name, trace)
 
-    def _orchestrate_blocking(self, name: str, context_json: str) -> str:
+    def _orchestrate_blocking(self, name: str, trace: tuple[str | None, str | None], context_json: str) -> str:
         assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(self._orchestrate(name, context_json), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._orchestrate(name, context_json, trace), self._loop)
         outcome = future.result()
         if outcome[0] == frames.OK:
             return str(outcome[1])
@@ -209,9 +212,9 @@ class WorkerInvoker(Invoker):
         failure.stack_text = outcome[2] if len(outcome) > 2 else ""  # type: ignore[attr-defined]  # the worker's frames
         raise failure
 
-    async def _orchestrate(self, name: str, context_json: str) -> tuple[str, ...]:
+    async def _orchestrate(self, name: str, context_json: str, trace: tuple[str | None, str | None]) -> tuple[str, ...]:
         try:
-            outcome: tuple[str, ...] = await self._remote(frames.ORCHESTRATOR, name, (name, context_json))
+            outcome: tuple[str, ...] = await self._remote(frames.ORCHESTRATOR, name, (name, context_json, *trace))
         except NoWorker as exc:
             return (frames.FAILED, str(exc))  # retrying could only spin: there is nothing to retry on
         except WorkerDied as exc:
@@ -243,13 +246,16 @@ class WorkerInvoker(Invoker):
         raise _named_exception(outcome[1], outcome[2])
 
     # --- activities, HTTP and timer functions --------------------------------------------------------
-    async def call_activity(self, fn: ActivityFunction, input_text: str | None) -> str:
-        if self._indexed_activities.get(fn.name) is not fn:
-            return await super().call_activity(fn, input_text)  # a stub: test code, run in the host
+    async def call_activity(
+        self, fn: ActivityFunction, input_text: str | None, *, trace_parent: str | None = None, trace_state: str | None = None
+    ) -> str:
+        if self._indexed_activities.get(fn.name) is not fn:  # a stub: test code, run in the host
+            return await super().call_activity(fn, input_text, trace_parent=trace_parent, trace_state=trace_state)
         binding = self.client_binding_json() if fn.durable_client_args and self.client_binding_json else None
         self._remote_running += 1
         try:
-            outcome = await self._remote(frames.ACTIVITY, fn.name, (fn.name, input_text, binding))
+            payload = (fn.name, input_text, binding, trace_parent, trace_state)
+            outcome = await self._remote(frames.ACTIVITY, fn.name, payload)
         except (WorkerDied, FunctionTimedOut) as exc:
             log.error("Executed 'Functions.%s' (Failed)\n%s", fn.name, exc)
             raise ActivityFailed(

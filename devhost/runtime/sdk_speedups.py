@@ -1,0 +1,134 @@
+"""Memoized history-timestamp parsing for the Durable Functions SDK inside the host process.
+
+On every episode the SDK rebuilds the whole history and parses each event's ``Timestamp`` with dateutil
+(azure-functions-durable 1.7.0, ``azure/durable_functions/models/history/HistoryEvent.py`` line 2
+``from dateutil.parser import parse as dt_parse`` and line 15 ``self._timestamp = dt_parse(Timestamp)``).
+That parse is most of the SDK's replay time, and an instance's timestamps are parsed again on every later
+episode: O(K²) parses for K episodes. :func:`install` rebinds that module's ``dt_parse`` to a bounded memo.
+
+What is memoized, and why the results are the ones the SDK would have computed:
+
+- Only full timestamps of the round-trip shape ``YYYY-MM-DDTHH:MM:SS.fffffffZ`` (seven fractional digits
+  and ``Z``: what :func:`devhost.core.events.format_timestamp` writes, as the extension does). Every field
+  is present, so dateutil's ``default`` (today's date) never shows through. Any other text is passed to
+  dateutil as it is, every time.
+- dateutil's answer for ``Z`` is not a function of the text alone: it gives ``tzlocal()`` when "UTC" is
+  one of ``time.tzname`` (a machine on UTC) and ``tz.UTC`` otherwise (``dateutil/parser/_parser.py``,
+  ``_build_tzaware``), and a ``tzlocal`` freezes the zone's offsets when it is built. So the memo key is the
+  text plus the process's zone (``time.tzname``, ``timezone``, ``altzone``, ``daylight``): after a
+  ``time.tzset()`` to another zone, texts are parsed afresh. (Changing ``TZ`` without ``time.tzset()`` is
+  not followed, as Python itself does not update ``time.tzname`` then.)
+- The memo hands out the very ``datetime`` dateutil returned, so value, type and ``tzinfo`` type are the
+  same. Datetimes are immutable; the one difference is that events with the *same* text now share one object
+  (and its tzinfo) where each had its own equal copy. Python compares and subtracts datetimes whose tzinfo
+  is the same object by their fields, and others via ``utcoffset()``; for equal fields and equal zones both
+  give the same answer. Neither the SDK nor the app tests tzinfo identity (the SDK only compares timestamps
+  with ``>`` in ``TaskOrchestrationExecutor.py`` line 138 and hands them on as ``current_utc_datetime``).
+  ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without the memo and compares
+  everything the orchestrator receives.
+- Exceptions are not memoized (``functools.lru_cache`` does not keep them): an invalid date of the right
+  shape raises the same error every time.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import logging
+import re
+import threading
+import time
+from datetime import datetime
+from types import ModuleType
+from typing import Any, Callable
+
+log = logging.getLogger("devhost.sdk_speedups")
+
+HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
+"""The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
+
+CACHE_SIZE = 1 << 15
+"""Distinct timestamps kept (least recently used dropped first). An entry (a datetime with its own tzinfo,
+the key text and the cache's bookkeeping) takes about 0.8 KB, so the memo stays under ~26 MB. A turn stamps
+its events with one or two times, so this holds the live histories of e.g. 200 instances of 80 turns each."""
+
+FULL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{7}Z")
+"""The only shape memoized (fullmatch; ASCII digits only)."""
+
+ZoneState = tuple[tuple[str, str], int, int, int]
+
+_lock = threading.Lock()
+_original: Callable[..., datetime] | None = None
+"""dateutil's ``parse`` as the SDK module had it bound; None while not installed."""
+
+
+def _zone() -> ZoneState:
+    return (time.tzname, time.timezone, time.altzone, time.daylight)
+
+
+def _memo(parse: Callable[..., datetime]) -> Callable[..., datetime]:
+    """A drop-in for ``parse`` that answers full timestamps from a bounded memo."""
+
+    @functools.lru_cache(maxsize=CACHE_SIZE)
+    def parse_full(text: str, zone: ZoneState) -> datetime:
+        return parse(text)
+
+    def memo_parse(timestr: Any, *args: Any, **kwargs: Any) -> datetime:
+        if args or kwargs or type(timestr) is not str or not FULL_TIMESTAMP.fullmatch(timestr):
+            return parse(timestr, *args, **kwargs)
+        return parse_full(timestr, _zone())
+
+    memo_parse.__wrapped__ = parse  # type: ignore[attr-defined]
+    memo_parse.cache_info = parse_full.cache_info  # type: ignore[attr-defined]
+    memo_parse.cache_clear = parse_full.cache_clear  # type: ignore[attr-defined]
+    return memo_parse
+
+
+def _sdk_module() -> ModuleType:
+    # import_module returns the module itself; attribute access on the package would find the class of the
+    # same name (models/history/__init__.py re-exports it).
+    return importlib.import_module(HISTORY_EVENT_MODULE)
+
+
+def install() -> bool:
+    """Memoize the SDK's history-timestamp parsing in this process (idempotent, thread-safe).
+
+    Returns whether the memo is active. It is not when the SDK module no longer binds dateutil's ``parse``
+    as ``dt_parse`` (another SDK version): then nothing is changed and the SDK parses as it always did.
+    """
+    global _original
+    with _lock:
+        if _original is not None:
+            return True
+        from dateutil import parser
+
+        module = _sdk_module()
+        current = getattr(module, "dt_parse", None)
+        if current is not parser.parse:
+            log.debug("%s.dt_parse is not dateutil.parser.parse; timestamp memo not installed", HISTORY_EVENT_MODULE)
+            return False
+        module.dt_parse = _memo(current)  # type: ignore[attr-defined]
+        _original = current
+        return True
+
+
+def uninstall() -> None:
+    """Give the SDK back dateutil's own ``parse`` (for measuring the unpatched SDK, and for tests)."""
+    global _original
+    with _lock:
+        if _original is None:
+            return
+        _sdk_module().dt_parse = _original  # type: ignore[attr-defined]
+        _original = None
+
+
+def installed() -> bool:
+    return _original is not None
+
+
+def cache_info() -> Any | None:
+    """``functools`` cache statistics of the active memo (hits, misses, maxsize, currsize), or None."""
+    with _lock:
+        if _original is None:
+            return None
+        return _sdk_module().dt_parse.cache_info()
