@@ -126,7 +126,11 @@ class _ForwardLogs(logging.Handler):
             message = record.getMessage()
             if record.exc_info:
                 message += "\n" + logging.Formatter().formatException(record.exc_info)
-            self._channel.send((frames.LOG, record.name, record.levelno, message))
+            from devhost.runtime.loglevels import current_function
+
+            # The running function travels with the record: the host's host.json log levels file the app's
+            # lines under Function.<name>.User by it (devhost.runtime.loglevels).
+            self._channel.send((frames.LOG, record.name, record.levelno, message, current_function()))
         except Exception:  # noqa: BLE001 - the pipe is gone: the host no longer listens
             pass
 

@@ -2,7 +2,7 @@
 
 Host → worker: ``(CALL, call_id, kind, payload, now)``, ``(WOKE, sleep_id, now)``, ``(STOP,)``.
 Worker → host: ``(READY, pid)``, ``(LOAD_FAILED, message)``, ``(DONE, call_id, outcome)``,
-``(SLEEP, sleep_id, seconds)``, ``(LOG, logger, level, message)``.
+``(SLEEP, sleep_id, seconds)``, ``(LOG, logger, level, message, function or None)``.
 
 ``now`` is the host clock's time (POSIX seconds) or None on the real clock: while anything runs, virtual
 time stands still, so the time a function sees is the time its call started or its last sleep ended.

@@ -14,6 +14,7 @@ with its first arguments (a fork server keeps those of the moment it started).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import multiprocessing
@@ -26,6 +27,7 @@ from typing import Any, Callable
 
 from devhost.clock import Clock
 from devhost.core.errors import DevhostError
+from devhost.runtime import loglevels
 from devhost.runtime.worker import child, frames
 
 log = logging.getLogger("devhost.worker")
@@ -175,7 +177,9 @@ class WorkerProcess:
             self._sleeps.add(task)
             task.add_done_callback(self._sleeps.discard)
         elif tag == frames.LOG:
-            logging.getLogger(frame[1]).log(frame[2], "%s", frame[3])
+            function = frame[4] if len(frame) > 4 else None
+            with loglevels.running_function(function) if function else contextlib.nullcontext():
+                logging.getLogger(frame[1]).log(frame[2], "%s", frame[3])
         elif tag == frames.READY:
             if not self.ready.done():
                 self.ready.set_result(None)
