@@ -23,6 +23,7 @@ import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import AppLoadError, DevhostError, StartupError
 from devhost.http.application import build_application
+from devhost.http.limits import HttpLimits, runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
@@ -91,6 +92,7 @@ class DevHost:
         settings: HostSettings | None = None,
         shutdown_timeout: float = 10.0,
         workers: bool = False,
+        http_limits: HttpLimits | None = None,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.host = host
@@ -104,6 +106,7 @@ class DevHost:
         self.workers = workers
         """Run the app's functions in language-worker processes (``FUNCTIONS_WORKER_PROCESS_COUNT`` of them), as
         the Functions host does, rather than in this process. Needs the app loaded from ``app_dir`` (no ``registry``)."""
+        self.http_limits = http_limits
         self.state = "Initialized"
         self._store: Store | None = None
         self.invoker: Invoker | None = None
@@ -198,6 +201,7 @@ class DevHost:
             settings=self.settings,
             rpc_base=lambda: rpc_base_url(self.host, self.port),
             status=self.status,
+            http_limits=self.http_limits,
         )
         await self._listen(app)
         # Activities and timer functions declaring a durable client get the binding for this host (before the
@@ -248,7 +252,7 @@ class DevHost:
 
     async def _listen(self, app: web.Application) -> None:
         assert self._socket is not None
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout, **runner_options(app))
         await runner.setup()
         self._runner = runner
         sock, self._socket = self._socket, None

@@ -3,8 +3,9 @@
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
 orchestration version with its versioning strategies, the storage provider type (which decides the timer
-properties sent to the SDK), the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`) and
-the Event Grid lifecycle notifications (``notifications.eventGrid``, see :class:`EventGridSettings`).
+properties sent to the SDK), the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`),
+the Event Grid lifecycle notifications (``notifications.eventGrid``, see :class:`EventGridSettings`) and the CORS
+settings of local.settings.json's ``Host`` section.
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -129,6 +130,10 @@ class HostSettings:
     """host.json ``functionTimeout`` in seconds; None for ``-1`` (no limit). See DEFAULT_FUNCTION_TIMEOUT."""
     worker_process_count: int = 1
     """``FUNCTIONS_WORKER_PROCESS_COUNT``: how many language-worker processes run the app (default 1, as in Azure)."""
+    cors_origins: tuple[str, ...] = ()
+    """local.settings.json ``Host.CORS``: the origins allowed to call the host from a browser (``*``: any)."""
+    cors_credentials: bool = False
+    """local.settings.json ``Host.CORSCredentials``: allow cookies and the Authorization header cross-origin."""
 
     def replay_settings(self) -> ReplaySettings:
         """The timer values sent with every episode (None, an unset TimeSpan, is sent as ``00:00:00``)."""
@@ -180,6 +185,43 @@ def load_local_settings(app_dir: Path, environ: MutableMapping[str, str] | None 
     for key, value in settings.items():
         target.setdefault(key, value)
     return settings
+
+
+# ASP.NET Core's CorsPolicyBuilder.Build() refuses this combination with this text, so func start fails on it.
+_INSECURE_CORS = (
+    "The CORS protocol does not allow specifying a wildcard (any) origin and credentials at the same time. "
+    "Configure the CORS policy by listing individual origins if credentials needs to be supported."
+)
+
+
+def load_cors_settings(app_dir: Path) -> tuple[tuple[str, ...], bool]:
+    """``Host.CORS`` and ``Host.CORSCredentials`` of local.settings.json, as ``func start`` reads them.
+
+    Core Tools deserialises the ``Host`` section into ``HostStartSettings`` (``CORS`` a string, ``CORSCredentials``
+    a bool) and splits ``CORS`` on commas, dropping empty entries but not trimming blanks (its ``--cors`` help:
+    "A comma separated list of CORS origins with no spaces"); credentials count only when origins are given
+    (azure-functions-core-tools, src/Azure.Functions.Cli/Actions/HostActions/Startup.cs, the constructor).
+    """
+    path = Path(app_dir) / "local.settings.json"
+    if not path.is_file():
+        return (), False
+    host = _read_json(path).get("Host") or {}
+    if not isinstance(host, dict):
+        raise StartupError("local.settings.json: 'Host' must be an object")
+    cors = host.get("CORS") or ""
+    if not isinstance(cors, str):
+        raise StartupError("local.settings.json: Host.CORS must be a string of comma-separated origins")
+    credentials = host.get("CORSCredentials", False)
+    if isinstance(credentials, str) and credentials.strip().lower() in ("true", "false"):
+        credentials = credentials.strip().lower() == "true"  # Newtonsoft reads "true"/"false" strings as bools
+    if not isinstance(credentials, bool):
+        raise StartupError(f"local.settings.json: Host.CORSCredentials must be true or false, got {json.dumps(credentials)}")
+    origins = tuple(origin for origin in cors.split(",") if origin)
+    if not origins:
+        return (), False
+    if credentials and "*" in origins:
+        raise StartupError(f"local.settings.json: Host.CORS: {_INSECURE_CORS}")
+    return origins, credentials
 
 
 def _resolve_settings(text: str, env: Mapping[str, str], where: str) -> str:
@@ -274,6 +316,7 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     )
     notifications = _object(durable, "notifications", "extensions.durableTask.notifications")
     settings.event_grid = _event_grid(_object(notifications, "eventGrid", _EVENT_GRID), env)
+    settings.cors_origins, settings.cors_credentials = load_cors_settings(app_dir)
     return settings
 
 

@@ -3,7 +3,8 @@
 Each orchestration turn is load → :func:`devhost.core.turn.decide_turn` → commit, one transaction, run on the
 event loop (the SDK's replay is CPU-bound and never awaits). Activities run through the Invoker in a bounded
 pool; each result is committed together with the removal of its work item, so after a crash every activity
-that had not reported runs again (at-least-once, as in Azure) and nothing is recorded twice.
+that had not reported runs again (at-least-once, as in Azure) and nothing is recorded twice. A store fault
+(``StoreUnavailable``: the call's transaction rolled back) is logged and retried with a short back-off.
 
 On a clock that can skip (the virtual one), ``run_until`` lets a test wait while time skips and ``advance_to``
 steps time through every deadline up to a target: whenever nothing is runnable and every running function is
@@ -22,7 +23,7 @@ from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core import entities
-from devhost.core.errors import DevhostError, InstanceExists, TurnAborted
+from devhost.core.errors import DevhostError, InstanceExists, StoreUnavailable, TurnAborted
 from devhost.core.model import ActivityWorkItem, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
@@ -93,6 +94,8 @@ class Engine:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.turns = 0
+        self.store_retry_delay = 0.05
+        """Seconds before the first retry after a store fault (doubled per fault in a row, capped at 2 s)."""
 
     # --- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -139,15 +142,24 @@ class Engine:
     # --- the dispatch loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
         assert self._wake is not None and self._passed is not None
+        faults = 0
         while not self._stopping:
             self._wake.clear()
-            if await self._dispatch():
-                continue
-            if self.time.skip_if_idle():
-                continue
-            async with self._passed:
-                self._passed.notify_all()
-            await self._wait()
+            try:
+                if await self._dispatch():
+                    faults = 0
+                    continue
+                if self.time.skip_if_idle():
+                    continue
+                async with self._passed:
+                    self._passed.notify_all()
+                await self._wait()
+                faults = 0
+            except StoreUnavailable as exc:
+                # Every store call is one transaction that rolled back: the turn's messages are still queued,
+                # so the next round simply runs it again.
+                faults += 1
+                await self._back_off(faults, "the dispatch loop", exc)
 
     async def _dispatch(self) -> bool:
         """Run every ready turn and start what activities fit. True if anything happened."""
@@ -299,17 +311,35 @@ class Engine:
     # --- activities ----------------------------------------------------------------------------------
     async def _run_activity(self, item: ActivityWorkItem) -> None:
         assert item.id is not None
+        # CancelledError (shutting down) passes through: the work item stays and runs again on the next start.
         try:
-            result = await self._call_activity(item)
-            message = activity_result(item, self.clock.now(), result)
-        except ActivityFailed as failure:
-            message = activity_failure(item, self.clock.now(), failure.reason, failure.details)
-        except asyncio.CancelledError:
-            raise  # shutting down: the work item stays and runs again on the next start
+            try:
+                result = await self._call_activity(item)
+                message = activity_result(item, self.clock.now(), result)
+            except ActivityFailed as failure:
+                message = activity_failure(item, self.clock.now(), failure.reason, failure.details)
+            # Still listed in _activities while retrying, so the dispatcher does not start the item a second time.
+            faults = 0
+            while True:
+                try:
+                    self.store.complete_activity(item.id, message)
+                    break
+                except StoreUnavailable as exc:
+                    faults += 1
+                    if self._stopping:  # the work item stays: the activity runs again on the next start
+                        log.warning("store unavailable at shutdown; activity %s will run again: %s", item.name, exc)
+                        return
+                    await self._back_off(faults, f"the result of activity {item.name}", exc)
         finally:
             self._activities.pop(item.id, None)
-        self.store.complete_activity(item.id, message)
         self.notify()
+
+    async def _back_off(self, faults: int, what: str, exc: StoreUnavailable) -> None:
+        """Log a store fault and wait before retrying (real time on the loop's timer, doubling up to 2 s: a full
+        disk or a lock held by another program clears in wall-clock time, whatever the host's clock says)."""
+        delay = min(self.store_retry_delay * 2 ** (faults - 1), 2.0)
+        log.warning("store unavailable (attempt %d), retrying %s in %.2f s: %s", faults, what, delay, exc)
+        await asyncio.sleep(delay)
 
     async def _call_activity(self, item: ActivityWorkItem) -> str | None:
         if item.name == HTTP_ACTIVITY_NAME:

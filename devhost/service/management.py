@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from devhost.clock import Clock
-from devhost.core import events
+from devhost.core import events, jsontext
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound
 from devhost.core.model import TERMINAL_STATUSES, HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
 from devhost.core.tracecontext import accepted_trace
@@ -306,8 +306,8 @@ def validate_instance_id(instance_id: str) -> None:
 
 
 def _dumps(value: JSONValue) -> str:
-    # Newtonsoft style: compact, non-ASCII kept as is.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Newtonsoft style: compact, non-ASCII kept as is, an escaped lone surrogate kept escaped (see jsontext).
+    return jsontext.compact(value)
 
 
 def _require_json(text: str) -> None:

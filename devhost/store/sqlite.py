@@ -3,7 +3,9 @@
 Every write method commits before it returns; whatever a call committed survives the devhost process
 being killed (see :mod:`devhost.store.sqlite_schema` for the durability promise and the one-process file
 lock). One connection serves every thread, behind a lock; each public write is one transaction that rolls
-back entirely if any part of it fails. ``None`` or ``":memory:"`` gives a throwaway in-memory database
+back entirely if any part of it fails. A storage fault (disk full, I/O error, locked database) is raised as
+:class:`~devhost.core.errors.StoreUnavailable` once the transaction has rolled back (:mod:`devhost.store.faults`).
+``None`` or ``":memory:"`` gives a throwaway in-memory database
 (``--in-memory`` uses :class:`devhost.store.memory.MemoryStore` instead). The statements and row
 conversions are in :mod:`devhost.store.sqlite_rows`, the turn commit in :mod:`devhost.store.sqlite_turn`.
 """
@@ -15,12 +17,12 @@ import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Union
 
-from devhost.core.errors import NotFound
+from devhost.core.errors import NotFound, StoreUnavailable
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
@@ -32,6 +34,7 @@ from devhost.core.model import (
     TurnCommit,
 )
 from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, from_text, page_size, to_text
+from devhost.store.faults import describe, is_fault
 from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_rows import (
     DELIVERABLE,
@@ -90,18 +93,27 @@ class SqliteStore(SqliteEntityStore):
         with self._lock:
             if self._closed:
                 raise RuntimeError("the store is closed")
-            yield self._conn
+            try:
+                yield self._conn
+            except (sqlite3.Error, MemoryError) as exc:
+                # By now any transaction has rolled back (see _transaction): nothing of this call was written.
+                if is_fault(exc):
+                    raise StoreUnavailable(describe(exc)) from exc
+                raise
 
     @staticmethod
     @contextmanager
     def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        if conn.in_transaction:  # left open by a ROLLBACK that itself failed (an I/O error): end it first
+            conn.execute("ROLLBACK")
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-            conn.execute("COMMIT")
+            conn.execute("COMMIT")  # a COMMIT that fails (SQLITE_BUSY, SQLITE_FULL) leaves nothing committed
         except BaseException:
             if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
-                conn.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # the original error says more; the next call retries the ROLLBACK
+                    conn.execute("ROLLBACK")
             raise
 
     @contextmanager
