@@ -23,8 +23,8 @@ from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core import entities
-from devhost.core.errors import DevhostError, InstanceExists, StoreUnavailable
-from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
+from devhost.core.errors import DevhostError, InstanceExists, StoreUnavailable, TurnAborted
+from devhost.core.model import ActivityWorkItem, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
@@ -39,6 +39,15 @@ from devhost.runtime.tracing import attached, worker_attaches_context
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
+
+
+class _PreparedTurn:
+    """A loaded turn, its environment, and whether the orchestrator ran (for the lifecycle notifications)."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.env: TurnEnv | None = None
+        self.ran = False
 
 
 class Stalled(DevhostError):
@@ -64,6 +73,7 @@ class Engine:
         self.registry = registry
         self.settings = settings
         self.invoker = invoker
+        invoker.on_change = self.notify
         self.replay_settings = settings.replay_settings()
         self.max_activities = max(1, settings.max_concurrent_activities)
         self.max_orchestrations = max(1, settings.max_concurrent_orchestrations)
@@ -156,7 +166,12 @@ class Engine:
         progressed = False
         self._dispatched_at = self.clock.now()
         ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
-        for instance_id in ready:
+        if ready and self.invoker.turns_off_loop:
+            # Turns replay in worker processes: run this round's turns side by side (one per instance), so
+            # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores. Each still loads and commits on the loop.
+            await asyncio.gather(*(self._run_turn_off_loop(instance_id) for instance_id in ready))
+            progressed = True
+        for instance_id in ready if not self.invoker.turns_off_loop else ():
             if self._stopping:
                 return True
             self._run_turn(instance_id)
@@ -194,22 +209,40 @@ class Engine:
 
     # --- turns ---------------------------------------------------------------------------------------
     def _run_turn(self, instance_id: str) -> None:
+        prepared = self._prepare_turn(instance_id)
+        if prepared is not None:
+            self._commit_turn(prepared, self._decide(prepared))
+
+    async def _run_turn_off_loop(self, instance_id: str) -> None:
+        """A turn whose replay blocks on a worker process: decide it on a thread, load and commit on the loop."""
+        prepared = self._prepare_turn(instance_id)
+        if prepared is None:
+            return
+        try:
+            commit = await asyncio.to_thread(self._decide, prepared)
+        except TurnAborted as exc:
+            # Nothing was committed: the messages wait in the store and the next round runs the turn again.
+            log.warning("turn of %s aborted and retried: %s", instance_id, exc)
+            return
+        self._commit_turn(prepared, commit)
+
+    def _prepare_turn(self, instance_id: str) -> _PreparedTurn | None:
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
         if turn is None or not turn.messages:
-            return
+            return None
         function = self.registry.orchestrators.get(turn.instance.name)
-        ran = False
+        prepared = _PreparedTurn(turn)
         trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
+        handle = self.invoker.orchestrator_handle(function, trace=trace) if function else None
 
         def orchestrator(context_json: str) -> str:
-            nonlocal ran
-            ran = True
-            assert function is not None
+            prepared.ran = True
+            assert handle is not None
             with attached(*trace):  # the worker's configure_opentelemetry (devhost.runtime.tracing)
-                return function.handle(context_json)
+                return handle(context_json)
 
-        env = TurnEnv(
+        prepared.env = TurnEnv(
             now=now,
             orchestrator=orchestrator if function else None,
             known_orchestrators=self.registry.orchestrators.keys(),
@@ -220,8 +253,16 @@ class Engine:
             versioning=self.settings.versioning,
             is_active=self._is_active,
         )
-        with loglevels.running_function(turn.instance.name):  # the app's log lines: Function.<name>.User
-            commit = decide_turn(turn, env)
+        return prepared
+
+    @staticmethod
+    def _decide(prepared: _PreparedTurn) -> TurnCommit:
+        assert prepared.env is not None
+        with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
+            return decide_turn(prepared.turn, prepared.env)
+
+    def _commit_turn(self, prepared: _PreparedTurn, commit: TurnCommit) -> None:
+        turn, ran = prepared.turn, prepared.ran
         for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
             child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
         if self.notifier is not None:
@@ -337,6 +378,9 @@ class Engine:
                     commit = entities.apply_result(batch, result, self.clock.now(), lambda: uuid.uuid4().hex)
                 except asyncio.CancelledError:
                     raise  # shutting down: the requests stay queued and run on the next start
+                except TurnAborted as exc:  # its worker process died: the requests stay queued and run again
+                    log.warning("entity batch of %s aborted and retried: %s", entity_id, exc)
+                    return
                 except Exception as exc:  # the batch failed as a whole
                     commit = entities.failed_batch(batch, self.clock.now(), f"{type(exc).__name__}: {exc}")
                 finally:
