@@ -18,8 +18,9 @@ Outside pytest, ``with devhost.testing.durable_app("path/to/app") as app:`` does
 Setting ``DEVHOST_TARGET_URL`` makes the fixture return an HTTP-only handle for a real host instead.
 """
 
-from devhost.testing.handle import ActivityStub, AppHandle, AppRef, DurableAppFactory, DurableAppHandle, Status
+from devhost.testing.handle import ActivityStub, AppHandle, AppRef, DurableAppFactory, Status
 from devhost.testing.http import HttpClient, HttpResponse
+from devhost.testing.inprocess import DurableAppHandle
 from devhost.testing.local import durable_app, resolve_app_dir
 from devhost.testing.remote import TARGET_URL_VARIABLE, RemoteAppHandle
 

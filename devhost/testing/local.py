@@ -26,7 +26,8 @@ from devhost.core.errors import AppLoadError
 from devhost.runtime.loader import missing_app_error
 from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX
 from devhost.runtime.timeskip import release_sleepers
-from devhost.testing.handle import AppRef, DurableAppHandle
+from devhost.testing.handle import AppRef
+from devhost.testing.inprocess import DurableAppHandle
 from devhost.testing.loop import LoopThread
 
 APP_FILE = "function_app.py"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from devhost.clock import VirtualClock
 from devhost.host.server import DevHost
-from devhost.testing.handle import DurableAppHandle
+from devhost.testing.inprocess import DurableAppHandle
 from devhost.testing.loop import LoopThread
 
 

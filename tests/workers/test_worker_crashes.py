@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from devhost.runtime.worker.pool import WorkerInvoker
-from devhost.testing.handle import DurableAppHandle
+from devhost.testing.inprocess import DurableAppHandle
 
 APP_DIR = Path(__file__).parent / "app"
 WORKER_DIED = re.compile(r"Activity function '(\w+)' failed: \S+ exited with code (-?\d+) \(0x[0-9A-F]+\)")
