@@ -1,9 +1,11 @@
 """The engine: runs orchestration turns and activities against the store, on the host's one clock.
 
-Each orchestration turn is load → :func:`devhost.core.turn.decide_turn` → commit, one transaction, run on the
-event loop (the SDK's replay is CPU-bound and never awaits). Activities run through the Invoker in a bounded
-pool; each result is committed together with the removal of its work item, so after a crash every activity
-that had not reported runs again (at-least-once, as in Azure) and nothing is recorded twice.
+Each orchestration turn is load → :func:`devhost.core.turn.decide_turn`, run on the event loop (the SDK's
+replay is CPU-bound and never awaits); a dispatch round's turns and the activity results reported since the
+last round are then written in one store transaction (group commit, ``Store.commit_group``), each turn still
+all-or-nothing, and nothing is acknowledged before that commit. Activities run through the Invoker in a
+bounded pool; each result is committed together with the removal of its work item, so after a crash every
+activity whose result was not committed runs again (at-least-once, as in Azure) and nothing is recorded twice.
 
 On a clock that can skip (the virtual one), ``run_until`` lets a test wait while time skips and ``advance_to``
 steps time through every deadline up to a target: whenever nothing is runnable and every running function is
@@ -13,7 +15,6 @@ asleep on the clock, time jumps by the one rule in :mod:`devhost.runtime.timeski
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import uuid
@@ -22,8 +23,8 @@ from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core import entities
-from devhost.core.errors import DevhostError, InstanceExists
-from devhost.core.model import ActivityWorkItem, RuntimeStatus, TurnCommit
+from devhost.core.errors import DevhostError
+from devhost.core.model import ActivityWorkItem, Message, RuntimeStatus, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
@@ -68,6 +69,10 @@ class Engine:
         self._passed: asyncio.Condition | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._results: list[tuple[int, Message]] = []
+        """Activity results reported and not yet committed: the next round's transaction takes them."""
+        self._deciding: dict[str, RuntimeStatus] = {}
+        """Statuses the turns decided so far in this round will write (their instances and new children)."""
         self.turns = 0
 
     # --- lifecycle -----------------------------------------------------------------------------------
@@ -98,6 +103,8 @@ class Engine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._results:  # results reported after the last round: durable before we say we stopped
+            self._commit_round([])
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -126,16 +133,32 @@ class Engine:
             await self._wait()
 
     async def _dispatch(self) -> bool:
-        """Run every ready turn and start what activities fit. True if anything happened."""
+        """Run every ready turn back to back, group-commit them with the activity results that came in, then
+        start what activities fit. True if anything happened.
+
+        Group commit (issue 8): the turns of a round and the activity results reported since the last round
+        share one store transaction; nothing of them is acknowledged before it commits: activities the turns
+        scheduled are read from the store after the commit, HTTP handlers and status reads only ever see the
+        store, and no ``await`` falls between a round's first load and its commit (so no handler runs
+        against a turn decided but not yet durable)."""
         progressed = False
         self._dispatched_at = self.clock.now()
         ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
+        decided: list[tuple[RuntimeStatus, TurnCommit]] = []
+        self._deciding = {}
         for instance_id in ready:
             if self._stopping:
-                return True
-            self._run_turn(instance_id)
+                break
+            outcome = self._decide(instance_id)
+            if outcome is not None:
+                decided.append(outcome)
+        self._deciding = {}
+        if decided or self._results:
+            self._commit_round(decided)
             progressed = True
-            await asyncio.sleep(0)  # let HTTP handlers in between turns
+        if self._stopping:
+            return True
+        await asyncio.sleep(0)  # let HTTP handlers in between rounds
         free = self.max_activities - len(self._activities)
         if free > 0 and not self._stopping:
             for item in self.store.pending_activities(free, exclude=list(self._activities)):
@@ -148,6 +171,22 @@ class Engine:
                 self._entity_batches[entity_id] = asyncio.create_task(self._run_entity_batch(entity_id))
                 progressed = True
         return progressed
+
+    def _commit_round(self, decided: list[tuple[RuntimeStatus, TurnCommit]]) -> None:
+        """One transaction for the round's turns and the activity results waiting; a turn the store rejects
+        (a sub-orchestration id that became active meanwhile) is written nothing and runs again next round."""
+        results, self._results = self._results, []
+        try:
+            outcomes = self.store.commit_group([commit for _, commit in decided], results)
+        except BaseException:
+            self._results[:0] = results  # not durable: keep them for the next attempt
+            raise
+        for (before, commit), rejected in zip(decided, outcomes):
+            if rejected is None:
+                self.turns += 1
+                self._log_outcome(before, commit)
+            else:
+                self.notify()  # its messages are still queued: decide it again against the committed state
 
     async def _wait(self) -> None:
         assert self._wake is not None
@@ -167,11 +206,12 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    def _run_turn(self, instance_id: str) -> None:
+    def _decide(self, instance_id: str) -> tuple[RuntimeStatus, TurnCommit] | None:
+        """Load and decide one turn (not yet committed): the status it started from and what it writes."""
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
         if turn is None or not turn.messages:
-            return
+            return None
         function = self.registry.orchestrators.get(turn.instance.name)
         env = TurnEnv(
             now=now,
@@ -186,30 +226,18 @@ class Engine:
         )
         with loglevels.running_function(turn.instance.name):  # the app's log lines: Function.<name>.User
             commit = decide_turn(turn, env)
-        try:
-            self.store.commit_turn(commit)
-        except InstanceExists as exc:
-            # A sub-orchestration id that became active after decide_turn checked it (a race): fail the parent.
-            commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
-            self.store.commit_turn(commit)
-        self.turns += 1
-        self._log_outcome(turn.instance.runtime_status, commit)
+        # Later turns of this round must see what this one will write, as if it had committed already.
+        self._deciding[commit.instance.instance_id] = commit.instance.runtime_status
+        for child in commit.new_instances:
+            self._deciding[child.instance_id] = child.runtime_status
+        return turn.instance.runtime_status, commit
 
     def _is_active(self, instance_id: str) -> bool:
+        status = self._deciding.get(instance_id)
+        if status is not None:
+            return not RuntimeStatus(status).is_terminal
         instance = self.store.get_instance(instance_id)
         return instance is not None and not instance.runtime_status.is_terminal
-
-    @staticmethod
-    def _fail_commit(commit: TurnCommit, message: str) -> TurnCommit:
-        instance = commit.instance
-        instance.runtime_status = RuntimeStatus.FAILED
-        instance.output = json.dumps(message)
-        return TurnCommit(
-            instance=instance,
-            consumed_message_ids=commit.consumed_message_ids,
-            new_history=commit.new_history,
-            clear_pending=True,
-        )
 
     @staticmethod
     def _log_outcome(before: RuntimeStatus, commit: TurnCommit) -> None:
@@ -235,7 +263,9 @@ class Engine:
             raise  # shutting down: the work item stays and runs again on the next start
         finally:
             self._activities.pop(item.id, None)
-        self.store.complete_activity(item.id, message)
+        # Committed with the next round's turns (group commit); until then it is not acknowledged to anyone,
+        # and a crash before that commit runs the activity again (at-least-once, as in Azure).
+        self._results.append((item.id, message))
         self.notify()
 
     async def _call_activity(self, item: ActivityWorkItem) -> str | None:

@@ -153,7 +153,11 @@ def test_kill_9_mid_flight_then_restart_on_the_same_store_finishes_every_instanc
         done_at_kill = {
             i for i in plans if (record := at_kill.get_instance(i)) and record.runtime_status is RuntimeStatus.COMPLETED
         }
+        scheduled_at_kill = {i: len(ids_of(at_kill.get_history(i), EventType.TASK_SCHEDULED, "EventId")) for i in plans}
     assert hanging <= outstanding, "the blocked activities must still be work items in the store"
+    # Group commit: an activity is dispatched only once the turn that scheduled it is durable, so every activity
+    # the dead host started has its TaskScheduled in the store it left behind.
+    assert all(scheduled_at_kill[i] > step for i, step in run.executions("1")), "an activity ran before its turn committed"
     assert all(timers_at_kill[i] for i in seen_waiting), "the long timers seen just before must be pending"
 
     second = run.host("2", hang=False)
