@@ -133,18 +133,27 @@ class Engine:
             await self._wait()
 
     async def _dispatch(self) -> bool:
-        """Run every ready turn back to back, group-commit them with the activity results that came in, then
-        start what activities fit. True if anything happened.
+        """One dispatch round: run every ready turn back to back, group-commit them with the activity results
+        that came in, then start what activities and entity batches fit. True if another round should follow
+        at once, because something may be ready now that this round did not see.
 
         Group commit (issue 8): the turns of a round and the activity results reported since the last round
         share one store transaction; nothing of them is acknowledged before it commits: activities the turns
         scheduled are read from the store after the commit, HTTP handlers and status reads only ever see the
         store, and no ``await`` falls between a round's first load and its commit (so no handler runs
-        against a turn decided but not yet durable)."""
-        progressed = False
+        against a turn decided but not yet durable).
+
+        Polling rounds: a round whose only news is activity results commits them before looking for ready
+        instances (so their turns run in the same round, not the next), and a round is followed at once only
+        when its commit can have made something ready (see :meth:`_made_ready`); starting activities alone
+        cannot, and their results wake the loop."""
         self._dispatched_at = self.clock.now()
         ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
-        decided: list[tuple[RuntimeStatus, TurnCommit]] = []
+        if not ready and self._results and not self._stopping:
+            self._commit_round([])
+            ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
+        again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
+        decided: list[tuple[RuntimeStatus, TurnCommit, int]] = []
         self._deciding = {}
         for instance_id in ready:
             if self._stopping:
@@ -154,8 +163,8 @@ class Engine:
                 decided.append(outcome)
         self._deciding = {}
         if decided or self._results:
+            again = again or bool(self._results) or self._made_ready(decided)
             self._commit_round(decided)
-            progressed = True
         if self._stopping:
             return True
         await asyncio.sleep(0)  # let HTTP handlers in between rounds
@@ -164,24 +173,32 @@ class Engine:
             for item in self.store.pending_activities(free, exclude=list(self._activities)):
                 assert item.id is not None
                 self._activities[item.id] = asyncio.create_task(self._run_activity(item))
-                progressed = True
         free = self.max_activities - len(self._entity_batches)
         if free > 0 and not self._stopping:
             for entity_id in self.store.ready_entities(self._dispatched_at, free, exclude=list(self._entity_batches)):
                 self._entity_batches[entity_id] = asyncio.create_task(self._run_entity_batch(entity_id))
-                progressed = True
-        return progressed
+        return again
 
-    def _commit_round(self, decided: list[tuple[RuntimeStatus, TurnCommit]]) -> None:
+    def _made_ready(self, decided: list[tuple[RuntimeStatus, TurnCommit, int]]) -> bool:
+        """Whether committing these turns can leave an instance ready at this round's time: a message they send
+        (a 0 s timer, an event, a sub-orchestration's start, a continue-as-new's restart) is already visible,
+        or a turn did not consume every message it loaded."""
+        now = self._dispatched_at
+        return any(
+            len(commit.consumed_message_ids) != loaded or any(m.visible_at <= now for m in commit.new_messages)
+            for _, commit, loaded in decided
+        )
+
+    def _commit_round(self, decided: list[tuple[RuntimeStatus, TurnCommit, int]]) -> None:
         """One transaction for the round's turns and the activity results waiting; a turn the store rejects
         (a sub-orchestration id that became active meanwhile) is written nothing and runs again next round."""
         results, self._results = self._results, []
         try:
-            outcomes = self.store.commit_group([commit for _, commit in decided], results)
+            outcomes = self.store.commit_group([commit for _, commit, _ in decided], results)
         except BaseException:
             self._results[:0] = results  # not durable: keep them for the next attempt
             raise
-        for (before, commit), rejected in zip(decided, outcomes):
+        for (before, commit, _), rejected in zip(decided, outcomes):
             if rejected is None:
                 self.turns += 1
                 self._log_outcome(before, commit)
@@ -206,8 +223,9 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    def _decide(self, instance_id: str) -> tuple[RuntimeStatus, TurnCommit] | None:
-        """Load and decide one turn (not yet committed): the status it started from and what it writes."""
+    def _decide(self, instance_id: str) -> tuple[RuntimeStatus, TurnCommit, int] | None:
+        """Load and decide one turn (not yet committed): the status it started from, what it writes, and how
+        many messages it loaded."""
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
         if turn is None or not turn.messages:
@@ -230,7 +248,7 @@ class Engine:
         self._deciding[commit.instance.instance_id] = commit.instance.runtime_status
         for child in commit.new_instances:
             self._deciding[child.instance_id] = child.runtime_status
-        return turn.instance.runtime_status, commit
+        return turn.instance.runtime_status, commit, len(turn.messages)
 
     def _is_active(self, instance_id: str) -> bool:
         status = self._deciding.get(instance_id)
