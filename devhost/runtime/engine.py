@@ -69,6 +69,8 @@ class Engine:
         self._passed: asyncio.Condition | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._work = True
+        """The store may hold work no round has looked at (set by :meth:`notify`): only then is a round run."""
         self._results: list[tuple[int, Message]] = []
         """Activity results reported and not yet committed: the next round's transaction takes them."""
         self._deciding: dict[str, RuntimeStatus] = {}
@@ -82,7 +84,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._wake.set()
         self._passed = asyncio.Condition()
-        self._unsubscribe = self.clock.subscribe(self.notify)
+        self._unsubscribe = self.clock.subscribe(self._clock_changed)
         self._task = asyncio.create_task(self._run(), name="devhost-engine")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
@@ -110,7 +112,18 @@ class Engine:
             self._unsubscribe = None
 
     def notify(self) -> None:
-        """New work may be in the store (or a function went to sleep). Safe from any thread."""
+        """New work may be in the store. Safe from any thread."""
+        self._work = True  # set before the wake-up: the loop clears the event first, then reads this
+        self._wake_loop()
+
+    def _clock_changed(self) -> None:
+        """The clock's news (a function fell asleep or woke, time moved): a dispatch round is due only if time
+        moved since the last one (messages may have become visible); otherwise the loop just re-checks idleness."""
+        if self.clock.now() != self._dispatched_at:
+            self._work = True
+        self._wake_loop()
+
+    def _wake_loop(self) -> None:
         loop, wake = self._loop, self._wake
         if loop is None or wake is None or loop.is_closed():
             return
@@ -124,9 +137,13 @@ class Engine:
         assert self._wake is not None and self._passed is not None
         while not self._stopping:
             self._wake.clear()
-            if await self._dispatch():
-                continue
+            if self._work:
+                self._work = False
+                if await self._dispatch():
+                    self._work = True
+                    continue
             if self.time.skip_if_idle():
+                self._work = True  # time moved: messages may be visible now
                 continue
             async with self._passed:
                 self._passed.notify_all()
@@ -216,7 +233,9 @@ class Engine:
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
         try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if waits[0] not in done:
+                self._work = True  # the clock reached the next visible message
         finally:
             for waiter in waits:
                 waiter.cancel()
