@@ -31,6 +31,11 @@ class InstanceExists(Conflict):
     """An instance with this id is already running (Pending, Running, Suspended)."""
 
 
+class StoreUnavailable(DevhostError):
+    """The store cannot do its work right now (disk full, I/O error, database locked); nothing was written.
+    Clients get a 503; the engine retries."""
+
+
 class StartupError(DevhostError):
     """The host cannot start: bad flags, a missing or broken app, a busy port. Printed as one line."""
 

@@ -55,6 +55,12 @@ class Instance:
     parent_task_id: int | None = None
     cursor: str = "{}"
     """Engine bookkeeping for the current execution (JSON of :class:`devhost.core.cursor.Cursor`)."""
+    trace_parent: str | None = None
+    """The W3C ``traceparent`` of the request that started the instance (None: it had none). Kept for the
+    instance's life (continue-as-new included), inherited by its sub-orchestrations, and handed to every
+    orchestrator and activity invocation as the function context's trace context."""
+    trace_state: str | None = None
+    """The W3C ``tracestate`` that came with :attr:`trace_parent` (None: none)."""
 
 
 @dataclass
@@ -84,6 +90,27 @@ class ActivityWorkItem:
     task_id: int
     name: str
     input: str | None
+    id: int | None = None
+    trace_parent: str | None = None
+    """The instance's trace context (:attr:`Instance.trace_parent`), filled in by ``pending_activities``."""
+    trace_state: str | None = None
+
+
+@dataclass
+class Notification:
+    """A lifecycle notification owed to a receiver (the outbox): written in the transaction of the state
+    change it reports, deleted once delivered or given up, so a host killed before sending still sends it.
+
+    ``body`` is the exact request body (the extension's Event Grid event array as JSON text), fixed when the
+    transition commits so every attempt sends the same event id and time.
+    """
+
+    instance_id: str
+    body: str
+    due_at: datetime
+    """When the next attempt may run (the transition's time at first, later the retry time)."""
+    attempts: int = 0
+    """Attempts made so far (0 until the first send fails)."""
     id: int | None = None
 
 
@@ -131,6 +158,8 @@ class TurnCommit:
     """Entity requests this turn sent (signals and calls), queued for their entities in this order."""
     clear_pending: bool = False
     """True when the instance reached a terminal state: drop its remaining messages and work items."""
+    notifications: list[Notification] = field(default_factory=list)
+    """Lifecycle notifications this turn's transition owes (the outbox, committed with the turn)."""
 
 
 @dataclass

@@ -23,11 +23,13 @@ import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import DevhostError, StartupError
 from devhost.http.application import build_application
+from devhost.http.limits import HttpLimits, runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
 from devhost.runtime.loader import load_app
+from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
 from devhost.service.management import Management
@@ -87,6 +89,7 @@ class DevHost:
         registry: FunctionRegistry | None = None,
         settings: HostSettings | None = None,
         shutdown_timeout: float = 10.0,
+        http_limits: HttpLimits | None = None,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.host = host
@@ -97,6 +100,7 @@ class DevHost:
         self.registry = registry
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
+        self.http_limits = http_limits
         self.state = "Initialized"
         self._store: Store | None = None
         self.invoker: Invoker | None = None
@@ -105,6 +109,8 @@ class DevHost:
         self._runner: web.AppRunner | None = None
         self._socket: socket.socket | None = None
         self._engine_started = False
+        self.notifier: Notifier | None = None
+        """The lifecycle-notification sender, when host.json configures notifications.eventGrid."""
         self.timers: TimerScheduler | None = None
 
     @property
@@ -157,7 +163,9 @@ class DevHost:
             max_threads=self.settings.max_concurrent_activities + 32,
             app_dir=self.app_dir,
         )
-        engine = self._engine = Engine(store, self.clock, self.registry, self.settings, invoker)
+        grid = self.settings.event_grid
+        notifier = self.notifier = None if grid is None else Notifier(store, self.clock, grid, self.settings.hub_name)
+        engine = self._engine = Engine(store, self.clock, self.registry, self.settings, invoker, notifier=notifier)
         management = self._management = Management(
             store,
             self.clock,
@@ -173,6 +181,7 @@ class DevHost:
             settings=self.settings,
             rpc_base=lambda: rpc_base_url(self.host, self.port),
             status=self.status,
+            http_limits=self.http_limits,
         )
         await self._listen(app)
         # Activities and timer functions declaring a durable client get the binding for this host (before the
@@ -180,6 +189,9 @@ class DevHost:
         invoker.client_binding_json = self.client_binding_json
         await engine.start()
         self._engine_started = True
+        if notifier is not None:
+            await notifier.start()
+            log.info("Lifecycle notifications go to %s", notifier.settings.topic_endpoint)
         self.timers = TimerScheduler(
             self.registry.timers, self.clock, invoker.call_timer, ScheduleStatusFile(status_path_for(self.store_path))
         )
@@ -220,7 +232,7 @@ class DevHost:
 
     async def _listen(self, app: web.Application) -> None:
         assert self._socket is not None
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=self.shutdown_timeout, **runner_options(app))
         await runner.setup()
         self._runner = runner
         sock, self._socket = self._socket, None
@@ -247,6 +259,9 @@ class DevHost:
         if self._engine is not None and self._engine_started:
             self._engine_started = False
             await self._engine.stop()
+        if self.notifier is not None:
+            notifier, self.notifier = self.notifier, None
+            await notifier.stop()
         if self.invoker is not None:
             self.invoker.close()
         await _reset_sdk_http_session(close=True)

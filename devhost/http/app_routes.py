@@ -49,7 +49,8 @@ def _parses(kind: Callable[[str], object]) -> Constraint:
 
 
 def _int_in(low: int, high: int) -> Constraint:
-    return lambda v: bool(re.fullmatch(r"[+-]?\d+", v)) and low <= int(v) <= high
+    # At most 19 significant digits (a long): int() of thousands of digits raises ValueError (the int-string limit).
+    return lambda v: bool(re.fullmatch(r"[+-]?0*\d{1,19}", v)) and low <= int(v) <= high
 
 
 def _number(value: str) -> float:

@@ -1,5 +1,6 @@
-"""The one aiohttp Application a host serves: error mapping, admin status, the Durable HTTP API on both its
-bases (public webhooks and the SDK's RPC base), the app's own HTTP functions, and the dashboard (``/_devhost/``)."""
+"""The one aiohttp Application a host serves: request bounds, CORS and the cross-site guard, error mapping, admin
+status, the Durable HTTP API on both its bases (public webhooks and the SDK's RPC base), the app's own HTTP
+functions, and the dashboard (``/_devhost/``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 import devhost
-from devhost.http import app_routes, dashboard, errors, links, rpc, webhooks
+from devhost.http import app_routes, cors, dashboard, errors, limits, links, rpc, webhooks
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings
 from devhost.runtime.invoker import Invoker
@@ -24,13 +25,18 @@ def build_application(
     settings: HostSettings,
     rpc_base: Callable[[], str],
     status: Callable[[], dict[str, Any]],
+    http_limits: limits.HttpLimits | None = None,
 ) -> web.Application:
     """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes.
 
     ``rpc_base`` gives the RPC base URL the SDK client in HTTP functions is handed (known once bound);
-    ``status`` the host's state for ``/admin/host/status`` (503 unless Running).
+    ``status`` the host's state for ``/admin/host/status`` (503 unless Running). Every route, the ones added
+    later included, is behind the request bounds (``http_limits``), the CORS policy of local.settings.json and
+    the cross-site guard; serve it with ``limits.runner_options(app)`` so the parser enforces its part.
     """
     app = web.Application(client_max_size=app_routes.MAX_REQUEST_BODY)
+    limits.install(app, http_limits or limits.HttpLimits())
+    cors.install(app, cors.CorsPolicy.of(settings.cors_origins, settings.cors_credentials))
     errors.install(app)
 
     async def host_status(request: web.Request) -> web.Response:

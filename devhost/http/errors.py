@@ -10,12 +10,13 @@ start or restart hits a running instance; a 409 says what happened), BodyTooLarg
 unexpected → logged with its traceback and answered 500 "Something went wrong while processing your request".
 
 The middleware only touches requests that a Durable API dispatcher marked with :func:`mark_api_request`,
-so other routes on the same application keep their own error handling.
+so other routes on the same application keep their own error handling — except a store fault
+(:class:`~devhost.core.errors.StoreUnavailable`), which is a 503 with ``Retry-After`` on every route: the write
+was rolled back, so the client may simply try again.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from collections.abc import Awaitable, Iterator
@@ -24,7 +25,8 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from devhost.core.errors import BadRequest, Conflict, Gone, NotFound, UnsupportedMediaType
+from devhost.core import jsontext
+from devhost.core.errors import BadRequest, Conflict, Gone, NotFound, StoreUnavailable, UnsupportedMediaType
 
 log = logging.getLogger("devhost.http")
 
@@ -34,6 +36,8 @@ _INSTALLED: web.AppKey[bool] = web.AppKey("devhost.durable_api.error_middleware"
 
 ARGUMENT_ERROR_MESSAGE = "One or more of the arguments submitted is incorrect"
 INTERNAL_ERROR_MESSAGE = "Something went wrong while processing your request"
+STORE_UNAVAILABLE_MESSAGE = "The store is unavailable; nothing was changed. Try again."
+STORE_RETRY_AFTER = "1"
 
 
 class ApiBadRequest(BadRequest):
@@ -79,7 +83,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """A JSON response as the extension writes one: ``application/json; charset=utf-8``, UTF-8, nulls kept."""
     return web.Response(
         status=status,
-        text=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        text=jsontext.compact(body),  # a lone surrogate from a stored input stays escaped, as Newtonsoft writes it
         content_type=JSON_CONTENT_TYPE,
         charset="utf-8",
         headers=headers,
@@ -123,10 +127,22 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except web.HTTPException:
         raise
+    except StoreUnavailable as exc:
+        return store_unavailable_response(exc, request)
     except Exception as exc:  # noqa: BLE001 - this is the API's last line
         if not request.get(_MARK, False):
             raise
         return response_for(exc, request)
+
+
+def store_unavailable_response(exc: StoreUnavailable, request: web.Request | None = None) -> web.Response:
+    where = f"{request.method} {request.rel_url}" if request is not None else "a request"
+    log.warning("store unavailable during %s: %s", where, exc)
+    return json_response(
+        error_body(STORE_UNAVAILABLE_MESSAGE, str(exc), "devhost.StoreUnavailable"),
+        503,
+        headers={"Retry-After": STORE_RETRY_AFTER},
+    )
 
 
 def response_for(exc: BaseException, request: web.Request | None = None) -> web.Response:
@@ -147,6 +163,8 @@ def response_for(exc: BaseException, request: web.Request | None = None) -> web.
         return empty_response(410)
     if isinstance(exc, Conflict):
         return json_response(error_body(str(exc)), 409)
+    if isinstance(exc, StoreUnavailable):
+        return store_unavailable_response(exc, request)
     where = f"{request.method} {request.rel_url}" if request is not None else "Durable HTTP API"
     log.error("unhandled error in %s", where, exc_info=exc)
     exception_type = _qualified_name(exc)

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from devhost.core.errors import BadRequest, NotFound, UnsupportedMediaType
 from devhost.core.model import InstanceQuery, RuntimeStatus
+from devhost.core.tracecontext import TRACEPARENT, TRACESTATE
 from devhost.http import errors, links, payloads
 from devhost.http.entities import EntityApi
 from devhost.http.errors import ApiBadRequest, empty_response, json_response
@@ -120,7 +121,14 @@ class DurableApi:
         text = decode_body(body, request.charset) if body else ""
         if text.strip():
             input_value = parse_json(text)
-        new_id = self.management.start(function_name, instance_id, input_value, query_value(request, "version"))
+        new_id = self.management.start(
+            function_name,
+            instance_id,
+            input_value,
+            query_value(request, "version"),
+            trace_parent=request.headers.get(TRACEPARENT),
+            trace_state=request.headers.get(TRACESTATE),
+        )
         return await self._created_response(request, new_id)
 
     async def _created_response(self, request: web.Request, instance_id: str) -> web.StreamResponse:
@@ -246,7 +254,12 @@ class DurableApi:
         """POST instances/{id}/restart[?restartWithNewInstanceId=][&timeout=&pollingInterval=] (B.9)."""
         new_id_wanted = parse_bool(query_value(request, "restartWithNewInstanceId"), True)
         with errors.outer_message("InstanceId does not match a valid orchestration instance."):
-            new_id = self.management.restart(instance_id, new_instance_id=new_id_wanted)
+            new_id = self.management.restart(
+                instance_id,
+                new_instance_id=new_id_wanted,
+                trace_parent=request.headers.get(TRACEPARENT),
+                trace_state=request.headers.get(TRACESTATE),
+            )
         return await self._created_response(request, new_id)
 
     _OPERATIONS: dict[str, Callable[[DurableApi, web.Request, str], Awaitable[web.StreamResponse]]] = {

@@ -22,6 +22,8 @@ from devhost.core.model import RuntimeStatus
 from devhost.http.errors import BodyTooLarge, InvalidJsonContent
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+BODY_READ: web.RequestKey[bool] = web.RequestKey("devhost.body_read", bool)
+"""Set on a request whose body the host's bounds already read (``request.read()`` then returns it)."""
 
 # OrchestrationRuntimeStatus numbers, which Enum.TryParse also accepts (Unknown = -1 has no devhost status).
 _STATUS_BY_NUMBER = {
@@ -38,6 +40,10 @@ _STATUS_BY_NAME = {s.value: s for s in RuntimeStatus}
 _INT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
 _FLOAT_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 _INT32_MAX = 2**31 - 1
+# More digits than any Int32 has (leading zeros aside): .NET TryParse fails on such a value, and Python's int()
+# would refuse a string past sys.get_int_max_str_digits() (4300) with a ValueError, so it is never converted.
+_MAX_INT_DIGITS = 10
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_TIMESPAN_SECONDS = 922_337_203_685.0  # TimeSpan.MaxValue; beyond it FromSeconds overflows
 
 
@@ -68,8 +74,14 @@ def parse_int(text: str | None) -> int | None:
     """``int.TryParse`` (32-bit); None when absent or invalid."""
     if text is None or not _INT_RE.match(text):
         return None
-    value = int(text.strip())
-    return value if -_INT32_MAX - 1 <= value <= _INT32_MAX else None
+    value = _small_int(text)
+    return value if value is not None and -_INT32_MAX - 1 <= value <= _INT32_MAX else None
+
+
+def _small_int(text: str) -> int | None:
+    """An integer text (already matched by ``_INT_RE``) as an int, or None when it has more digits than an Int32."""
+    digits = text.strip().lstrip("+-").lstrip("0")
+    return int(text.strip()) if len(digits) <= _MAX_INT_DIGITS else None
 
 
 def parse_datetime(text: str | None) -> datetime | None:
@@ -199,7 +211,8 @@ def parse_statuses(values: list[str]) -> frozenset[RuntimeStatus] | None:
             part = part.strip()
             status = _STATUS_BY_NAME.get(part)
             if status is None and _INT_RE.match(part):
-                status = _STATUS_BY_NUMBER.get(int(part))
+                number = _small_int(part)
+                status = None if number is None else _STATUS_BY_NUMBER.get(number)
             if status is not None:
                 found.add(status)
     return frozenset(found) if found else None
@@ -222,11 +235,21 @@ def parse_seconds(text: str | None, name: str) -> float | None:
     return value
 
 
-async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The whole request body, refusing more than ``limit`` bytes (413) before or while reading it."""
+async def read_body(request: web.Request, limit: int | None = None) -> bytes:
+    """The whole request body, refusing more than ``limit`` bytes (413) before or while reading it.
+
+    Behind the host's bounds (:mod:`devhost.http.limits`) the body was already read under the same cap and
+    is taken from aiohttp's cache; on a bare application it is streamed here.
+    """
+    limit = MAX_BODY_BYTES if limit is None else limit
     declared = request.content_length
     if declared is not None and declared > limit:
         raise BodyTooLarge(f"The request body is larger than the {limit} bytes this API accepts.")
+    if request.get(BODY_READ, False):
+        body = await request.read()
+        if len(body) > limit:
+            raise BodyTooLarge(f"The request body is larger than the {limit} bytes this API accepts.")
+        return body
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -242,18 +265,34 @@ async def read_body(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 def decode_body(body: bytes, charset: str | None) -> str:
     """Body bytes to text like ``ReadAsStringAsync``: the declared charset (UTF-8 by default), BOM dropped."""
-    encoding = "utf-8"
+    encoding = _text_encoding(charset)
+    try:
+        text = body.decode(encoding)
+    except UnicodeError as exc:  # UnicodeDecodeError, and the plain UnicodeError some codecs (punycode) raise
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise InvalidJsonContent(f"The body is not valid {charset or 'UTF-8'} text: {reason}.") from exc
+    # A few codecs (unicode_escape, utf-7...) decode to lone surrogates, which are no Unicode text: nothing
+    # downstream (the store, the wire) can encode them. An escaped "\\ud800" inside a JSON string is fine.
+    found = _SURROGATE.search(text)
+    if found is not None:
+        raise InvalidJsonContent(f"The body holds a lone surrogate (U+{ord(found.group()):04X}) at character {found.start()}.")
+    return text
+
+
+def _text_encoding(charset: str | None) -> str:
+    """The Python codec for a declared charset; UTF-8 (BOM dropped) when none is declared or the name is not a
+    text encoding. Python's codec registry also holds bytes-to-bytes and str-to-str transforms (``hex``, ``base64``,
+    ``uu``, ``rot13``...) that ``bytes.decode`` refuses with LookupError; they are no charset, so they count as
+    unknown names like any other."""
     if charset:
         try:
-            encoding = codecs.lookup(charset).name
+            info = codecs.lookup(charset)
         except LookupError:
-            encoding = "utf-8"
-    if encoding == "utf-8":
-        encoding = "utf-8-sig"
-    try:
-        return body.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise InvalidJsonContent(f"The body is not valid {charset or 'UTF-8'} text: {exc.reason}.") from exc
+            info = None
+        # CodecInfo._is_text_encoding is how str.encode/bytes.decode themselves tell the transforms apart.
+        if info is not None and getattr(info, "_is_text_encoding", True) and info.name != "utf-8":
+            return info.name
+    return "utf-8-sig"
 
 
 def _reject_constant(name: str) -> Any:

@@ -3,7 +3,9 @@
 Mirrors what ``func start`` and the Durable extension read at startup, and nothing more: the HTTP route
 prefix, the task hub name (with ``%SETTING%`` substitution), the concurrency limits, the default
 orchestration version with its versioning strategies, the storage provider type (which decides the timer
-properties sent to the SDK) and the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`).
+properties sent to the SDK), the ``logging.logLevel`` categories (applied by :mod:`devhost.runtime.loglevels`),
+the Event Grid lifecycle notifications (``notifications.eventGrid``, see :class:`EventGridSettings`) and the CORS
+settings of local.settings.json's ``Host`` section.
 Every problem is a :class:`~devhost.core.errors.StartupError` with a one-line message.
 """
 
@@ -14,11 +16,14 @@ import os
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from devhost.core.context import ReplaySettings
 from devhost.core.errors import StartupError
+from devhost.core.ncrontab import parse_timespan
+from devhost.core.notifications import parse_publish_event_types
 from devhost.core.versioning import FailureStrategy, MatchStrategy, Versioning
 from devhost.runtime.loglevels import LEVEL_NAMES, LEVELS
 
@@ -45,6 +50,26 @@ def _dedicated_plan_default() -> int:
     return 10 * (os.cpu_count() or 1)
 
 
+@dataclass(frozen=True)
+class EventGridSettings:
+    """host.json ``extensions.durableTask.notifications.eventGrid`` as the extension reads it
+    (EventGridNotificationOptions.cs; EventGridLifeCycleNotificationHelper.cs:29-129)."""
+
+    topic_endpoint: str
+    """The topic URL, ``%SETTING%`` resolved (TryResolveWholeString, helper :52-55)."""
+    key_setting_name: str
+    key: str
+    """The app setting's value, sent as the ``aeg-sas-key`` header (helper :49, :143)."""
+    publish_statuses: frozenset[str]
+    """Runtime statuses to publish (``publishEventTypes``; empty or absent: all)."""
+    retry_count: int = 0
+    """``publishRetryCount``: attempts after the first (HttpRetryMessageHandler loops while count >= tries, :436)."""
+    retry_interval: timedelta = timedelta(minutes=5)
+    """``publishRetryInterval`` (TimeSpan text; default 5 minutes, more than 0 and at most 60)."""
+    retry_statuses: frozenset[int] = frozenset()
+    """``publishRetryHttpStatus``: failing statuses that are retried; 503 always is (helper :419)."""
+
+
 @dataclass
 class HostSettings:
     route_prefix: str = DEFAULT_ROUTE_PREFIX
@@ -57,10 +82,16 @@ class HostSettings:
     """``maximumShortTimerDuration`` sent in the orchestrator context (TimeSpan text)."""
     long_timer_interval: str | None = _AZURE_STORAGE_TIMERS[1]
     """``longRunningTimerIntervalDuration`` sent in the orchestrator context (TimeSpan text)."""
+    event_grid: EventGridSettings | None = None
+    """Lifecycle notifications, when host.json configures a topic endpoint."""
     versioning: Versioning | None = None
     """Worker versioning; None (no ``defaultVersion`` nor strategy in host.json) runs every version."""
     log_levels: dict[str, int] = field(default_factory=dict)
     """host.json ``logging.logLevel``: category (``default``, ``Function``, ``Function.<name>``, ...) → Python level."""
+    cors_origins: tuple[str, ...] = ()
+    """local.settings.json ``Host.CORS``: the origins allowed to call the host from a browser (``*``: any)."""
+    cors_credentials: bool = False
+    """local.settings.json ``Host.CORSCredentials``: allow cookies and the Authorization header cross-origin."""
 
     def replay_settings(self) -> ReplaySettings:
         """The timer values sent with every episode (None, an unset TimeSpan, is sent as ``00:00:00``)."""
@@ -112,6 +143,43 @@ def load_local_settings(app_dir: Path, environ: MutableMapping[str, str] | None 
     for key, value in settings.items():
         target.setdefault(key, value)
     return settings
+
+
+# ASP.NET Core's CorsPolicyBuilder.Build() refuses this combination with this text, so func start fails on it.
+_INSECURE_CORS = (
+    "The CORS protocol does not allow specifying a wildcard (any) origin and credentials at the same time. "
+    "Configure the CORS policy by listing individual origins if credentials needs to be supported."
+)
+
+
+def load_cors_settings(app_dir: Path) -> tuple[tuple[str, ...], bool]:
+    """``Host.CORS`` and ``Host.CORSCredentials`` of local.settings.json, as ``func start`` reads them.
+
+    Core Tools deserialises the ``Host`` section into ``HostStartSettings`` (``CORS`` a string, ``CORSCredentials``
+    a bool) and splits ``CORS`` on commas, dropping empty entries but not trimming blanks (its ``--cors`` help:
+    "A comma separated list of CORS origins with no spaces"); credentials count only when origins are given
+    (azure-functions-core-tools, src/Azure.Functions.Cli/Actions/HostActions/Startup.cs, the constructor).
+    """
+    path = Path(app_dir) / "local.settings.json"
+    if not path.is_file():
+        return (), False
+    host = _read_json(path).get("Host") or {}
+    if not isinstance(host, dict):
+        raise StartupError("local.settings.json: 'Host' must be an object")
+    cors = host.get("CORS") or ""
+    if not isinstance(cors, str):
+        raise StartupError("local.settings.json: Host.CORS must be a string of comma-separated origins")
+    credentials = host.get("CORSCredentials", False)
+    if isinstance(credentials, str) and credentials.strip().lower() in ("true", "false"):
+        credentials = credentials.strip().lower() == "true"  # Newtonsoft reads "true"/"false" strings as bools
+    if not isinstance(credentials, bool):
+        raise StartupError(f"local.settings.json: Host.CORSCredentials must be true or false, got {json.dumps(credentials)}")
+    origins = tuple(origin for origin in cors.split(",") if origin)
+    if not origins:
+        return (), False
+    if credentials and "*" in origins:
+        raise StartupError(f"local.settings.json: Host.CORS: {_INSECURE_CORS}")
+    return origins, credentials
 
 
 def _resolve_settings(text: str, env: Mapping[str, str], where: str) -> str:
@@ -202,6 +270,9 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
     settings.max_short_timer, settings.long_timer_interval = (
         _AZURE_STORAGE_TIMERS if canonical == "AzureStorage" else _NO_LONG_TIMERS
     )
+    notifications = _object(durable, "notifications", "extensions.durableTask.notifications")
+    settings.event_grid = _event_grid(_object(notifications, "eventGrid", _EVENT_GRID), env)
+    settings.cors_origins, settings.cors_credentials = load_cors_settings(app_dir)
     return settings
 
 
@@ -226,3 +297,53 @@ def _strategy(durable: Mapping[str, Any], key: str, kind: Any, default: Any) -> 
         names = ", ".join(member.value for member in kind)
         raise StartupError(f"host.json: extensions.durableTask.{key} must be one of {names}, not {json.dumps(value)}")
     return found
+
+
+_EVENT_GRID = "extensions.durableTask.notifications.eventGrid"
+_NOT_STARTED = "Failed to start lifecycle notification feature."
+
+
+def _event_grid(section: dict[str, Any], env: Mapping[str, str]) -> EventGridSettings | None:
+    """The Event Grid settings, None when no topic endpoint is configured (the extension then sends nothing)."""
+    endpoint = section.get("topicEndpoint") or ""
+    key_setting = section.get("keySettingName") or ""
+    if not isinstance(endpoint, str) or not isinstance(key_setting, str):
+        raise StartupError(f"host.json: {_EVENT_GRID}.topicEndpoint and keySettingName must be strings")
+    endpoint = _resolve_settings(endpoint, env, f"{_EVENT_GRID}.topicEndpoint").strip()
+    if not endpoint:
+        return None
+    if not key_setting:  # the extension's ArgumentException texts (helper :121, :126)
+        raise StartupError(f"{_NOT_STARTED} Please check the configuration values for {endpoint} and {key_setting}.")
+    key = env.get(key_setting, "")
+    if not key:
+        raise StartupError(f"{_NOT_STARTED} Please check the configuration values for {key_setting} on AppSettings.")
+    if not endpoint.lower().startswith(("http://", "https://")):
+        raise StartupError(f"host.json: {_EVENT_GRID}.topicEndpoint must be an http(s) URL, got {endpoint!r}")
+    types = section.get("publishEventTypes") or []
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishEventTypes must be a list of strings")
+    try:
+        statuses = parse_publish_event_types(types)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+    count = section.get("publishRetryCount", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishRetryCount must be a non-negative integer, got {json.dumps(count)}")
+    interval_text = section.get("publishRetryInterval", "00:05:00")
+    interval = parse_timespan(interval_text) if isinstance(interval_text, str) else None
+    if interval is None:
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishRetryInterval must be a TimeSpan like 00:05:00")
+    if interval <= timedelta(0) or interval > timedelta(minutes=60):  # EventGridNotificationOptions.Validate
+        raise StartupError("PublishRetryInterval must be non-negative and no more than 60 minutes.")
+    codes = section.get("publishRetryHttpStatus") or []
+    if not isinstance(codes, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
+        raise StartupError(f"host.json: {_EVENT_GRID}.publishRetryHttpStatus must be a list of HTTP status codes")
+    return EventGridSettings(
+        topic_endpoint=endpoint,
+        key_setting_name=key_setting,
+        key=key,
+        publish_statuses=statuses,
+        retry_count=count,
+        retry_interval=interval,
+        retry_statuses=frozenset(c for c in codes if 100 <= c <= 599),  # Enum.IsDefined(HttpStatusCode) filter, :63-67
+    )

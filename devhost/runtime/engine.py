@@ -6,6 +6,9 @@ last round are then written in one store transaction (group commit, ``Store.comm
 all-or-nothing, and nothing is acknowledged before that commit. Activities run through the Invoker in a
 bounded pool; each result is committed together with the removal of its work item, so after a crash every
 activity whose result was not committed runs again (at-least-once, as in Azure) and nothing is recorded twice.
+A store fault (``StoreUnavailable``: the call's transaction rolled back) is logged and retried with a short
+back-off; a round's group commit that fails keeps its activity results for the next round, whose turns are
+decided again (their messages are still queued).
 
 On a clock that can skip (the virtual one), ``run_until`` lets a test wait while time skips and ``advance_to``
 steps time through every deadline up to a target: whenever nothing is runnable and every running function is
@@ -23,7 +26,7 @@ from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core import entities
-from devhost.core.errors import DevhostError
+from devhost.core.errors import DevhostError, StoreUnavailable
 from devhost.core.model import ActivityWorkItem, Message, RuntimeStatus, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
@@ -32,8 +35,10 @@ from devhost.runtime import loglevels
 from devhost.runtime.config import HostSettings
 from devhost.runtime.http_activity import call_http
 from devhost.runtime.invoker import ActivityFailed, Invoker
+from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timeskip import Condition, TimeSkipper
+from devhost.runtime.tracing import attached, worker_attaches_context
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
@@ -44,8 +49,20 @@ class Stalled(DevhostError):
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, registry: FunctionRegistry, settings: HostSettings, invoker: Invoker) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        registry: FunctionRegistry,
+        settings: HostSettings,
+        invoker: Invoker,
+        *,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.store = store
+        self.notifier = notifier
+        """Lifecycle notifications (host.json notifications.eventGrid): owed ones are committed with the turn."""
+        self.attach_trace = worker_attaches_context()
         self.clock = clock
         self.registry = registry
         self.settings = settings
@@ -76,6 +93,8 @@ class Engine:
         self._deciding: dict[str, RuntimeStatus] = {}
         """Statuses the turns decided so far in this round will write (their instances and new children)."""
         self.turns = 0
+        self.store_retry_delay = 0.05
+        """Seconds before the first retry after a store fault (doubled per fault in a row, capped at 2 s)."""
 
     # --- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -106,7 +125,10 @@ class Engine:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         if self._results:  # results reported after the last round: durable before we say we stopped
-            self._commit_round([])
+            try:
+                self._commit_round([])
+            except StoreUnavailable as exc:  # their work items stay: those activities run again on the next start
+                log.warning("store unavailable at shutdown; %d activity results will run again: %s", len(self._results), exc)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -135,19 +157,29 @@ class Engine:
     # --- the dispatch loop ---------------------------------------------------------------------------
     async def _run(self) -> None:
         assert self._wake is not None and self._passed is not None
+        faults = 0
         while not self._stopping:
             self._wake.clear()
-            if self._work:
-                self._work = False
-                if await self._dispatch():
-                    self._work = True
+            try:
+                if self._work:
+                    self._work = False
+                    if await self._dispatch():
+                        self._work = True
+                        faults = 0
+                        continue
+                if self.time.skip_if_idle():
+                    self._work = True  # time moved: messages may be visible now
                     continue
-            if self.time.skip_if_idle():
-                self._work = True  # time moved: messages may be visible now
-                continue
-            async with self._passed:
-                self._passed.notify_all()
-            await self._wait()
+                async with self._passed:
+                    self._passed.notify_all()
+                await self._wait()
+                faults = 0
+            except StoreUnavailable as exc:
+                # Every store call is one transaction that rolled back: the turns' messages are still queued and
+                # the round's activity results are kept (see _commit_round), so the next round simply runs again.
+                self._work = True
+                faults += 1
+                await self._back_off(faults, "the dispatch loop", exc)
 
     async def _dispatch(self) -> bool:
         """One dispatch round: run every ready turn back to back, group-commit them with the activity results
@@ -187,7 +219,9 @@ class Engine:
         await asyncio.sleep(0)  # let HTTP handlers in between rounds
         free = self.max_activities - len(self._activities)
         if free > 0 and not self._stopping:
-            for item in self.store.pending_activities(free, exclude=list(self._activities)):
+            # A result reported but not yet committed keeps its work item in the store: never start it again.
+            running = [*self._activities, *(work_item_id for work_item_id, _ in self._results)]
+            for item in self.store.pending_activities(free, exclude=running):
                 assert item.id is not None
                 self._activities[item.id] = asyncio.create_task(self._run_activity(item))
         free = self.max_activities - len(self._entity_batches)
@@ -215,12 +249,16 @@ class Engine:
         except BaseException:
             self._results[:0] = results  # not durable: keep them for the next attempt
             raise
+        notified = False
         for (before, commit, _), rejected in zip(decided, outcomes):
             if rejected is None:
                 self.turns += 1
+                notified = notified or bool(commit.notifications)
                 self._log_outcome(before, commit)
             else:
                 self.notify()  # its messages are still queued: decide it again against the committed state
+        if notified and self.notifier is not None:
+            self.notifier.wake()
 
     async def _wait(self) -> None:
         assert self._wake is not None
@@ -250,9 +288,19 @@ class Engine:
         if turn is None or not turn.messages:
             return None
         function = self.registry.orchestrators.get(turn.instance.name)
+        ran = False
+        trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
+
+        def orchestrator(context_json: str) -> str:
+            nonlocal ran
+            ran = True
+            assert function is not None
+            with attached(*trace):  # the worker's configure_opentelemetry (devhost.runtime.tracing)
+                return function.handle(context_json)
+
         env = TurnEnv(
             now=now,
-            orchestrator=function.handle if function else None,
+            orchestrator=orchestrator if function else None,
             known_orchestrators=self.registry.orchestrators.keys(),
             new_id=lambda: uuid.uuid4().hex,
             settings=self.replay_settings,
@@ -263,6 +311,10 @@ class Engine:
         )
         with loglevels.running_function(turn.instance.name):  # the app's log lines: Function.<name>.User
             commit = decide_turn(turn, env)
+        for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
+            child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
+        if self.notifier is not None:
+            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
         # Later turns of this round must see what this one will write, as if it had committed already.
         self._deciding[commit.instance.instance_id] = commit.instance.runtime_status
         for child in commit.new_instances:
@@ -305,6 +357,13 @@ class Engine:
         self._results.append((item.id, message))
         self.notify()
 
+    async def _back_off(self, faults: int, what: str, exc: StoreUnavailable) -> None:
+        """Log a store fault and wait before retrying (real time on the loop's timer, doubling up to 2 s: a full
+        disk or a lock held by another program clears in wall-clock time, whatever the host's clock says)."""
+        delay = min(self.store_retry_delay * 2 ** (faults - 1), 2.0)
+        log.warning("store unavailable (attempt %d), retrying %s in %.2f s: %s", faults, what, delay, exc)
+        await asyncio.sleep(delay)
+
     async def _call_activity(self, item: ActivityWorkItem) -> str | None:
         if item.name == HTTP_ACTIVITY_NAME:
             return await call_http(item.input)
@@ -315,7 +374,9 @@ class Engine:
         # (a built-in HTTP call in flight is work the clock cannot see, so it keeps the engine busy).
         self._inside_invoker += 1
         try:
-            return await self.invoker.call_activity(function, item.input)
+            return await self.invoker.call_activity(
+                function, item.input, trace_parent=item.trace_parent, trace_state=item.trace_state
+            )
         finally:
             self._inside_invoker -= 1
 

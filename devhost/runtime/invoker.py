@@ -221,9 +221,14 @@ class Invoker:
             threading.Thread(target=target, name=f"{FUNCTION_THREAD_PREFIX}{name}", daemon=True).start()
         return await future
 
-    async def call_activity(self, fn: ActivityFunction, input_text: str | None) -> str:
-        """Run one activity; returns the JSON text for ``TaskCompleted.Result``. Raises ActivityFailed."""
-        invocation = self.context_for(fn.name)
+    async def call_activity(
+        self, fn: ActivityFunction, input_text: str | None, *, trace_parent: str | None = None, trace_state: str | None = None
+    ) -> str:
+        """Run one activity; returns the JSON text for ``TaskCompleted.Result``. Raises ActivityFailed.
+
+        ``trace_parent``/``trace_state``: the orchestration instance's trace context (the request that started
+        it), given to the function as ``context.trace_context``."""
+        invocation = self.context_for(fn.name, trace_parent=trace_parent or "", trace_state=trace_state or "")
         log.info("Executing 'Functions.%s' (Reason='(null)', Id=%s)", fn.name, invocation.invocation_id)
         try:
             value = ActivityTriggerConverter.decode(

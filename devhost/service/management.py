@@ -28,9 +28,10 @@ from datetime import timedelta
 from typing import Any, Callable
 
 from devhost.clock import Clock
-from devhost.core import events
+from devhost.core import events, jsontext
 from devhost.core.errors import BadRequest, Conflict, Gone, NotFound
 from devhost.core.model import TERMINAL_STATUSES, HistoryEvent, Instance, InstanceQuery, Message, RuntimeStatus
+from devhost.core.tracecontext import accepted_trace
 from devhost.runtime.registry import FunctionRegistry
 from devhost.store.base import Store
 
@@ -100,26 +101,42 @@ class Management:
         instance_id: str | None = None,
         input_value: JSONValue | _Missing = MISSING,
         version: str | None = None,
+        *,
+        trace_parent: str | None = None,
+        trace_state: str | None = None,
     ) -> str:
         """Create an instance of orchestrator ``name`` and enqueue its ExecutionStarted; return its id.
 
         ``input_value`` is the parsed request body. It is stored as JSON text (protocol doc §1.12): an SDK
         ``start_new`` sends a JSON string, so the orchestrator and the status API see that string.
         MISSING and None both mean "no input" (the extension's ``input = null``).
+
+        ``trace_parent``/``trace_state``: the W3C trace context of the starting request (the SDK client sends
+        its current context on ``start_new``); kept with the instance when well-formed, ignored otherwise.
         """
         input_text = None if isinstance(input_value, _Missing) or input_value is None else _dumps(input_value)
-        return self._create(name, instance_id, input_text, version)
+        return self._create(name, instance_id, input_text, version, accepted_trace(trace_parent, trace_state))
 
-    def restart(self, instance_id: str, *, new_instance_id: bool = True) -> str:
+    def restart(
+        self, instance_id: str, *, new_instance_id: bool = True, trace_parent: str | None = None, trace_state: str | None = None
+    ) -> str:
         """Start the orchestrator of ``instance_id`` again with the same input, under a new id (default) or
         the same one (which must then be terminal). Raises BadRequest for an unknown instance."""
         old = self.store.get_instance(instance_id)
         if old is None:
             # The extension's (typo included) ArgumentException text.
             raise BadRequest(f"An orchestrastion with the instanceId {instance_id} was not found.")
-        return self._create(old.name, None if new_instance_id else old.instance_id, old.input, None)
+        trace = accepted_trace(trace_parent, trace_state)
+        return self._create(old.name, None if new_instance_id else old.instance_id, old.input, None, trace)
 
-    def _create(self, name: str, instance_id: str | None, input_text: str | None, version: str | None) -> str:
+    def _create(
+        self,
+        name: str,
+        instance_id: str | None,
+        input_text: str | None,
+        version: str | None,
+        trace: tuple[str | None, str | None] = (None, None),
+    ) -> str:
         name = self._orchestrator_name(name)
         if not instance_id:
             instance_id = uuid.uuid4().hex
@@ -137,6 +154,8 @@ class Management:
             last_updated_time=now,
             input=input_text,
             version=version,
+            trace_parent=trace[0],
+            trace_state=trace[1],
         )
         started = events.execution_started(
             now,
@@ -287,8 +306,8 @@ def validate_instance_id(instance_id: str) -> None:
 
 
 def _dumps(value: JSONValue) -> str:
-    # Newtonsoft style: compact, non-ASCII kept as is.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # Newtonsoft style: compact, non-ASCII kept as is, an escaped lone surrogate kept escaped (see jsontext).
+    return jsontext.compact(value)
 
 
 def _require_json(text: str) -> None:

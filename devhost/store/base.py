@@ -23,6 +23,7 @@ from devhost.core.model import (
     Instance,
     InstanceQuery,
     Message,
+    Notification,
     Turn,
     TurnCommit,
 )
@@ -91,9 +92,9 @@ class Store(Protocol):
         replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on
         ``replace_history`` also delete messages and work items tied to the old execution id; insert new
         instances, messages and activity work items and entity requests (``new_entity_messages``); with
-        ``clear_pending`` delete all remaining messages and work items of the instance. Messages for
-        instances that do not exist (a purged parent), or tied to an execution id the addressee no longer
-        runs, are dropped silently.
+        ``clear_pending`` delete all remaining messages and work items of the instance; add ``notifications``
+        to the outbox. Messages for instances that do not exist (a purged parent), or tied to an execution id
+        the addressee no longer runs, are dropped silently.
         A new instance replaces a terminal one of the same id; over a non-terminal one it raises
         :class:`devhost.core.errors.InstanceExists` and nothing of the turn is written. If the turn's own
         instance no longer exists (purged while the turn ran), the purge wins: nothing is written."""
@@ -114,6 +115,21 @@ class Store(Protocol):
     def complete_activity(self, work_item_id: int, result: Message) -> bool:
         """Atomically delete the work item and enqueue its result message. If the work item is gone
         (instance purged, completed or restarted meanwhile) do nothing and return False."""
+
+    # --- the lifecycle-notification outbox --------------------------------------------------------
+    # Written by commit_turn with the state change they report; independent of their instance afterwards
+    # (purging the instance does not cancel a notification already owed).
+    def due_notifications(self, now: datetime, limit: int) -> list[Notification]:
+        """Up to ``limit`` notifications with ``due_at <= now``, ordered by (due_at, id)."""
+
+    def next_notification_at(self) -> datetime | None:
+        """The earliest ``due_at`` in the outbox, or None when it is empty."""
+
+    def delete_notification(self, notification_id: int) -> bool:
+        """Remove a notification (delivered, or given up). False if it was not there."""
+
+    def retry_notification(self, notification_id: int, due_at: datetime) -> bool:
+        """Make a notification due again at ``due_at`` and count one more attempt. False if it is gone."""
 
     # --- entities (devhost.core.entities) ----------------------------------------------------------
     def send_entity_message(self, message: EntityMessage) -> int:

@@ -14,6 +14,9 @@ from datetime import datetime, timezone
 from devhost.core.errors import BadRequest
 
 DEFAULT_PAGE_SIZE = 100
+MAX_TOKEN_CHARS = 16 * 1024
+"""Room for any token the stores issue: base64 of a 32-character time and an instance id, which the extension
+caps at 256 characters (of up to 4 UTF-8 bytes each, JSON-escaped at worst as 12)."""
 
 _UTC = timezone.utc
 
@@ -47,15 +50,24 @@ def encode_token(created_time: str, instance_id: str) -> str:
 
 
 def decode_token(token: str) -> tuple[str, str]:
-    """The (created_time text, instance_id) a page ended at; BadRequest for anything we did not issue."""
+    """The (created_time text, instance_id) a page ended at; BadRequest for anything we did not issue.
+
+    A token comes from the client, so anything may be in it: more text than a token we issue can hold, JSON
+    nested deep enough to exhaust the parser's recursion (RecursionError), a date at the edge of the calendar
+    whose UTC conversion overflows (OverflowError), or an escaped lone surrogate that no store can encode
+    (UnicodeEncodeError when bound). Each is refused here, where the token is read, as one BadRequest.
+    """
     try:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise ValueError("longer than any token the store issues")
         created_time, instance_id = json.loads(base64.b64decode(token, altchars=b"-_", validate=True))
         if not isinstance(created_time, str) or not isinstance(instance_id, str):
             raise ValueError("token fields must be strings")
         if to_text(from_text(created_time)) != created_time:
             raise ValueError("token time is not in the store's format")
-    except (ValueError, TypeError) as exc:
-        raise BadRequest(f"invalid continuation token {token!r}") from exc
+        instance_id.encode("utf-8")  # strict: a lone surrogate raises UnicodeEncodeError (a ValueError)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise BadRequest(f"invalid continuation token {_excerpt(token)}") from exc
     return created_time, instance_id
 
 
@@ -65,10 +77,19 @@ def encode_entity_token(entity_id: str) -> str:
 
 
 def decode_entity_token(token: str) -> str:
+    """The entity id an entity page ended at; BadRequest for anything we did not issue (same guards as
+    :func:`decode_token`: length, nesting, lone surrogates)."""
     try:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise ValueError("longer than any token the store issues")
         kind, entity_id = json.loads(base64.b64decode(token, altchars=b"-_", validate=True))
         if kind != "entity" or not isinstance(entity_id, str):
             raise ValueError("not an entity page token")
-    except (ValueError, TypeError) as exc:
-        raise BadRequest(f"invalid continuation token {token!r}") from exc
+        entity_id.encode("utf-8")  # strict: a lone surrogate raises UnicodeEncodeError (a ValueError)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise BadRequest(f"invalid continuation token {_excerpt(token)}") from exc
     return entity_id
+
+
+def _excerpt(token: str) -> str:
+    return repr(token) if len(token) <= 100 else f"{token[:100]!r}... ({len(token)} characters)"

@@ -31,12 +31,13 @@ from devhost.core.model import (
     Instance,
     InstanceQuery,
     Message,
+    Notification,
     RuntimeStatus,
     Turn,
     TurnCommit,
     event_json,
 )
-from devhost.store.codec import decode_token, encode_token, from_text, page_size, to_text
+from devhost.store.codec import decode_token, encode_token, from_text, page_size, to_text, to_utc
 from devhost.store.memory_entities import MemoryEntityStore
 
 
@@ -78,6 +79,7 @@ class MemoryStore(MemoryEntityStore):
         self._history: dict[str, list[str]] = {}
         self._messages: dict[str, dict[int, _Queued]] = {}  # by instance, in id order
         self._activities: dict[int, ActivityWorkItem] = {}  # in id (creation) order
+        self._notifications: dict[int, Notification] = {}  # the outbox, in id order
         self._init_entities()
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -86,6 +88,7 @@ class MemoryStore(MemoryEntityStore):
         with self._lock:
             self._closed = True
             self._instances, self._history, self._messages, self._activities = {}, {}, {}, {}
+            self._notifications = {}
             self._init_entities()
 
     def __enter__(self) -> MemoryStore:
@@ -205,6 +208,8 @@ class MemoryStore(MemoryEntityStore):
                 statuses[child_id] = child.instance.runtime_status
             messages = [self._queued(m) for m in commit.new_messages]
             activities = [copy.copy(a) for a in commit.new_activities]
+            # Times normalised to UTC as the SQLite store returns them (a naive one fails here, before any change).
+            notifications = [Notification(n.instance_id, n.body, to_utc(n.due_at), n.attempts) for n in commit.notifications]
             entity_messages = [copy.deepcopy(m) for m in commit.new_entity_messages]
 
             old_execution_id = old.instance.execution_id
@@ -232,6 +237,9 @@ class MemoryStore(MemoryEntityStore):
             if commit.clear_pending:
                 self._messages[instance_id] = {}
                 self._remove_activities(lambda a: a.instance_id == instance_id)
+            for n in notifications:
+                n.id = next(self._ids)
+                self._notifications[n.id] = n
 
     def commit_group(
         self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
@@ -265,8 +273,11 @@ class MemoryStore(MemoryEntityStore):
             return []
         excluded = set(exclude)
         with self._guard():
-            items = [copy.copy(a) for work_item_id, a in self._activities.items() if work_item_id not in excluded]
-        return items[:limit]
+            items = [copy.copy(a) for work_item_id, a in self._activities.items() if work_item_id not in excluded][:limit]
+            for item in items:  # the instance's trace context, as the SQLite store joins it in
+                owner = self._instances[item.instance_id].instance
+                item.trace_parent, item.trace_state = owner.trace_parent, owner.trace_state
+        return items
 
     def complete_activity(self, work_item_id: int, result: Message) -> bool:
         with self._guard():
@@ -275,6 +286,36 @@ class MemoryStore(MemoryEntityStore):
             queued = self._queued(result)
             del self._activities[work_item_id]
             self._enqueue(queued)
+            return True
+
+    # --- the notification outbox ------------------------------------------------------------------
+    def due_notifications(self, now: datetime, limit: int) -> list[Notification]:
+        if limit <= 0:
+            return []
+        cutoff = to_text(now)
+        with self._guard():
+            due = [n for n in self._notifications.values() if to_text(n.due_at) <= cutoff]
+            due.sort(key=lambda n: (to_text(n.due_at), n.id or 0))
+            return [copy.copy(n) for n in due[:limit]]
+
+    def next_notification_at(self) -> datetime | None:
+        with self._guard():
+            times = [to_text(n.due_at) for n in self._notifications.values()]
+        return from_text(min(times)) if times else None
+
+    def delete_notification(self, notification_id: int) -> bool:
+        with self._guard():
+            return self._notifications.pop(notification_id, None) is not None
+
+    def retry_notification(self, notification_id: int, due_at: datetime) -> bool:
+        when = to_utc(due_at)
+        with self._guard():
+            stored = self._notifications.get(notification_id)
+            if stored is None:
+                return False
+            self._notifications[notification_id] = Notification(
+                stored.instance_id, stored.body, when, stored.attempts + 1, notification_id
+            )
             return True
 
     # --- helpers (called with the lock held) -------------------------------------------------------

@@ -1,9 +1,11 @@
-"""The SQLite Store: devhost's persistence (instances, histories, message queue, activity work items).
+"""The SQLite Store: devhost's persistence (instances, histories, message queue, activity work items, outbox).
 
 Every write method commits before it returns; whatever a call committed survives the devhost process
 being killed (see :mod:`devhost.store.sqlite_schema` for the durability promise and the one-process file
 lock). One connection serves every thread, behind a lock; each public write is one transaction that rolls
-back entirely if any part of it fails. ``None`` or ``":memory:"`` gives a throwaway in-memory database
+back entirely if any part of it fails. A storage fault (disk full, I/O error, locked database) is raised as
+:class:`~devhost.core.errors.StoreUnavailable` once the transaction has rolled back (:mod:`devhost.store.faults`).
+``None`` or ``":memory:"`` gives a throwaway in-memory database
 (``--in-memory`` uses :class:`devhost.store.memory.MemoryStore` instead). The statements and row
 conversions are in :mod:`devhost.store.sqlite_rows`, the turn commit in :mod:`devhost.store.sqlite_turn`.
 """
@@ -15,22 +17,24 @@ import os
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Union
 
-from devhost.core.errors import InstanceExists, NotFound
+from devhost.core.errors import InstanceExists, NotFound, StoreUnavailable
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
     Instance,
     InstanceQuery,
     Message,
+    Notification,
     Turn,
     TurnCommit,
 )
 from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, from_text, page_size, to_text
+from devhost.store.faults import describe, is_fault
 from devhost.store.history_cache import HistoryCache
 from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_rows import (
@@ -94,18 +98,27 @@ class SqliteStore(SqliteEntityStore):
         with self._lock:
             if self._closed:
                 raise RuntimeError("the store is closed")
-            yield self._conn
+            try:
+                yield self._conn
+            except (sqlite3.Error, MemoryError) as exc:
+                # By now any transaction has rolled back (see _transaction): nothing of this call was written.
+                if is_fault(exc):
+                    raise StoreUnavailable(describe(exc)) from exc
+                raise
 
     @staticmethod
     @contextmanager
     def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        if conn.in_transaction:  # left open by a ROLLBACK that itself failed (an I/O error): end it first
+            conn.execute("ROLLBACK")
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-            conn.execute("COMMIT")
+            conn.execute("COMMIT")  # a COMMIT that fails (SQLITE_BUSY, SQLITE_FULL) leaves nothing committed
         except BaseException:
             if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
-                conn.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # the original error says more; the next call retries the ROLLBACK
+                    conn.execute("ROLLBACK")
             raise
 
     @contextmanager
@@ -283,12 +296,13 @@ class SqliteStore(SqliteEntityStore):
             return []
         excluded = set(exclude)
         rows = self._read(
-            "SELECT id, instance_id, execution_id, task_id, name, input FROM activities ORDER BY id LIMIT ?",
+            "SELECT a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, i.trace_parent, i.trace_state"
+            " FROM activities a JOIN instances i ON i.instance_id = a.instance_id ORDER BY a.id LIMIT ?",
             (limit + len(excluded),),
         )
         return [
-            ActivityWorkItem(instance_id, execution_id, task_id, name, input_, work_item_id)
-            for work_item_id, instance_id, execution_id, task_id, name, input_ in rows
+            ActivityWorkItem(instance_id, execution_id, task_id, name, input_, work_item_id, parent, state)
+            for work_item_id, instance_id, execution_id, task_id, name, input_, parent, state in rows
             if work_item_id not in excluded
         ][:limit]
 
@@ -298,6 +312,31 @@ class SqliteStore(SqliteEntityStore):
                 return False
             conn.execute(INSERT_MESSAGE, message_params(result))
             return True
+
+    # --- the notification outbox ------------------------------------------------------------------
+    def due_notifications(self, now: datetime, limit: int) -> list[Notification]:
+        if limit <= 0:
+            return []
+        rows = self._read(
+            "SELECT id, instance_id, body, due_at, attempts FROM notifications WHERE due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (to_text(now), limit),
+        )
+        return [Notification(instance_id, body, from_text(due), attempts, nid) for nid, instance_id, body, due, attempts in rows]
+
+    def next_notification_at(self) -> datetime | None:
+        rows = self._read("SELECT due_at FROM notifications ORDER BY due_at LIMIT 1", ())
+        return from_text(rows[0][0]) if rows else None
+
+    def delete_notification(self, notification_id: int) -> bool:
+        with self._writing() as conn:
+            return conn.execute("DELETE FROM notifications WHERE id = ?", (notification_id,)).rowcount == 1
+
+    def retry_notification(self, notification_id: int, due_at: datetime) -> bool:
+        with self._writing() as conn:
+            cursor = conn.execute(
+                "UPDATE notifications SET due_at = ?, attempts = attempts + 1 WHERE id = ?", (to_text(due_at), notification_id)
+            )
+            return cursor.rowcount == 1
 
     # --- helpers ---------------------------------------------------------------------------------
     def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:

@@ -9,14 +9,14 @@ from typing import Any
 
 from devhost.core.delivery import DELIVERED_WHILE_SUSPENDED
 from devhost.core.errors import InstanceExists
-from devhost.core.model import ActivityWorkItem, EventType, Instance, InstanceQuery, Message, RuntimeStatus
+from devhost.core.model import ActivityWorkItem, EventType, Instance, InstanceQuery, Message, Notification, RuntimeStatus
 from devhost.store.codec import from_text, to_text
 
 INSTANCE_COLUMNS = (
     "instance_id, name, execution_id, runtime_status, created_time, last_updated_time, input, output,"
-    " custom_status, version, parent_instance_id, parent_execution_id, parent_task_id, cursor"
+    " custom_status, version, parent_instance_id, parent_execution_id, parent_task_id, cursor, trace_parent, trace_state"
 )
-INSERT_INSTANCE = f"INSERT INTO instances ({INSTANCE_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+INSERT_INSTANCE = f"INSERT INTO instances ({INSTANCE_COLUMNS}) VALUES ({', '.join('?' * 16)})"
 UPDATE_INSTANCE = (
     "UPDATE instances SET name = ?, execution_id = ?, runtime_status = ?, created_time = ?,"
     " last_updated_time = ?, input = ?, output = ?, custom_status = ?, version = ?,"
@@ -39,6 +39,7 @@ INSERT_MESSAGE_IF_ADDRESSEE = (
     f"INSERT INTO messages ({_MESSAGE_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?"
     " WHERE EXISTS (SELECT 1 FROM instances WHERE instance_id = ? AND (? IS NULL OR execution_id = ?))"
 )
+INSERT_NOTIFICATION = "INSERT INTO notifications (instance_id, body, due_at, attempts) VALUES (?, ?, ?, ?)"
 INSERT_ACTIVITY = "INSERT INTO activities (instance_id, execution_id, task_id, name, input) VALUES (?, ?, ?, ?, ?)"
 
 # devhost.core.delivery's rule for a message ``m`` of instance ``i``, in SQL (so the queue is filtered by
@@ -63,7 +64,8 @@ def create_instance(conn: sqlite3.Connection, instance: Instance) -> None:
         if not RuntimeStatus(row[0]).is_terminal:
             raise InstanceExists(f"instance {instance.instance_id!r} already exists and is {row[0]}")
         conn.execute("DELETE FROM instances WHERE instance_id = ?", (instance.instance_id,))
-    conn.execute(INSERT_INSTANCE, instance_params(instance))
+    # The trace context is set once, at creation: the UPDATE statements (instance_params) leave it alone.
+    conn.execute(INSERT_INSTANCE, (*instance_params(instance), instance.trace_parent, instance.trace_state))
 
 
 def filter_sql(query: InstanceQuery, statuses: Collection[RuntimeStatus] | None) -> tuple[list[str], list[Any]]:
@@ -104,7 +106,7 @@ def instance_from_row(row: Sequence[Any]) -> Instance:
         instance_id=row[0], name=row[1], execution_id=row[2], runtime_status=RuntimeStatus(row[3]),
         created_time=from_text(row[4]), last_updated_time=from_text(row[5]), input=row[6], output=row[7],
         custom_status=row[8], version=row[9], parent_instance_id=row[10], parent_execution_id=row[11],
-        parent_task_id=row[12], cursor=row[13],
+        parent_task_id=row[12], cursor=row[13], trace_parent=row[14], trace_state=row[15],
     )  # fmt: skip
 
 
@@ -113,6 +115,10 @@ def message_params(m: Message) -> tuple[Any, ...]:
     # TimerFired messages keep their TimerId in a column so cancelled timers can be deleted by id.
     timer_id = m.event.get("TimerId") if event_type == EventType.TIMER_FIRED else None
     return (m.instance_id, m.execution_id, dumps(m.event), event_type, timer_id, to_text(m.visible_at))
+
+
+def notification_params(n: Notification) -> tuple[Any, ...]:
+    return (n.instance_id, n.body, to_text(n.due_at), n.attempts)
 
 
 def activity_params(a: ActivityWorkItem) -> tuple[Any, ...]:

@@ -23,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - Windows has no flock; the store then goes unguarded
     fcntl = None  # type: ignore[assignment]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 
 SCHEMA = """
@@ -41,7 +41,9 @@ CREATE TABLE instances (
     parent_instance_id TEXT,
     parent_execution_id TEXT,
     parent_task_id INTEGER,
-    cursor TEXT NOT NULL
+    cursor TEXT NOT NULL,
+    trace_parent TEXT,
+    trace_state TEXT
 );
 CREATE INDEX instances_by_created ON instances (created_time, instance_id);
 CREATE INDEX instances_by_status ON instances (runtime_status, created_time, instance_id);
@@ -77,6 +79,26 @@ CREATE TABLE activities (
 );
 CREATE INDEX activities_by_instance ON activities (instance_id, execution_id);
 """
+
+# The lifecycle-notification outbox (version 2). No foreign key: a notification the host acknowledged is sent
+# even if its instance is purged before the send.
+_NOTIFICATIONS = """
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notifications_by_due ON notifications (due_at, id);
+"""
+SCHEMA += _NOTIFICATIONS
+
+# MIGRATIONS[n] turns a version-n file into version n+1 (in one transaction with the version bump), so a
+# store written by an older devhost opens with its instances intact.
+MIGRATIONS: dict[int, str] = {
+    1: "ALTER TABLE instances ADD COLUMN trace_parent TEXT; ALTER TABLE instances ADD COLUMN trace_state TEXT;" + _NOTIFICATIONS,
+}
 
 
 def open_database(path: Path | None) -> tuple[sqlite3.Connection, int | None]:
@@ -133,11 +155,31 @@ def _ensure_schema(conn: sqlite3.Connection, path: Path | None) -> None:
         if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             raise StartupError(f"{path} is an SQLite database but not a devhost store")
         conn.executescript(f"BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-    elif version != SCHEMA_VERSION:
+        return
+    while version in MIGRATIONS and version < SCHEMA_VERSION:
+        _migrate(conn, version)
+        version += 1
+    if version != SCHEMA_VERSION:
         raise StartupError(
             f"store {path} has schema version {version}, this devhost supports version "
             f"{SCHEMA_VERSION}; use a matching devhost or another store path"
         )
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Apply MIGRATIONS[version] and set the next version, all or nothing (executescript would commit
+    statement by statement, so the statements run one by one inside an explicit transaction)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _lock_store_file(path: Path) -> int | None:

@@ -9,12 +9,14 @@ from devhost.store.sqlite_entities import insert_entity_messages
 from devhost.store.sqlite_rows import (
     INSERT_ACTIVITY,
     INSERT_MESSAGE_IF_ADDRESSEE,
+    INSERT_NOTIFICATION,
     UPDATE_INSTANCE,
     UPDATE_INSTANCE_UNINDEXED,
     activity_params,
     create_instance,
     instance_params,
     message_params,
+    notification_params,
 )
 
 
@@ -71,4 +73,6 @@ def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> list[str] | Non
     if commit.clear_pending:
         conn.execute("DELETE FROM messages WHERE instance_id = ?", (instance_id,))
         conn.execute("DELETE FROM activities WHERE instance_id = ?", (instance_id,))
+    if commit.notifications:
+        conn.executemany(INSERT_NOTIFICATION, [notification_params(n) for n in commit.notifications])
     return texts

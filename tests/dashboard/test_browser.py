@@ -287,3 +287,27 @@ def write_long_history(app: DurableAppHandle, instance_id: str, *, activities: i
         history += [events.task_scheduled(now, task, "check_job_status", big), events.task_completed(now, task, '"ok"')]
     done = Instance(instance_id, instance.name, "e1", RuntimeStatus.COMPLETED, now, now, output='"done"')
     store.commit_turn(TurnCommit(instance=done, new_history=history, clear_pending=True))
+
+
+def test_on_a_real_clock_host_the_pages_show_no_virtual_badge_and_no_empty_values(
+    page: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from playwright.sync_api import expect
+
+    from ..cli.hostproc import Host
+
+    host = Host(Path(tmp_path_factory.mktemp("real-clock-host")))
+    try:
+        instance_id = host.start_monitor("real-clock-job", polling_interval_seconds=60, timeout_seconds=600)
+
+        page.goto(host.url + "/_devhost/")
+        expect(page.locator('tr[data-instance-id="real-clock-job"]')).to_contain_text("Running")
+        expect(page.locator("#host-now")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"))
+        expect(page.locator("#host-clock")).not_to_contain_text("virtual time")
+        expect(page.locator("#host-clock")).not_to_contain_text("null")
+
+        page.goto(host.url + f"/_devhost/instances/{instance_id}")
+        expect(page.locator("#progress-row")).to_contain_text("check 1")
+        expect(page.locator("#progress-row")).not_to_contain_text("null")
+    finally:
+        host.close()

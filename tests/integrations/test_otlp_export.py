@@ -91,6 +91,8 @@ def test_a_traced_start_exports_spans_logs_and_metrics_over_otlp(tmp_path: Path)
     assert attributes(start.attributes)["job_id"] == "job-otlp"
     checks = by_name["check_job_status"]
     assert sorted(attributes(s.attributes)["check_number"] for s in checks) == list(range(1, len(checks) + 1))
+    # devhost kept the start's traceparent with the instance and handed it to every activity: one trace, curl to checks
+    assert checks and {s.trace_id.hex() for s in checks} == {TRACE_ID}
 
     logs = [
         record
@@ -127,3 +129,21 @@ def test_with_nothing_configured_nothing_is_exported_and_the_app_runs(tmp_path: 
     assert child.returncode == 0, child.stderr[-3000:]
     assert json.loads(child.stdout.strip().splitlines()[-1])["final_status"] == "Completed"
     assert receiver.requests == []
+
+
+def test_with_python_enable_opentelemetry_the_orchestrators_check_lines_carry_the_curls_trace(tmp_path: Path) -> None:
+    # As the worker does with PYTHON_ENABLE_OPENTELEMETRY=true, devhost runs each orchestrator episode inside the
+    # instance's trace context (the start's traceparent), so the orchestrator's "Check #n" lines join the curl's trace.
+    with running_receiver() as receiver:
+        child = run_app(receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, PYTHON_ENABLE_OPENTELEMETRY="true")
+
+    assert child.returncode == 0, child.stderr[-3000:]
+    logs = [
+        record
+        for request in decoded(receiver, "/v1/logs", ExportLogsServiceRequest)
+        for resource in request.resource_logs
+        for scope in resource.scope_logs
+        for record in scope.log_records
+    ]
+    check_lines = [r for r in logs if r.body.string_value.startswith("Check #")]
+    assert check_lines and {r.trace_id.hex() for r in check_lines} == {TRACE_ID}

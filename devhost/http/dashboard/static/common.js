@@ -26,6 +26,12 @@ const DH = (() => {
     return node;
   }
 
+  // node.replaceChildren() with the same rule as el(): null, undefined and false are left out (the DOM method
+  // itself would print them as the text "null").
+  function setChildren(node, ...children) {
+    node.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+  }
+
   async function getJSON(path) {
     const response = await fetch(path, { headers: { Accept: "application/json" } });
     const body = await response.json().catch(() => ({}));
@@ -177,7 +183,7 @@ const DH = (() => {
     setHostNow(info.now);
     const clock = document.getElementById("host-clock");
     if (clock) {
-      clock.replaceChildren(
+      setChildren(clock,
         el("span", { id: "host-now", text: fmtTime(info.now) }),
         info.virtualTime ? el("span", { class: "badge virtual", title: "the host runs on the test kit's virtual clock", text: "virtual time" }) : null);
     }
@@ -208,7 +214,7 @@ const DH = (() => {
     return { start: run, refreshNow: run, isPaused: () => paused };
   }
 
-  return { API, WEBHOOKS, el, getJSON, callApi, setHostNow, now, fmtTime, fmtDuration, ago, statusBadge,
+  return { API, WEBHOOKS, el, setChildren, getJSON, callApi, setHostNow, now, fmtTime, fmtDuration, ago, statusBadge,
            progressBar, alertBadges, jsonView, confirmDialog, validJSON, describeResult, toast, refreshClock,
            autoRefresh };
 })();

@@ -49,7 +49,7 @@
     document.getElementById("instance-status").replaceChildren(DH.statusBadge(detail.runtimeStatus));
     meta(detail);
     const progress = document.getElementById("progress-row");
-    progress.replaceChildren(
+    DH.setChildren(progress,
       DH.progressBar(detail.progressPercent),
       detail.checkCount !== undefined ? el("span", { class: "muted", text: `check ${detail.checkCount}` }) : null,
       DH.alertBadges(detail.customStatus && Array.isArray(detail.customStatus.alerts) ? detail.customStatus.alerts : detail.alerts));
