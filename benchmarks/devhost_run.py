@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import io
+import os
 import pstats
 import tempfile
 import time
@@ -52,9 +53,20 @@ class HostRun:
     """The SDK's orchestrator handle the host called (a floor calls the very same one)."""
     episodes: Counter[tuple[int, int]]
     memo: bool
+    worker_cpu_seconds: float = 0.0
+    """CPU time of the worker processes (their whole life, start-up included) when the app runs in them."""
     instances: dict[str, Instance] = field(default_factory=dict)
     histories: dict[str, list[HistoryEvent]] = field(default_factory=dict)
     profile: str | None = None
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of a live process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def run_host(
@@ -69,24 +81,39 @@ async def run_host(
     warmup: tuple[str, Any] | None = None,
     keep_histories: bool = True,
     on_started: Callable[[DevHost], None] | None = None,
+    workers: int = 0,
 ) -> HostRun:
     """Start every ``inputs`` instance (id -> input) back to back and run until all have finished.
 
     ``warmup`` (id, input) runs to completion first, untimed. ``memo=False`` takes the host's timestamp memo
     out (the SDK parses every timestamp itself). ``profile`` is a pstats sort key (e.g. "tottime").
     ``on_started(host)`` runs once the host is up, before the warm-up (e.g. to wrap its parts with timers).
+    ``workers``: run the app in that many language-worker processes; the timed handle then wraps the round trip to
+    a worker (summed over turns that run side by side), and ``worker_cpu_seconds`` is the workers' CPU.
     """
     registry = load_app(app_dir)
     if not memo:
         sdk_speedups.uninstall()
-    timed = TimedHandle(registry.orchestrators[orchestrator].handle)
+    local_handle = registry.orchestrators[orchestrator].handle
+    timed = TimedHandle(local_handle)
     registry.orchestrators[orchestrator] = OrchestratorFunction(orchestrator, timed)
+    if workers:
+        os.environ["FUNCTIONS_WORKER_PROCESS_COUNT"] = str(workers)
     with tempfile.TemporaryDirectory(prefix="devhost-bench-") as tmp:
         host = DevHost(
-            app_dir, host="127.0.0.1", port=0, registry=registry, clock=RealClock(),
-            store_path=Path(tmp) / "store.sqlite3", in_memory=store == "memory",
+            app_dir, host="127.0.0.1", port=0, registry=None if workers else registry, clock=RealClock(),
+            store_path=Path(tmp) / "store.sqlite3", in_memory=store == "memory", workers=bool(workers),
         )  # fmt: skip
         await host.start()
+        if workers:
+            invoker: Any = host.invoker
+            remote = invoker.orchestrator_handle
+
+            def timed_remote(function: OrchestratorFunction, **kwargs: Any) -> Callable[[str], str]:
+                timed.handle = remote(function, **kwargs)
+                return timed
+
+            invoker.orchestrator_handle = timed_remote
         try:
             if on_started is not None:
                 on_started(host)
@@ -98,6 +125,9 @@ async def run_host(
             run = await _drive(host, timed, orchestrator, inputs, status_rate, profile, keep_histories)
             run.turns -= turns_before
             run.memo = sdk_speedups.installed()
+            if workers:
+                run.handle = local_handle  # a floor replays in this process
+                run.worker_cpu_seconds = sum(_process_cpu(w.pid) for w in host.invoker.workers)  # type: ignore[attr-defined]
             return run
         finally:
             await host.stop()

@@ -143,6 +143,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--status-rate", type=float, default=50.0, help="status GETs per second while running; 0 disables (default 50)"
     )
     parser.add_argument("--no-memo", action="store_true", help="run the host without its timestamp memo")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="run the app in this many worker processes (default 0: in the host)"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     parser.add_argument(
         "--profile", type=Path, metavar="FILE", help="cProfile the host run; write the 40 top functions by own time to FILE"
@@ -165,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
             status_rate=args.status_rate,
             profile="tottime" if args.profile else None,
             memo=not args.no_memo,
+            workers=args.workers,
         )
     )
+    if args.workers:
+        print(f"{args.workers} worker process(es), their CPU: {run.worker_cpu_seconds:.2f} s (not in the CPU column)")
     check_host_results(run, args.k)
     floors, build_seconds = run_floors(run)
     if args.profile is not None and run.profile:

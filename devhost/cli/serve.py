@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", type=Path, metavar="PATH", help=f"SQLite store file (default: DIR/{STORE_RELATIVE_PATH.as_posix()})"
     )
     store.add_argument("--in-memory", action="store_true", help="keep all state in memory (lost on exit)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the app's functions in the host process instead of language-worker processes "
+        "(FUNCTIONS_WORKER_PROCESS_COUNT of them, default 1)",
+    )
     return parser
 
 
@@ -85,7 +91,9 @@ def banner(registry: FunctionRegistry, base_url: str, route_prefix: str) -> str:
 
 
 async def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> None:
-    host = DevHost(args.app_dir, host=args.host, port=args.port, store_path=args.store, in_memory=args.in_memory)
+    host = DevHost(
+        args.app_dir, host=args.host, port=args.port, store_path=args.store, in_memory=args.in_memory, workers=not args.in_process
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

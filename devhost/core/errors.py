@@ -46,3 +46,8 @@ class StoreInUse(StartupError):
 
 class AppLoadError(StartupError):
     """``function_app.py`` is missing, fails to import, or declares invalid functions."""
+
+
+class TurnAborted(DevhostError):
+    """The orchestrator could not finish its turn for a reason outside the app's code (its language worker died
+    or timed out): nothing of the turn is committed, and the host runs it again (DTFx abandons the work item)."""

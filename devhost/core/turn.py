@@ -22,6 +22,7 @@ from devhost.core.actions import ActionType, describe, flatten, signature
 from devhost.core.context import ReplaySettings, build_context, mark_played
 from devhost.core.cursor import Cursor
 from devhost.core.effects import Effects, EpisodeFailure
+from devhost.core.errors import TurnAborted
 from devhost.core.lifecycle import control, notify_parent_failed, terminate
 from devhost.core.model import EventType, HistoryEvent, Instance, Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import NON_DETERMINISM_MARK, OUT_OF_PROC_LABEL
@@ -189,6 +190,8 @@ class _Episode:
         try:
             state: dict[str, Any] = json.loads(self.env.orchestrator(context))
             return state
+        except TurnAborted:
+            raise  # not the orchestrator's failure: the host retries the turn
         except Exception as exc:  # the SDK's failure channel (§1.9), not an error of the host
             message = str(exc)
             head, label, tail = message.partition(OUT_OF_PROC_LABEL)
@@ -200,7 +203,7 @@ class _Episode:
                     failure.state = state  # type: ignore[attr-defined]
                 except ValueError:
                     pass
-            failure.stack = _stack_text(exc)  # type: ignore[attr-defined]
+            failure.stack = stack_text(exc)  # type: ignore[attr-defined]
             raise failure from exc
 
     # --- actions -------------------------------------------------------------------------------------
@@ -305,9 +308,13 @@ def _check_custom_status(text: str | None) -> None:
             )
 
 
-def _stack_text(exc: BaseException) -> str:
+def stack_text(exc: BaseException) -> str:
     """The frames (no message line, as .NET's ``Exception.StackTrace``) of the orchestrator's own error: the SDK
-    raises its labelled exception ``from`` the user's one."""
+    raises its labelled exception ``from`` the user's one. An error replayed in a language-worker process carries
+    the text of its frames there as ``stack_text``."""
+    remote = getattr(exc, "stack_text", None)
+    if isinstance(remote, str):
+        return remote
     error = exc.__cause__ or exc
     return "".join(traceback.format_tb(error.__traceback__)).rstrip("\n")
 

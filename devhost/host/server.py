@@ -21,8 +21,9 @@ from aiohttp import web
 
 import devhost
 from devhost.clock import Clock, RealClock
-from devhost.core.errors import DevhostError, StartupError
+from devhost.core.errors import AppLoadError, DevhostError, StartupError
 from devhost.http.application import build_application
+from devhost.http.cors import is_loopback_name
 from devhost.http.limits import HttpLimits, runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
@@ -32,6 +33,8 @@ from devhost.runtime.loader import load_app
 from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
+from devhost.runtime.worker.pool import WorkerInvoker
+from devhost.runtime.worker.process import WorkerLoadFailed
 from devhost.service.management import Management
 from devhost.store.base import Store
 from devhost.store.memory import MemoryStore
@@ -89,6 +92,7 @@ class DevHost:
         registry: FunctionRegistry | None = None,
         settings: HostSettings | None = None,
         shutdown_timeout: float = 10.0,
+        workers: bool = False,
         http_limits: HttpLimits | None = None,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
@@ -100,6 +104,9 @@ class DevHost:
         self.registry = registry
         self.settings = settings
         self.shutdown_timeout = shutdown_timeout
+        self.workers = workers
+        """Run the app's functions in language-worker processes (``FUNCTIONS_WORKER_PROCESS_COUNT`` of them), as
+        the Functions host does, rather than in this process. Needs the app loaded from ``app_dir`` (no ``registry``)."""
         self.http_limits = http_limits
         self.state = "Initialized"
         self._store: Store | None = None
@@ -150,6 +157,7 @@ class DevHost:
         load_local_settings(self.app_dir)
         if self.settings is None:
             self.settings = load_host_settings(self.app_dir, os.environ)
+        registry_given = self.registry is not None
         if self.registry is None:
             self.registry = load_app(self.app_dir)
         # Bind before opening the store and building the rest: a busy port fails fast and cheaply.
@@ -157,12 +165,25 @@ class DevHost:
         await _reset_sdk_http_session(close=False)
 
         store = self._store = self._open_store()
-        invoker = self.invoker = Invoker(
-            self.clock,
-            # Room for every activity the engine may run at once, plus sync HTTP functions.
-            max_threads=self.settings.max_concurrent_activities + 32,
-            app_dir=self.app_dir,
-        )
+        # Room for every activity the engine may run at once, plus sync HTTP functions.
+        max_threads = self.settings.max_concurrent_activities + 32
+        invoker: Invoker
+        if self.workers and not registry_given:
+            invoker = WorkerInvoker(
+                self.clock,
+                self.registry,
+                app_dir=self.app_dir,
+                processes=self.settings.worker_process_count,
+                function_timeout=self.settings.function_timeout,
+                max_threads=max_threads,
+            )
+        else:
+            invoker = Invoker(self.clock, max_threads=max_threads, app_dir=self.app_dir)
+        self.invoker = invoker
+        try:
+            await invoker.start()
+        except WorkerLoadFailed as exc:
+            raise AppLoadError(str(exc)) from None
         grid = self.settings.event_grid
         notifier = self.notifier = None if grid is None else Notifier(store, self.clock, grid, self.settings.hub_name)
         engine = self._engine = Engine(store, self.clock, self.registry, self.settings, invoker, notifier=notifier)
@@ -182,6 +203,7 @@ class DevHost:
             rpc_base=lambda: rpc_base_url(self.host, self.port),
             status=self.status,
             http_limits=self.http_limits,
+            loopback_only=is_loopback_name(self.host),
         )
         await self._listen(app)
         # Activities and timer functions declaring a durable client get the binding for this host (before the
@@ -263,6 +285,7 @@ class DevHost:
             notifier, self.notifier = self.notifier, None
             await notifier.stop()
         if self.invoker is not None:
+            await self.invoker.aclose()
             self.invoker.close()
         await _reset_sdk_http_session(close=True)
         if self._store is not None:

@@ -26,17 +26,19 @@ def build_application(
     rpc_base: Callable[[], str],
     status: Callable[[], dict[str, Any]],
     http_limits: limits.HttpLimits | None = None,
+    loopback_only: bool = True,
 ) -> web.Application:
     """One Application: error mapping, admin status, public webhooks, the SDK's RPC base, the app's routes.
 
     ``rpc_base`` gives the RPC base URL the SDK client in HTTP functions is handed (known once bound);
     ``status`` the host's state for ``/admin/host/status`` (503 unless Running). Every route, the ones added
     later included, is behind the request bounds (``http_limits``), the CORS policy of local.settings.json and
-    the cross-site guard; serve it with ``limits.runner_options(app)`` so the parser enforces its part.
+    the cross-site guard (``loopback_only``: the host listens on loopback only, see :mod:`devhost.http.cors`); serve
+    it with ``limits.runner_options(app)`` so the parser enforces its part.
     """
     app = web.Application(client_max_size=app_routes.MAX_REQUEST_BODY)
     limits.install(app, http_limits or limits.HttpLimits())
-    cors.install(app, cors.CorsPolicy.of(settings.cors_origins, settings.cors_credentials))
+    cors.install(app, cors.CorsPolicy.of(settings.cors_origins, settings.cors_credentials), loopback_only=loopback_only)
     errors.install(app)
 
     async def host_status(request: web.Request) -> web.Response:

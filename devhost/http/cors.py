@@ -18,10 +18,16 @@ Durable HTTP API on both bases, ``/admin/`` and the dashboard under ``/_devhost/
 browser says it comes from another origin (an ``Origin`` that is neither the host's own nor allowed by the CORS
 policy, or ``Sec-Fetch-Site: cross-site``/``same-site``). curl, the SDK client and other non-browser clients send
 neither header and are not affected. The app's own routes are left to the app, as in the Functions host.
+
+**DNS rebinding.** A page on ``http://evil.example:7071`` whose name an attacker re-points at 127.0.0.1 is, to the
+browser, the host's own origin. So while devhost listens on loopback only (the default), an own-origin state
+change is accepted only when that origin names this machine by a loopback name (``localhost``, ``*.localhost``,
+``127.0.0.0/8``, ``[::1]``); listening on another address, any name the host is reached by counts.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Callable
@@ -61,11 +67,16 @@ class CorsPolicy:
 
 
 POLICY: web.AppKey[CorsPolicy] = web.AppKey("devhost.cors_policy", CorsPolicy)
+LOOPBACK_ONLY: web.AppKey[bool] = web.AppKey("devhost.loopback_only", bool)
 
 
-def install(app: web.Application, policy: CorsPolicy) -> None:
-    """Add the cross-site guard (always) and the CORS middleware (when ``policy`` names origins) to ``app``."""
+def install(app: web.Application, policy: CorsPolicy, *, loopback_only: bool = True) -> None:
+    """Add the cross-site guard (always) and the CORS middleware (when ``policy`` names origins) to ``app``.
+
+    ``loopback_only``: the host listens on a loopback address only, so its own origin must name it by a loopback
+    name (the DNS-rebinding rule above)."""
     app[POLICY] = policy
+    app[LOOPBACK_ONLY] = loopback_only
     app.middlewares.append(cross_site_middleware)
     if policy.enabled:
         app.middlewares.append(cors_middleware)
@@ -111,21 +122,39 @@ def _allow(response: web.StreamResponse, policy: CorsPolicy, origin: str) -> Non
 @web.middleware
 async def cross_site_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.method not in SAFE_METHODS and (request.path.lower() + "/").startswith(HOST_SURFACES):
-        reason = cross_site_reason(request, request.app.get(POLICY, CorsPolicy()))
+        reason = cross_site_reason(request, request.app.get(POLICY, CorsPolicy()), request.app.get(LOOPBACK_ONLY, True))
         if reason is not None:
             return json_response(error_body(f"Cross-origin request refused: {reason}"), 403)
     return await handler(request)
 
 
-def cross_site_reason(request: web.Request, policy: CorsPolicy) -> str | None:
+def cross_site_reason(request: web.Request, policy: CorsPolicy, loopback_only: bool = True) -> str | None:
     """Why a browser sent ``request`` from a page of another site, or None if it did not (or no browser sent it)."""
     origin = request.headers.get("Origin")
     if origin is not None:
         own = f"{request.scheme}://{request.host}".lower()
-        if origin.lower() == own or (policy.enabled and policy.allows(origin.lower())):
+        if policy.enabled and policy.allows(origin.lower()):
+            return None
+        if origin.lower() == own:
+            if loopback_only and not is_loopback_name(request.url.host or ""):
+                return (
+                    f"Origin {origin[:200]!r} names this host by {request.url.host!r}, not a loopback name, while devhost "
+                    "listens on loopback only (a DNS-rebinding page); use http://localhost or http://127.0.0.1."
+                )
             return None
         return f"Origin {origin[:200]!r} is not this host ({own}) nor allowed by Host.CORS in local.settings.json."
     fetch_site = request.headers.get("Sec-Fetch-Site", "").lower()
     if fetch_site in ("cross-site", "same-site"):
         return f"the browser marked it Sec-Fetch-Site: {fetch_site}."
     return None
+
+
+def is_loopback_name(hostname: str) -> bool:
+    """``localhost``, a ``*.localhost`` name (RFC 6761 keeps them on this machine) or a loopback IP literal."""
+    name = hostname.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

@@ -44,6 +44,44 @@ _NO_LONG_TIMERS = ("00:00:00", "00:00:00")
 
 _SETTING_REF = re.compile(r"%([^%]+)%")
 
+DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
+"""The Functions host's default ``functionTimeout`` outside the Consumption plan (Premium, Dedicated, Flex
+Consumption and a local ``func start``): 30 minutes ("host.json reference for Azure Functions 2.x and later",
+functionTimeout: "Premium/Dedicated: default 30 minutes, no maximum"; the Consumption plan's default is 5)."""
+
+WORKER_PROCESS_COUNT = "FUNCTIONS_WORKER_PROCESS_COUNT"
+_MAX_WORKER_PROCESSES = 10  # the documented maximum of FUNCTIONS_WORKER_PROCESS_COUNT (app settings reference)
+_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?$")
+
+
+def parse_function_timeout(value: Any) -> float | None:
+    """host.json ``functionTimeout`` (a TimeSpan ``hh:mm:ss``, or ``-1`` for no limit) in seconds."""
+    if value is None:
+        return DEFAULT_FUNCTION_TIMEOUT
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text == "-1":
+        return None
+    match = _TIMESPAN.match(text or "")
+    if match is None:
+        raise StartupError(f'host.json: functionTimeout must be a TimeSpan like "00:05:00" or -1, got {json.dumps(value)}')
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    if minutes > 59 or seconds > 59:
+        raise StartupError(f"host.json: functionTimeout {json.dumps(value)} is not a valid TimeSpan")
+    total = float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+    if total <= 0:
+        raise StartupError(f"host.json: functionTimeout must be positive or -1, got {json.dumps(value)}")
+    return total
+
+
+def worker_process_count(env: Mapping[str, str]) -> int:
+    """``FUNCTIONS_WORKER_PROCESS_COUNT`` from the app settings: 1 to 10, default 1."""
+    text = env.get(WORKER_PROCESS_COUNT, "").strip()
+    if not text:
+        return 1
+    if not text.isdigit() or not 1 <= int(text) <= _MAX_WORKER_PROCESSES:
+        raise StartupError(f"{WORKER_PROCESS_COUNT} must be a whole number from 1 to {_MAX_WORKER_PROCESSES}, got {text!r}")
+    return int(text)
+
 
 def _dedicated_plan_default() -> int:
     # Durable extension default on Dedicated/Premium plans: 10 × processor count (host.json docs, C.2).
@@ -88,6 +126,10 @@ class HostSettings:
     """Worker versioning; None (no ``defaultVersion`` nor strategy in host.json) runs every version."""
     log_levels: dict[str, int] = field(default_factory=dict)
     """host.json ``logging.logLevel``: category (``default``, ``Function``, ``Function.<name>``, ...) → Python level."""
+    function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT
+    """host.json ``functionTimeout`` in seconds; None for ``-1`` (no limit). See DEFAULT_FUNCTION_TIMEOUT."""
+    worker_process_count: int = 1
+    """``FUNCTIONS_WORKER_PROCESS_COUNT``: how many language-worker processes run the app (default 1, as in Azure)."""
     cors_origins: tuple[str, ...] = ()
     """local.settings.json ``Host.CORS``: the origins allowed to call the host from a browser (``*``: any)."""
     cors_credentials: bool = False
@@ -232,6 +274,8 @@ def load_host_settings(app_dir: Path, env: Mapping[str, str] | None = None) -> H
 
     settings = HostSettings()
     settings.log_levels = _log_levels(_object(_object(root, "logging", "logging"), "logLevel", "logging.logLevel"))
+    settings.function_timeout = parse_function_timeout(root.get("functionTimeout"))
+    settings.worker_process_count = worker_process_count(env)
 
     prefix = http.get("routePrefix", DEFAULT_ROUTE_PREFIX)
     if not isinstance(prefix, str):

@@ -26,8 +26,8 @@ from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core import entities
-from devhost.core.errors import DevhostError, StoreUnavailable
-from devhost.core.model import ActivityWorkItem, Message, RuntimeStatus, TurnCommit
+from devhost.core.errors import DevhostError, StoreUnavailable, TurnAborted
+from devhost.core.model import ActivityWorkItem, Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
@@ -42,6 +42,19 @@ from devhost.runtime.tracing import attached, worker_attaches_context
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
+
+
+class _PreparedTurn:
+    """A loaded turn, its environment, and whether the orchestrator ran (for the lifecycle notifications)."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.env: TurnEnv | None = None
+        self.ran = False
+
+
+Decided = tuple[RuntimeStatus, TurnCommit, int]
+"""A decided, not yet committed turn: the status it started from, what it writes, how many messages it loaded."""
 
 
 class Stalled(DevhostError):
@@ -67,6 +80,7 @@ class Engine:
         self.registry = registry
         self.settings = settings
         self.invoker = invoker
+        invoker.on_change = self.notify
         self.replay_settings = settings.replay_settings()
         self.max_activities = max(1, settings.max_concurrent_activities)
         self.max_orchestrations = max(1, settings.max_concurrent_orchestrations)
@@ -202,14 +216,21 @@ class Engine:
             self._commit_round([])
             ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
         again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
-        decided: list[tuple[RuntimeStatus, TurnCommit, int]] = []
+        decided: list[Decided] = []
         self._deciding = {}
-        for instance_id in ready:
+        if ready and self.invoker.turns_off_loop:
+            # Turns replay in worker processes: decide this round's turns side by side (one per instance), so
+            # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores; each loads on the loop, and the round still
+            # commits once. (While they run, HTTP handlers do run: they see only the store, as before.)
+            prepared = [p for p in (self._prepare_turn(instance_id) for instance_id in ready) if p is not None]
+            outcomes = await asyncio.gather(*(self._decide_off_loop(p) for p in prepared))
+            decided = [outcome for outcome in outcomes if outcome is not None]
+        for instance_id in ready if not self.invoker.turns_off_loop else ():
             if self._stopping:
                 break
-            outcome = self._decide(instance_id)
-            if outcome is not None:
-                decided.append(outcome)
+            one = self._prepare_turn(instance_id)
+            if one is not None:
+                decided.append(self._decided(one, self._decide(one)))
         self._deciding = {}
         if decided or self._results:
             again = again or bool(self._results) or self._made_ready(decided)
@@ -230,7 +251,7 @@ class Engine:
                 self._entity_batches[entity_id] = asyncio.create_task(self._run_entity_batch(entity_id))
         return again
 
-    def _made_ready(self, decided: list[tuple[RuntimeStatus, TurnCommit, int]]) -> bool:
+    def _made_ready(self, decided: list[Decided]) -> bool:
         """Whether committing these turns can leave an instance ready at this round's time: a message they send
         (a 0 s timer, an event, a sub-orchestration's start, a continue-as-new's restart) is already visible,
         or a turn did not consume every message it loaded."""
@@ -240,7 +261,7 @@ class Engine:
             for _, commit, loaded in decided
         )
 
-    def _commit_round(self, decided: list[tuple[RuntimeStatus, TurnCommit, int]]) -> None:
+    def _commit_round(self, decided: list[Decided]) -> None:
         """One transaction for the round's turns and the activity results waiting; a turn the store rejects
         (a sub-orchestration id that became active meanwhile) is written nothing and runs again next round."""
         results, self._results = self._results, []
@@ -280,25 +301,23 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    def _decide(self, instance_id: str) -> tuple[RuntimeStatus, TurnCommit, int] | None:
-        """Load and decide one turn (not yet committed): the status it started from, what it writes, and how
-        many messages it loaded."""
+    def _prepare_turn(self, instance_id: str) -> _PreparedTurn | None:
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
         if turn is None or not turn.messages:
             return None
         function = self.registry.orchestrators.get(turn.instance.name)
-        ran = False
+        prepared = _PreparedTurn(turn)
         trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
+        handle = self.invoker.orchestrator_handle(function, trace=trace) if function else None
 
         def orchestrator(context_json: str) -> str:
-            nonlocal ran
-            ran = True
-            assert function is not None
+            prepared.ran = True
+            assert handle is not None
             with attached(*trace):  # the worker's configure_opentelemetry (devhost.runtime.tracing)
-                return function.handle(context_json)
+                return handle(context_json)
 
-        env = TurnEnv(
+        prepared.env = TurnEnv(
             now=now,
             orchestrator=orchestrator if function else None,
             known_orchestrators=self.registry.orchestrators.keys(),
@@ -309,13 +328,33 @@ class Engine:
             versioning=self.settings.versioning,
             is_active=self._is_active,
         )
-        with loglevels.running_function(turn.instance.name):  # the app's log lines: Function.<name>.User
-            commit = decide_turn(turn, env)
+        return prepared
+
+    @staticmethod
+    def _decide(prepared: _PreparedTurn) -> TurnCommit:
+        assert prepared.env is not None
+        with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
+            return decide_turn(prepared.turn, prepared.env)
+
+    async def _decide_off_loop(self, prepared: _PreparedTurn) -> Decided | None:
+        """A turn whose replay blocks on a worker process: decided on a thread (loaded and committed on the loop)."""
+        try:
+            commit = await asyncio.to_thread(self._decide, prepared)
+        except TurnAborted as exc:
+            # Nothing was committed: the messages wait in the store and the next round runs the turn again.
+            log.warning("turn of %s aborted and retried: %s", prepared.turn.instance.instance_id, exc)
+            self.notify()
+            return None
+        return self._decided(prepared, commit)
+
+    def _decided(self, prepared: _PreparedTurn, commit: TurnCommit) -> Decided:
+        """Complete a decided turn for the group commit: trace context, owed notifications, and what later turns
+        of this round must see of it (as if it had committed already)."""
+        turn = prepared.turn
         for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
             child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
         if self.notifier is not None:
-            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
-        # Later turns of this round must see what this one will write, as if it had committed already.
+            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=prepared.ran)
         self._deciding[commit.instance.instance_id] = commit.instance.runtime_status
         for child in commit.new_instances:
             self._deciding[child.instance_id] = child.runtime_status
@@ -401,6 +440,9 @@ class Engine:
                     commit = entities.apply_result(batch, result, self.clock.now(), lambda: uuid.uuid4().hex)
                 except asyncio.CancelledError:
                     raise  # shutting down: the requests stay queued and run on the next start
+                except TurnAborted as exc:  # its worker process died: the requests stay queued and run again
+                    log.warning("entity batch of %s aborted and retried: %s", entity_id, exc)
+                    return
                 except Exception as exc:  # the batch failed as a whole
                     commit = entities.failed_batch(batch, self.clock.now(), f"{type(exc).__name__}: {exc}")
                 finally:

@@ -39,7 +39,7 @@ from azure.functions.timer import TimerRequestConverter
 
 from devhost.clock import Clock, FunctionClock
 from devhost.runtime import loglevels, timepatch
-from devhost.runtime.registry import ActivityFunction, EntityFunction, HttpFunction, TimerFunction
+from devhost.runtime.registry import ActivityFunction, EntityFunction, HttpFunction, OrchestratorFunction, TimerFunction
 from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX, DaemonPool
 
 log = logging.getLogger("devhost.invoke")
@@ -133,7 +133,14 @@ def _wants_context(fn: Callable[..., Any]) -> bool:
 
 
 class Invoker:
-    """Runs activity and HTTP functions; counts how many are executing (``running``) for the idle check."""
+    """Runs activity and HTTP functions; counts how many are executing (``running``) for the idle check.
+
+    This one runs them in the host's own process; :class:`devhost.runtime.worker.pool.WorkerInvoker` runs them
+    in language-worker processes behind the same methods.
+    """
+
+    turns_off_loop = False
+    """True when :meth:`orchestrator_handle` blocks on another process: the engine then replays off its loop."""
 
     def __init__(self, clock: Clock, *, max_threads: int | None = None, app_dir: Path | None = None) -> None:
         # Only a clock that gives functions their own time (the virtual one) is patched in per call;
@@ -152,10 +159,25 @@ class Invoker:
         self._pool: DaemonPool | None = DaemonPool(threads) if self._function_clock is None else None
         self._function_directory = str(app_dir) if app_dir is not None else os.getcwd()
         self._running = 0
+        self.on_change: Callable[[], None] = _nothing
+        """Called when the idle check may have changed outside the clock's knowledge (the engine's notify)."""
         self.client_binding_json: Callable[[], str] | None = None
         """The durableClient binding JSON for functions other than HTTP ones (set by the host once it listens)."""
         if self._function_clock is not None:
             timepatch.install()
+
+    async def start(self) -> None:
+        """Get ready to run functions (nothing to do in-process)."""
+
+    async def aclose(self) -> None:
+        """Release what :meth:`start` took (nothing in-process; see :meth:`close` for the thread pool)."""
+
+    def orchestrator_handle(
+        self, function: OrchestratorFunction, *, trace: tuple[str | None, str | None] = (None, None)
+    ) -> Callable[[str], str]:
+        """The SDK's ``handle(context_json) -> state_json`` for ``function``: here, the function itself (the engine
+        attaches ``trace`` around it; a worker process attaches it there)."""
+        return function.handle
 
     @property
     def running(self) -> int:
@@ -329,6 +351,10 @@ class Invoker:
         """Let the pool's idle workers exit. Functions still running are daemons nobody waits for any more."""
         if self._pool is not None:
             self._pool.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _as_http_response(result: Any) -> func.HttpResponse:

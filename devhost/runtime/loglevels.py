@@ -58,6 +58,11 @@ def running_function(name: str) -> Iterator[None]:
         _current_function.reset(token)
 
 
+def current_function() -> str | None:
+    """The function whose code is running in this context (set by :func:`running_function`), or None."""
+    return _current_function.get()
+
+
 def _under(name: str, prefixes: tuple[str, ...]) -> bool:
     return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
 

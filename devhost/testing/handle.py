@@ -199,7 +199,9 @@ class ActivityStub:
 class DurableAppFactory(Protocol):
     """The ``durable_app`` fixture: call it to start an app (the default one when ``app`` is None)."""
 
-    def __call__(self, app: AppRef | None = None, *, start_time: datetime | None = None) -> AppHandle: ...
+    def __call__(
+        self, app: AppRef | None = None, *, start_time: datetime | None = None, workers: bool | None = None
+    ) -> AppHandle: ...
 
 
 def _quote(value: str) -> str:

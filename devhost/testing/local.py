@@ -79,6 +79,15 @@ def _app_dir_from_module(name: str) -> Path:
 
 
 # --- starting and stopping ---------------------------------------------------------------------------
+WORKERS_VARIABLE = "DEVHOST_WORKERS"
+"""Set to 1 to run every app the test kit starts in language-worker processes (default: in the test's process)."""
+
+
+def workers_wanted(workers: bool | None) -> bool:
+    """``workers`` if given, else the ``DEVHOST_WORKERS`` environment variable (``1``: on)."""
+    return workers if workers is not None else os.environ.get(WORKERS_VARIABLE, "").strip() == "1"
+
+
 class AppSession:
     """Apps started on one loop thread and stopped together (the fixture's unit: one test)."""
 
@@ -86,7 +95,9 @@ class AppSession:
         self._loop: LoopThread | None = None
         self._hosts: list[Any] = []
 
-    def start(self, app_dir: Path, *, store_dir: Path, start_time: datetime | None = None) -> DurableAppHandle:
+    def start(
+        self, app_dir: Path, *, store_dir: Path, start_time: datetime | None = None, workers: bool | None = None
+    ) -> DurableAppHandle:
         from devhost.host.server import DevHost
 
         if self._loop is None:
@@ -97,6 +108,7 @@ class AppSession:
             port=0,
             store_path=Path(store_dir) / "store.sqlite3",
             clock=VirtualClock(start_time),
+            workers=workers_wanted(workers),
         )
         try:
             self._loop.run(host.start(), timeout=_HOST_TIMEOUT)
@@ -140,11 +152,13 @@ def durable_app(
     *,
     store_dir: str | os.PathLike[str] | None = None,
     start_time: datetime | None = None,
+    workers: bool | None = None,
 ) -> Iterator[DurableAppHandle]:
     """Run an app in-process on a virtual clock for the ``with`` block; the pytest-free form of the fixture.
 
     ``app`` defaults to the current directory; ``store_dir`` to a temporary directory removed afterwards;
-    ``start_time`` (timezone-aware) to the VirtualClock's default.
+    ``start_time`` (timezone-aware) to the VirtualClock's default. ``workers=True`` runs the app's functions in
+    language-worker processes, as ``python -m devhost`` does (default: in this process, or ``DEVHOST_WORKERS``).
     """
     app_dir = resolve_app_dir(app if app is not None else Path.cwd())
     session = AppSession()
@@ -155,4 +169,4 @@ def durable_app(
             else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="devhost-")))
         )
         stack.callback(session.close)
-        yield session.start(app_dir, store_dir=directory, start_time=start_time)
+        yield session.start(app_dir, store_dir=directory, start_time=start_time, workers=workers)

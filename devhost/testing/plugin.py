@@ -64,7 +64,7 @@ def durable_app(durable_app_dir: Path, tmp_path: Path, request: pytest.FixtureRe
     target = os.environ.get(TARGET_URL_VARIABLE, "").strip()
     if target:
 
-        def remote(app: AppRef | None = None, *, start_time: datetime | None = None) -> AppHandle:
+        def remote(app: AppRef | None = None, *, start_time: datetime | None = None, workers: bool | None = None) -> AppHandle:
             return RemoteAppHandle(target)  # the remote host serves its own app on its own clock
 
         yield remote
@@ -74,13 +74,13 @@ def durable_app(durable_app_dir: Path, tmp_path: Path, request: pytest.FixtureRe
     session = AppSession()
     numbers = itertools.count(1)
 
-    def start(app: AppRef | None = None, *, start_time: datetime | None = None) -> AppHandle:
+    def start(app: AppRef | None = None, *, start_time: datetime | None = None, workers: bool | None = None) -> AppHandle:
         where = durable_app_dir if app is None else app
         try:
             app_dir = resolve_app_dir(where, base=root)
             store_dir = tmp_path / f"devhost-{next(numbers)}"
             store_dir.mkdir()
-            return session.start(app_dir, store_dir=store_dir, start_time=start_time)
+            return session.start(app_dir, store_dir=store_dir, start_time=start_time, workers=workers)
         except DevhostError as exc:
             hint = (
                 (

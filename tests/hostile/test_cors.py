@@ -196,3 +196,38 @@ def test_app_routes_are_left_to_the_app(served: RunningHost) -> None:
     answer = served.request("POST", "/api/start_monitoring_job", body=b"{}", headers={"Origin": EVIL})
 
     assert answer.status == 202  # as under func start: the Functions host does not guard the app's own routes
+
+
+def test_a_dns_rebinding_page_cannot_change_state_on_a_loopback_host(served: RunningHost) -> None:
+    # evil.example re-pointed at 127.0.0.1: the browser sends the page's own name as Host and Origin.
+    _running(served, "rebind-victim")
+    port = served.authority.rsplit(":", 1)[1]
+    rebound = f"evil.example:{port}"
+
+    answer = served.request(
+        "POST",
+        f"{WEBHOOKS}/instances/rebind-victim/terminate",
+        headers={"Origin": f"http://{rebound}", "Sec-Fetch-Site": "same-origin"},
+        host=rebound,
+    )
+
+    assert answer.status == 403
+    assert "DNS-rebinding" in answer.json()["Message"]
+    assert {i.instance_id: i.runtime_status for i in served.instances()}["rebind-victim"] in (
+        RuntimeStatus.PENDING,
+        RuntimeStatus.RUNNING,
+    )
+
+
+@pytest.mark.parametrize("name", ["localhost", "127.0.0.1", "127.1.2.3", "[::1]", "app.localhost"])
+def test_loopback_names_are_this_machine(name: str) -> None:
+    from devhost.http.cors import is_loopback_name
+
+    assert is_loopback_name(name)
+
+
+@pytest.mark.parametrize("name", ["evil.example", "0.0.0.0", "10.0.0.1", "localhost.evil.example", ""])
+def test_other_names_are_not_this_machine(name: str) -> None:
+    from devhost.http.cors import is_loopback_name
+
+    assert not is_loopback_name(name)

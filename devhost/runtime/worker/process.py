@@ -1,0 +1,216 @@
+"""One language-worker process as the host sees it: start it, send it calls, route its answers, notice its death.
+
+A reader thread receives the worker's frames and hands them to the host's event loop. When the pipe ends
+(the worker exited, crashed or was killed) every call in flight fails with :class:`WorkerDied`, whose text is
+the Functions host's for a worker process that exited (``WorkerProcess.OnProcessExited`` in
+azure-functions-host builds ``"<executable> exited with code <n> (0x<n>)"``), and its pending sleeps are
+cancelled so the idle check stops counting them.
+
+Workers are forked from a ``forkserver`` that has already imported the SDKs, so starting (and replacing) one
+costs milliseconds rather than the imports; the worker gets the host's environment and working directory
+with its first arguments (a fork server keeps those of the moment it started).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Callable
+
+from devhost.clock import Clock
+from devhost.core.errors import DevhostError
+from devhost.runtime import loglevels
+from devhost.runtime.worker import child, frames
+
+log = logging.getLogger("devhost.worker")
+
+_PRELOAD = ["azure.functions", "azure.durable_functions", "devhost.runtime.invoker", "devhost.runtime.worker.child"]
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+def _mp_context() -> Any:
+    global _context
+    with _context_lock:
+        if _context is None:
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                _context = multiprocessing.get_context("forkserver")
+                _context.set_forkserver_preload(_PRELOAD)
+            else:  # pragma: no cover - Windows
+                _context = multiprocessing.get_context("spawn")
+        return _context
+
+
+class WorkerDied(DevhostError):
+    """The worker process running a call exited before answering."""
+
+
+class WorkerLoadFailed(DevhostError):
+    """The worker could not import or index the app."""
+
+
+class WorkerProcess:
+    """A running worker: :meth:`call` sends one invocation and awaits its outcome."""
+
+    def __init__(
+        self,
+        index: int,
+        app_dir: Path,
+        clock: Clock,
+        on_exit: Callable[[WorkerProcess], None],
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.index = index
+        self.app_dir = app_dir
+        self.clock = clock
+        self._on_exit = on_exit
+        self._on_change = on_change
+        """Called when a sleep of this worker ends without waking it (it died): the host may have become idle."""
+        self._loop = asyncio.get_running_loop()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._sleeps: set[asyncio.Task[None]] = set()
+        self._send_lock = threading.Lock()
+        self.ready: asyncio.Future[None] = self._loop.create_future()
+        self.exited = False
+        self.exit_reason = ""
+        self.stopping = False
+        context = _mp_context()
+        host_end, worker_end = context.Pipe(duplex=True)
+        self._conn: Connection = host_end
+        virtual = clock.function_clock() is not None
+        self.process = context.Process(
+            target=child.main,
+            args=(worker_end, str(app_dir), os.getcwd(), dict(os.environ), virtual, logging.getLogger().getEffectiveLevel()),
+            name=f"devhost-worker-{index}",
+            daemon=True,
+        )
+        self.process.start()
+        worker_end.close()
+        self.pid = self.process.pid
+        self._reader = threading.Thread(target=self._read, name=f"devhost-worker-{index}-reader", daemon=True)
+        self._reader.start()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    # --- calls ---------------------------------------------------------------------------------------
+    def call(self, kind: str, payload: tuple[Any, ...]) -> asyncio.Future[Any]:
+        """Send one invocation; the future gets its outcome, or WorkerDied. Call on the host's loop."""
+        future: asyncio.Future[Any] = self._loop.create_future()
+        if self.exited:
+            future.set_exception(WorkerDied(self.exit_reason))
+            return future
+        call_id = next(self._ids)
+        self._pending[call_id] = future
+        now = self.clock.now().timestamp() if self.clock.can_skip else None
+        try:
+            self._send((frames.CALL, call_id, kind, payload, now))
+        except (OSError, ValueError):
+            pass  # the reader sees the end of the pipe and fails the call
+        return future
+
+    def _send(self, frame: frames.Frame) -> None:
+        with self._send_lock:
+            self._conn.send(frame)
+
+    def kill(self) -> None:
+        """End the process now (a timed-out or unresponsive worker); the reader then fails its calls."""
+        if self.process.pid is not None and not self.exited:
+            try:
+                self.process.kill()
+            except (OSError, AttributeError):
+                pass
+
+    def stop(self) -> None:
+        """Ask the worker to exit (the host is stopping); kill it if it does not exit promptly."""
+        self.stopping = True
+        try:
+            self._send((frames.STOP,))
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout=2.0)
+        if self.process.exitcode is None:
+            self.kill()
+            self.process.join(timeout=2.0)
+        self._reader.join(timeout=5.0)  # it sees the end of the pipe once the process is gone
+        self._conn.close()
+
+    # --- frames from the worker ----------------------------------------------------------------------
+    def _read(self) -> None:
+        while True:
+            try:
+                frame = self._conn.recv()
+            except (EOFError, OSError, ValueError):
+                break
+            except Exception as exc:  # noqa: BLE001 - a frame that cannot be unpickled: treat the worker as broken
+                log.error("worker %d sent an unreadable frame: %s", self.index, exc)
+                self.kill()
+                break
+            self._post(self._on_frame, frame)
+        self.process.join(timeout=5.0)
+        self._post(self._on_eof, self.process.exitcode)
+
+    def _post(self, callback: Callable[..., None], *args: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            pass  # the host's loop is closed
+
+    def _on_frame(self, frame: frames.Frame) -> None:
+        tag = frame[0]
+        if tag == frames.DONE:
+            future = self._pending.pop(frame[1], None)
+            if future is not None and not future.done():
+                future.set_result(frame[2])
+        elif tag == frames.SLEEP:
+            task = self._loop.create_task(self._sleep(frame[1], frame[2]))
+            self._sleeps.add(task)
+            task.add_done_callback(self._sleeps.discard)
+        elif tag == frames.LOG:
+            function = frame[4] if len(frame) > 4 else None
+            with loglevels.running_function(function) if function else contextlib.nullcontext():
+                logging.getLogger(frame[1]).log(frame[2], "%s", frame[3])
+        elif tag == frames.READY:
+            if not self.ready.done():
+                self.ready.set_result(None)
+        elif tag == frames.LOAD_FAILED:
+            if not self.ready.done():
+                self.ready.set_exception(WorkerLoadFailed(frame[1]))
+
+    async def _sleep(self, sleep_id: int, seconds: float) -> None:
+        function_clock = self.clock.function_clock()
+        assert function_clock is not None  # the worker sends sleeps only on a function clock
+        try:
+            await function_clock.sleep(seconds)
+        except asyncio.CancelledError:
+            self._on_change()
+            raise
+        try:
+            self._send((frames.WOKE, sleep_id, self.clock.now().timestamp()))
+        except (OSError, ValueError):
+            pass
+
+    def _on_eof(self, exitcode: int | None) -> None:
+        self.exited = True
+        code = exitcode if exitcode is not None else -1
+        # As azure-functions-host's WorkerProcess.OnProcessExited words it; a signal shows as its negative number.
+        self.exit_reason = f"{Path(sys.executable).name} exited with code {code} (0x{code & 0xFFFFFFFF:X})"
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(WorkerDied(self.exit_reason))
+        for task in list(self._sleeps):
+            task.cancel()
+        if not self.ready.done():
+            self.ready.set_exception(WorkerDied(self.exit_reason))
+        self._on_exit(self)
