@@ -5,12 +5,13 @@
 Runs the peer harness's monitor workload (benchmarks/peer_app, SQLite file store, real clock) and wraps the
 live host's parts with timers (no devhost code is changed): the SDK's ``handle``; the core's ``decide_turn``
 (minus the SDK inside it: building the context, reading the answer, deciding the commit); the store's
-``load_turn``, ``commit_turn``, ``complete_activity``, ``ready_instances``, ``pending_activities``,
-``next_visible_at``; the status queries (``Management.get_status``); ``Management.start``. All of these run on
-the event loop's thread (this script's main thread), so their sum against that thread's CPU time leaves the
-rest: asyncio and aiohttp machinery, hand-offs to and from the activity threads, engine bookkeeping. Activity
-threads' CPU is the process CPU minus the loop thread's and the status client's. Per-turn figures divide by
-the turns of the run. Timers add about a microsecond per call.
+``load_turn``, ``commit_group`` (a round's turns and activity results), ``ready_instances``,
+``pending_activities``, ``ready_entities``, ``next_visible_at``; the status queries
+(``Management.get_status``); ``Management.start``. All of these run on the event loop's thread (this script's
+main thread), so their sum against that thread's CPU time leaves the rest: asyncio and aiohttp machinery,
+hand-offs to and from the activity threads, engine bookkeeping. Activity threads' CPU is the process CPU minus
+the loop thread's and the status client's. Per-turn figures divide by the turns of the run. Timers add about a
+microsecond per call.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Meter:
 def instrument(meter: Meter) -> Callable[[DevHost], None]:
     def on_started(host: DevHost) -> None:
         store, management = host.store, host.management
-        for name in ("load_turn", "commit_turn", "complete_activity", "ready_instances", "pending_activities", "next_visible_at"):
+        for name in ("load_turn", "commit_group", "ready_instances", "pending_activities", "ready_entities", "next_visible_at"):
             setattr(store, name, meter.wrap(f"store.{name}", getattr(store, name)))
         management.get_status = meter.wrap("status query (management.get_status)", management.get_status)  # type: ignore[method-assign]
         management.start = meter.wrap("management.start", management.start)  # type: ignore[method-assign]

@@ -521,27 +521,6 @@ class StoreContract:
         assert turn is not None
         assert [m.id for m in turn.messages] == [kept]
 
-    def test_cancelled_timers_lose_only_their_timer_fired_messages(self, store: Store) -> None:
-        instance = start(store)
-        start(store, "other")
-        store.commit_turn(
-            TurnCommit(
-                instance,
-                new_messages=[
-                    timer_fired("i1", 1, at(10)),
-                    timer_fired("i1", 2, at(20)),
-                    timer_fired("i1", 3, at(30)),
-                    message("i1", EventType.TASK_COMPLETED, at(5), "e1", TaskScheduledId=2),
-                ],
-            )
-        )
-        store.send_message(timer_fired("other", 2, at(20)))
-
-        store.commit_turn(TurnCommit(instance, cancelled_timer_ids=[2, 3]))
-
-        assert delivered(store, "i1") == [(int(EventType.TASK_COMPLETED), 2), (int(EventType.TIMER_FIRED), 1)]
-        assert delivered(store, "other") == [(int(EventType.TIMER_FIRED), 2)]
-
     def test_clear_pending_drops_all_messages_and_work_items_of_the_instance_only(self, store: Store) -> None:
         instance = start(store)
         start(store, "other")
@@ -630,7 +609,6 @@ class StoreContract:
                     new_instances=[make_instance("fresh"), make_instance("child", execution_id="c2")],
                     new_messages=[start_message("fresh"), start_message("child")],
                     new_activities=[work_item("parent")],
-                    cancelled_timer_ids=[0],
                     clear_pending=True,
                 )
             )

@@ -156,8 +156,6 @@ class TurnCommit:
     """Sub-orchestrations to create; their ``ExecutionStarted`` messages are in ``new_messages``."""
     new_entity_messages: list[EntityMessage] = field(default_factory=list)
     """Entity requests this turn sent (signals and calls), queued for their entities in this order."""
-    cancelled_timer_ids: list[int] = field(default_factory=list)
-    """Timer ids of this execution whose pending ``TimerFired`` messages must be deleted."""
     clear_pending: bool = False
     """True when the instance reached a terminal state: drop its remaining messages and work items."""
     notifications: list[Notification] = field(default_factory=list)

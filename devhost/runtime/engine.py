@@ -1,10 +1,14 @@
 """The engine: runs orchestration turns and activities against the store, on the host's one clock.
 
-Each orchestration turn is load → :func:`devhost.core.turn.decide_turn` → commit, one transaction, run on the
-event loop (the SDK's replay is CPU-bound and never awaits). Activities run through the Invoker in a bounded
-pool; each result is committed together with the removal of its work item, so after a crash every activity
-that had not reported runs again (at-least-once, as in Azure) and nothing is recorded twice. A store fault
-(``StoreUnavailable``: the call's transaction rolled back) is logged and retried with a short back-off.
+Each orchestration turn is load → :func:`devhost.core.turn.decide_turn`, run on the event loop (the SDK's
+replay is CPU-bound and never awaits); a dispatch round's turns and the activity results reported since the
+last round are then written in one store transaction (group commit, ``Store.commit_group``), each turn still
+all-or-nothing, and nothing is acknowledged before that commit. Activities run through the Invoker in a
+bounded pool; each result is committed together with the removal of its work item, so after a crash every
+activity whose result was not committed runs again (at-least-once, as in Azure) and nothing is recorded twice.
+A store fault (``StoreUnavailable``: the call's transaction rolled back) is logged and retried with a short
+back-off; a round's group commit that fails keeps its activity results for the next round, whose turns are
+decided again (their messages are still queued).
 
 On a clock that can skip (the virtual one), ``run_until`` lets a test wait while time skips and ``advance_to``
 steps time through every deadline up to a target: whenever nothing is runnable and every running function is
@@ -14,7 +18,6 @@ asleep on the clock, time jumps by the one rule in :mod:`devhost.runtime.timeski
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 import uuid
@@ -23,8 +26,8 @@ from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core import entities
-from devhost.core.errors import DevhostError, InstanceExists, StoreUnavailable, TurnAborted
-from devhost.core.model import ActivityWorkItem, RuntimeStatus, Turn, TurnCommit
+from devhost.core.errors import DevhostError, StoreUnavailable, TurnAborted
+from devhost.core.model import ActivityWorkItem, Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
 from devhost.core.turn import TurnEnv, decide_turn
@@ -48,6 +51,10 @@ class _PreparedTurn:
         self.turn = turn
         self.env: TurnEnv | None = None
         self.ran = False
+
+
+Decided = tuple[RuntimeStatus, TurnCommit, int]
+"""A decided, not yet committed turn: the status it started from, what it writes, how many messages it loaded."""
 
 
 class Stalled(DevhostError):
@@ -93,6 +100,12 @@ class Engine:
         self._passed: asyncio.Condition | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._work = True
+        """The store may hold work no round has looked at (set by :meth:`notify`): only then is a round run."""
+        self._results: list[tuple[int, Message]] = []
+        """Activity results reported and not yet committed: the next round's transaction takes them."""
+        self._deciding: dict[str, RuntimeStatus] = {}
+        """Statuses the turns decided so far in this round will write (their instances and new children)."""
         self.turns = 0
         self.store_retry_delay = 0.05
         """Seconds before the first retry after a store fault (doubled per fault in a row, capped at 2 s)."""
@@ -104,7 +117,7 @@ class Engine:
         self._wake = asyncio.Event()
         self._wake.set()
         self._passed = asyncio.Condition()
-        self._unsubscribe = self.clock.subscribe(self.notify)
+        self._unsubscribe = self.clock.subscribe(self._clock_changed)
         self._task = asyncio.create_task(self._run(), name="devhost-engine")
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
@@ -125,12 +138,28 @@ class Engine:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        if self._results:  # results reported after the last round: durable before we say we stopped
+            try:
+                self._commit_round([])
+            except StoreUnavailable as exc:  # their work items stay: those activities run again on the next start
+                log.warning("store unavailable at shutdown; %d activity results will run again: %s", len(self._results), exc)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
 
     def notify(self) -> None:
-        """New work may be in the store (or a function went to sleep). Safe from any thread."""
+        """New work may be in the store. Safe from any thread."""
+        self._work = True  # set before the wake-up: the loop clears the event first, then reads this
+        self._wake_loop()
+
+    def _clock_changed(self) -> None:
+        """The clock's news (a function fell asleep or woke, time moved): a dispatch round is due only if time
+        moved since the last one (messages may have become visible); otherwise the loop just re-checks idleness."""
+        if self.clock.now() != self._dispatched_at:
+            self._work = True
+        self._wake_loop()
+
+    def _wake_loop(self) -> None:
         loop, wake = self._loop, self._wake
         if loop is None or wake is None or loop.is_closed():
             return
@@ -146,49 +175,111 @@ class Engine:
         while not self._stopping:
             self._wake.clear()
             try:
-                if await self._dispatch():
-                    faults = 0
-                    continue
+                if self._work:
+                    self._work = False
+                    if await self._dispatch():
+                        self._work = True
+                        faults = 0
+                        continue
                 if self.time.skip_if_idle():
+                    self._work = True  # time moved: messages may be visible now
                     continue
                 async with self._passed:
                     self._passed.notify_all()
                 await self._wait()
                 faults = 0
             except StoreUnavailable as exc:
-                # Every store call is one transaction that rolled back: the turn's messages are still queued,
-                # so the next round simply runs it again.
+                # Every store call is one transaction that rolled back: the turns' messages are still queued and
+                # the round's activity results are kept (see _commit_round), so the next round simply runs again.
+                self._work = True
                 faults += 1
                 await self._back_off(faults, "the dispatch loop", exc)
 
     async def _dispatch(self) -> bool:
-        """Run every ready turn and start what activities fit. True if anything happened."""
-        progressed = False
+        """One dispatch round: run every ready turn back to back, group-commit them with the activity results
+        that came in, then start what activities and entity batches fit. True if another round should follow
+        at once, because something may be ready now that this round did not see.
+
+        Group commit (issue 8): the turns of a round and the activity results reported since the last round
+        share one store transaction; nothing of them is acknowledged before it commits: activities the turns
+        scheduled are read from the store after the commit, HTTP handlers and status reads only ever see the
+        store, and no ``await`` falls between a round's first load and its commit (so no handler runs
+        against a turn decided but not yet durable).
+
+        Polling rounds: a round whose only news is activity results commits them before looking for ready
+        instances (so their turns run in the same round, not the next), and a round is followed at once only
+        when its commit can have made something ready (see :meth:`_made_ready`); starting activities alone
+        cannot, and their results wake the loop."""
         self._dispatched_at = self.clock.now()
         ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
+        if not ready and self._results and not self._stopping:
+            self._commit_round([])
+            ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
+        again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
+        decided: list[Decided] = []
+        self._deciding = {}
         if ready and self.invoker.turns_off_loop:
-            # Turns replay in worker processes: run this round's turns side by side (one per instance), so
-            # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores. Each still loads and commits on the loop.
-            await asyncio.gather(*(self._run_turn_off_loop(instance_id) for instance_id in ready))
-            progressed = True
+            # Turns replay in worker processes: decide this round's turns side by side (one per instance), so
+            # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores; each loads on the loop, and the round still
+            # commits once. (While they run, HTTP handlers do run: they see only the store, as before.)
+            prepared = [p for p in (self._prepare_turn(instance_id) for instance_id in ready) if p is not None]
+            outcomes = await asyncio.gather(*(self._decide_off_loop(p) for p in prepared))
+            decided = [outcome for outcome in outcomes if outcome is not None]
         for instance_id in ready if not self.invoker.turns_off_loop else ():
             if self._stopping:
-                return True
-            self._run_turn(instance_id)
-            progressed = True
-            await asyncio.sleep(0)  # let HTTP handlers in between turns
+                break
+            one = self._prepare_turn(instance_id)
+            if one is not None:
+                decided.append(self._decided(one, self._decide(one)))
+        self._deciding = {}
+        if decided or self._results:
+            again = again or bool(self._results) or self._made_ready(decided)
+            self._commit_round(decided)
+        if self._stopping:
+            return True
+        await asyncio.sleep(0)  # let HTTP handlers in between rounds
         free = self.max_activities - len(self._activities)
         if free > 0 and not self._stopping:
-            for item in self.store.pending_activities(free, exclude=list(self._activities)):
+            # A result reported but not yet committed keeps its work item in the store: never start it again.
+            running = [*self._activities, *(work_item_id for work_item_id, _ in self._results)]
+            for item in self.store.pending_activities(free, exclude=running):
                 assert item.id is not None
                 self._activities[item.id] = asyncio.create_task(self._run_activity(item))
-                progressed = True
         free = self.max_activities - len(self._entity_batches)
         if free > 0 and not self._stopping:
             for entity_id in self.store.ready_entities(self._dispatched_at, free, exclude=list(self._entity_batches)):
                 self._entity_batches[entity_id] = asyncio.create_task(self._run_entity_batch(entity_id))
-                progressed = True
-        return progressed
+        return again
+
+    def _made_ready(self, decided: list[Decided]) -> bool:
+        """Whether committing these turns can leave an instance ready at this round's time: a message they send
+        (a 0 s timer, an event, a sub-orchestration's start, a continue-as-new's restart) is already visible,
+        or a turn did not consume every message it loaded."""
+        now = self._dispatched_at
+        return any(
+            len(commit.consumed_message_ids) != loaded or any(m.visible_at <= now for m in commit.new_messages)
+            for _, commit, loaded in decided
+        )
+
+    def _commit_round(self, decided: list[Decided]) -> None:
+        """One transaction for the round's turns and the activity results waiting; a turn the store rejects
+        (a sub-orchestration id that became active meanwhile) is written nothing and runs again next round."""
+        results, self._results = self._results, []
+        try:
+            outcomes = self.store.commit_group([commit for _, commit, _ in decided], results)
+        except BaseException:
+            self._results[:0] = results  # not durable: keep them for the next attempt
+            raise
+        notified = False
+        for (before, commit, _), rejected in zip(decided, outcomes):
+            if rejected is None:
+                self.turns += 1
+                notified = notified or bool(commit.notifications)
+                self._log_outcome(before, commit)
+            else:
+                self.notify()  # its messages are still queued: decide it again against the committed state
+        if notified and self.notifier is not None:
+            self.notifier.wake()
 
     async def _wait(self) -> None:
         assert self._wake is not None
@@ -201,31 +292,15 @@ class Engine:
         if next_at is not None:
             waits.append(asyncio.ensure_future(self.clock.sleep_until(next_at)))
         try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if waits[0] not in done:
+                self._work = True  # the clock reached the next visible message
         finally:
             for waiter in waits:
                 waiter.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    def _run_turn(self, instance_id: str) -> None:
-        prepared = self._prepare_turn(instance_id)
-        if prepared is not None:
-            self._commit_turn(prepared, self._decide(prepared))
-
-    async def _run_turn_off_loop(self, instance_id: str) -> None:
-        """A turn whose replay blocks on a worker process: decide it on a thread, load and commit on the loop."""
-        prepared = self._prepare_turn(instance_id)
-        if prepared is None:
-            return
-        try:
-            commit = await asyncio.to_thread(self._decide, prepared)
-        except TurnAborted as exc:
-            # Nothing was committed: the messages wait in the store and the next round runs the turn again.
-            log.warning("turn of %s aborted and retried: %s", instance_id, exc)
-            return
-        self._commit_turn(prepared, commit)
-
     def _prepare_turn(self, instance_id: str) -> _PreparedTurn | None:
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
@@ -261,40 +336,36 @@ class Engine:
         with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
             return decide_turn(prepared.turn, prepared.env)
 
-    def _commit_turn(self, prepared: _PreparedTurn, commit: TurnCommit) -> None:
-        turn, ran = prepared.turn, prepared.ran
+    async def _decide_off_loop(self, prepared: _PreparedTurn) -> Decided | None:
+        """A turn whose replay blocks on a worker process: decided on a thread (loaded and committed on the loop)."""
+        try:
+            commit = await asyncio.to_thread(self._decide, prepared)
+        except TurnAborted as exc:
+            # Nothing was committed: the messages wait in the store and the next round runs the turn again.
+            log.warning("turn of %s aborted and retried: %s", prepared.turn.instance.instance_id, exc)
+            self.notify()
+            return None
+        return self._decided(prepared, commit)
+
+    def _decided(self, prepared: _PreparedTurn, commit: TurnCommit) -> Decided:
+        """Complete a decided turn for the group commit: trace context, owed notifications, and what later turns
+        of this round must see of it (as if it had committed already)."""
+        turn = prepared.turn
         for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
             child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
         if self.notifier is not None:
-            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
-        try:
-            self.store.commit_turn(commit)
-        except InstanceExists as exc:
-            # A sub-orchestration id that became active after decide_turn checked it (a race): fail the parent.
-            commit = self._fail_commit(commit, f"Orchestrator function '{turn.instance.name}' failed: {exc}")
-            if self.notifier is not None:
-                commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=ran)
-            self.store.commit_turn(commit)
-        if commit.notifications and self.notifier is not None:
-            self.notifier.wake()
-        self.turns += 1
-        self._log_outcome(turn.instance.runtime_status, commit)
+            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=prepared.ran)
+        self._deciding[commit.instance.instance_id] = commit.instance.runtime_status
+        for child in commit.new_instances:
+            self._deciding[child.instance_id] = child.runtime_status
+        return turn.instance.runtime_status, commit, len(turn.messages)
 
     def _is_active(self, instance_id: str) -> bool:
+        status = self._deciding.get(instance_id)
+        if status is not None:
+            return not RuntimeStatus(status).is_terminal
         instance = self.store.get_instance(instance_id)
         return instance is not None and not instance.runtime_status.is_terminal
-
-    @staticmethod
-    def _fail_commit(commit: TurnCommit, message: str) -> TurnCommit:
-        instance = commit.instance
-        instance.runtime_status = RuntimeStatus.FAILED
-        instance.output = json.dumps(message)
-        return TurnCommit(
-            instance=instance,
-            consumed_message_ids=commit.consumed_message_ids,
-            new_history=commit.new_history,
-            clear_pending=True,
-        )
 
     @staticmethod
     def _log_outcome(before: RuntimeStatus, commit: TurnCommit) -> None:
@@ -311,27 +382,18 @@ class Engine:
     # --- activities ----------------------------------------------------------------------------------
     async def _run_activity(self, item: ActivityWorkItem) -> None:
         assert item.id is not None
-        # CancelledError (shutting down) passes through: the work item stays and runs again on the next start.
         try:
-            try:
-                result = await self._call_activity(item)
-                message = activity_result(item, self.clock.now(), result)
-            except ActivityFailed as failure:
-                message = activity_failure(item, self.clock.now(), failure.reason, failure.details)
-            # Still listed in _activities while retrying, so the dispatcher does not start the item a second time.
-            faults = 0
-            while True:
-                try:
-                    self.store.complete_activity(item.id, message)
-                    break
-                except StoreUnavailable as exc:
-                    faults += 1
-                    if self._stopping:  # the work item stays: the activity runs again on the next start
-                        log.warning("store unavailable at shutdown; activity %s will run again: %s", item.name, exc)
-                        return
-                    await self._back_off(faults, f"the result of activity {item.name}", exc)
+            result = await self._call_activity(item)
+            message = activity_result(item, self.clock.now(), result)
+        except ActivityFailed as failure:
+            message = activity_failure(item, self.clock.now(), failure.reason, failure.details)
+        except asyncio.CancelledError:
+            raise  # shutting down: the work item stays and runs again on the next start
         finally:
             self._activities.pop(item.id, None)
+        # Committed with the next round's turns (group commit); until then it is not acknowledged to anyone,
+        # and a crash before that commit runs the activity again (at-least-once, as in Azure).
+        self._results.append((item.id, message))
         self.notify()
 
     async def _back_off(self, faults: int, what: str, exc: StoreUnavailable) -> None:

@@ -11,11 +11,12 @@ datetimes, given by the caller (the store never reads a clock).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from devhost.core.entities import EntityBatch, EntityCommit, EntityMessage, EntityQuery, EntityRecord
+from devhost.core.errors import InstanceExists
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
@@ -89,15 +90,23 @@ class Store(Protocol):
         """Apply one orchestration turn atomically (see :class:`TurnCommit` for each field):
         replace the instance row; delete consumed messages; append (or, with ``replace_history``,
         replace) history, keeping each event as its :func:`~devhost.core.model.event_json` text; on
-        ``replace_history`` also delete messages and work items tied to the old execution id; delete
-        pending TimerFired messages for ``cancelled_timer_ids``; insert new instances, messages and
-        activity work items and entity requests (``new_entity_messages``); with ``clear_pending`` delete all
-        remaining messages and work items of the instance; add ``notifications`` to the outbox. Messages for
-        instances that do not exist (a purged parent), or tied to an execution id the addressee no longer runs,
-        are dropped silently.
+        ``replace_history`` also delete messages and work items tied to the old execution id; insert new
+        instances, messages and activity work items and entity requests (``new_entity_messages``); with
+        ``clear_pending`` delete all remaining messages and work items of the instance; add ``notifications``
+        to the outbox. Messages for instances that do not exist (a purged parent), or tied to an execution id
+        the addressee no longer runs, are dropped silently.
         A new instance replaces a terminal one of the same id; over a non-terminal one it raises
         :class:`devhost.core.errors.InstanceExists` and nothing of the turn is written. If the turn's own
         instance no longer exists (purged while the turn ran), the purge wins: nothing is written."""
+
+    def commit_group(
+        self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
+    ) -> list[InstanceExists | None]:
+        """Group commit: apply the activity results (each as :meth:`complete_activity`), then the turns in
+        order (each as :meth:`commit_turn`), all in ONE transaction, durable when this returns and not
+        visible to any reader before. Each turn stays all-or-nothing: a turn that would raise
+        :class:`devhost.core.errors.InstanceExists` writes nothing and the others are still applied; the answer
+        holds, per turn, that error or None. Any other failure writes nothing of the group and raises."""
 
     # --- activity work items ---------------------------------------------------------------------
     def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:

@@ -17,7 +17,7 @@ import copy
 import itertools
 import json
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +27,6 @@ from devhost.core.delivery import is_deliverable, is_stale
 from devhost.core.errors import InstanceExists, NotFound
 from devhost.core.model import (
     ActivityWorkItem,
-    EventType,
     HistoryEvent,
     Instance,
     InstanceQuery,
@@ -51,7 +50,6 @@ class _Queued:
     execution_id: str | None
     event_text: str
     event_type: int
-    timer_id: Any
     visible_at: str
 
     def to_message(self) -> Message:
@@ -224,9 +222,6 @@ class MemoryStore(MemoryEntityStore):
                 self._remove_messages(instance_id, lambda q: q.execution_id == old_execution_id)
                 self._remove_activities(lambda a: a.instance_id == instance_id and a.execution_id == old_execution_id)
             self._history.setdefault(instance_id, []).extend(history)
-            if commit.cancelled_timer_ids:
-                cancelled = set(commit.cancelled_timer_ids)
-                self._remove_messages(instance_id, lambda q: q.event_type == EventType.TIMER_FIRED and q.timer_id in cancelled)
             for child in children:
                 self._insert_instance(child)
             for message in messages:
@@ -245,6 +240,32 @@ class MemoryStore(MemoryEntityStore):
             for n in notifications:
                 n.id = next(self._ids)
                 self._notifications[n.id] = n
+
+    def commit_group(
+        self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
+    ) -> list[InstanceExists | None]:
+        """Group commit (see the Store protocol): under the one lock, so no reader sees part of the group.
+        Each part checks before it changes anything, so a rejected turn writes nothing; every event of the
+        group is encoded first, so one that cannot be stored fails the group before any of it is applied."""
+        with self._guard():
+            for _, result in activity_results:
+                self._queued(result)
+            for commit in turns:
+                _row(commit.instance)
+                for item in commit.new_history:
+                    event_json(item)
+                for queued in commit.new_messages:
+                    self._queued(queued)
+            for work_item_id, result in activity_results:
+                self.complete_activity(work_item_id, result)
+            outcomes: list[InstanceExists | None] = []
+            for commit in turns:
+                try:
+                    self.commit_turn(commit)
+                    outcomes.append(None)
+                except InstanceExists as exc:
+                    outcomes.append(exc)
+            return outcomes
 
     # --- activity work items ---------------------------------------------------------------------
     def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
@@ -329,17 +350,14 @@ class MemoryStore(MemoryEntityStore):
     def _queued(message: Message) -> _Queued:
         """Encode ``message`` for the queue (raises before anything changes if it cannot be stored)."""
         event_type = int(message.event["EventType"])
-        # TimerFired messages keep their TimerId apart so cancelled timers can be deleted by id.
-        timer_id = message.event.get("TimerId") if event_type == EventType.TIMER_FIRED else None
         text = event_json(message.event)
-        return _Queued(0, message.instance_id, message.execution_id, text, event_type, timer_id,
-                       to_text(message.visible_at))  # fmt: skip
+        return _Queued(0, message.instance_id, message.execution_id, text, event_type, to_text(message.visible_at))
 
     def _enqueue(self, queued: _Queued) -> int:
         """Queue ``queued`` under a new id; returns the id."""
         message_id = next(self._ids)
         stored = _Queued(message_id, queued.instance_id, queued.execution_id, queued.event_text, queued.event_type,
-                         queued.timer_id, queued.visible_at)  # fmt: skip
+                         queued.visible_at)  # fmt: skip
         self._messages.setdefault(stored.instance_id, {})[message_id] = stored
         return message_id
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Union
 
-from devhost.core.errors import NotFound, StoreUnavailable
+from devhost.core.errors import InstanceExists, NotFound, StoreUnavailable
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
@@ -35,6 +35,7 @@ from devhost.core.model import (
 )
 from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, from_text, page_size, to_text
 from devhost.store.faults import describe, is_fault
+from devhost.store.history_cache import HistoryCache
 from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_rows import (
     DELIVERABLE,
@@ -65,6 +66,9 @@ class SqliteStore(SqliteEntityStore):
         in_memory = path is None or os.fspath(path) == ":memory:"
         self.path: Path | None = None if in_memory else Path(os.fspath(path))  # type: ignore[arg-type]
         self._conn, self._lock_fd = open_database(self.path)
+        self._histories = HistoryCache()
+        """Write-through cache of history texts (:mod:`devhost.store.history_cache`): safe because the store
+        is the file's only writer (the one-process file lock of :mod:`devhost.store.sqlite_schema`)."""
         try:
             ensure_entity_schema(self._conn)
         except BaseException:
@@ -78,6 +82,7 @@ class SqliteStore(SqliteEntityStore):
             if self._closed:
                 return
             self._closed = True
+            self._histories.clear()
             self._conn.close()
             release_file_lock(self._lock_fd)
             self._lock_fd = None
@@ -125,9 +130,11 @@ class SqliteStore(SqliteEntityStore):
     def create_instance(self, instance: Instance, start: Message) -> None:
         if start.instance_id != instance.instance_id:
             raise ValueError(f"start message is for {start.instance_id!r}, not {instance.instance_id!r}")
-        with self._writing() as conn:
-            create_instance(conn, instance)
-            conn.execute(INSERT_MESSAGE, message_params(start))
+        with self._guard() as conn:
+            with self._transaction(conn):
+                create_instance(conn, instance)
+                conn.execute(INSERT_MESSAGE, message_params(start))
+            self._histories.drop(instance.instance_id)
 
     def get_instance(self, instance_id: str) -> Instance | None:
         with self._guard() as conn:
@@ -156,14 +163,20 @@ class SqliteStore(SqliteEntityStore):
         return page, token
 
     def purge_instance(self, instance_id: str) -> int:
-        with self._writing() as conn:
-            # history, messages and work items go by ON DELETE CASCADE
-            return conn.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)).rowcount
+        with self._guard() as conn:
+            with self._transaction(conn):
+                # history, messages and work items go by ON DELETE CASCADE
+                count = conn.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)).rowcount
+            self._histories.drop(instance_id)
+            return count
 
     def purge_instances(self, query: InstanceQuery) -> int:
         where, params = filter_sql(query, query.statuses)
-        with self._writing() as conn:
-            return conn.execute("DELETE FROM instances WHERE " + (" AND ".join(where) or "1"), params).rowcount
+        with self._guard() as conn:
+            with self._transaction(conn):
+                count = conn.execute("DELETE FROM instances WHERE " + (" AND ".join(where) or "1"), params).rowcount
+            self._histories.clear()  # which ids went is not worth asking: the next loads refill it
+            return count
 
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:
@@ -208,7 +221,11 @@ class SqliteStore(SqliteEntityStore):
             if row is None:
                 return None
             instance = instance_from_row(row)
-            history = conn.execute("SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)).fetchall()
+            history = self._histories.get(instance_id)
+            if history is None:
+                rows = conn.execute("SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)).fetchall()
+                history = [r[0] for r in rows]
+                self._histories.put(instance_id, history)
             # The delivery rule is decided in SQL (DELIVERABLE, STALE); stale rows are deleted on the way.
             candidates = conn.execute(
                 f"SELECT m.id, m.execution_id, m.event, m.visible_at, {DELIVERABLE}, {STALE}"
@@ -226,12 +243,52 @@ class SqliteStore(SqliteEntityStore):
             if stale:
                 with self._transaction(conn):
                     conn.executemany("DELETE FROM messages WHERE id = ?", stale)
-        return Turn(instance, [r[0] for r in history], messages)
+        return Turn(instance, history, messages)
 
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one turn (see the Store protocol) in one transaction."""
-        with self._writing() as conn:
-            commit_turn(conn, commit)
+        with self._guard() as conn:
+            with self._transaction(conn):
+                written = commit_turn(conn, commit)
+            self._remember(commit, written)
+
+    def commit_group(
+        self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
+    ) -> list[InstanceExists | None]:
+        """Group commit (see the Store protocol): one BEGIN IMMEDIATE … COMMIT for everything; a turn that
+        creates sub-orchestrations runs inside a SAVEPOINT, so its InstanceExists undoes just that turn."""
+        outcomes: list[InstanceExists | None] = []
+        applied: list[tuple[TurnCommit, list[str] | None]] = []
+        with self._guard() as conn:
+            with self._transaction(conn):
+                for work_item_id, result in activity_results:
+                    if conn.execute("DELETE FROM activities WHERE id = ?", (work_item_id,)).rowcount:
+                        conn.execute(INSERT_MESSAGE, message_params(result))
+                for commit in turns:
+                    guarded = bool(commit.new_instances)  # only creating an instance can raise InstanceExists
+                    if guarded:
+                        conn.execute("SAVEPOINT turn")
+                    try:
+                        written = commit_turn(conn, commit)
+                    except InstanceExists as exc:
+                        conn.execute("ROLLBACK TO turn")
+                        conn.execute("RELEASE turn")
+                        outcomes.append(exc)
+                        continue
+                    if guarded:
+                        conn.execute("RELEASE turn")
+                    outcomes.append(None)
+                    applied.append((commit, written))
+            for commit, written in applied:  # only now is it durable: the cache follows the file
+                self._remember(commit, written)
+        return outcomes
+
+    def _remember(self, commit: TurnCommit, written: list[str] | None) -> None:
+        """Bring the history cache up to a committed turn (called under the lock, after COMMIT)."""
+        for child in commit.new_instances:
+            self._histories.drop(child.instance_id)
+        if written is not None:
+            self._histories.append(commit.instance.instance_id, written, replace=commit.replace_history)
 
     # --- activity work items ---------------------------------------------------------------------
     def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:

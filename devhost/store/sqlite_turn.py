@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from devhost.core.model import EventType, TurnCommit, event_json
+from devhost.core.model import TurnCommit, event_json
 from devhost.store.sqlite_entities import insert_entity_messages
 from devhost.store.sqlite_rows import (
     INSERT_ACTIVITY,
@@ -20,9 +20,10 @@ from devhost.store.sqlite_rows import (
 )
 
 
-def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> None:
-    """Apply one turn (see the Store protocol) inside the caller's transaction. If the instance was purged
-    while the turn ran, the purge wins: nothing of the turn is written."""
+def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> list[str] | None:
+    """Apply one turn (see the Store protocol) inside the caller's transaction; returns the history texts it
+    appended (the whole new history on ``replace_history``). If the instance was purged while the turn ran,
+    the purge wins: nothing of the turn is written and the answer is None."""
     instance = commit.instance
     instance_id = instance.instance_id
     row = conn.execute(
@@ -32,7 +33,7 @@ def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> None:
         (instance_id,),
     ).fetchone()
     if row is None:
-        return
+        return None
     old_execution_id, old_status, old_created, last_seq = row
     params = instance_params(instance)
     if (params[3], params[4]) == (old_status, old_created):
@@ -52,15 +53,11 @@ def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> None:
             (instance_id, old_execution_id),
         )
         last_seq = -1
-    if commit.new_history:
+    texts = [event_json(e) for e in commit.new_history]
+    if texts:
         conn.executemany(
             "INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)",
-            [(instance_id, last_seq + 1 + n, event_json(e)) for n, e in enumerate(commit.new_history)],
-        )
-    if commit.cancelled_timer_ids:
-        conn.executemany(
-            f"DELETE FROM messages WHERE instance_id = ? AND event_type = {int(EventType.TIMER_FIRED)} AND timer_id = ?",
-            [(instance_id, timer_id) for timer_id in commit.cancelled_timer_ids],
+            [(instance_id, last_seq + 1 + n, text) for n, text in enumerate(texts)],
         )
     for child in commit.new_instances:
         create_instance(conn, child)
@@ -78,3 +75,4 @@ def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> None:
         conn.execute("DELETE FROM activities WHERE instance_id = ?", (instance_id,))
     if commit.notifications:
         conn.executemany(INSERT_NOTIFICATION, [notification_params(n) for n in commit.notifications])
+    return texts

@@ -153,6 +153,7 @@ def test_kill_9_mid_flight_then_restart_on_the_same_store_finishes_every_instanc
         done_at_kill = {
             i for i in plans if (record := at_kill.get_instance(i)) and record.runtime_status is RuntimeStatus.COMPLETED
         }
+        scheduled_at_kill = {i: len(ids_of(at_kill.get_history(i), EventType.TASK_SCHEDULED, "EventId")) for i in plans}
     assert hanging <= outstanding, "the blocked activities must still be work items in the store"
     assert all(timers_at_kill[i] for i in seen_waiting), "the long timers seen just before must be pending"
 
@@ -167,6 +168,10 @@ def test_kill_9_mid_flight_then_restart_on_the_same_store_finishes_every_instanc
     rerun = run.executions("2")
     assert outstanding <= set(rerun), "every activity outstanding at the kill runs again after the restart"
     ran_before = set(run.executions("1"))
+    # Group commit: an activity is dispatched only once the turn that scheduled it is durable, so every activity
+    # the dead host had started has its TaskScheduled in the store it left behind. (The ledger is read only now: a
+    # worker process of the killed host may still have been writing its line at the kill.)
+    assert all(scheduled_at_kill[i] > step for i, step in ran_before), "an activity ran before its turn committed"
     assert ran_before & set(rerun) == ran_before & outstanding, "an activity whose result was stored never reruns"
     _report(
         "kill -9",

@@ -193,7 +193,6 @@ def _apply(store: Store, op: tuple) -> object:
                     new_history=[event(EventType.ORCHESTRATOR_STARTED)],
                     clear_pending=clear,
                     new_activities=[work_item(iid, execution_id=execution_id)],
-                    cancelled_timer_ids=[] if clear else [1],
                     new_messages=[message(other, execution_id=execution_id) for other in IDS],
                 )
             )

@@ -271,7 +271,6 @@ def test_failing_commit_turn_on_an_existing_child_leaves_nothing_half_written(tm
                     with_status(parent, RuntimeStatus.COMPLETED),
                     consumed_message_ids=[pending],
                     new_history=[event(EventType.ORCHESTRATOR_STARTED)],
-                    cancelled_timer_ids=[0],
                     new_instances=[make_instance("child")],
                     new_messages=[start_message("child")],
                     new_activities=[work_item("parent")],
