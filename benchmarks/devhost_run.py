@@ -179,7 +179,7 @@ async def _drive(
         peak_rss_mb=peak_rss_mb(),
         latencies=poller.latencies if poller else [],
         status_errors=poller.errors if poller else 0,
-        replay_settings=engine.replay_settings,
+        replay_settings=engine.decider.replay_settings,
         handle=timed.handle,
         episodes=timed.episodes,
         memo=True,

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from devhost_run import run_host
 
-import devhost.runtime.engine as engine_module
+import devhost.runtime.turns as turns_module
 from devhost.host.server import DevHost
 
 APP_DIR = Path(__file__).resolve().parent / "peer_app"
@@ -69,7 +69,7 @@ def instrument(meter: Meter) -> Callable[[DevHost], None]:
         management.start = meter.wrap("management.start", management.start)  # type: ignore[method-assign]
         for function in host.registry.orchestrators.values():
             object.__setattr__(function, "handle", meter.wrap("SDK handle", function.handle))
-        engine_module.decide_turn = meter.wrap("decide_turn (incl. SDK)", engine_module.decide_turn)  # type: ignore[attr-defined]
+        turns_module.decide_turn = meter.wrap("decide_turn (incl. SDK)", turns_module.decide_turn)
 
     return on_started
 

@@ -9,6 +9,7 @@ with the implementation-specific tests.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -879,6 +880,32 @@ class StoreContract:
         assert store.next_visible_at() is None
 
     # --- lifecycle -------------------------------------------------------------------------------
+    def test_store_can_be_used_from_many_threads(self, store: Store) -> None:
+        start(store)
+        ids: list[int] = []
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(8)
+
+        def worker(n: int) -> None:
+            try:
+                barrier.wait()
+                for k in range(40):
+                    ids.append(store.send_message(message("i1", visible_at=at(k), Name=f"{n}-{k}")))
+                    store.ready_instances(FAR, 10)
+                    store.load_turn("i1", at(k))
+            except BaseException as exc:  # surfaced by the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert errors == []
+        assert len(set(ids)) == 8 * 40
+        assert len(delivered(store, "i1")) == 8 * 40
+
     def test_calls_after_close_raise(self, make_store: StoreFactory, tmp_path: Path) -> None:
         store = make_store(tmp_path)
         store.create_instance(make_instance(), start_message())

@@ -20,41 +20,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import uuid
 from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
-from devhost.core import entities
 from devhost.core.errors import DevhostError, StoreUnavailable, TurnAborted
-from devhost.core.model import ActivityWorkItem, Message, RuntimeStatus, Turn, TurnCommit
+from devhost.core.model import ActivityWorkItem, Message
 from devhost.core.protocol import HTTP_ACTIVITY_NAME
 from devhost.core.results import activity_failure, activity_result
-from devhost.core.turn import TurnEnv, decide_turn
-from devhost.runtime import loglevels
+from devhost.runtime import entity_batches
 from devhost.runtime.config import HostSettings
 from devhost.runtime.http_activity import call_http
 from devhost.runtime.invoker import ActivityFailed, Invoker
 from devhost.runtime.notifications import Notifier
-from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.registry import EntityFunction, FunctionRegistry
 from devhost.runtime.timeskip import Condition, TimeSkipper
-from devhost.runtime.tracing import attached, worker_attaches_context
+from devhost.runtime.turns import Decided, PreparedTurn, TurnDecider, log_outcome
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
-
-
-class _PreparedTurn:
-    """A loaded turn, its environment, and whether the orchestrator ran (for the lifecycle notifications)."""
-
-    def __init__(self, turn: Turn) -> None:
-        self.turn = turn
-        self.env: TurnEnv | None = None
-        self.ran = False
-
-
-Decided = tuple[RuntimeStatus, TurnCommit, int]
-"""A decided, not yet committed turn: the status it started from, what it writes, how many messages it loaded."""
 
 
 class Stalled(DevhostError):
@@ -75,13 +59,12 @@ class Engine:
         self.store = store
         self.notifier = notifier
         """Lifecycle notifications (host.json notifications.eventGrid): owed ones are committed with the turn."""
-        self.attach_trace = worker_attaches_context()
         self.clock = clock
         self.registry = registry
         self.settings = settings
         self.invoker = invoker
         invoker.on_change = self.notify
-        self.replay_settings = settings.replay_settings()
+        self.decider = TurnDecider(store, clock, registry, settings, invoker, notifier)
         self.max_activities = max(1, settings.max_concurrent_activities)
         self.max_orchestrations = max(1, settings.max_concurrent_orchestrations)
         """Turns per dispatch round (host.json maxConcurrentOrchestratorFunctions): after that many, the
@@ -104,8 +87,6 @@ class Engine:
         """The store may hold work no round has looked at (set by :meth:`notify`): only then is a round run."""
         self._results: list[tuple[int, Message]] = []
         """Activity results reported and not yet committed: the next round's transaction takes them."""
-        self._deciding: dict[str, RuntimeStatus] = {}
-        """Statuses the turns decided so far in this round will write (their instances and new children)."""
         self.turns = 0
         self.store_retry_delay = 0.05
         """Seconds before the first retry after a store fault (doubled per fault in a row, capped at 2 s)."""
@@ -217,21 +198,21 @@ class Engine:
             ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
         again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
         decided: list[Decided] = []
-        self._deciding = {}
+        self.decider.begin_round()
         if ready and self.invoker.turns_off_loop:
             # Turns replay in worker processes: decide this round's turns side by side (one per instance), so
             # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores; each loads on the loop, and the round still
             # commits once. (While they run, HTTP handlers do run: they see only the store, as before.)
-            prepared = [p for p in (self._prepare_turn(instance_id) for instance_id in ready) if p is not None]
+            prepared = [p for p in (self.decider.prepare(instance_id) for instance_id in ready) if p is not None]
             outcomes = await asyncio.gather(*(self._decide_off_loop(p) for p in prepared))
             decided = [outcome for outcome in outcomes if outcome is not None]
         for instance_id in ready if not self.invoker.turns_off_loop else ():
             if self._stopping:
                 break
-            one = self._prepare_turn(instance_id)
+            one = self.decider.prepare(instance_id)
             if one is not None:
-                decided.append(self._decided(one, self._decide(one)))
-        self._deciding = {}
+                decided.append(self.decider.decided(one, self.decider.decide(one)))
+        self.decider.begin_round()
         if decided or self._results:
             again = again or bool(self._results) or self._made_ready(decided)
             self._commit_round(decided)
@@ -275,7 +256,7 @@ class Engine:
             if rejected is None:
                 self.turns += 1
                 notified = notified or bool(commit.notifications)
-                self._log_outcome(before, commit)
+                log_outcome(before, commit)
             else:
                 self.notify()  # its messages are still queued: decide it again against the committed state
         if notified and self.notifier is not None:
@@ -301,83 +282,16 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    def _prepare_turn(self, instance_id: str) -> _PreparedTurn | None:
-        now = self.clock.now()
-        turn = self.store.load_turn(instance_id, now)
-        if turn is None or not turn.messages:
-            return None
-        function = self.registry.orchestrators.get(turn.instance.name)
-        prepared = _PreparedTurn(turn)
-        trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
-        handle = self.invoker.orchestrator_handle(function, trace=trace) if function else None
-
-        def orchestrator(context_json: str) -> str:
-            prepared.ran = True
-            assert handle is not None
-            with attached(*trace):  # the worker's configure_opentelemetry (devhost.runtime.tracing)
-                return handle(context_json)
-
-        prepared.env = TurnEnv(
-            now=now,
-            orchestrator=orchestrator if function else None,
-            known_orchestrators=self.registry.orchestrators.keys(),
-            new_id=lambda: uuid.uuid4().hex,
-            settings=self.replay_settings,
-            default_version=self.settings.default_version,
-            known_entities=self.registry.entities.keys(),
-            versioning=self.settings.versioning,
-            is_active=self._is_active,
-        )
-        return prepared
-
-    @staticmethod
-    def _decide(prepared: _PreparedTurn) -> TurnCommit:
-        assert prepared.env is not None
-        with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
-            return decide_turn(prepared.turn, prepared.env)
-
-    async def _decide_off_loop(self, prepared: _PreparedTurn) -> Decided | None:
+    async def _decide_off_loop(self, prepared: PreparedTurn) -> Decided | None:
         """A turn whose replay blocks on a worker process: decided on a thread (loaded and committed on the loop)."""
         try:
-            commit = await asyncio.to_thread(self._decide, prepared)
+            commit = await asyncio.to_thread(self.decider.decide, prepared)
         except TurnAborted as exc:
             # Nothing was committed: the messages wait in the store and the next round runs the turn again.
             log.warning("turn of %s aborted and retried: %s", prepared.turn.instance.instance_id, exc)
             self.notify()
             return None
-        return self._decided(prepared, commit)
-
-    def _decided(self, prepared: _PreparedTurn, commit: TurnCommit) -> Decided:
-        """Complete a decided turn for the group commit: trace context, owed notifications, and what later turns
-        of this round must see of it (as if it had committed already)."""
-        turn = prepared.turn
-        for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
-            child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
-        if self.notifier is not None:
-            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=prepared.ran)
-        self._deciding[commit.instance.instance_id] = commit.instance.runtime_status
-        for child in commit.new_instances:
-            self._deciding[child.instance_id] = child.runtime_status
-        return turn.instance.runtime_status, commit, len(turn.messages)
-
-    def _is_active(self, instance_id: str) -> bool:
-        status = self._deciding.get(instance_id)
-        if status is not None:
-            return not RuntimeStatus(status).is_terminal
-        instance = self.store.get_instance(instance_id)
-        return instance is not None and not instance.runtime_status.is_terminal
-
-    @staticmethod
-    def _log_outcome(before: RuntimeStatus, commit: TurnCommit) -> None:
-        instance = commit.instance
-        after = instance.runtime_status
-        if after == before:
-            return
-        extra = {"instance_id": instance.instance_id, "orchestration": instance.name}
-        if after is RuntimeStatus.FAILED:
-            log.warning("%s (%s) failed: %s", instance.name, instance.instance_id, instance.output, extra=extra)
-        else:
-            log.info("%s (%s) is %s", instance.name, instance.instance_id, after.value, extra=extra)
+        return self.decider.decided(prepared, commit)
 
     # --- activities ----------------------------------------------------------------------------------
     async def _run_activity(self, item: ActivityWorkItem) -> None:
@@ -421,36 +335,20 @@ class Engine:
 
     # --- entity batches ------------------------------------------------------------------------------
     async def _run_entity_batch(self, entity_id: str) -> None:
-        """Load the entity's next requests, run them as one batch through the Invoker, commit the outcome in
-        one transaction. A batch that fails as a whole (the function raised, or answered nonsense) fails each
-        of its operations and keeps the state, as the extension does when a batch times out."""
         try:
-            batch = self.store.load_entity_batch(entity_id, self.clock.now(), entities.MAX_BATCH)
-            if not batch.messages:
-                return
-            name = entities.EntityId.parse(entity_id).name
-            function = self.registry.entities.get(name)
-            if function is None:
-                reason = f"The function '{name}' doesn't exist, is disabled, or is not an entity function."
-                commit = entities.failed_batch(batch, self.clock.now(), reason)
-            else:
-                self._inside_invoker += 1
-                try:
-                    result = await self.invoker.call_entity(function, entities.batch_payload(batch))
-                    commit = entities.apply_result(batch, result, self.clock.now(), lambda: uuid.uuid4().hex)
-                except asyncio.CancelledError:
-                    raise  # shutting down: the requests stay queued and run on the next start
-                except TurnAborted as exc:  # its worker process died: the requests stay queued and run again
-                    log.warning("entity batch of %s aborted and retried: %s", entity_id, exc)
-                    return
-                except Exception as exc:  # the batch failed as a whole
-                    commit = entities.failed_batch(batch, self.clock.now(), f"{type(exc).__name__}: {exc}")
-                finally:
-                    self._inside_invoker -= 1
+            commit = await entity_batches.run(self.store, self.clock, self.registry, self._invoke_entity, entity_id)
         finally:
             self._entity_batches.pop(entity_id, None)
-        self.store.commit_entity_batch(commit)
-        self.notify()
+        if commit is not None:
+            self.store.commit_entity_batch(commit)
+            self.notify()
+
+    async def _invoke_entity(self, function: EntityFunction, payload: str) -> str:
+        self._inside_invoker += 1  # counted for the idle check, like an activity in the Invoker
+        try:
+            return await self.invoker.call_entity(function, payload)
+        finally:
+            self._inside_invoker -= 1
 
     # --- idleness and time skipping ------------------------------------------------------------------
     def is_idle(self) -> bool:

@@ -4,7 +4,6 @@ nothing, threads) and its agreement with the SQLite store on random query/purge 
 from __future__ import annotations
 
 import dataclasses
-import threading
 from datetime import datetime
 
 import pytest
@@ -114,34 +113,6 @@ def test_memory_stores_are_private() -> None:
     first.create_instance(make_instance(), start_message())
 
     assert second.get_instance("i1") is None
-
-
-def test_store_can_be_used_from_many_threads() -> None:
-    store = MemoryStore()
-    start(store)
-    ids: list[int] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
-
-    def worker(n: int) -> None:
-        try:
-            barrier.wait()
-            for k in range(40):
-                ids.append(store.send_message(message("i1", visible_at=at(k), Name=f"{n}-{k}")))
-                store.ready_instances(FAR, 10)
-                store.load_turn("i1", at(k))
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
-    assert len(set(ids)) == 8 * 40
-    assert len(delivered(store, "i1")) == 8 * 40
 
 
 IDS = ["a", "b"]

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -307,35 +306,6 @@ def test_commit_turn_failing_late_rolls_back_every_earlier_write(tmp_path: Path)
         store.send_message(message("parent", Name="store still usable"))
     with SqliteStore(path) as reopened:
         assert [name for _, name in delivered(reopened, "parent")] == ["in", "store still usable"]
-
-
-def test_store_can_be_used_from_many_threads(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "store.db")
-    start(store)
-    ids: list[int] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
-
-    def worker(n: int) -> None:
-        try:
-            barrier.wait()
-            for k in range(40):
-                ids.append(store.send_message(message("i1", visible_at=at(k), Name=f"{n}-{k}")))
-                store.ready_instances(FAR, 10)
-                store.load_turn("i1", at(k))
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
-    assert len(set(ids)) == 8 * 40
-    assert len(delivered(store, "i1")) == 8 * 40
-    store.close()
 
 
 # --- times -----------------------------------------------------------------------------------------

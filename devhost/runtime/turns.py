@@ -1,0 +1,134 @@
+"""Deciding orchestration turns for the engine: load a ready instance's turn, wrap its orchestrator for this host
+(the worker process or in-process handle, trace context, whether it ran), decide it with the pure core
+(:func:`devhost.core.turn.decide_turn`), and complete the commit for the round's group commit (trace context for
+new children, owed lifecycle notifications, and the statuses later turns of the round must already see).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from devhost.clock import Clock
+from devhost.core.model import RuntimeStatus, Turn, TurnCommit
+from devhost.core.turn import TurnEnv, decide_turn
+from devhost.runtime import loglevels
+from devhost.runtime.config import HostSettings
+from devhost.runtime.invoker import Invoker
+from devhost.runtime.notifications import Notifier
+from devhost.runtime.registry import FunctionRegistry
+from devhost.runtime.tracing import attached, worker_attaches_context
+from devhost.store.base import Store
+
+log = logging.getLogger("devhost.engine")
+
+
+class PreparedTurn:
+    """A loaded turn, its environment, and whether the orchestrator ran (for the lifecycle notifications)."""
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.env: TurnEnv | None = None
+        self.ran = False
+
+
+Decided = tuple[RuntimeStatus, TurnCommit, int]
+"""A decided, not yet committed turn: the status it started from, what it writes, how many messages it loaded."""
+
+
+class TurnDecider:
+    """Prepares and decides turns; the engine runs it once per ready instance in a dispatch round."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        registry: FunctionRegistry,
+        settings: HostSettings,
+        invoker: Invoker,
+        notifier: Notifier | None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.registry = registry
+        self.settings = settings
+        self.invoker = invoker
+        self.notifier = notifier
+        self.attach_trace = worker_attaches_context()
+        self.replay_settings = settings.replay_settings()
+        self.deciding: dict[str, RuntimeStatus] = {}
+        """Statuses the turns decided so far in this round will write (their instances and new children)."""
+
+    def begin_round(self) -> None:
+        self.deciding = {}
+
+    def prepare(self, instance_id: str) -> PreparedTurn | None:
+        """Load the instance's turn with the orchestrator wrapped for this host (trace context, lifecycle), or None
+        when nothing is deliverable to it any more."""
+        now = self.clock.now()
+        turn = self.store.load_turn(instance_id, now)
+        if turn is None or not turn.messages:
+            return None
+        function = self.registry.orchestrators.get(turn.instance.name)
+        prepared = PreparedTurn(turn)
+        trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
+        handle = self.invoker.orchestrator_handle(function, trace=trace) if function else None
+
+        def orchestrator(context_json: str) -> str:
+            prepared.ran = True
+            assert handle is not None
+            with attached(*trace):  # the worker's configure_opentelemetry (devhost.runtime.tracing)
+                return handle(context_json)
+
+        prepared.env = TurnEnv(
+            now=now,
+            orchestrator=orchestrator if function else None,
+            known_orchestrators=self.registry.orchestrators.keys(),
+            new_id=lambda: uuid.uuid4().hex,
+            settings=self.replay_settings,
+            default_version=self.settings.default_version,
+            known_entities=self.registry.entities.keys(),
+            versioning=self.settings.versioning,
+            is_active=self.is_active,
+        )
+        return prepared
+
+    @staticmethod
+    def decide(prepared: PreparedTurn) -> TurnCommit:
+        assert prepared.env is not None
+        with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
+            return decide_turn(prepared.turn, prepared.env)
+
+    def decided(self, prepared: PreparedTurn, commit: TurnCommit) -> Decided:
+        """Complete a decided turn for the group commit: trace context, owed notifications, and what later turns
+        of this round must see of it (as if it had committed already)."""
+        turn = prepared.turn
+        for child in commit.new_instances:  # sub-orchestrations continue their parent's trace
+            child.trace_parent, child.trace_state = turn.instance.trace_parent, turn.instance.trace_state
+        if self.notifier is not None:
+            commit.notifications = self.notifier.owed(turn, commit, orchestrator_ran=prepared.ran)
+        self.deciding[commit.instance.instance_id] = commit.instance.runtime_status
+        for child in commit.new_instances:
+            self.deciding[child.instance_id] = child.runtime_status
+        return turn.instance.runtime_status, commit, len(turn.messages)
+
+    def is_active(self, instance_id: str) -> bool:
+        """Whether an instance exists and has not finished, counting what this round's decided turns will write."""
+        status = self.deciding.get(instance_id)
+        if status is not None:
+            return not RuntimeStatus(status).is_terminal
+        instance = self.store.get_instance(instance_id)
+        return instance is not None and not instance.runtime_status.is_terminal
+
+
+def log_outcome(before: RuntimeStatus, commit: TurnCommit) -> None:
+    """One log line when a committed turn changed the instance's runtime status."""
+    instance = commit.instance
+    after = instance.runtime_status
+    if after == before:
+        return
+    extra = {"instance_id": instance.instance_id, "orchestration": instance.name}
+    if after is RuntimeStatus.FAILED:
+        log.warning("%s (%s) failed: %s", instance.name, instance.instance_id, instance.output, extra=extra)
+    else:
+        log.info("%s (%s) is %s", instance.name, instance.instance_id, after.value, extra=extra)
