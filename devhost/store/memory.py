@@ -39,6 +39,7 @@ from devhost.core.model import (
 )
 from devhost.store.codec import decode_token, encode_token, from_text, page_size, to_text, to_utc
 from devhost.store.memory_entities import MemoryEntityStore
+from devhost.store.memory_outbox import MemoryOutbox
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,9 @@ class _Row:
         return copy.copy(self.instance)
 
 
-class MemoryStore(MemoryEntityStore):
+class MemoryStore(MemoryEntityStore, MemoryOutbox):
     """The :class:`devhost.store.base.Store` in process memory; the entity methods are in
-    :mod:`devhost.store.memory_entities`."""
+    :mod:`devhost.store.memory_entities`, the notification outbox's in :mod:`devhost.store.memory_outbox`."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -286,36 +287,6 @@ class MemoryStore(MemoryEntityStore):
             queued = self._queued(result)
             del self._activities[work_item_id]
             self._enqueue(queued)
-            return True
-
-    # --- the notification outbox ------------------------------------------------------------------
-    def due_notifications(self, now: datetime, limit: int) -> list[Notification]:
-        if limit <= 0:
-            return []
-        cutoff = to_text(now)
-        with self._guard():
-            due = [n for n in self._notifications.values() if to_text(n.due_at) <= cutoff]
-            due.sort(key=lambda n: (to_text(n.due_at), n.id or 0))
-            return [copy.copy(n) for n in due[:limit]]
-
-    def next_notification_at(self) -> datetime | None:
-        with self._guard():
-            times = [to_text(n.due_at) for n in self._notifications.values()]
-        return from_text(min(times)) if times else None
-
-    def delete_notification(self, notification_id: int) -> bool:
-        with self._guard():
-            return self._notifications.pop(notification_id, None) is not None
-
-    def retry_notification(self, notification_id: int, due_at: datetime) -> bool:
-        when = to_utc(due_at)
-        with self._guard():
-            stored = self._notifications.get(notification_id)
-            if stored is None:
-                return False
-            self._notifications[notification_id] = Notification(
-                stored.instance_id, stored.body, when, stored.attempts + 1, notification_id
-            )
             return True
 
     # --- helpers (called with the lock held) -------------------------------------------------------
