@@ -13,23 +13,19 @@ from devhost.core.errors import InstanceExists
 from devhost.core.model import EventType, Message, RuntimeStatus, TurnCommit
 from devhost.store.base import Store
 from devhost.store.sqlite import SqliteStore
-
-try:
-    from store_contract import FAR, STORES, T0, at, event, make_instance, message, start, start_message, with_status, work_item
-except ImportError:  # tests/ is a package: import it by its package path
-    from tests.store_contract import (  # type: ignore[no-redef]
-        FAR,
-        STORES,
-        T0,
-        at,
-        event,
-        make_instance,
-        message,
-        start,
-        start_message,
-        with_status,
-        work_item,
-    )
+from tests.store_contract import (
+    FAR,
+    STORES,
+    T0,
+    at,
+    event,
+    make_instance,
+    message,
+    start,
+    start_message,
+    with_status,
+    work_item,
+)
 
 
 @pytest.fixture(params=sorted(STORES))

@@ -15,21 +15,17 @@ from devhost.core.model import EventType, InstanceQuery, RuntimeStatus, TurnComm
 from devhost.store.base import Store
 from devhost.store.memory import MemoryStore
 from devhost.store.sqlite import SqliteStore
-
-try:
-    from store_contract import FAR, at, delivered, event, make_instance, message, start, start_message, work_item
-except ImportError:  # tests/ is a package: import it by its package path
-    from tests.store_contract import (  # type: ignore[no-redef]
-        FAR,
-        at,
-        delivered,
-        event,
-        make_instance,
-        message,
-        start,
-        start_message,
-        work_item,
-    )
+from tests.store_contract import (
+    FAR,
+    at,
+    delivered,
+    event,
+    make_instance,
+    message,
+    start,
+    start_message,
+    work_item,
+)
 
 
 def test_changing_returned_records_changes_nothing_stored() -> None:

@@ -19,39 +19,21 @@ from hypothesis import strategies as st
 from devhost.core.errors import InstanceExists, StartupError
 from devhost.core.model import EventType, InstanceQuery, RuntimeStatus, TurnCommit
 from devhost.store.sqlite import SCHEMA_VERSION, SqliteStore
-
-try:
-    from store_contract import (
-        FAR,
-        T0,
-        all_pages,
-        at,
-        delivered,
-        event,
-        make_instance,
-        message,
-        start,
-        start_message,
-        timer_fired,
-        with_status,
-        work_item,
-    )
-except ImportError:  # tests/ is a package: import it by its package path
-    from tests.store_contract import (  # type: ignore[no-redef]
-        FAR,
-        T0,
-        all_pages,
-        at,
-        delivered,
-        event,
-        make_instance,
-        message,
-        start,
-        start_message,
-        timer_fired,
-        with_status,
-        work_item,
-    )
+from tests.store_contract import (
+    FAR,
+    T0,
+    all_pages,
+    at,
+    delivered,
+    event,
+    make_instance,
+    message,
+    start,
+    start_message,
+    timer_fired,
+    with_status,
+    work_item,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

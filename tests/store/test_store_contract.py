@@ -3,10 +3,7 @@ and the in-memory store. The same tests passing on all of them is what makes the
 
 from __future__ import annotations
 
-try:
-    from store_contract import StoreContract
-except ImportError:  # tests/ is a package: import it by its package path
-    from tests.store_contract import StoreContract  # type: ignore[no-redef]
+from tests.store_contract import StoreContract
 
 
 class TestStoreContract(StoreContract):
