@@ -22,6 +22,7 @@ from aiohttp import web
 import devhost
 from devhost.clock import Clock, RealClock
 from devhost.core.errors import AppLoadError, DevhostError, StartupError
+from devhost.http import links
 from devhost.http.application import build_application
 from devhost.http.cors import is_loopback_name
 from devhost.http.limits import HttpLimits, runner_options
@@ -223,8 +224,6 @@ class DevHost:
 
     def client_binding_json(self) -> str:
         """The durableClient binding value for functions not triggered by a request (links to this host)."""
-        from devhost.http import links
-
         assert self.settings is not None
         return links.client_binding_json(
             self.base_url + WEBHOOK_BASE_PATH, rpc_base_url(self.host, self.port), self.settings.hub_name

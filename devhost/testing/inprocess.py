@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from devhost.runtime.engine import Stalled
+from devhost.runtime.registry import ActivityFunction
 from devhost.testing.handle import (
     _HOST_TIMEOUT,
     TERMINAL_STATUSES,
@@ -98,8 +100,6 @@ class DurableAppHandle(AppHandle):
         return self._wait(instance_id, wanted, f"reach {'/'.join(sorted(wanted))}", timeout)
 
     def _wait(self, instance_id: str, wanted: frozenset[str], goal: str, timeout: float) -> Status:
-        from devhost.runtime.engine import Stalled
-
         self._check_running()
         engine, store = self._host.engine, self._host.store
 
@@ -128,8 +128,6 @@ class DurableAppHandle(AppHandle):
         return f"status {record.runtime_status.value}, custom status {record.custom_status}"
 
     def run_while_time_skips(self, call: Callable[[], T], *, timeout: float = 60.0) -> T:
-        from devhost.runtime.engine import Stalled
-
         self._check_running()
         engine = self._host.engine
 
@@ -179,8 +177,6 @@ class DurableAppHandle(AppHandle):
         Only the activity's body is replaced: the orchestrator still schedules it, gets its result through
         the history and replays for real; a raised exception fails the task as a real failure would.
         """
-        from devhost.runtime.registry import ActivityFunction
-
         self._check_running()
         assert self._host.registry is not None
         activities = self._host.registry.activities

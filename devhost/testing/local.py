@@ -23,6 +23,7 @@ from typing import Any
 
 from devhost.clock import VirtualClock
 from devhost.core.errors import AppLoadError
+from devhost.host.server import DevHost
 from devhost.runtime.loader import missing_app_error
 from devhost.runtime.threadpool import FUNCTION_THREAD_PREFIX
 from devhost.runtime.timeskip import release_sleepers
@@ -99,8 +100,6 @@ class AppSession:
     def start(
         self, app_dir: Path, *, store_dir: Path, start_time: datetime | None = None, workers: bool | None = None
     ) -> DurableAppHandle:
-        from devhost.host.server import DevHost
-
         if self._loop is None:
             self._loop = LoopThread()
         host = DevHost(

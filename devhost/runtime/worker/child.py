@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from devhost.clock import RealClock
+from devhost.core.errors import DevhostError
 from devhost.core.turn import stack_text
+from devhost.runtime import loglevels
+from devhost.runtime.invoker import ActivityFailed, Invoker
+from devhost.runtime.loader import load_app
+from devhost.runtime.loglevels import current_function
+from devhost.runtime.tracing import attached
 from devhost.runtime.worker import frames
 
 _HOST_LOGGERS = ("devhost", "function_app", "job_monitor")
@@ -126,8 +132,6 @@ class _ForwardLogs(logging.Handler):
             message = record.getMessage()
             if record.exc_info:
                 message += "\n" + logging.Formatter().formatException(record.exc_info)
-            from devhost.runtime.loglevels import current_function
-
             # The running function travels with the record: the host's host.json log levels file the app's
             # lines under Function.<name>.User by it (devhost.runtime.loglevels).
             self._channel.send((frames.LOG, record.name, record.levelno, message, current_function()))
@@ -177,10 +181,6 @@ class _Worker:
         self.time = RemoteTime(channel) if virtual else None
 
     def run(self) -> None:
-        from devhost.core.errors import DevhostError
-        from devhost.runtime.invoker import Invoker
-        from devhost.runtime.loader import load_app
-
         try:
             self.registry = load_app(self.app_dir)
         except DevhostError as exc:
@@ -231,9 +231,6 @@ class _Worker:
             pass  # the host is gone
 
     def _orchestrate(self, name: str, context_json: str, trace_parent: str | None, trace_state: str | None) -> tuple[str, ...]:
-        from devhost.runtime import loglevels
-        from devhost.runtime.tracing import attached
-
         function = self.registry.orchestrators.get(name)
         if function is None:
             return (frames.FAILED, f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
@@ -254,8 +251,6 @@ class _Worker:
 
     async def _call(self, kind: str, payload: tuple[Any, ...]) -> Any:
         import azure.functions as func
-
-        from devhost.runtime.invoker import ActivityFailed
 
         if kind == frames.ACTIVITY:
             name, input_text, binding, trace_parent, trace_state = payload
