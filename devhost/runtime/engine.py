@@ -205,7 +205,9 @@ class Engine:
             # commits once. (While they run, HTTP handlers do run: they see only the store, as before.)
             prepared = [p for p in (self.decider.prepare(instance_id) for instance_id in ready) if p is not None]
             outcomes = await asyncio.gather(*(self._decide_off_loop(p) for p in prepared))
-            decided = [outcome for outcome in outcomes if outcome is not None]
+            # Handlers ran while the workers decided: a turn whose instance was purged or replaced (purged, then
+            # started again under the same id) meanwhile is dropped here, with no await before the commit below.
+            decided = [o for p, o in zip(prepared, outcomes) if o is not None and self.decider.still_current(p)]
         for instance_id in ready if not self.invoker.turns_off_loop else ():
             if self._stopping:
                 break

@@ -99,6 +99,17 @@ class TurnDecider:
         with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
             return decide_turn(prepared.turn, prepared.env)
 
+    def still_current(self, prepared: PreparedTurn) -> bool:
+        """Whether the instance a turn was loaded from is still the stored one: not purged, not replaced by a new
+        instance of the same id (another execution or creation time). A turn decided while HTTP handlers could run
+        (in a worker process) must not be applied to its successor; the successor's own messages run it afresh."""
+        loaded = prepared.turn.instance
+        stored = self.store.get_instance(loaded.instance_id)
+        if stored is not None and (stored.execution_id, stored.created_time) == (loaded.execution_id, loaded.created_time):
+            return True
+        log.info("turn of %s dropped: the instance was purged or replaced while it was decided", loaded.instance_id)
+        return False
+
     def decided(self, prepared: PreparedTurn, commit: TurnCommit) -> Decided:
         """Complete a decided turn for the group commit: trace context, owed notifications, and what later turns
         of this round must see of it (as if it had committed already)."""
