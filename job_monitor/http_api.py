@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import azure.durable_functions as df
@@ -35,18 +35,25 @@ logger = logging.getLogger("job_monitor.http")
 ACTIVE_STATES = frozenset({"Pending", "Running", "Suspended", "ContinuedAsNew"})
 
 
+async def _served(
+    function_name: str, req: func.HttpRequest, context: func.Context, handle: Callable[[], Awaitable[func.HttpResponse]]
+) -> func.HttpResponse:
+    """Run an HTTP function's body inside its server span (parented on the invocation's trace context)."""
+    with telemetry.invocation_span(
+        function_name, context, {"http.request.method": req.method}, kind=trace.SpanKind.SERVER
+    ) as span:
+        response = await handle()
+        span.set_attribute("http.response.status_code", response.status_code)
+        return response
+
+
 @bp.function_name(names.START_MONITORING_JOB)
 @bp.route(route=names.START_MONITORING_JOB_ROUTE, methods=[func.HttpMethod.POST])
 @bp.durable_client_input(client_name="client")
 async def start_monitoring_job(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context = telemetry.NO_CONTEXT
 ) -> func.HttpResponse:
-    with telemetry.invocation_span(
-        names.START_MONITORING_JOB, context, {"http.request.method": req.method}, kind=trace.SpanKind.SERVER
-    ) as span:
-        response = await _start(req, client)
-        span.set_attribute("http.response.status_code", response.status_code)
-        return response
+    return await _served(names.START_MONITORING_JOB, req, context, lambda: _start(req, client))
 
 
 async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
@@ -97,12 +104,7 @@ async def _start(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
 async def job_status(
     req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context = telemetry.NO_CONTEXT
 ) -> func.HttpResponse:
-    with telemetry.invocation_span(
-        names.JOB_STATUS, context, {"http.request.method": req.method}, kind=trace.SpanKind.SERVER
-    ) as span:
-        response = await _job_status(req, client)
-        span.set_attribute("http.response.status_code", response.status_code)
-        return response
+    return await _served(names.JOB_STATUS, req, context, lambda: _job_status(req, client))
 
 
 async def _job_status(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
