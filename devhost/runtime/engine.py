@@ -18,6 +18,7 @@ asleep on the clock, time jumps by the one rule in :mod:`devhost.runtime.timeski
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 from datetime import datetime
@@ -88,6 +89,10 @@ class Engine:
         self._results: list[tuple[int, Message]] = []
         """Activity results reported and not yet committed: the next round's transaction takes them."""
         self.turns = 0
+        self._versions = itertools.count(1)
+        self.version = 0
+        """Changes whenever the store may have changed under the engine's eyes (a notice of new work, a committed
+        round): a waiter may keep what it read from the store for as long as this stays the same."""
         self.store_retry_delay = 0.05
         """Seconds before the first retry after a store fault (doubled per fault in a row, capped at 2 s)."""
 
@@ -131,6 +136,7 @@ class Engine:
     def notify(self) -> None:
         """New work may be in the store. Safe from any thread."""
         self._work = True  # set before the wake-up: the loop clears the event first, then reads this
+        self.version = next(self._versions)  # next() on a count is atomic: safe from any thread
         self._wake_loop()
 
     def _clock_changed(self) -> None:
@@ -194,8 +200,11 @@ class Engine:
         self._dispatched_at = self.clock.now()
         ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
         if not ready and self._results and not self._stopping:
+            # Nothing was ready before these results: once committed, only their instances can be (no second
+            # query). One that cannot take its result now (say, suspended) loads no turn: prepare() skips it.
+            targets = list(dict.fromkeys(message.instance_id for _, message in self._results))
             self._commit_round([])
-            ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
+            ready = targets[: self.max_orchestrations]
         again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
         decided: list[Decided] = []
         self.decider.begin_round()
@@ -253,6 +262,7 @@ class Engine:
         except BaseException:
             self._results[:0] = results  # not durable: keep them for the next attempt
             raise
+        self.version = next(self._versions)
         notified = False
         for (before, commit, _), rejected in zip(decided, outcomes):
             if rejected is None:
