@@ -14,10 +14,11 @@ What is memoized, and why the results are the ones the SDK would have computed:
   dateutil as it is, every time.
 - dateutil's answer for ``Z`` is not a function of the text alone: it gives ``tzlocal()`` when "UTC" is
   one of ``time.tzname`` (a machine on UTC) and ``tz.UTC`` otherwise (``dateutil/parser/_parser.py``,
-  ``_build_tzaware``), and a ``tzlocal`` freezes the zone's offsets when it is built. So the memo key is the
-  text plus the process's zone (``time.tzname``, ``timezone``, ``altzone``, ``daylight``): after a
-  ``time.tzset()`` to another zone, texts are parsed afresh. (Changing ``TZ`` without ``time.tzset()`` is
-  not followed, as Python itself does not update ``time.tzname`` then.)
+  ``_build_tzaware``), and a ``tzlocal`` freezes the zone's offsets when it is built. So every memoized value
+  belongs to the process's zone it was parsed in (``time.tzname``, ``timezone``, ``altzone``, ``daylight``),
+  and each call compares that zone with the current one: after a ``time.tzset()`` to another zone the memo
+  starts empty and texts are parsed afresh. (Changing ``TZ`` without ``time.tzset()`` is not followed, as
+  Python itself does not update ``time.tzname`` then.)
 - The memo hands out the very ``datetime`` dateutil returned, so value, type and ``tzinfo`` type are the
   same. Datetimes are immutable; the one difference is that events with the *same* text now share one object
   (and its tzinfo) where each had its own equal copy. Python compares and subtracts datetimes whose tzinfo
@@ -26,13 +27,17 @@ What is memoized, and why the results are the ones the SDK would have computed:
   with ``>`` in ``TaskOrchestrationExecutor.py`` line 138 and hands them on as ``current_utc_datetime``).
   ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without the memo and compares
   everything the orchestrator receives.
-- Exceptions are not memoized (``functools.lru_cache`` does not keep them): an invalid date of the right
-  shape raises the same error every time.
+- Exceptions are not memoized: an invalid date of the right shape raises the same error every time.
+
+The memo is read on every history event of every episode (millions of times in a long monitor), so a hit is
+one zone comparison and one dict lookup; the shape check and the bookkeeping run only on a miss. It is bounded
+by two generations of at most ``CACHE_SIZE // 2`` texts each: a full recent generation becomes the old one
+(the previous old one is dropped), and a text found in the old generation moves back into the recent one. So
+the texts in use stay, and at most ``CACHE_SIZE`` are kept.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import logging
 import re
@@ -40,7 +45,7 @@ import threading
 import time
 from datetime import datetime
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 log = logging.getLogger("devhost.sdk_speedups")
 
@@ -48,14 +53,25 @@ HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
 CACHE_SIZE = 1 << 15
-"""Distinct timestamps kept (least recently used dropped first). An entry (a datetime with its own tzinfo,
-the key text and the cache's bookkeeping) takes about 0.8 KB, so the memo stays under ~26 MB. A turn stamps
-its events with one or two times, so this holds the live histories of e.g. 200 instances of 80 turns each."""
+"""Distinct timestamps kept (two generations of half as many each, see the module docstring). An entry (a
+datetime with its own tzinfo, the key text and the dict slot) takes about 0.8 KB, so the memo stays under
+~26 MB. A turn stamps its events with one or two times, so this holds the live histories of e.g. 200
+instances of 80 turns each."""
 
 FULL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{7}Z")
 """The only shape memoized (fullmatch; ASCII digits only)."""
 
 ZoneState = tuple[tuple[str, str], int, int, int]
+
+
+class MemoInfo(NamedTuple):
+    """The memo's statistics (the fields of ``functools.lru_cache``'s ``cache_info()``)."""
+
+    hits: int
+    misses: int
+    maxsize: int
+    currsize: int
+
 
 _lock = threading.Lock()
 _original: Callable[..., datetime] | None = None
@@ -66,21 +82,69 @@ def _zone() -> ZoneState:
     return (time.tzname, time.timezone, time.altzone, time.daylight)
 
 
-def _memo(parse: Callable[..., datetime]) -> Callable[..., datetime]:
-    """A drop-in for ``parse`` that answers full timestamps from a bounded memo."""
-
-    @functools.lru_cache(maxsize=CACHE_SIZE)
-    def parse_full(text: str, zone: ZoneState) -> datetime:
-        return parse(text)
+def _memo(parse: Callable[..., datetime], size: int = CACHE_SIZE) -> Callable[..., datetime]:
+    """A drop-in for ``parse`` that answers full timestamps from a memo of at most ``size`` texts."""
+    generation = max(1, size // 2)
+    zone = _zone()
+    recent: dict[str, datetime] = {}  # only full timestamps, each parsed in ``zone``
+    older: dict[str, datetime] = {}
+    hits = misses = 0
+    lock = threading.Lock()  # for the miss path's bookkeeping; a hit only reads
 
     def memo_parse(timestr: Any, *args: Any, **kwargs: Any) -> datetime:
+        nonlocal hits
+        # ``zone`` is rebound after the dicts (under the lock), so a matching zone means these dicts are its own.
+        if (time.tzname, time.timezone, time.altzone, time.daylight) == zone and type(timestr) is str and not (args or kwargs):
+            found = recent.get(timestr)
+            if found is not None:
+                hits += 1  # statistics only: a count lost to a thread switch changes no answer
+                return found
+        return miss(timestr, args, kwargs)
+
+    def miss(timestr: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> datetime:
+        nonlocal zone, recent, older, hits, misses
         if args or kwargs or type(timestr) is not str or not FULL_TIMESTAMP.fullmatch(timestr):
             return parse(timestr, *args, **kwargs)
-        return parse_full(timestr, _zone())
+        current = _zone()
+        with lock:
+            if current != zone:  # another zone: nothing parsed in the old one may be answered
+                recent, older = {}, {}
+                zone = current
+            found = recent.get(timestr)
+            if found is None:
+                found = older.pop(timestr, None)
+                if found is not None:
+                    keep(timestr, found)
+            if found is not None:
+                hits += 1
+                return found
+        value = parse(timestr)  # outside the lock: dateutil takes ~0.1 ms; raises (and keeps nothing) when invalid
+        with lock:
+            misses += 1
+            if zone == current:
+                keep(timestr, value)
+        return value
+
+    def keep(timestr: str, value: datetime) -> None:
+        """Put a text into the recent generation (under the lock): each generation holds at most ``generation``."""
+        nonlocal recent, older
+        if len(recent) >= generation:
+            older, recent = recent, {}
+        recent[timestr] = value
+
+    def cache_info() -> MemoInfo:
+        with lock:
+            return MemoInfo(hits, misses, 2 * generation, len(recent) + len(older))
+
+    def cache_clear() -> None:
+        nonlocal recent, older, hits, misses
+        with lock:
+            recent, older = {}, {}
+            hits = misses = 0
 
     memo_parse.__wrapped__ = parse  # type: ignore[attr-defined]
-    memo_parse.cache_info = parse_full.cache_info  # type: ignore[attr-defined]
-    memo_parse.cache_clear = parse_full.cache_clear  # type: ignore[attr-defined]
+    memo_parse.cache_info = cache_info  # type: ignore[attr-defined]
+    memo_parse.cache_clear = cache_clear  # type: ignore[attr-defined]
     return memo_parse
 
 
@@ -126,8 +190,8 @@ def installed() -> bool:
     return _original is not None
 
 
-def cache_info() -> Any | None:
-    """``functools`` cache statistics of the active memo (hits, misses, maxsize, currsize), or None."""
+def cache_info() -> MemoInfo | None:
+    """Statistics of the active memo (hits, misses, maxsize, currsize), or None."""
     with _lock:
         if _original is None:
             return None
