@@ -12,6 +12,7 @@ Pure functions only; the orchestrator supplies all times from ``current_utc_date
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,11 @@ class Carry:
     previous: ProgressSample | None = None
     alert_deliveries: dict[str, int] | None = None
     """``{"delivered": n, "failed": m}`` once the monitor routes alerts (absent otherwise, as before)."""
+
+    @functools.cached_property
+    def deadline_text(self) -> str:
+        """The deadline as users read it (every check's custom status shows it: formatted once per execution)."""
+        return iso_ms(self.deadline)
 
     @classmethod
     def first(cls, now: datetime, timeout_seconds: float) -> Carry:
@@ -188,7 +194,7 @@ def custom_status(request: MonitorRequest, progress: Progress, final_status: str
         "check_count": progress.checks,
         "last_check_time": record.get("last_check_time"),
         "progress_percent": record.get("progress_percent"),
-        "deadline": iso_ms(progress.carry.deadline),
+        "deadline": progress.carry.deadline_text,
         "workflow_type": request.workflow_type,
     }
     if request.enable_monitoring:

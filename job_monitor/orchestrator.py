@@ -82,12 +82,13 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
             request.polling_interval_seconds,
             request.timeout_seconds,
         )
+    job = plan.to_dict()  # the same for every check of this execution: built once, not per check on every replay
     checks_this_generation = 0
     final_status: str | None = None
     while final_status is None:
         progress.checks += 1
         checks_this_generation += 1
-        check_input = {**plan.to_dict(), "check_number": progress.checks, "instance_id": context.instance_id}
+        check_input = {**job, "check_number": progress.checks, "instance_id": context.instance_id}
         record = yield context.call_activity(names.CHECK_JOB_STATUS, check_input)
         progress.last_record = record
         if request.enable_monitoring:
