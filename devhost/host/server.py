@@ -27,6 +27,7 @@ from devhost.http.application import build_application
 from devhost.http.cors import is_loopback_name
 from devhost.http.limits import HttpLimits, runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
+from devhost.http.reads import ReusedBufferSite
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
@@ -257,7 +258,7 @@ class DevHost:
         await runner.setup()
         self._runner = runner
         sock, self._socket = self._socket, None
-        await web.SockSite(runner, sock).start()
+        await ReusedBufferSite(runner, sock).start()
 
     async def stop(self) -> None:
         """Graceful: stop accepting requests (in-flight ones finish), drain the engine, close everything."""
