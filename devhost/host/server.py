@@ -35,6 +35,7 @@ from devhost.runtime.loader import load_app
 from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
+from devhost.runtime.worker.indexing import index_for_workers
 from devhost.runtime.worker.pool import WorkerInvoker
 from devhost.runtime.worker.process import WorkerLoadFailed
 from devhost.service.management import Management
@@ -160,8 +161,8 @@ class DevHost:
         if self.settings is None:
             self.settings = load_host_settings(self.app_dir, os.environ)
         registry_given = self.registry is not None
-        if self.registry is None:
-            self.registry = load_app(self.app_dir)
+        if self.registry is None:  # with workers, the app's own telemetry runs in them only
+            self.registry = index_for_workers(self.app_dir) if self.workers else load_app(self.app_dir)
         # Bind before opening the store and building the rest: a busy port fails fast and cheaply.
         self._socket = self._bind()
         await _reset_sdk_http_session(close=False)
