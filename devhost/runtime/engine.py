@@ -189,9 +189,9 @@ class Engine:
 
         Group commit (issue 8): the turns of a round and the activity results reported since the last round
         share one store transaction; nothing of them is acknowledged before it commits: activities the turns
-        scheduled are read from the store after the commit, HTTP handlers and status reads only ever see the
-        store, and no ``await`` falls between a round's first load and its commit (so no handler runs
-        against a turn decided but not yet durable).
+        scheduled are read from the store after the commit, and HTTP handlers and status reads, which run
+        between the round's turns, only ever see the store (a turn whose instance they purged or replaced
+        meanwhile is dropped before the commit, with no ``await`` between that check and the commit).
 
         Polling rounds: a round whose only news is activity results commits them before looking for ready
         instances (so their turns run in the same round, not the next), and a round is followed at once only
@@ -206,23 +206,32 @@ class Engine:
             self._commit_round([])
             ready = targets[: self.max_orchestrations]
         again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
-        decided: list[Decided] = []
         self.decider.begin_round()
+        lifecycle = self.store.lifecycle_version
         if ready and self.invoker.turns_off_loop:
             # Turns replay in worker processes: decide this round's turns side by side (one per instance), so
             # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores; each loads on the loop, and the round still
-            # commits once. (While they run, HTTP handlers do run: they see only the store, as before.)
+            # commits once.
             prepared = [p for p in (self.decider.prepare(instance_id) for instance_id in ready) if p is not None]
-            outcomes = await asyncio.gather(*(self._decide_off_loop(p) for p in prepared))
-            # Handlers ran while the workers decided: a turn whose instance was purged or replaced (purged, then
-            # started again under the same id) meanwhile is dropped here, with no await before the commit below.
-            decided = [o for p, o in zip(prepared, outcomes) if o is not None and self.decider.still_current(p)]
-        for instance_id in ready if not self.invoker.turns_off_loop else ():
-            if self._stopping:
-                break
-            one = self.decider.prepare(instance_id)
-            if one is not None:
-                decided.append(self.decider.decided(one, self.decider.decide(one)))
+            outcomes = list(await asyncio.gather(*(self._decide_off_loop(p) for p in prepared)))
+        else:
+            prepared, outcomes = [], []
+            for instance_id in ready:
+                if self._stopping:
+                    break
+                one = self.decider.prepare(instance_id)
+                if one is None:
+                    continue
+                prepared.append(one)
+                outcomes.append(self.decider.decided(one, self.decider.decide(one)))
+                if len(prepared) < len(ready):
+                    await asyncio.sleep(0)  # let HTTP handlers in between turns: a status GET waits one turn, not a round
+        # HTTP handlers ran while this round's turns were decided. They see only the store (nothing of this round
+        # until it commits below), and a turn commits only the messages it loaded, so an event, terminate or
+        # rewind sent meanwhile waits for the next turn. A turn whose instance was purged or replaced (purged,
+        # then started again under the same id) meanwhile is dropped here, with no await before the commit.
+        replaced = self.store.lifecycle_version != lifecycle
+        decided = [o for p, o in zip(prepared, outcomes) if o is not None and (not replaced or self.decider.still_current(p))]
         self.decider.begin_round()
         if decided or self._results:
             again = again or bool(self._results) or self._made_ready(decided)
