@@ -86,6 +86,9 @@ class Engine:
         self._stopping = False
         self._work = True
         """The store may hold work no round has looked at (set by :meth:`notify`): only then is a round run."""
+        self._unstarted = True
+        """The store may hold activity work items no task runs yet: true at start (a restart's leftovers) and after
+        a round commits turns that scheduled some; false once a look found fewer than there was room for."""
         self._results: list[tuple[int, Message]] = []
         """Activity results reported and not yet committed: the next round's transaction takes them."""
         self.turns = 0
@@ -240,10 +243,12 @@ class Engine:
             return True
         await asyncio.sleep(0)  # let HTTP handlers in between rounds
         free = self.max_activities - len(self._activities)
-        if free > 0 and not self._stopping:
+        if free > 0 and self._unstarted and not self._stopping:
             # A result reported but not yet committed keeps its work item in the store: never start it again.
             running = [*self._activities, *(work_item_id for work_item_id, _ in self._results)]
-            for item in self.store.pending_activities(free, exclude=running):
+            items = self.store.pending_activities(free, exclude=running)
+            self._unstarted = len(items) == free  # room was short: more may wait
+            for item in items:
                 assert item.id is not None
                 self._activities[item.id] = asyncio.create_task(self._run_activity(item))
         free = self.max_activities - len(self._entity_batches)
@@ -276,6 +281,7 @@ class Engine:
         for (before, commit, _), rejected in zip(decided, outcomes):
             if rejected is None:
                 self.turns += 1
+                self._unstarted = self._unstarted or bool(commit.new_activities)
                 notified = notified or bool(commit.notifications)
                 log_outcome(before, commit)
             else:
@@ -324,6 +330,10 @@ class Engine:
             message = activity_failure(item, self.clock.now(), failure.reason, failure.details)
         except asyncio.CancelledError:
             raise  # shutting down: the work item stays and runs again on the next start
+        except BaseException:
+            self._unstarted = True  # no result to record: its work item stays in the store and is started again
+            self.notify()
+            raise
         finally:
             self._activities.pop(item.id, None)
         # Committed with the next round's turns (group commit); until then it is not acknowledged to anyone,
