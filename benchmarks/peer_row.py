@@ -12,7 +12,8 @@ at hand (``--app``, else ``df_monitor_app.py`` in the working directory, which i
 
 devhost runs with default settings on a SQLite **file** store (durable: every turn is committed before
 anything it caused is acknowledged), the real clock, and its timestamp memo (``--no-memo`` takes it out).
-A client thread polls instance statuses at ``--status-rate``/s meanwhile; p50/p99 go into the row.
+A status client in a process of its own polls instance statuses at ``--status-rate``/s meanwhile; p50/p99 go into
+the row.
 
 Prints one ``RESULT {json}`` line, the harness's format (steps = N*K checks), so the harness can run it:
 

@@ -147,16 +147,13 @@ class Invoker:
         # with the real clock nothing is.
         self._clock = clock
         self._function_clock: FunctionClock | None = clock.function_clock()
-        # Sync functions get daemon threads (not a ThreadPoolExecutor, whose workers are joined at exit):
-        # a function asleep on a virtual clock nobody advances any more must not hang interpreter exit.
-        # The slots must fit every concurrently running sync function: a call waiting for a slot held by a
-        # function asleep on the virtual clock would count as running but never reach its own sleep.
+        # Sync functions run on reused daemon threads (not a ThreadPoolExecutor, whose workers are joined at exit: a
+        # function asleep on a virtual clock nobody advances any more must not hang interpreter exit). Starting a
+        # thread per call costs more than a small activity. The pool must fit every concurrently running sync
+        # function: a call queued behind functions asleep on the virtual clock would count as running but never
+        # reach its own sleep (the engine starts at most maxConcurrentActivityFunctions, below this bound).
         threads = max_threads or max(32, (os.cpu_count() or 1) + 4)
-        self._slots = threading.BoundedSemaphore(threads)
-        # On the real clock nothing is patched per call, so the daemon threads can be reused: starting one
-        # per call costs more than a small activity. On a function clock each call keeps its own thread, named
-        # for its function, which the test kit joins after releasing the sleepers.
-        self._pool: DaemonPool | None = DaemonPool(threads) if self._function_clock is None else None
+        self._pool = DaemonPool(threads)
         self._function_directory = str(app_dir) if app_dir is not None else os.getcwd()
         self._running = 0
         self.on_change: Callable[[], None] = _nothing
@@ -201,6 +198,9 @@ class Invoker:
             return result
         finally:
             self._running -= 1
+            # One function fewer running: the host may be idle now. Nothing else need say so: a timer trigger's
+            # schedule, say, next sleeps on the clock as the host, which wakes nobody (the worker pool does the same).
+            self.on_change()
 
     def _clock_scope(self) -> AbstractContextManager[None]:
         # With the real clock the context variable is never set: the patched functions stay pass-throughs.
@@ -219,28 +219,31 @@ class Invoker:
         context = contextvars.copy_context()
 
         def target() -> None:
-            with self._slots if self._pool is None else contextlib.nullcontext():
-                try:
-                    if self._function_clock is None:
-                        result = context.run(fn, **kwargs)
-                    else:
-                        result = context.run(timepatch.run_with_clock, self._function_clock, fn, **kwargs)
-                except BaseException as exc:  # delivered to the awaiting coroutine, like run_in_executor
-                    if not isinstance(exc, Exception):  # sys.exit() in a function must not stop the host
-                        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-                    report = functools.partial(settle, functools.partial(future.set_exception, exc))
+            # On a function clock the thread carries the function's name while it runs: the test kit joins the
+            # threads so named after releasing the sleepers of a stopped host.
+            thread = threading.current_thread()
+            idle_name = thread.name
+            if self._function_clock is not None:
+                thread.name = f"{FUNCTION_THREAD_PREFIX}{getattr(fn, '__name__', 'function')}"
+            try:
+                if self._function_clock is None:
+                    result = context.run(fn, **kwargs)
                 else:
-                    report = functools.partial(settle, functools.partial(future.set_result, result))
+                    result = context.run(timepatch.run_with_clock, self._function_clock, fn, **kwargs)
+            except BaseException as exc:  # delivered to the awaiting coroutine, like run_in_executor
+                if not isinstance(exc, Exception):  # sys.exit() in a function must not stop the host
+                    exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+                report = functools.partial(settle, functools.partial(future.set_exception, exc))
+            else:
+                report = functools.partial(settle, functools.partial(future.set_result, result))
+            finally:
+                thread.name = idle_name
             try:
                 loop.call_soon_threadsafe(report)
             except RuntimeError:
                 pass  # the loop is gone: nobody is waiting for this result any more
 
-        if self._pool is not None:
-            self._pool.submit(target)  # the pool bounds the threads itself: no slot to take
-        else:
-            name = getattr(fn, "__name__", "function")
-            threading.Thread(target=target, name=f"{FUNCTION_THREAD_PREFIX}{name}", daemon=True).start()
+        self._pool.submit(target)  # the pool bounds the threads itself
         return await future
 
     async def call_activity(
@@ -348,9 +351,8 @@ class Invoker:
         return True
 
     def close(self) -> None:
-        """Let the pool's idle workers exit. Functions still running are daemons nobody waits for any more."""
-        if self._pool is not None:
-            self._pool.close()
+        """Let the pool's workers exit once idle. Functions still running are daemons nobody waits for any more."""
+        self._pool.close()
 
 
 def _nothing() -> None:

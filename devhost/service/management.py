@@ -264,12 +264,16 @@ class Management:
         deleted = self.store.purge_instance(instance_id)
         if deleted == 0:
             raise NotFound(f"No instance with ID '{instance_id}' was found.")
+        self.notify()  # whoever waits on the instance's status must read it again
         return deleted
 
     def purge_by(self, query: InstanceQuery) -> int:
         """Delete the instances matching ``query``, statuses narrowed as Azure Storage does (:func:`purge_statuses`);
         returns how many (possibly 0)."""
-        return self.store.purge_instances(replace(query, statuses=purge_statuses(query.statuses)))
+        deleted = self.store.purge_instances(replace(query, statuses=purge_statuses(query.statuses)))
+        if deleted:
+            self.notify()  # whoever waits on a purged instance's status must read it again
+        return deleted
 
     # --- waiting ---------------------------------------------------------------------------------
     async def wait_for_completion(self, instance_id: str, timeout_s: float, interval_s: float) -> Instance | None:

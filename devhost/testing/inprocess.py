@@ -103,9 +103,14 @@ class DurableAppHandle(AppHandle):
         self._check_running()
         engine, store = self._host.engine, self._host.store
 
+        seen: list[tuple[int, bool]] = []  # (engine version, answer): the store is read again only after a change
+
         def reached() -> bool:
-            record = store.get_instance(instance_id)
-            return record is not None and record.runtime_status.value in wanted
+            version = engine.version
+            if not seen or seen[0][0] != version:
+                record = store.get_instance(instance_id)
+                seen[:] = [(version, record is not None and record.runtime_status.value in wanted)]
+            return seen[0][1]
 
         try:
             self._loop.run(engine.run_until(reached), timeout=timeout)

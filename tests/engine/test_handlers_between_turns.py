@@ -1,0 +1,77 @@
+"""HTTP handlers run between the turns of a dispatch round (so a status GET waits one turn, not a round); a turn
+whose instance a handler purged and started again meanwhile is dropped, never written over its successor."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from devhost.clock import VirtualClock
+from devhost.core.model import RuntimeStatus, Turn
+from devhost.runtime.config import HostSettings
+from devhost.runtime.engine import Engine
+from devhost.runtime.invoker import Invoker
+from devhost.runtime.loader import load_app
+from devhost.service.management import Management
+from devhost.store.sqlite import SqliteStore
+from tests.engine.conftest import APP_DIR, SAFETY_TIMEOUT
+
+
+class HandlerInTheRound(SqliteStore):
+    """The real store; when instance ``a``'s first turn is loaded, a 'handler' is queued on the loop that purges
+    ``a`` and starts it again under the same id (it runs at the engine's next yield, after ``a`` was decided)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.management: Management | None = None
+        self.turns_loaded: list[str] = []
+        self.handler_ran_before: list[str] = []
+
+    def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
+        turn = super().load_turn(instance_id, now)
+        if turn is not None and turn.messages:
+            self.turns_loaded.append(instance_id)
+            if self.turns_loaded == ["a"]:
+                asyncio.get_running_loop().call_soon(self._replace_a)
+        return turn
+
+    def _replace_a(self) -> None:
+        assert self.management is not None
+        self.handler_ran_before = list(self.turns_loaded)
+        self.management.purge("a")
+        self.management.start("chain", "a", {"city": "Bergen"})
+
+
+@pytest.mark.asyncio
+async def test_a_turn_whose_instance_was_purged_and_started_again_between_turns_is_dropped(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    store = HandlerInTheRound(tmp_path / "store.sqlite3")
+    registry = load_app(APP_DIR)
+    invoker = Invoker(clock, app_dir=APP_DIR)
+    engine = Engine(store, clock, registry, HostSettings(), invoker)
+    management = store.management = Management(store, clock, registry, engine.notify, hub_name="default")
+    for instance_id in ("a", "b"):
+        management.start("chain", instance_id, {"city": "Oslo"})
+    first_execution = store.get_instance("a").execution_id  # type: ignore[union-attr]
+
+    def both_completed() -> bool:
+        return all(store.get_instance(i).runtime_status is RuntimeStatus.COMPLETED for i in ("a", "b"))  # type: ignore[union-attr]
+
+    await engine.start()
+    try:
+        await asyncio.wait_for(engine.run_until(both_completed), SAFETY_TIMEOUT)
+    finally:
+        await engine.stop()
+        invoker.close()
+
+    a = store.get_instance("a")
+    history = store.get_history("a")
+    store.close()
+    assert store.handler_ran_before == ["a"]  # the handler ran inside the round: after a's turn, before b's
+    assert a is not None and a.execution_id != first_execution
+    assert a.output == '["Hello Bergen!", "HELLO BERGEN!"]'
+    assert [e["EventType"] for e in history].count(0) == 1  # one ExecutionStarted: nothing of the old turn
+    assert [e["Input"] for e in history if e["EventType"] == 0] == ['{"city":"Bergen"}']
