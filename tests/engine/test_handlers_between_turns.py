@@ -9,15 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from devhost.clock import VirtualClock
-from devhost.core.model import RuntimeStatus, Turn
+from devhost.core.model import Turn
 from devhost.runtime.config import HostSettings
-from devhost.runtime.engine import TURNS_BETWEEN_YIELDS, Engine
-from devhost.runtime.invoker import Invoker
-from devhost.runtime.loader import load_app
+from devhost.runtime.engine import TURNS_BETWEEN_YIELDS
 from devhost.service.management import Management
 from devhost.store.sqlite import SqliteStore
-from tests.engine.conftest import APP_DIR, SAFETY_TIMEOUT
+from tests.engine.conftest import run_chains
 
 IDS = [chr(ord("a") + n) for n in range(TURNS_BETWEEN_YIELDS + 1)]
 
@@ -49,32 +46,22 @@ class HandlerInTheRound(SqliteStore):
 
 @pytest.mark.asyncio
 async def test_a_turn_whose_instance_was_purged_and_started_again_between_turns_is_dropped(tmp_path: Path) -> None:
-    clock = VirtualClock()
     store = HandlerInTheRound(tmp_path / "store.sqlite3")
-    registry = load_app(APP_DIR)
-    invoker = Invoker(clock, app_dir=APP_DIR)
-    engine = Engine(store, clock, registry, HostSettings(), invoker)
-    management = store.management = Management(store, clock, registry, engine.notify, hub_name="default")
-    for instance_id in IDS:  # more than TURNS_BETWEEN_YIELDS: the round lets handlers in before its last turn
-        management.start("chain", instance_id, {"city": "Oslo"})
-    first_execution = store.get_instance("a").execution_id  # type: ignore[union-attr]
+    first: list[str] = []
 
-    def both_completed() -> bool:
-        return all(store.get_instance(i).runtime_status is RuntimeStatus.COMPLETED for i in IDS)  # type: ignore[union-attr]
+    def started(management: Management) -> None:
+        store.management = management
+        first.append(store.get_instance("a").execution_id)  # type: ignore[union-attr]
 
-    await engine.start()
-    try:
-        await asyncio.wait_for(engine.run_until(both_completed), SAFETY_TIMEOUT)
-    finally:
-        await engine.stop()
-        invoker.close()
+    # More instances than TURNS_BETWEEN_YIELDS: the first round lets handlers in before its last turn.
+    await run_chains(store, HostSettings(), IDS, started=started)
 
     a = store.get_instance("a")
     history = store.get_history("a")
     store.close()
     # The handler ran inside the first round: after a's turn (and a few others), before the last instance's.
     assert store.handler_ran_before[0] == "a" and IDS[-1] not in store.handler_ran_before
-    assert a is not None and a.execution_id != first_execution
+    assert a is not None and a.execution_id != first[0]
     assert a.output == '["Hello Bergen!", "HELLO BERGEN!"]'
     assert [e["EventType"] for e in history].count(0) == 1  # one ExecutionStarted: nothing of the old turn
     assert [e["Input"] for e in history if e["EventType"] == 0] == ['{"city":"Bergen"}']
