@@ -4,8 +4,8 @@
 
 Runs the shared peer harness (``run_all.sh`` of ``--bench-dir``, default ``$DEVHOST_PEER_BENCH`` or
 ``../shared/bench`` beside the repository) once (``-r 1``; ``--reps 3`` interleaves three and takes medians)
-with devhost joined through ``BENCH_EXTRA`` (two rows:
-``devhost`` and ``devhost-no-memo``, benchmarks/peer_row.py in this interpreter), on the engines whose
+with devhost joined through ``BENCH_EXTRA`` (three rows, :data:`ROWS`: ``devhost``, ``devhost-workers`` and
+``devhost-no-memo``, benchmarks/peer_row.py in this interpreter), on the engines whose
 virtualenvs the harness already has in its scratch directory (``$BENCH_SCRATCH``, else ``bench-scratch`` in the
 temporary directory; none is created): durabletask in-memory (``venv-dt``), DBOS on SQLite (``venv-dbos``) and
 the unpatched DF SDK replay floor with its K scaling (``venv-df``), plus the harness's raw SQLite commit floor.
@@ -43,6 +43,11 @@ def bench_dir(explicit: Path | None) -> Path | None:
     return None
 
 
+ROWS = {"devhost": "", "devhost-workers": " --workers 1", "devhost-no-memo": " --no-memo"}
+"""devhost's rows: in the host's process (the test kit's default), in one worker process (``python -m devhost``'s
+default), and in the host without the timestamp memo."""
+
+
 def scratch_dir() -> Path:
     # The harness's own default (run_all.sh): $BENCH_SCRATCH, else ${TMPDIR:-/tmp}/bench-scratch.
     return Path(os.environ.get("BENCH_SCRATCH") or Path(tempfile.gettempdir()) / "bench-scratch")
@@ -53,7 +58,7 @@ def run_harness(harness: Path, n: int, k: int, reps: int, out: Path) -> list[dic
     present = [key for key, venv in VENVS.items() if (scratch / venv / "bin" / "python").is_file()]
     only = present + (["dfscale"] if "df" in present else []) + ["sqlite", "extra"]
     me = f"{sys.executable} {HERE / 'peer_row.py'}"
-    extra = f"devhost|{me} --label devhost\ndevhost-no-memo|{me} --label devhost-no-memo --no-memo"
+    extra = "\n".join(f"{label}|{me} --label {label}{flags}" for label, flags in ROWS.items())
     env = dict(os.environ, BENCH_EXTRA=extra, BENCH_SCRATCH=str(scratch))
     print(f"peer harness {harness}: engines {', '.join(present) or 'none'} (+ devhost), N={n} K={k}, {reps} rep(s)", flush=True)
     command = [
@@ -99,7 +104,7 @@ def medians(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def ratios(records: list[dict[str, Any]]) -> str:
     rows = medians([r for r in records if "steps_per_s" in r and not r.get("error")])
     lines = ["## devhost against each row (steps/s ratio, same run)", ""]
-    for mine in ("devhost", "devhost-no-memo"):
+    for mine in ROWS:
         me = rows.get(mine)
         if me is None:
             lines.append(f"{mine}: no result")
@@ -113,7 +118,7 @@ def ratios(records: list[dict[str, Any]]) -> str:
             if label.startswith("devhost"):
                 continue
             ratio = me["steps_per_s"] / other["steps_per_s"]
-            target = TARGETS.get(label) if mine == "devhost" else None
+            target = TARGETS.get(label) if mine != "devhost-no-memo" else None
             verdict = "" if target is None else f"  (target >= {target:.1f}x: {'met' if ratio >= target else 'MISSED'})"
             # Steps per CPU second: the same comparison without the other processes of a busy machine.
             cpu = f"; per CPU-s {per_cpu(me) / per_cpu(other):.2f}x" if per_cpu(me) and per_cpu(other) else ""

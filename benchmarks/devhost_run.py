@@ -4,7 +4,7 @@ The host (``devhost.host.server.DevHost``) runs on a SQLite store (a file in a t
 default) and on the **real clock**: no per-call virtual-time patching of functions and no time-skipping
 bookkeeping. A 0 s timer needs no skipping anyway (its fire time is the episode's own timestamp, already past
 when the engine next looks). Instances are started through the management service (what the HTTP API and
-the SDK client's RPC calls do, without the socket); a client thread may poll their statuses over HTTP.
+the SDK client's RPC calls do, without the socket); a client process may poll their statuses over HTTP.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ UNFINISHED = InstanceQuery(statuses=frozenset({RuntimeStatus.PENDING, RuntimeSta
 class HostRun:
     wall_seconds: float
     cpu_seconds: float
-    """CPU time of the whole process (loop, activity threads) over the run, minus the status client's."""
+    """CPU time of the whole process (loop, activity threads) over the run (the status client is another process)."""
     loop_cpu_seconds: float
     """CPU time of the event loop's thread (this one) over the run."""
     turns: int
@@ -158,6 +158,7 @@ async def _drive(
     wall, cpu, loop_cpu = time.perf_counter() - started, time.process_time() - cpu_started, time.thread_time() - loop_started
     if profiler:
         profiler.disable()
+    peak = peak_rss_mb()  # before the status client's process is reaped (its RSS is not the host's)
     if poller:
         # Joined off the loop: the poller may be waiting for this very loop to answer its last request.
         await asyncio.to_thread(poller.stop)
@@ -176,7 +177,7 @@ async def _drive(
         sdk_calls=timed.calls,
         sdk_seconds=timed.seconds,
         sdk_cpu_seconds=timed.cpu_seconds,
-        peak_rss_mb=peak_rss_mb(),
+        peak_rss_mb=peak,
         latencies=poller.latencies if poller else [],
         status_errors=poller.errors if poller else 0,
         replay_settings=engine.decider.replay_settings,

@@ -9,8 +9,11 @@ from ``tests/hostile/generate.py`` over every route (the Durable API on both bas
 ``/_devhost/``, the app's functions), each written byte for byte on its own socket. Printed: the answers by
 status, the 5xx the client did not ask for (the only 500 a client can ask for is the status of a Failed instance
 with ``returnInternalServerErrorOnFailure``), hangs (no answer within ``--hang-seconds``), the RSS before/after and
-``PRAGMA integrity_check`` of the store once the host has stopped. Exit status 1 if any 5xx, hang or integrity
-problem was seen.
+``PRAGMA integrity_check`` of the store once the host has stopped, and a memory verdict: the host's RSS is "flat"
+when its growth over the second half of the run is at most ``--flat-mb-per-1000`` MB per 1,000 requests (what the
+bounded caches still filling there add: SQLite's page cache up to its 2 MB default, the history cache, the
+executor's threads; the heap fragmentation fixed in ``devhost/http/reads.py`` added 0.4-0.7). Exit status 1 if any
+5xx, hang or integrity problem was seen, or the RSS kept growing.
 
 This is a script, not a test: pytest only collects ``tests/``.
 """
@@ -94,6 +97,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hang-seconds", type=float, default=10.0)
+    parser.add_argument("--flat-mb-per-1000", type=float, default=0.25)
     args = parser.parse_args()
 
     load_local_settings(REPO)
@@ -148,10 +152,18 @@ def main() -> int:
     print("statuses: " + ", ".join(f"{status or 'no answer'}: {count}" for status, count in sorted(statuses.items())))
     print(f"5xx not asked for: {unasked_5xx}")
     print(f"hangs (> {args.hang_seconds:g} s): {hangs}")
+    mid = len(samples) // 2  # samples[k]: after k batches of ``step`` requests
+    second_half_slope = (rss_after - samples[mid]) / 1024 / max(1, len(measured) - mid * step) * 1000
+    flat = second_half_slope <= args.flat_mb_per_1000
     print(f"host RSS: {rss_before / 1024:.1f} MB after warm-up, {rss_after / 1024:.1f} MB at the end")
     print("host RSS after each tenth (MB): " + " ".join(f"{kb / 1024:.1f}" for kb in samples))
+    print(
+        f"host RSS growth: {(rss_after - rss_before) / 1024 / len(measured) * 1000:.3f} MB per 1,000 requests overall, "
+        f"{second_half_slope:.3f} in the second half: "
+        + ("flat" if flat else f"GROWING (more than {args.flat_mb_per_1000:g} MB per 1,000 in the second half)")
+    )
     print(f"host alive at the end: {alive}; tracebacks in its log: {tracebacks}; store integrity: {integrity}")
-    return 0 if (unasked_5xx == 0 and hangs == 0 and alive and integrity == "ok") else 1
+    return 0 if (unasked_5xx == 0 and hangs == 0 and alive and integrity == "ok" and flat) else 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ at hand (``--app``, else ``df_monitor_app.py`` in the working directory, which i
 
 devhost runs with default settings on a SQLite **file** store (durable: every turn is committed before
 anything it caused is acknowledged), the real clock, and its timestamp memo (``--no-memo`` takes it out).
-A client thread polls instance statuses at ``--status-rate``/s meanwhile; p50/p99 go into the row.
+A status client in a process of its own polls instance statuses at ``--status-rate``/s meanwhile; p50/p99 go into
+the row.
 
 Prints one ``RESULT {json}`` line, the harness's format (steps = N*K checks), so the harness can run it:
 
@@ -70,12 +71,14 @@ def row(args: argparse.Namespace, run: HostRun, source: Path) -> dict[str, Any]:
     completed = sum(1 for i in run.instances.values() if i.runtime_status is RuntimeStatus.COMPLETED)
     return {
         "engine": "devhost", "label": args.label, "N": n, "K": k,
-        "wall_s": round(run.wall_seconds, 3), "cpu_s": round(run.cpu_seconds, 3),
+        # With workers, their CPU (start-up included) is the engine's too; the SDK then runs in them, side by side.
+        "wall_s": round(run.wall_seconds, 3), "cpu_s": round(run.cpu_seconds + run.worker_cpu_seconds, 3),
+        "workers": args.workers,
         "completed": completed, "outputs_ok": outputs_ok(run, k), "steps": n * k,
         "steps_per_s": round(n * k / run.wall_seconds, 1), "timers": n * (k - 1),
         "episodes": run.turns, "episodes_per_s": round(run.turns / run.wall_seconds, 1),
         "sdk_s": round(run.sdk_seconds, 3), "sdk_share": round(run.sdk_seconds / run.wall_seconds, 3),
-        "host_only_ms_per_turn": round(1000 * (run.wall_seconds - run.sdk_seconds) / run.turns, 3),
+        "host_only_ms_per_turn": None if args.workers else round(1000 * (run.wall_seconds - run.sdk_seconds) / run.turns, 3),
         "status_requests": len(run.latencies), "status_errors": run.status_errors,
         "status_p50_ms": round(1000 * percentile(run.latencies, 0.5), 2) if run.latencies else None,
         "status_p99_ms": round(1000 * percentile(run.latencies, 0.99), 2) if run.latencies else None,
@@ -94,6 +97,12 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     parser.add_argument("--no-memo", action="store_true", help="without the host's timestamp memo")
     parser.add_argument(
         "--store", choices=("file", "memory"), default="file", help="SQLite file (default) or the in-memory store"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run the app in this many worker processes, as python -m devhost does (default 0: in the host, as the kit does)",
     )
     parser.add_argument("--app", type=Path, help=f"the harness's {HARNESS_APP} (default: ./{HARNESS_APP}, else the copy)")
     parser.add_argument("--json-out", type=Path, help="append the RESULT json to this file too")
@@ -122,6 +131,7 @@ def main(argv: list | None = None) -> int:
                     memo=not args.no_memo,
                     warmup=("warmup", {"job_id": "warmup", "k": 1}),
                     keep_histories=False,
+                    workers=args.workers,
                 )
             )
         result = row(args, run, source)

@@ -826,6 +826,23 @@ class StoreContract:
         assert store.get_instance("other") == other
         assert len(store.get_history("other")) == 2
 
+    def test_lifecycle_version_changes_on_create_and_purge_only(self, store: Store) -> None:
+        versions = [store.lifecycle_version]
+        instance = start(store)
+        versions.append(store.lifecycle_version)
+        store.send_message(message("i1"))
+        store.commit_turn(TurnCommit(instance, new_activities=[work_item()]))
+        versions.append(store.lifecycle_version)
+        store.purge_instance("i1")
+        versions.append(store.lifecycle_version)
+        store.purge_instances(InstanceQuery())
+        versions.append(store.lifecycle_version)
+
+        assert versions[1] != versions[0]  # created
+        assert versions[2] == versions[1]  # messages and turns leave it
+        assert versions[3] != versions[2]  # purged
+        assert versions[4] != versions[3]  # purged by filter (even when nothing matched)
+
     def test_purge_instance_of_unknown_id_returns_zero(self, store: Store) -> None:
         assert store.purge_instance("nope") == 0
 

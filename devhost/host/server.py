@@ -27,6 +27,7 @@ from devhost.http.application import build_application
 from devhost.http.cors import is_loopback_name
 from devhost.http.limits import HttpLimits, runner_options
 from devhost.http.paths import RPC_BASE_PATH, WEBHOOK_BASE_PATH
+from devhost.http.reads import ReusedBufferSite
 from devhost.runtime.config import HostSettings, default_store_path, load_host_settings, load_local_settings
 from devhost.runtime.engine import Engine
 from devhost.runtime.invoker import Invoker
@@ -34,6 +35,7 @@ from devhost.runtime.loader import load_app
 from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import FunctionRegistry
 from devhost.runtime.timer_triggers import ScheduleStatusFile, TimerScheduler, status_path_for
+from devhost.runtime.worker.indexing import index_for_workers
 from devhost.runtime.worker.pool import WorkerInvoker
 from devhost.runtime.worker.process import WorkerLoadFailed
 from devhost.service.management import Management
@@ -159,8 +161,8 @@ class DevHost:
         if self.settings is None:
             self.settings = load_host_settings(self.app_dir, os.environ)
         registry_given = self.registry is not None
-        if self.registry is None:
-            self.registry = load_app(self.app_dir)
+        if self.registry is None:  # with workers, the app's own telemetry runs in them only
+            self.registry = index_for_workers(self.app_dir) if self.workers else load_app(self.app_dir)
         # Bind before opening the store and building the rest: a busy port fails fast and cheaply.
         self._socket = self._bind()
         await _reset_sdk_http_session(close=False)
@@ -257,7 +259,7 @@ class DevHost:
         await runner.setup()
         self._runner = runner
         sock, self._socket = self._socket, None
-        await web.SockSite(runner, sock).start()
+        await ReusedBufferSite(runner, sock).start()
 
     async def stop(self) -> None:
         """Graceful: stop accepting requests (in-flight ones finish), drain the engine, close everything."""

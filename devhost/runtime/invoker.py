@@ -198,6 +198,9 @@ class Invoker:
             return result
         finally:
             self._running -= 1
+            # One function fewer running: the host may be idle now. Nothing else need say so: a timer trigger's
+            # schedule, say, next sleeps on the clock as the host, which wakes nobody (the worker pool does the same).
+            self.on_change()
 
     def _clock_scope(self) -> AbstractContextManager[None]:
         # With the real clock the context variable is never set: the patched functions stay pass-throughs.

@@ -102,7 +102,8 @@ class TurnDecider:
     def still_current(self, prepared: PreparedTurn) -> bool:
         """Whether the instance a turn was loaded from is still the stored one: not purged, not replaced by a new
         instance of the same id (another execution or creation time). A turn decided while HTTP handlers could run
-        (in a worker process) must not be applied to its successor; the successor's own messages run it afresh."""
+        (between a round's turns, or while a worker process replays) must not be applied to its successor; the
+        successor's own messages run it afresh. The engine asks only when the store's lifecycle_version moved."""
         loaded = prepared.turn.instance
         stored = self.store.get_instance(loaded.instance_id)
         if stored is not None and (stored.execution_id, stored.created_time) == (loaded.execution_id, loaded.created_time):

@@ -63,6 +63,12 @@ class Store(Protocol):
         An empty or absent ``query.statuses`` means no status filter. Which statuses a purge request may
         touch is the caller's rule (devhost.service.management follows Azure Storage's)."""
 
+    @property
+    def lifecycle_version(self) -> int:
+        """A number that changes whenever an instance is created, replaced or purged through
+        :meth:`create_instance`, :meth:`purge_instance` or :meth:`purge_instances` (whether or not a row matched).
+        Whoever holds a turn loaded earlier compares it to know whether its instance may have been replaced."""
+
     # --- messages --------------------------------------------------------------------------------
     def send_message(self, message: Message) -> int:
         """Enqueue a message for an existing instance; returns its id. Raises

@@ -76,6 +76,7 @@ class MemoryStore(MemoryEntityStore, MemoryOutbox):
         self._lock = threading.RLock()
         self._closed = False
         self._ids = itertools.count(1)  # one sequence for messages and work items: never reused
+        self._lifecycle = 0
         self._instances: dict[str, _Row] = {}
         self._history: dict[str, list[str]] = {}
         self._messages: dict[str, dict[int, _Queued]] = {}  # by instance, in id order
@@ -115,6 +116,11 @@ class MemoryStore(MemoryEntityStore, MemoryOutbox):
             queued = self._queued(start)
             self._insert_instance(row)
             self._enqueue(queued)
+            self._lifecycle += 1
+
+    @property
+    def lifecycle_version(self) -> int:
+        return self._lifecycle
 
     def get_instance(self, instance_id: str) -> Instance | None:
         with self._guard():
@@ -138,10 +144,12 @@ class MemoryStore(MemoryEntityStore, MemoryOutbox):
 
     def purge_instance(self, instance_id: str) -> int:
         with self._guard():
+            self._lifecycle += 1
             return self._drop(instance_id)
 
     def purge_instances(self, query: InstanceQuery) -> int:
         with self._guard():
+            self._lifecycle += 1
             return sum(self._drop(row.instance.instance_id) for row in self._matching(query, query.statuses))
 
     # --- messages --------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class SqliteStore(SqliteEntityStore):
         self.path: Path | None = None if in_memory else Path(os.fspath(path))  # type: ignore[arg-type]
         self._conn, self._lock_fd = open_database(self.path)
         self._histories = HistoryCache()
+        self._lifecycle = 0
         """Write-through cache of history texts (:mod:`devhost.store.history_cache`): safe because the store
         is the file's only writer (the one-process file lock of :mod:`devhost.store.sqlite_schema`)."""
         try:
@@ -135,6 +136,11 @@ class SqliteStore(SqliteEntityStore):
                 create_instance(conn, instance)
                 conn.execute(INSERT_MESSAGE, message_params(start))
             self._histories.drop(instance.instance_id)
+            self._lifecycle += 1
+
+    @property
+    def lifecycle_version(self) -> int:
+        return self._lifecycle
 
     def get_instance(self, instance_id: str) -> Instance | None:
         with self._guard() as conn:
@@ -168,6 +174,7 @@ class SqliteStore(SqliteEntityStore):
                 # history, messages and work items go by ON DELETE CASCADE
                 count = conn.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)).rowcount
             self._histories.drop(instance_id)
+            self._lifecycle += 1
             return count
 
     def purge_instances(self, query: InstanceQuery) -> int:
@@ -176,6 +183,7 @@ class SqliteStore(SqliteEntityStore):
             with self._transaction(conn):
                 count = conn.execute("DELETE FROM instances WHERE " + (" AND ".join(where) or "1"), params).rowcount
             self._histories.clear()  # which ids went is not worth asking: the next loads refill it
+            self._lifecycle += 1
             return count
 
     # --- messages --------------------------------------------------------------------------------

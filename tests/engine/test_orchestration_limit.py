@@ -6,22 +6,16 @@ so the order in which the store sees turns and activity hand-outs shows the boun
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from devhost.clock import VirtualClock
-from devhost.core.model import ActivityWorkItem, RuntimeStatus, Turn
+from devhost.core.model import ActivityWorkItem, Turn
 from devhost.runtime.config import HostSettings
-from devhost.runtime.engine import Engine
-from devhost.runtime.invoker import Invoker
-from devhost.runtime.loader import load_app
-from devhost.service.management import Management
 from devhost.store.sqlite import SqliteStore
-from tests.engine.conftest import APP_DIR, SAFETY_TIMEOUT
+from tests.engine.conftest import run_chains
 
 
 class LoggingStore(SqliteStore):
@@ -45,23 +39,10 @@ class LoggingStore(SqliteStore):
 
 async def run_two_chains(tmp_path: Path, settings: HostSettings) -> list[str]:
     """Start two ``chain`` orchestrations before the engine runs, run both to completion, return the log."""
-    clock = VirtualClock()
     store = LoggingStore(tmp_path / "store.sqlite3")
-    registry = load_app(APP_DIR)
-    invoker = Invoker(clock, app_dir=APP_DIR)
-    engine = Engine(store, clock, registry, settings, invoker)
-    management = Management(store, clock, registry, engine.notify, hub_name=settings.hub_name)
-    ids = [management.start("chain", instance_id, {"city": "Oslo"}) for instance_id in ("a", "b")]
-
-    def both_completed() -> bool:
-        return all(store.get_instance(i).runtime_status is RuntimeStatus.COMPLETED for i in ids)  # type: ignore[union-attr]
-
-    await engine.start()
     try:
-        await asyncio.wait_for(engine.run_until(both_completed), SAFETY_TIMEOUT)
+        await run_chains(store, settings, ["a", "b"])
     finally:
-        await engine.stop()
-        invoker.close()
         store.close()
     return store.log
 

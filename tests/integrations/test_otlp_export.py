@@ -60,6 +60,17 @@ def decoded(receiver: Receiver, path: str, message: Any) -> list[Any]:
     return found
 
 
+def log_records(receiver: Receiver) -> list[Any]:
+    """Every log record the receiver was sent, in order."""
+    return [
+        record
+        for request in decoded(receiver, "/v1/logs", ExportLogsServiceRequest)
+        for resource in request.resource_logs
+        for scope in resource.scope_logs
+        for record in scope.log_records
+    ]
+
+
 def attributes(items: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
@@ -94,13 +105,7 @@ def test_a_traced_start_exports_spans_logs_and_metrics_over_otlp(tmp_path: Path)
     # devhost kept the start's traceparent with the instance and handed it to every activity: one trace, curl to checks
     assert checks and {s.trace_id.hex() for s in checks} == {TRACE_ID}
 
-    logs = [
-        record
-        for request in decoded(receiver, "/v1/logs", ExportLogsServiceRequest)
-        for resource in request.resource_logs
-        for scope in resource.scope_logs
-        for record in scope.log_records
-    ]
+    logs = log_records(receiver)
     [started_line] = [r for r in logs if r.body.string_value == "Started monitoring job job-otlp"]
     assert started_line.trace_id.hex() == TRACE_ID
     check_lines = [attributes(r.attributes) for r in logs if r.body.string_value.startswith("Check #")]
@@ -138,12 +143,31 @@ def test_with_python_enable_opentelemetry_the_orchestrators_check_lines_carry_th
         child = run_app(receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, PYTHON_ENABLE_OPENTELEMETRY="true")
 
     assert child.returncode == 0, child.stderr[-3000:]
-    logs = [
-        record
-        for request in decoded(receiver, "/v1/logs", ExportLogsServiceRequest)
-        for resource in request.resource_logs
-        for scope in resource.scope_logs
-        for record in scope.log_records
-    ]
+    logs = log_records(receiver)
     check_lines = [r for r in logs if r.body.string_value.startswith("Check #")]
     assert check_lines and {r.trace_id.hex() for r in check_lines} == {TRACE_ID}
+
+
+def test_with_functions_in_worker_processes_each_record_is_exported_once_by_the_worker_with_its_trace(
+    tmp_path: Path,
+) -> None:
+    # The app's exporters run in the workers, which flush them when they stop (devhost/runtime/worker/child.py);
+    # the host, which imports the app only to index it, exports nothing (devhost/runtime/worker/indexing.py), so
+    # the log records a worker forwards to the host's loggers are not exported a second time, without the trace.
+    with running_receiver() as receiver:
+        child = run_app(receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, DEVHOST_WORKERS="1")
+
+    assert child.returncode == 0, child.stderr[-3000:]
+    logs = log_records(receiver)
+    bodies = [record.body.string_value for record in logs]
+    spans = {
+        span.name
+        for request in decoded(receiver, "/v1/traces", ExportTraceServiceRequest)
+        for resource in request.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    }
+    assert bodies and sorted(bodies) == sorted(set(bodies))
+    [started_line] = [r for r in logs if r.body.string_value == "Started monitoring job job-otlp"]
+    assert started_line.trace_id.hex() == TRACE_ID  # exported in the worker, inside the invocation's span
+    assert {"start_monitoring_job", "check_job_status"} <= spans

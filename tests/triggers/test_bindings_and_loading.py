@@ -14,8 +14,14 @@ import pytest
 from devhost.cli.serve import banner
 from devhost.core.errors import AppLoadError
 from devhost.runtime.loader import load_app
+from devhost.testing.local import workers_wanted
 
 T0 = datetime(2030, 1, 1, tzinfo=timezone.utc)
+READS_MODULE_GLOBALS = pytest.mark.skipif(
+    workers_wanted(None),
+    reason="reads the app module's CALLS list in the test's process, where the functions run only in-process "
+    "(DEVHOST_WORKERS=1 runs them in worker processes)",
+)
 
 
 def write_app(app_dir: Path, body: str) -> Path:
@@ -227,6 +233,7 @@ def test_the_test_kit_refuses_a_v1_model_app_with_the_same_line(tmp_path: Path) 
 
 
 # --- a sub-minute TimeSpan timer with run_on_startup, sync, on the test kit --------------------------------------
+@READS_MODULE_GLOBALS
 def test_a_run_on_startup_timespan_timer_runs_at_start_then_every_interval_unmonitored(tmp_path: Path, durable_app: Any) -> None:
     app_dir = write_app(
         tmp_path / "app",
@@ -251,6 +258,7 @@ def test_a_run_on_startup_timespan_timer_runs_at_start_then_every_interval_unmon
     assert not any(p.name.endswith(".timers.json") for p in Path(str(app.store_path)).parent.iterdir())
 
 
+@READS_MODULE_GLOBALS
 def test_a_failing_timer_function_is_logged_and_the_schedule_goes_on(
     tmp_path: Path, durable_app: Any, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -15,6 +15,7 @@ the host's loggers, as the worker's RpcLog messages are.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import itertools
 import logging
 import os
@@ -193,7 +194,13 @@ class _Worker:
         threading.Thread(target=self._read, name="devhost-worker-reader", daemon=True).start()
         self.channel.send((frames.READY, os.getpid()))
         self.loop.run_until_complete(self.stopped)
-        # Invocations still running are abandoned: the host has stopped waiting for them.
+        # The exit functions the app registered run as at any interpreter exit: OpenTelemetry's providers flush
+        # what their batch processors still hold there (TracerProvider/LoggerProvider/MeterProvider register
+        # ``shutdown`` with ``atexit``), or a worker's last spans and log records would be lost. The host kills
+        # a worker that takes longer than its stop timeout over them.
+        atexit._run_exitfuncs()
+        # Invocations still running are abandoned (os._exit: no joining of their threads): the host has stopped
+        # waiting for them.
         os._exit(0)
 
     def _read(self) -> None:

@@ -2,6 +2,7 @@
 
 import ctypes
 import os
+import socket
 import time
 
 import azure.durable_functions as df
@@ -129,3 +130,18 @@ def use_counter(context: df.DurableOrchestrationContext):
     first = yield context.call_entity(entity, "add")
     second = yield context.call_entity(entity, "crash_once", context.get_input())
     return [first, second, os.getpid()]
+
+
+@app.orchestration_trigger(context_name="context")
+def gated(context: df.DurableOrchestrationContext):
+    """In its first episode, holds its turn in the worker until the test (listening on the input's port) lets it
+    go, so the test can act on the instance while the turn is being decided; then fails (input ``fail``) or waits
+    for the event ``go`` and returns its value."""
+    spec = context.get_input()
+    if not context.is_replaying:
+        with socket.create_connection(("127.0.0.1", spec["port"]), timeout=60) as gate:
+            gate.recv(1)
+    if spec.get("fail"):
+        raise ValueError("failed as asked")
+    value = yield context.wait_for_external_event("go")
+    return value
