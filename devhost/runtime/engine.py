@@ -87,9 +87,9 @@ class Engine:
         self.time = TimeSkipper(clock, store, self.is_idle)
         self._unsubscribe: Unsubscribe | None = None
         self._entity_batches: dict[str, asyncio.Task[None]] = {}
+        """Entity batches running, by scheduler id: one per entity at a time, so its operations run in order."""
         self._dispatched_at = clock.now()
         """When the last dispatch round looked for work: what was due then and not taken waits for a wake-up."""
-        """Entity batches running, by scheduler id: one per entity at a time, so its operations run in order."""
         self._inside_invoker = 0
         """Entity batches inside the Invoker (activities count their own): the idle check counts just these."""
         self._loop: asyncio.AbstractEventLoop | None = None
