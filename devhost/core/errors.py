@@ -31,6 +31,11 @@ class InstanceExists(Conflict):
     """An instance with this id is already running (Pending, Running, Suspended)."""
 
 
+class ResultNotRecorded(Conflict):
+    """A turn of a group commit consumed an activity result that could not be recorded (its work item was gone:
+    the instance was purged, restarted or rewound meanwhile); the turn is written nothing and decided again."""
+
+
 class StoreUnavailable(DevhostError):
     """The store cannot do its work right now (disk full, I/O error, database locked); nothing was written.
     Clients get a 503; the engine retries."""

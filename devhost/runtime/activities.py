@@ -48,6 +48,13 @@ class Activities:
         """A turn was committed: if it scheduled activities, there is work to start."""
         self._unstarted = self._unstarted or bool(commit.new_activities)
 
+    def arriving(self) -> dict[str, list[tuple[int, Message]]]:
+        """The results not committed yet, by instance (in the order they came)."""
+        by_instance: dict[str, list[tuple[int, Message]]] = {}
+        for work_item_id, message in self.results:
+            by_instance.setdefault(message.instance_id, []).append((work_item_id, message))
+        return by_instance
+
     def take_results(self) -> list[tuple[int, Message]]:
         results, self.results = self.results, []
         return results

@@ -206,33 +206,34 @@ class Engine:
         between the round's turns, only ever see the store (a turn whose instance they purged or replaced
         meanwhile is dropped before the commit, with no ``await`` between that check and the commit).
 
-        Polling rounds: a round whose only news is activity results commits them before looking for ready
-        instances (so their turns run in the same round, not the next), and a round is followed at once only
-        when its commit can have made something ready (see :meth:`_made_ready`); starting activities alone
-        cannot, and their results wake the loop."""
+        Activity results: a round's turns see the results that came in since the last commit as if they had been
+        stored just before the round (:func:`devhost.core.delivery.with_arriving`), so the instances they are for
+        take part in the round, and the round's one transaction records each result and the turn that consumed it
+        together (``Store.commit_group``). A round is followed at once only when its commit can have made
+        something ready (see :meth:`_made_ready`); starting activities alone cannot, and their results wake the
+        loop."""
         self._dispatched_at = self.clock.now()
         ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
-        if not ready and self.activities.results and not self._stopping:
-            # Nothing was ready before these results: once committed, only their instances can be (no second
-            # query). One that cannot take its result now (say, suspended) loads no turn: prepare() skips it.
-            targets = list(dict.fromkeys(message.instance_id for _, message in self.activities.results))
-            self._commit_round([])
-            ready = targets[: self.max_orchestrations]
         again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
+        arriving = self.activities.arriving()
+        if arriving and not again:
+            # One that cannot take its result now (say, suspended) loads no turn: prepare() skips it.
+            ready = [*ready, *(instance_id for instance_id in arriving if instance_id not in ready)][: self.max_orchestrations]
         self.decider.begin_round()
         lifecycle = self.store.lifecycle_version
         if ready and self.invoker.turns_off_loop:
             # Turns replay in worker processes: decide this round's turns side by side (one per instance), so
             # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores; each loads on the loop, and the round still
             # commits once.
-            prepared = [p for p in (self.decider.prepare(instance_id) for instance_id in ready) if p is not None]
+            loaded = (self.decider.prepare(instance_id, arriving.get(instance_id, ())) for instance_id in ready)
+            prepared = [p for p in loaded if p is not None]
             outcomes = list(await asyncio.gather(*(self._decide_off_loop(p) for p in prepared)))
         else:
             prepared, outcomes = [], []
             for instance_id in ready:
                 if self._stopping:
                     break
-                one = self.decider.prepare(instance_id)
+                one = self.decider.prepare(instance_id, arriving.get(instance_id, ()))
                 if one is None:
                     continue
                 prepared.append(one)
@@ -247,7 +248,7 @@ class Engine:
         decided = [o for p, o in zip(prepared, outcomes) if o is not None and (not replaced or self.decider.still_current(p))]
         self.decider.begin_round()
         if decided or self.activities.results:
-            again = again or bool(self.activities.results) or self._made_ready(decided)
+            again = again or self._made_ready(decided)
             self._commit_round(decided)
         if self._stopping:
             return True
@@ -261,11 +262,12 @@ class Engine:
         return again
 
     def _made_ready(self, decided: list[Decided]) -> bool:
-        """Whether committing these turns can leave an instance ready at this round's time: a message they send
-        (a 0 s timer, an event, a sub-orchestration's start, a continue-as-new's restart) is already visible,
-        or a turn did not consume every message it loaded."""
+        """Whether committing these turns and the results waiting can leave an instance ready at this round's time:
+        a result no turn consumed is queued, a message the turns send (a 0 s timer, an event, a sub-orchestration's
+        start, a continue-as-new's restart) is already visible, or a turn did not consume every message it loaded."""
         now = self._dispatched_at
-        return any(
+        consumed = {-i for _, commit, _ in decided for i in commit.consumed_message_ids if i < 0}
+        return any(work_item_id not in consumed for work_item_id, _ in self.activities.results) or any(
             len(commit.consumed_message_ids) != loaded or any(m.visible_at <= now for m in commit.new_messages)
             for _, commit, loaded in decided
         )

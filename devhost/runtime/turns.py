@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
 from devhost.clock import Clock
-from devhost.core.model import RuntimeStatus, Turn, TurnCommit
+from devhost.core.delivery import with_arriving
+from devhost.core.model import Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.turn import TurnEnv, decide_turn
 from devhost.runtime import loglevels
 from devhost.runtime.config import HostSettings
@@ -62,12 +64,18 @@ class TurnDecider:
     def begin_round(self) -> None:
         self.deciding = {}
 
-    def prepare(self, instance_id: str) -> PreparedTurn | None:
+    def prepare(self, instance_id: str, arriving: Sequence[tuple[int, Message]] = ()) -> PreparedTurn | None:
         """Load the instance's turn with the orchestrator wrapped for this host (trace context, lifecycle), or None
-        when nothing is deliverable to it any more."""
+        when nothing is deliverable to it any more. ``arriving``: its activity results not stored yet, delivered
+        as if they were (:func:`devhost.core.delivery.with_arriving`)."""
         now = self.clock.now()
         turn = self.store.load_turn(instance_id, now)
-        if turn is None or not turn.messages:
+        if turn is None:
+            return None
+        if arriving:
+            instance = turn.instance
+            turn.messages = with_arriving(instance.runtime_status, instance.execution_id, turn.messages, arriving, now)
+        if not turn.messages:
             return None
         function = self.registry.orchestrators.get(turn.instance.name)
         prepared = PreparedTurn(turn)

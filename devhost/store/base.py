@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from devhost.core.entities import EntityBatch, EntityCommit, EntityMessage, EntityQuery, EntityRecord
-from devhost.core.errors import InstanceExists
+from devhost.core.errors import Conflict
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
@@ -107,12 +107,18 @@ class Store(Protocol):
 
     def commit_group(
         self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
-    ) -> list[InstanceExists | None]:
+    ) -> list[Conflict | None]:
         """Group commit: apply the activity results (each as :meth:`complete_activity`), then the turns in
         order (each as :meth:`commit_turn`), all in ONE transaction, durable when this returns and not
         visible to any reader before. Each turn stays all-or-nothing: a turn that would raise
         :class:`devhost.core.errors.InstanceExists` writes nothing and the others are still applied; the answer
-        holds, per turn, that error or None. Any other failure writes nothing of the group and raises."""
+        holds, per turn, that error or None. Any other failure writes nothing of the group and raises.
+
+        A turn may consume one of the group's results before it was stored, under the provisional message id
+        ``-work_item_id`` (:func:`devhost.core.delivery.with_arriving`; at most one turn per result): that result
+        is then consumed with the turn, never left queued. If its work item is gone (the result is not recorded,
+        as :meth:`complete_activity` would not), that turn writes nothing and its answer is
+        :class:`devhost.core.errors.ResultNotRecorded`."""
 
     # --- activity work items ---------------------------------------------------------------------
     def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:

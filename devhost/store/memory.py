@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from devhost.core.delivery import is_deliverable, is_stale
-from devhost.core.errors import InstanceExists, NotFound
+from devhost.core.errors import Conflict, InstanceExists, NotFound
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
@@ -38,6 +38,7 @@ from devhost.core.model import (
     event_json,
 )
 from devhost.store.codec import decode_token, encode_token, from_text, page_size, to_text, to_utc
+from devhost.store.grouping import consumed_ids, unrecorded
 from devhost.store.memory_entities import MemoryEntityStore
 from devhost.store.memory_outbox import MemoryOutbox
 
@@ -202,6 +203,9 @@ class MemoryStore(MemoryEntityStore, MemoryOutbox):
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one turn (see the Store protocol): everything is checked and encoded before anything
         changes, then applied in the SQLite store's order, so both stores end in the same state."""
+        self._commit_turn(commit, commit.consumed_message_ids)
+
+    def _commit_turn(self, commit: TurnCommit, consumed: Sequence[int]) -> None:
         instance_id = commit.instance.instance_id
         with self._guard():
             old = self._instances.get(instance_id)
@@ -224,7 +228,7 @@ class MemoryStore(MemoryEntityStore, MemoryOutbox):
             old_execution_id = old.instance.execution_id
             self._instances[instance_id] = row
             queue = self._messages.setdefault(instance_id, {})
-            for message_id in commit.consumed_message_ids:
+            for message_id in consumed:
                 queue.pop(message_id, None)
             if commit.replace_history:
                 self._history[instance_id] = []
@@ -252,25 +256,31 @@ class MemoryStore(MemoryEntityStore, MemoryOutbox):
 
     def commit_group(
         self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
-    ) -> list[InstanceExists | None]:
+    ) -> list[Conflict | None]:
         """Group commit (see the Store protocol): under the one lock, so no reader sees part of the group.
         Each part checks before it changes anything, so a rejected turn writes nothing; every event of the
-        group is encoded first, so one that cannot be stored fails the group before any of it is applied."""
+        group is encoded first, so one that cannot be stored fails the group before any of it is applied.
+        Results the turns consumed before they were stored follow :mod:`devhost.store.grouping`."""
         with self._guard():
-            for _, result in activity_results:
-                self._queued(result)
+            encoded = [(work_item_id, self._queued(result)) for work_item_id, result in activity_results]
             for commit in turns:
                 _row(commit.instance)
                 for item in commit.new_history:
                     event_json(item)
                 for queued in commit.new_messages:
                     self._queued(queued)
-            for work_item_id, result in activity_results:
-                self.complete_activity(work_item_id, result)
-            outcomes: list[InstanceExists | None] = []
+            queued_as: dict[int, int] = {}  # work item id -> id of its result's message
+            for work_item_id, result_queued in encoded:
+                if self._activities.pop(work_item_id, None) is not None:
+                    queued_as[work_item_id] = self._enqueue(result_queued)
+            outcomes: list[Conflict | None] = []
             for commit in turns:
+                rejected = unrecorded(commit, queued_as)
+                if rejected is not None:
+                    outcomes.append(rejected)
+                    continue
                 try:
-                    self.commit_turn(commit)
+                    self._commit_turn(commit, consumed_ids(commit, queued_as))
                     outcomes.append(None)
                 except InstanceExists as exc:
                     outcomes.append(exc)

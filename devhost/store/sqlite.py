@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Union
 
-from devhost.core.errors import InstanceExists, NotFound, StoreUnavailable
+from devhost.core.errors import Conflict, InstanceExists, NotFound, StoreUnavailable
 from devhost.core.model import (
     ActivityWorkItem,
     HistoryEvent,
@@ -35,6 +35,7 @@ from devhost.core.model import (
 )
 from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, from_text, page_size, to_text
 from devhost.store.faults import describe, is_fault
+from devhost.store.grouping import consumed_ids, unrecorded
 from devhost.store.history_cache import HistoryCache
 from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_rows import (
@@ -262,22 +263,28 @@ class SqliteStore(SqliteEntityStore):
 
     def commit_group(
         self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
-    ) -> list[InstanceExists | None]:
+    ) -> list[Conflict | None]:
         """Group commit (see the Store protocol): one BEGIN IMMEDIATE … COMMIT for everything; a turn that
-        creates sub-orchestrations runs inside a SAVEPOINT, so its InstanceExists undoes just that turn."""
-        outcomes: list[InstanceExists | None] = []
+        creates sub-orchestrations runs inside a SAVEPOINT, so its InstanceExists undoes just that turn. Results
+        the turns consumed before they were stored follow :mod:`devhost.store.grouping`."""
+        outcomes: list[Conflict | None] = []
         applied: list[tuple[TurnCommit, list[str] | None]] = []
         with self._guard() as conn:
             with self._transaction(conn):
+                queued: dict[int, int] = {}  # work item id -> id of its result's message
                 for work_item_id, result in activity_results:
                     if conn.execute("DELETE FROM activities WHERE id = ?", (work_item_id,)).rowcount:
-                        conn.execute(INSERT_MESSAGE, message_params(result))
+                        queued[work_item_id] = conn.execute(INSERT_MESSAGE, message_params(result)).lastrowid or 0
                 for commit in turns:
+                    rejected = unrecorded(commit, queued)
+                    if rejected is not None:
+                        outcomes.append(rejected)
+                        continue
                     guarded = bool(commit.new_instances)  # only creating an instance can raise InstanceExists
                     if guarded:
                         conn.execute("SAVEPOINT turn")
                     try:
-                        written = commit_turn(conn, commit)
+                        written = commit_turn(conn, commit, consumed_ids(commit, queued))
                     except InstanceExists as exc:
                         conn.execute("ROLLBACK TO turn")
                         conn.execute("RELEASE turn")

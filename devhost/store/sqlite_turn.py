@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from devhost.core.model import TurnCommit, event_json
 from devhost.store.sqlite_entities import insert_entity_messages
@@ -20,10 +21,11 @@ from devhost.store.sqlite_rows import (
 )
 
 
-def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> list[str] | None:
+def commit_turn(conn: sqlite3.Connection, commit: TurnCommit, consumed: Sequence[int] | None = None) -> list[str] | None:
     """Apply one turn (see the Store protocol) inside the caller's transaction; returns the history texts it
     appended (the whole new history on ``replace_history``). If the instance was purged while the turn ran,
-    the purge wins: nothing of the turn is written and the answer is None."""
+    the purge wins: nothing of the turn is written and the answer is None. ``consumed`` replaces the turn's
+    ``consumed_message_ids`` (a group commit's, with provisional ids resolved: :mod:`devhost.store.grouping`)."""
     instance = commit.instance
     instance_id = instance.instance_id
     row = conn.execute(
@@ -40,11 +42,9 @@ def commit_turn(conn: sqlite3.Connection, commit: TurnCommit) -> list[str] | Non
         conn.execute(UPDATE_INSTANCE_UNINDEXED, (*params[1:3], *params[5:], instance_id))
     else:
         conn.execute(UPDATE_INSTANCE, (*params[1:], instance_id))
-    if commit.consumed_message_ids:
-        conn.executemany(
-            "DELETE FROM messages WHERE id = ? AND instance_id = ?",
-            [(message_id, instance_id) for message_id in commit.consumed_message_ids],
-        )
+    consumed = commit.consumed_message_ids if consumed is None else consumed
+    if consumed:
+        conn.executemany("DELETE FROM messages WHERE id = ? AND instance_id = ?", [(i, instance_id) for i in consumed])
     if commit.replace_history:
         conn.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
         conn.execute("DELETE FROM messages WHERE instance_id = ? AND execution_id = ?", (instance_id, old_execution_id))
