@@ -100,6 +100,9 @@ class Engine:
         self._stopping = False
         self._work = True
         """The store may hold work no round has looked at (set by :meth:`notify`): only then is a round run."""
+        self._dispatching = False
+        """A dispatch round is running: it yields (to HTTP handlers) between its commit and the start of the
+        activities that commit scheduled, so the host is not idle then even if no function runs."""
         self.turns = 0
         self._versions = itertools.count(1)
         self.version = 0
@@ -177,13 +180,24 @@ class Engine:
             try:
                 if self._work:
                     self._work = False
-                    if await self._dispatch():
+                    self._dispatching = True
+                    try:
+                        again = await self._dispatch()
+                    finally:
+                        self._dispatching = False
+                    if again:
                         self._work = True
                         faults = 0
                         continue
-                if self.time.skip_if_idle():
-                    self._work = True  # time moved: messages may be visible now
-                    continue
+                if self.is_idle():
+                    # Let what the last skip woke run first: the clock counts a sleeper as waking only until its own
+                    # coroutine resumes, and whoever awaits that (asyncio.wait in the worker pool's function timeout)
+                    # resumes one or two loop iterations later. skip_if_idle checks idleness again afterwards.
+                    await asyncio.sleep(0)
+                    await asyncio.sleep(0)
+                    if self.time.skip_if_idle():
+                        self._work = True  # time moved: messages may be visible now
+                        continue
                 async with self._passed:
                     self._passed.notify_all()
                 await self._wait()
@@ -296,6 +310,11 @@ class Engine:
 
     async def _wait(self) -> None:
         assert self._wake is not None
+        if self.clock.can_skip:
+            # Time moves only by advance_to, which announces every move (_clock_changed then sets _work): a sleeper
+            # of the engine's own on that clock would only be one more future to create and cancel per pass.
+            await self._wake.wait()
+            return
         next_at = self.store.next_visible_at()
         if next_at is not None and self._entity_batches and next_at <= self._dispatched_at:
             # Due requests nobody could take are those of entities whose batch is running (or of entities waiting
@@ -354,7 +373,7 @@ class Engine:
         """Nothing runnable now, and every running function is asleep on the clock."""
         assert self._wake is not None
         running = len(self.activities.tasks) + len(self._entity_batches)
-        if self._wake.is_set() or running != self.activities.inside_invoker + self._inside_invoker:
+        if self._dispatching or self._wake.is_set() or running != self.activities.inside_invoker + self._inside_invoker:
             return False
         # A coroutine woken by a skip but not yet resumed (an HTTP request polling in
         # Management.wait_for_completion) is about to work: skipping again would jump past its next poll.
