@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,9 +28,13 @@ def context_input(instance: Instance) -> Any:
     body is double-encoded) and for continue-as-new and sub-orchestrations, an object for curl posts. A dict
     is re-dumped by the SDK; any other value would reach ``df_loads(non-str)`` and raise, so send its text.
     """
-    if instance.input is None:
+    return _input_value(instance.input)
+
+
+def _input_value(input_text: str | None) -> Any:
+    if input_text is None:
         return None
-    value = json.loads(instance.input)
+    value = json.loads(input_text)
     if value is None or isinstance(value, (str, dict)):
         return value
     return json.dumps(value)
@@ -42,11 +47,21 @@ def build_context(instance: Instance, played_json: Sequence[str], new: Sequence[
     every episode of an instance). The result is the text ``json.dumps`` gives for the whole payload with
     compact separators, since each stored text is exactly :func:`event_json` of its event.
     """
+    history = ",".join([*played_json, *map(event_json, new)])
+    return (
+        '{"history":[' + history + "]," + _rest_json(instance.input, instance.instance_id, instance.parent_instance_id, settings)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _rest_json(input_text: str | None, instance_id: str, parent_instance_id: str | None, settings: ReplaySettings) -> str:
+    """The payload after its history (without the opening brace): the same for every episode of an execution, so
+    an instance's consecutive turns build it once (its input is parsed and serialised again otherwise)."""
     rest: dict[str, Any] = {
-        "input": context_input(instance),
-        "instanceId": instance.instance_id,
+        "input": _input_value(input_text),
+        "instanceId": instance_id,
         "isReplaying": False,
-        "parentInstanceId": instance.parent_instance_id,
+        "parentInstanceId": parent_instance_id,
         # The extension sends V2 and V3 side by side so SDKs that only know V2 still parse it (§1.6).
         "upperSchemaVersion": 1,
         "upperSchemaVersionNew": 2,
@@ -54,8 +69,7 @@ def build_context(instance: Instance, played_json: Sequence[str], new: Sequence[
         "longRunningTimerIntervalDuration": settings.long_running_timer_interval_duration,
         "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
     }
-    history = ",".join([*played_json, *map(event_json, new)])
-    return '{"history":[' + history + "]," + _ENCODER.encode(rest)[1:]
+    return _ENCODER.encode(rest)[1:]
 
 
 def mark_played(events: list[HistoryEvent]) -> list[HistoryEvent]:

@@ -298,7 +298,9 @@ def _check_custom_status(text: str | None) -> None:
     """Fail the episode as the extension's ``MessagePayloadDataConverter.Serialize`` does (lines 60-72): the
     size is the UTF-16 byte count of the compact JSON (Newtonsoft ``Formatting.None``, non-ASCII unescaped),
     in whole KB rounded down, so only 17 KB (17,408 bytes) and more is refused; the message is its own."""
-    if text is not None:
+    # ``text`` is json.dumps' ASCII form: the compact form has at most as many UTF-16 units as it has characters (an
+    # escape \uXXXX becomes one unit, a surrogate pair's two escapes two), so a short text needs no re-encoding.
+    if text is not None and len(text) * 2 // 1024 > CUSTOM_STATUS_LIMIT_KB:
         compact = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
         size_kb = len(compact.encode("utf-16-le")) // 1024  # (int)(GetByteCount(json) / 1024.0)
         if size_kb > CUSTOM_STATUS_LIMIT_KB:

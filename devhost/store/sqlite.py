@@ -68,9 +68,14 @@ class SqliteStore(SqliteEntityStore):
         self.path: Path | None = None if in_memory else Path(os.fspath(path))  # type: ignore[arg-type]
         self._conn, self._lock_fd = open_database(self.path)
         self._histories = HistoryCache()
-        self._lifecycle = 0
         """Write-through cache of history texts (:mod:`devhost.store.history_cache`): safe because the store
         is the file's only writer (the one-process file lock of :mod:`devhost.store.sqlite_schema`)."""
+        self._lifecycle = 0
+        self._writes = 0
+        """Counts write transactions (committed or not): an answer read while it stayed the same still holds."""
+        self._next_message: tuple[int, datetime | None] | None = None
+        """The earliest deliverable message's visible_at, with the write count it was read at: the engine asks for
+        it several times between two writes (is anything ready, where may time skip), the file only once."""
         try:
             ensure_entity_schema(self._conn)
         except BaseException:
@@ -108,9 +113,9 @@ class SqliteStore(SqliteEntityStore):
                     raise StoreUnavailable(describe(exc)) from exc
                 raise
 
-    @staticmethod
     @contextmanager
-    def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        self._writes += 1  # under the lock (every caller holds _guard), before anything is written
         if conn.in_transaction:  # left open by a ROLLBACK that itself failed (an I/O error): end it first
             conn.execute("ROLLBACK")
         conn.execute("BEGIN IMMEDIATE")
@@ -199,6 +204,9 @@ class SqliteStore(SqliteEntityStore):
     def ready_instances(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[str]:
         if limit <= 0:
             return []
+        first = self._next_message_at()
+        if first is None or first > now:
+            return []  # nothing is deliverable yet: the usual answer of an idle poll, without the grouping query
         excluded = set(exclude)
         # Order by each instance's first deliverable message, (visible_at, id); ids are zero-padded so
         # the concatenation sorts like the pair. Excluded ids are filtered here, not in SQL, so the
@@ -213,16 +221,20 @@ class SqliteStore(SqliteEntityStore):
         return [row[0] for row in rows if row[0] not in excluded][:limit]
 
     def next_visible_at(self) -> datetime | None:
-        rows = self._read(
-            "SELECT m.visible_at FROM messages m JOIN instances i ON i.instance_id = m.instance_id"
-            f" WHERE {DELIVERABLE} ORDER BY m.visible_at LIMIT 1",
-            (),
-        )
-        times = [from_text(rows[0][0])] if rows else []
-        entity_at = self.next_entity_visible_at()
-        if entity_at is not None:
-            times.append(entity_at)
-        return min(times) if times else None
+        times = [moment for moment in (self._next_message_at(), self.next_entity_visible_at()) if moment is not None]
+        return min(times, default=None)
+
+    def _next_message_at(self) -> datetime | None:
+        with self._guard() as conn:
+            if self._next_message is not None and self._next_message[0] == self._writes:
+                return self._next_message[1]
+            row = conn.execute(
+                "SELECT m.visible_at FROM messages m JOIN instances i ON i.instance_id = m.instance_id"
+                f" WHERE {DELIVERABLE} ORDER BY m.visible_at LIMIT 1"
+            ).fetchone()
+            first = None if row is None else from_text(row[0])
+            self._next_message = (self._writes, first)
+            return first
 
     def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         with self._guard() as conn:
@@ -258,6 +270,7 @@ class SqliteStore(SqliteEntityStore):
         """Apply one turn (see the Store protocol) in one transaction."""
         with self._guard() as conn:
             with self._transaction(conn):
+                self._entity_writes += bool(commit.new_entity_messages)
                 written = commit_turn(conn, commit)
             self._remember(commit, written)
 
@@ -271,6 +284,7 @@ class SqliteStore(SqliteEntityStore):
         applied: list[tuple[TurnCommit, list[str] | None]] = []
         with self._guard() as conn:
             with self._transaction(conn):
+                self._entity_writes += any(commit.new_entity_messages for commit in turns)
                 queued: dict[int, int] = {}  # work item id -> id of its result's message
                 for work_item_id, result in activity_results:
                     if conn.execute("DELETE FROM activities WHERE id = ?", (work_item_id,)).rowcount:

@@ -57,6 +57,10 @@ class SqliteEntityStore:
 
     _guard: Any
     _writing: Any
+    _entity_writes = 0
+    """Counts writes that may change the request queue (every entity method here that writes, and turns that
+    send entity requests): the earliest request's time read while it stayed the same still holds."""
+    _next_entity: tuple[int, datetime | None] | None = None
 
     def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         raise NotImplementedError  # provided by SqliteStore
@@ -64,6 +68,7 @@ class SqliteEntityStore:
     def send_entity_message(self, message: EntityMessage) -> int:
         params = entity_message_params(message)
         with self._writing() as conn:
+            self._entity_writes += 1
             message_id = conn.execute(INSERT_ENTITY_MESSAGE, params).lastrowid
         assert message_id is not None
         return int(message_id)
@@ -71,6 +76,9 @@ class SqliteEntityStore:
     def ready_entities(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[str]:
         if limit <= 0:
             return []
+        first = self.next_entity_visible_at()
+        if first is None or first > now:
+            return []  # no request is visible: most apps have no entities, and this runs every dispatch round
         excluded = set(exclude)
         rows = self._read(
             "SELECT entity_id, MIN(id) AS first FROM entity_messages WHERE visible_at <= ?"
@@ -80,8 +88,13 @@ class SqliteEntityStore:
         return [row[0] for row in rows if row[0] not in excluded][:limit]
 
     def next_entity_visible_at(self) -> datetime | None:
-        rows = self._read("SELECT MIN(visible_at) FROM entity_messages", ())
-        return from_text(rows[0][0]) if rows and rows[0][0] is not None else None
+        with self._guard() as conn:
+            if self._next_entity is not None and self._next_entity[0] == self._entity_writes:
+                return self._next_entity[1]
+            row = conn.execute("SELECT MIN(visible_at) FROM entity_messages").fetchone()
+            first = None if row is None or row[0] is None else from_text(row[0])
+            self._next_entity = (self._entity_writes, first)
+            return first
 
     def load_entity_batch(self, entity_id: str, now: datetime, limit: int) -> EntityBatch:
         with self._guard() as conn:
@@ -98,6 +111,7 @@ class SqliteEntityStore:
         signals = [entity_message_params(m) for m in commit.signals]
         state_params = (commit.entity_id, commit.state, to_text(commit.now))
         with self._writing() as conn:
+            self._entity_writes += 1
             conn.executemany(
                 "DELETE FROM entity_messages WHERE id = ? AND entity_id = ?",
                 [(message_id, commit.entity_id) for message_id in commit.consumed_message_ids],
@@ -134,6 +148,7 @@ class SqliteEntityStore:
 
     def purge_entity(self, entity_id: str) -> int:
         with self._writing() as conn:
+            self._entity_writes += 1
             conn.execute("DELETE FROM entity_messages WHERE entity_id = ?", (entity_id,))
             return int(conn.execute("DELETE FROM entities WHERE entity_id = ?", (entity_id,)).rowcount)
 
