@@ -37,6 +37,7 @@ from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, f
 from devhost.store.faults import describe, is_fault
 from devhost.store.grouping import consumed_ids, unrecorded
 from devhost.store.history_cache import HistoryCache
+from devhost.store.row_cache import Row, RowCache
 from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
 from devhost.store.sqlite_rows import (
     DELIVERABLE,
@@ -47,6 +48,7 @@ from devhost.store.sqlite_rows import (
     exists,
     filter_sql,
     instance_from_row,
+    instance_params,
     message_params,
 )
 from devhost.store.sqlite_schema import BUSY_TIMEOUT_MS, SCHEMA_VERSION, open_database, release_file_lock
@@ -55,6 +57,7 @@ from devhost.store.sqlite_turn import commit_turn
 __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PAGE_SIZE", "SCHEMA_VERSION", "SqliteStore"]
 
 PathArg = Union[str, "os.PathLike[str]", None]
+_INTEGER_COLUMNS = frozenset({INSTANCE_COLUMNS.split(", ").index("parent_task_id")})
 
 
 class SqliteStore(SqliteEntityStore):
@@ -70,6 +73,8 @@ class SqliteStore(SqliteEntityStore):
         self._histories = HistoryCache()
         """Write-through cache of history texts (:mod:`devhost.store.history_cache`): safe because the store
         is the file's only writer (the one-process file lock of :mod:`devhost.store.sqlite_schema`)."""
+        self._rows = RowCache()
+        """Write-through cache of instance rows (:mod:`devhost.store.row_cache`), under the same promise."""
         self._lifecycle = 0
         self._writes = 0
         """Counts write transactions (committed or not): an answer read while it stayed the same still holds."""
@@ -90,6 +95,7 @@ class SqliteStore(SqliteEntityStore):
                 return
             self._closed = True
             self._histories.clear()
+            self._rows.clear()
             self._conn.close()
             release_file_lock(self._lock_fd)
             self._lock_fd = None
@@ -142,6 +148,7 @@ class SqliteStore(SqliteEntityStore):
                 create_instance(conn, instance)
                 conn.execute(INSERT_MESSAGE, message_params(start))
             self._histories.drop(instance.instance_id)
+            self._rows.drop(instance.instance_id)
             self._lifecycle += 1
 
     @property
@@ -150,8 +157,16 @@ class SqliteStore(SqliteEntityStore):
 
     def get_instance(self, instance_id: str) -> Instance | None:
         with self._guard() as conn:
-            row = conn.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)).fetchone()
+            row = self._row(conn, instance_id)
         return None if row is None else instance_from_row(row)
+
+    def _row(self, conn: sqlite3.Connection, instance_id: str) -> Row | None:
+        row = self._rows.get(instance_id)
+        if row is None:
+            row = conn.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)).fetchone()
+            if row is not None:
+                self._rows.put(row)
+        return row
 
     def get_history(self, instance_id: str) -> list[HistoryEvent]:
         with self._guard() as conn:
@@ -180,6 +195,7 @@ class SqliteStore(SqliteEntityStore):
                 # history, messages and work items go by ON DELETE CASCADE
                 count = conn.execute("DELETE FROM instances WHERE instance_id = ?", (instance_id,)).rowcount
             self._histories.drop(instance_id)
+            self._rows.drop(instance_id)
             self._lifecycle += 1
             return count
 
@@ -189,6 +205,7 @@ class SqliteStore(SqliteEntityStore):
             with self._transaction(conn):
                 count = conn.execute("DELETE FROM instances WHERE " + (" AND ".join(where) or "1"), params).rowcount
             self._histories.clear()  # which ids went is not worth asking: the next loads refill it
+            self._rows.clear()
             self._lifecycle += 1
             return count
 
@@ -238,7 +255,7 @@ class SqliteStore(SqliteEntityStore):
 
     def load_turn(self, instance_id: str, now: datetime) -> Turn | None:
         with self._guard() as conn:
-            row = conn.execute(f"SELECT {INSTANCE_COLUMNS} FROM instances WHERE instance_id = ?", (instance_id,)).fetchone()
+            row = self._row(conn, instance_id)
             if row is None:
                 return None
             instance = instance_from_row(row)
@@ -313,10 +330,15 @@ class SqliteStore(SqliteEntityStore):
         return outcomes
 
     def _remember(self, commit: TurnCommit, written: list[str] | None) -> None:
-        """Bring the history cache up to a committed turn (called under the lock, after COMMIT)."""
+        """Bring the history and row caches up to a committed turn (called under the lock, after COMMIT)."""
+        instance_id = commit.instance.instance_id
         for child in commit.new_instances:
             self._histories.drop(child.instance_id)
-        if written is not None:
+            self._rows.drop(child.instance_id)
+        if written is None:
+            self._rows.drop(instance_id)  # the turn found its instance gone: nothing was written
+        else:
+            self._rows.updated(instance_id, instance_params(commit.instance), _INTEGER_COLUMNS)
             self._histories.append(commit.instance.instance_id, written, replace=commit.replace_history)
 
     # --- activity work items ---------------------------------------------------------------------
