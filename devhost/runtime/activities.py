@@ -55,6 +55,11 @@ class Activities:
             by_instance.setdefault(message.instance_id, []).append((work_item_id, message))
         return by_instance
 
+    def left_queued(self, commits: list[TurnCommit]) -> bool:
+        """Whether some result waiting is consumed by none of these turns (the commit queues it as a message)."""
+        consumed = {-i for commit in commits for i in commit.consumed_message_ids if i < 0}
+        return any(work_item_id not in consumed for work_item_id, _ in self.results)
+
     def take_results(self) -> list[tuple[int, Message]]:
         results, self.results = self.results, []
         return results

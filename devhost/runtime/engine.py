@@ -101,8 +101,7 @@ class Engine:
         self._work = True
         """The store may hold work no round has looked at (set by :meth:`notify`): only then is a round run."""
         self._dispatching = False
-        """A dispatch round is running: it yields (to HTTP handlers) between its commit and the start of the
-        activities that commit scheduled, so the host is not idle then even if no function runs."""
+        """A round is running (not idle: it yields to HTTP handlers between a commit and starting its activities)."""
         self.turns = 0
         self._versions = itertools.count(1)
         self.version = 0
@@ -180,8 +179,8 @@ class Engine:
             try:
                 if self._work:
                     self._work = False
-                    self._dispatching = True
                     try:
+                        self._dispatching = True
                         again = await self._dispatch()
                     finally:
                         self._dispatching = False
@@ -189,15 +188,9 @@ class Engine:
                         self._work = True
                         faults = 0
                         continue
-                if self.is_idle():
-                    # Let what the last skip woke run first: the clock counts a sleeper as waking only until its own
-                    # coroutine resumes, and whoever awaits that (asyncio.wait in the worker pool's function timeout)
-                    # resumes one or two loop iterations later. skip_if_idle checks idleness again afterwards.
-                    await asyncio.sleep(0)
-                    await asyncio.sleep(0)
-                    if self.time.skip_if_idle():
-                        self._work = True  # time moved: messages may be visible now
-                        continue
+                if await self.time.skip_when_settled():
+                    self._work = True  # time moved: messages may be visible now
+                    continue
                 async with self._passed:
                     self._passed.notify_all()
                 await self._wait()
@@ -220,12 +213,9 @@ class Engine:
         between the round's turns, only ever see the store (a turn whose instance they purged or replaced
         meanwhile is dropped before the commit, with no ``await`` between that check and the commit).
 
-        Activity results: a round's turns see the results that came in since the last commit as if they had been
-        stored just before the round (:func:`devhost.core.delivery.with_arriving`), so the instances they are for
-        take part in the round, and the round's one transaction records each result and the turn that consumed it
-        together (``Store.commit_group``). A round is followed at once only when its commit can have made
-        something ready (see :meth:`_made_ready`); starting activities alone cannot, and their results wake the
-        loop."""
+        Activity results: a round's turns see those that came in since the last commit as if stored just before it
+        (:func:`devhost.core.delivery.with_arriving`); its commit records each with the turn that consumed it. A
+        round is followed at once only if its commit can have made something ready (:meth:`_made_ready`)."""
         self._dispatched_at = self.clock.now()
         ready = self.store.ready_instances(self._dispatched_at, limit=self.max_orchestrations)
         again = len(ready) >= self.max_orchestrations  # there may be more than one round's worth
@@ -280,8 +270,7 @@ class Engine:
         a result no turn consumed is queued, a message the turns send (a 0 s timer, an event, a sub-orchestration's
         start, a continue-as-new's restart) is already visible, or a turn did not consume every message it loaded."""
         now = self._dispatched_at
-        consumed = {-i for _, commit, _ in decided for i in commit.consumed_message_ids if i < 0}
-        return any(work_item_id not in consumed for work_item_id, _ in self.activities.results) or any(
+        return self.activities.left_queued([commit for _, commit, _ in decided]) or any(
             len(commit.consumed_message_ids) != loaded or any(m.visible_at <= now for m in commit.new_messages)
             for _, commit, loaded in decided
         )
@@ -311,8 +300,7 @@ class Engine:
     async def _wait(self) -> None:
         assert self._wake is not None
         if self.clock.can_skip:
-            # Time moves only by advance_to, which announces every move (_clock_changed then sets _work): a sleeper
-            # of the engine's own on that clock would only be one more future to create and cancel per pass.
+            # Every move of this clock is announced (_clock_changed sets _work): no sleeper of our own is needed.
             await self._wake.wait()
             return
         next_at = self.store.next_visible_at()

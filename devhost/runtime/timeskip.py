@@ -10,6 +10,7 @@ Only a clock that :attr:`~devhost.clock.Clock.can_skip` is ever moved; on the re
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -83,6 +84,16 @@ class TimeSkipper:
         if upcoming is None or upcoming <= self.clock.now():
             return None
         return upcoming
+
+    async def skip_when_settled(self) -> bool:
+        """:meth:`skip_if_idle`, once what the last skip woke has run: the clock counts a sleeper as waking only
+        until its own coroutine resumes, and whoever awaits that (asyncio.wait in the worker pool's function
+        timeout) resumes one or two loop iterations later. True if time moved."""
+        if not self._is_idle():
+            return False
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return self.skip_if_idle()
 
     def skip_if_idle(self) -> bool:
         """Skip to :meth:`target` if the host is idle; True if time moved."""
