@@ -26,16 +26,6 @@ CODEC = importlib.import_module(sdk_hotpaths.CODEC_MODULE)
 EXECUTOR = importlib.import_module(sdk_hotpaths.EXECUTOR_MODULE)
 
 
-@pytest.fixture
-def speedups_state() -> Iterator[None]:
-    """Leave the process's speedups as the test found them (the loader installs them for every other test)."""
-    was = sdk_speedups.installed()
-    try:
-        yield
-    finally:
-        (sdk_speedups.install if was else sdk_speedups.uninstall)()
-
-
 def test_the_executor_gets_one_class_per_name_and_fields_from_its_own_module() -> None:
     memo = sdk_hotpaths.class_memo(collections.namedtuple, sdk_hotpaths.EXECUTOR_MODULE)
 
@@ -62,7 +52,7 @@ def test_other_namedtuple_calls_are_passed_through_every_time() -> None:
 
 @pytest.mark.parametrize("value", [None, "", "1", "true", " TRUE ", "Yes", "0", "false", "on", "truthy"])
 def test_strict_mode_reads_the_environment_as_the_sdk_does(
-    speedups_state: None, monkeypatch: pytest.MonkeyPatch, value: str | None
+    memo_state: None, monkeypatch: pytest.MonkeyPatch, value: str | None
 ) -> None:
     sdk_speedups.uninstall()
     original = CODEC._is_strict_mode
@@ -78,7 +68,7 @@ def test_strict_mode_reads_the_environment_as_the_sdk_does(
     assert reader() is original() is True
 
 
-def test_strict_mode_falls_back_when_os_environ_is_replaced(speedups_state: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strict_mode_falls_back_when_os_environ_is_replaced(memo_state: None, monkeypatch: pytest.MonkeyPatch) -> None:
     sdk_speedups.uninstall()
     original = CODEC._is_strict_mode
     reader = sdk_hotpaths.strict_mode_reader(original, CODEC._STRICT_ENV_VAR, CODEC._TRUTHY)
@@ -89,7 +79,7 @@ def test_strict_mode_falls_back_when_os_environ_is_replaced(speedups_state: None
     assert reader() is True
 
 
-def test_install_replaces_all_three_and_uninstall_gives_each_back(speedups_state: None) -> None:
+def test_install_replaces_all_three_and_uninstall_gives_each_back(memo_state: None) -> None:
     sdk_speedups.uninstall()
     before = (EXECUTOR.namedtuple, CODEC._is_strict_mode)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -35,16 +35,6 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 ORCHESTRATOR = "monitoring_job_orchestrator"
 SETTINGS = ReplaySettings("6.00:00:00", "3.00:00:00")
 SDK_MODULE = "azure.durable_functions.models.history.HistoryEvent"
-
-
-@pytest.fixture
-def memo_state() -> Iterator[None]:
-    """Leave the process's memo as the test found it (the loader installs it for every other test)."""
-    was_installed = sdk_speedups.installed()
-    try:
-        yield
-    finally:
-        (sdk_speedups.install if was_installed else sdk_speedups.uninstall)()
 
 
 def describe(value: Any) -> Any:
