@@ -1,198 +1,122 @@
-"""Memoized history-timestamp parsing for the Durable Functions SDK inside the host process.
+"""Faster replay for the Durable Functions SDK inside the host process, without changing one value it computes.
 
-On every episode the SDK rebuilds the whole history and parses each event's ``Timestamp`` with dateutil
-(azure-functions-durable 1.7.0, ``azure/durable_functions/models/history/HistoryEvent.py`` line 2
-``from dateutil.parser import parse as dt_parse`` and line 15 ``self._timestamp = dt_parse(Timestamp)``).
-That parse is most of the SDK's replay time, and an instance's timestamps are parsed again on every later
-episode: O(K²) parses for K episodes. :func:`install` rebinds that module's ``dt_parse`` to a bounded memo.
+The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
+sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
+that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
+worker process) replaces three of them with equivalents that remember:
 
-What is memoized, and why the results are the ones the SDK would have computed:
+- ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
+- the ``namedtuple`` class the executor builds per episode, and
+- the environment read behind every ``df_dumps`` / ``df_loads`` (:mod:`devhost.runtime.sdk_hotpaths`).
 
-- Only full timestamps of the round-trip shape ``YYYY-MM-DDTHH:MM:SS.fffffffZ`` (seven fractional digits
-  and ``Z``: what :func:`devhost.core.events.format_timestamp` writes, as the extension does). Every field
-  is present, so dateutil's ``default`` (today's date) never shows through. Any other text is passed to
-  dateutil as it is, every time.
-- dateutil's answer for ``Z`` is not a function of the text alone: it gives ``tzlocal()`` when "UTC" is
-  one of ``time.tzname`` (a machine on UTC) and ``tz.UTC`` otherwise (``dateutil/parser/_parser.py``,
-  ``_build_tzaware``), and a ``tzlocal`` freezes the zone's offsets when it is built. So every memoized value
-  belongs to the process's zone it was parsed in (``time.tzname``, ``timezone``, ``altzone``, ``daylight``),
-  and each call compares that zone with the current one: after a ``time.tzset()`` to another zone the memo
-  starts empty and texts are parsed afresh. (Changing ``TZ`` without ``time.tzset()`` is not followed, as
-  Python itself does not update ``time.tzname`` then.)
-- The memo hands out the very ``datetime`` dateutil returned, so value, type and ``tzinfo`` type are the
-  same. Datetimes are immutable; the one difference is that events with the *same* text now share one object
-  (and its tzinfo) where each had its own equal copy. Python compares and subtracts datetimes whose tzinfo
-  is the same object by their fields, and others via ``utcoffset()``; for equal fields and equal zones both
-  give the same answer. Neither the SDK nor the app tests tzinfo identity (the SDK only compares timestamps
-  with ``>`` in ``TaskOrchestrationExecutor.py`` line 138 and hands them on as ``current_utc_datetime``).
-  ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without the memo and compares
-  everything the orchestrator receives.
-- Exceptions are not memoized: an invalid date of the right shape raises the same error every time.
-
-The memo is read on every history event of every episode (millions of times in a long monitor), so a hit is
-one zone comparison and one dict lookup; the shape check and the bookkeeping run only on a miss. It is bounded
-by two generations of at most ``CACHE_SIZE // 2`` texts each: a full recent generation becomes the old one
-(the previous old one is dropped), and a text found in the old generation moves back into the recent one. So
-the texts in use stay, and at most ``CACHE_SIZE`` are kept.
+Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
+and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).
+``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without them and compares
+everything the orchestrator receives and every answer of the SDK.
 """
 
 from __future__ import annotations
 
+import collections
 import importlib
 import logging
-import re
 import threading
-import time
-from datetime import datetime
 from types import ModuleType
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
+
+from devhost.runtime import sdk_hotpaths, sdk_timestamps
+from devhost.runtime.sdk_timestamps import MemoInfo
 
 log = logging.getLogger("devhost.sdk_speedups")
 
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-CACHE_SIZE = 1 << 15
-"""Distinct timestamps kept (two generations of half as many each, see the module docstring). An entry (a
-datetime with its own tzinfo, the key text and the dict slot) takes about 0.8 KB, so the memo stays under
-~26 MB. A turn stamps its events with one or two times, so this holds the live histories of e.g. 200
-instances of 80 turns each."""
-
-FULL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{7}Z")
-"""The only shape memoized (fullmatch; ASCII digits only)."""
-
-ZoneState = tuple[tuple[str, str], int, int, int]
-
-
-class MemoInfo(NamedTuple):
-    """The memo's statistics (the fields of ``functools.lru_cache``'s ``cache_info()``)."""
-
-    hits: int
-    misses: int
-    maxsize: int
-    currsize: int
-
+TIMESTAMPS, CLASSES, STRICT_MODE = "timestamps", "classes", "strict-mode"
+"""The speedups' names (:func:`active`)."""
 
 _lock = threading.Lock()
-_original: Callable[..., datetime] | None = None
-"""dateutil's ``parse`` as the SDK module had it bound; None while not installed."""
+_replaced: dict[str, tuple[ModuleType, str, Any]] = {}
+"""Each active speedup: the module and global it rebound, and what that global was before."""
 
 
-def _zone() -> ZoneState:
-    return (time.tzname, time.timezone, time.altzone, time.daylight)
+def _module(name: str) -> ModuleType:
+    # import_module returns the module itself; attribute access on a package can find a class of the same name
+    # (models/history/__init__.py re-exports HistoryEvent).
+    return importlib.import_module(name)
 
 
-def _memo(parse: Callable[..., datetime], size: int = CACHE_SIZE) -> Callable[..., datetime]:
-    """A drop-in for ``parse`` that answers full timestamps from a memo of at most ``size`` texts."""
-    generation = max(1, size // 2)
-    zone = _zone()
-    recent: dict[str, datetime] = {}  # only full timestamps, each parsed in ``zone``
-    older: dict[str, datetime] = {}
-    hits = misses = 0
-    lock = threading.Lock()  # for the miss path's bookkeeping; a hit only reads
+def _timestamps() -> tuple[ModuleType, str, Any] | None:
+    from dateutil import parser
 
-    def memo_parse(timestr: Any, *args: Any, **kwargs: Any) -> datetime:
-        nonlocal hits
-        # ``zone`` is rebound after the dicts (under the lock), so a matching zone means these dicts are its own.
-        if (time.tzname, time.timezone, time.altzone, time.daylight) == zone and type(timestr) is str and not (args or kwargs):
-            found = recent.get(timestr)
-            if found is not None:
-                hits += 1  # statistics only: a count lost to a thread switch changes no answer
-                return found
-        return miss(timestr, args, kwargs)
-
-    def miss(timestr: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> datetime:
-        nonlocal zone, recent, older, hits, misses
-        if args or kwargs or type(timestr) is not str or not FULL_TIMESTAMP.fullmatch(timestr):
-            return parse(timestr, *args, **kwargs)
-        current = _zone()
-        with lock:
-            if current != zone:  # another zone: nothing parsed in the old one may be answered
-                recent, older = {}, {}
-                zone = current
-            found = recent.get(timestr)
-            if found is None:
-                found = older.pop(timestr, None)
-                if found is not None:
-                    keep(timestr, found)
-            if found is not None:
-                hits += 1
-                return found
-        value = parse(timestr)  # outside the lock: dateutil takes ~0.1 ms; raises (and keeps nothing) when invalid
-        with lock:
-            misses += 1
-            if zone == current:
-                keep(timestr, value)
-        return value
-
-    def keep(timestr: str, value: datetime) -> None:
-        """Put a text into the recent generation (under the lock): each generation holds at most ``generation``."""
-        nonlocal recent, older
-        if len(recent) >= generation:
-            older, recent = recent, {}
-        recent[timestr] = value
-
-    def cache_info() -> MemoInfo:
-        with lock:
-            return MemoInfo(hits, misses, 2 * generation, len(recent) + len(older))
-
-    def cache_clear() -> None:
-        nonlocal recent, older, hits, misses
-        with lock:
-            recent, older = {}, {}
-            hits = misses = 0
-
-    memo_parse.__wrapped__ = parse  # type: ignore[attr-defined]
-    memo_parse.cache_info = cache_info  # type: ignore[attr-defined]
-    memo_parse.cache_clear = cache_clear  # type: ignore[attr-defined]
-    return memo_parse
+    module = _module(HISTORY_EVENT_MODULE)
+    parse: Callable[..., Any] = parser.parse
+    if getattr(module, "dt_parse", None) is not parse:
+        log.debug("%s.dt_parse is not dateutil.parser.parse; timestamp memo not installed", HISTORY_EVENT_MODULE)
+        return None
+    return module, "dt_parse", sdk_timestamps.memo(parse)
 
 
-def _sdk_module() -> ModuleType:
-    # import_module returns the module itself; attribute access on the package would find the class of the
-    # same name (models/history/__init__.py re-exports it).
-    return importlib.import_module(HISTORY_EVENT_MODULE)
+def _classes() -> tuple[ModuleType, str, Any] | None:
+    module = _module(sdk_hotpaths.EXECUTOR_MODULE)
+    if getattr(module, "namedtuple", None) is not collections.namedtuple:
+        return None
+    return module, "namedtuple", sdk_hotpaths.class_memo(collections.namedtuple, sdk_hotpaths.EXECUTOR_MODULE)
+
+
+def _strict_mode() -> tuple[ModuleType, str, Any] | None:
+    try:
+        module = _module(sdk_hotpaths.CODEC_MODULE)
+    except ImportError:  # an azure-functions without the Durable codec
+        return None
+    original, name, truthy = (getattr(module, attr, None) for attr in ("_is_strict_mode", "_STRICT_ENV_VAR", "_TRUTHY"))
+    if not (callable(original) and isinstance(name, str) and isinstance(truthy, frozenset)):
+        return None
+    return module, "_is_strict_mode", sdk_hotpaths.strict_mode_reader(original, name, truthy)
+
+
+_SPEEDUPS = {TIMESTAMPS: _timestamps, CLASSES: _classes, STRICT_MODE: _strict_mode}
 
 
 def install() -> bool:
-    """Memoize the SDK's history-timestamp parsing in this process (idempotent, thread-safe).
-
-    Returns whether the memo is active. It is not when the SDK module no longer binds dateutil's ``parse``
-    as ``dt_parse`` (another SDK version): then nothing is changed and the SDK parses as it always did.
-    """
-    global _original
+    """Install every speedup this SDK allows (idempotent, thread-safe); whether the timestamp memo is active."""
     with _lock:
-        if _original is not None:
-            return True
-        from dateutil import parser
-
-        module = _sdk_module()
-        current = getattr(module, "dt_parse", None)
-        if current is not parser.parse:
-            log.debug("%s.dt_parse is not dateutil.parser.parse; timestamp memo not installed", HISTORY_EVENT_MODULE)
-            return False
-        module.dt_parse = _memo(current)  # type: ignore[attr-defined]
-        _original = current
-        return True
+        for name, make in _SPEEDUPS.items():
+            if name in _replaced:
+                continue
+            made = make()
+            if made is None:
+                continue
+            module, attribute, replacement = made
+            _replaced[name] = (module, attribute, getattr(module, attribute))
+            setattr(module, attribute, replacement)
+        return TIMESTAMPS in _replaced
 
 
 def uninstall() -> None:
-    """Give the SDK back dateutil's own ``parse`` (for measuring the unpatched SDK, and for tests)."""
-    global _original
+    """Give the SDK back what each speedup replaced."""
     with _lock:
-        if _original is None:
-            return
-        _sdk_module().dt_parse = _original  # type: ignore[attr-defined]
-        _original = None
+        for module, attribute, original in _replaced.values():
+            setattr(module, attribute, original)
+        _replaced.clear()
 
 
 def installed() -> bool:
-    return _original is not None
+    """Whether the timestamp memo (the speedup that matters most) is active."""
+    return TIMESTAMPS in _replaced
+
+
+def active() -> frozenset[str]:
+    """The names of the active speedups."""
+    with _lock:
+        return frozenset(_replaced)
 
 
 def cache_info() -> MemoInfo | None:
-    """Statistics of the active memo (hits, misses, maxsize, currsize), or None."""
+    """Statistics of the active timestamp memo (hits, misses, maxsize, currsize), or None."""
     with _lock:
-        if _original is None:
+        if TIMESTAMPS not in _replaced:
             return None
-        return _sdk_module().dt_parse.cache_info()
+        module, attribute, _ = _replaced[TIMESTAMPS]
+        info: MemoInfo = getattr(module, attribute).cache_info()
+        return info

@@ -1,4 +1,4 @@
-"""How the SDK timestamp memo (devhost.runtime.sdk_speedups) keeps its bound and its zone rule.
+"""How the SDK timestamp memo (devhost.runtime.sdk_timestamps) keeps its bound and its zone rule.
 
 The memo is exercised directly over a counting fake of dateutil's ``parse`` (it forwards to the real one),
 so the tests see which texts are parsed again and which are answered from the memo.
@@ -15,7 +15,7 @@ import pytest
 from dateutil import parser as dateparser
 
 from devhost.core.events import format_timestamp
-from devhost.runtime import sdk_speedups
+from devhost.runtime import sdk_timestamps
 
 START = datetime(2031, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
 
@@ -38,7 +38,7 @@ def texts(count: int, offset: int = 0) -> list[str]:
 @pytest.fixture
 def counted() -> Iterator[tuple[CountingParse, Callable[..., datetime]]]:
     parse = CountingParse()
-    yield parse, sdk_speedups._memo(parse, size=8)
+    yield parse, sdk_timestamps.memo(parse, size=8, derive=False)  # every miss parsed: the bounds show in the calls
 
 
 def test_a_repeated_timestamp_is_parsed_once(counted: tuple[CountingParse, Callable[..., datetime]]) -> None:

@@ -1,7 +1,8 @@
-"""The host's memo of the SDK's timestamp parsing (devhost.runtime.sdk_speedups) changes nothing the app sees.
+"""The host's speedups of the SDK (devhost.runtime.sdk_speedups: the timestamp memo, the executor's namedtuple
+class, the strict-mode environment read) change nothing the app sees.
 
 Every recorded history is replayed episode by episode (each episode's context built as the host builds it)
-through the real SDK twice, with dateutil's own parse and with the memo, around a spy that wraps the
+through the real SDK twice, as published and with every speedup, around a spy that wraps the
 monitoring orchestrator unchanged. The spy writes down everything the orchestrator receives at each step
 (``current_utc_datetime``, ``is_replaying``, the values and exceptions sent into the generator, the SDK's
 history event objects with every attribute) as type-tagged descriptions, plus how each event time compares
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -34,16 +35,6 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 ORCHESTRATOR = "monitoring_job_orchestrator"
 SETTINGS = ReplaySettings("6.00:00:00", "3.00:00:00")
 SDK_MODULE = "azure.durable_functions.models.history.HistoryEvent"
-
-
-@pytest.fixture
-def memo_state() -> Iterator[None]:
-    """Leave the process's memo as the test found it (the loader installs it for every other test)."""
-    was_installed = sdk_speedups.installed()
-    try:
-        yield
-    finally:
-        (sdk_speedups.install if was_installed else sdk_speedups.uninstall)()
 
 
 def describe(value: Any) -> Any:
@@ -146,7 +137,7 @@ def episodes(recording: dict[str, Any]) -> list[str]:
 def replay(recording: dict[str, Any], memo: bool) -> tuple[list[Any], list[str]]:
     raw = load_app(ROOT).orchestrators[ORCHESTRATOR].handle.orchestrator_function  # (installs the memo)
     (sdk_speedups.install if memo else sdk_speedups.uninstall)()
-    assert sdk_speedups.installed() is memo
+    assert sdk_speedups.installed() is memo and bool(sdk_speedups.active()) is memo
     seen: list[Any] = []
     handle = df.Orchestrator.create(spy(raw, seen))
     answers = [handle(context) for context in episodes(recording)]
@@ -154,12 +145,13 @@ def replay(recording: dict[str, Any], memo: bool) -> tuple[list[Any], list[str]]
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-def test_orchestrator_receives_identical_values_with_and_without_the_memo(memo_state: None, path: Path) -> None:
+def test_orchestrator_receives_identical_values_with_and_without_the_speedups(memo_state: None, path: Path) -> None:
     recording = json.loads(path.read_text())
 
     seen_plain, answers_plain = replay(recording, memo=False)
     seen_memo, answers_memo = replay(recording, memo=True)
 
+    assert sdk_speedups.active() == {sdk_speedups.TIMESTAMPS, sdk_speedups.CLASSES, sdk_speedups.STRICT_MODE}
     info = sdk_speedups.cache_info()
     assert info is not None and info.hits > 0, "the memo was not used: the comparison would prove nothing"
     assert len(seen_plain) > 2 * len(episodes(recording))
@@ -283,6 +275,7 @@ def test_an_sdk_that_parses_differently_is_left_alone(memo_state: None, monkeypa
 
     assert sdk_speedups.install() is False
     assert module.dt_parse is other_parse and not sdk_speedups.installed()
+    assert sdk_speedups.TIMESTAMPS not in sdk_speedups.active()
 
 
 def test_the_test_kit_runs_apps_with_the_memo(memo_state: None, durable_app: Any) -> None:

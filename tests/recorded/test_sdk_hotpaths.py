@@ -1,0 +1,158 @@
+"""The SDK speedups beside the timestamp memo (devhost.runtime.sdk_hotpaths) answer exactly as what they replace.
+
+The executor's ``namedtuple`` hands out one class per (name, fields), with the module the SDK's own call gives it;
+the strict-mode read follows every change of the environment as ``os.environ.get`` does; and the timestamp memo's
+derived misses are dateutil's values, in every kind of zone.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from dateutil import parser as dateparser
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from devhost.runtime import sdk_hotpaths, sdk_speedups, sdk_timestamps
+
+CODEC = importlib.import_module(sdk_hotpaths.CODEC_MODULE)
+EXECUTOR = importlib.import_module(sdk_hotpaths.EXECUTOR_MODULE)
+
+
+def test_the_executor_gets_one_class_per_name_and_fields_from_its_own_module() -> None:
+    memo = sdk_hotpaths.class_memo(collections.namedtuple, sdk_hotpaths.EXECUTOR_MODULE)
+
+    first = memo("SetTaskValuePayload", ("is_success", "task_id_key"))
+    again = memo("SetTaskValuePayload", ("is_success", "task_id_key"))
+    other = memo("SetTaskValuePayload", ("is_success",))
+
+    assert first is again and other is not first
+    assert first.__module__ == sdk_hotpaths.EXECUTOR_MODULE and first.__qualname__ == "SetTaskValuePayload"
+    assert first._fields == ("is_success", "task_id_key") and first(True, "TimerId").task_id_key == "TimerId"
+
+
+def test_other_namedtuple_calls_are_passed_through_every_time() -> None:
+    memo = sdk_hotpaths.class_memo(collections.namedtuple, sdk_hotpaths.EXECUTOR_MODULE)
+
+    with_defaults = [memo("Point", ("x", "y"), defaults=(0,)) for _ in range(2)]
+    from_text = [memo("Point", "x y") for _ in range(2)]
+    own_module = memo("Point", ["x"], module="elsewhere")
+
+    assert with_defaults[0] is not with_defaults[1] and with_defaults[0](1).y == 0
+    assert from_text[0] is not from_text[1] and from_text[0].__module__ == sdk_hotpaths.EXECUTOR_MODULE
+    assert own_module.__module__ == "elsewhere"
+
+
+@pytest.mark.parametrize("value", [None, "", "1", "true", " TRUE ", "Yes", "0", "false", "on", "truthy"])
+def test_strict_mode_reads_the_environment_as_the_sdk_does(
+    memo_state: None, monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    sdk_speedups.uninstall()
+    original = CODEC._is_strict_mode
+    reader = sdk_hotpaths.strict_mode_reader(original, CODEC._STRICT_ENV_VAR, CODEC._TRUTHY)
+    if value is None:
+        monkeypatch.delenv(CODEC._STRICT_ENV_VAR, raising=False)
+    else:
+        monkeypatch.setenv(CODEC._STRICT_ENV_VAR, value)
+
+    assert reader() is original()
+
+    monkeypatch.setenv(CODEC._STRICT_ENV_VAR, "1")  # a change after the reader was made is seen at once
+    assert reader() is original() is True
+
+
+def test_strict_mode_falls_back_when_os_environ_is_replaced(memo_state: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    sdk_speedups.uninstall()
+    original = CODEC._is_strict_mode
+    reader = sdk_hotpaths.strict_mode_reader(original, CODEC._STRICT_ENV_VAR, CODEC._TRUTHY)
+    monkeypatch.delenv(CODEC._STRICT_ENV_VAR, raising=False)
+
+    monkeypatch.setattr(os, "environ", {CODEC._STRICT_ENV_VAR: "yes"})
+
+    assert reader() is True
+
+
+def test_install_replaces_all_three_and_uninstall_gives_each_back(memo_state: None) -> None:
+    sdk_speedups.uninstall()
+    before = (EXECUTOR.namedtuple, CODEC._is_strict_mode)
+
+    sdk_speedups.install()
+    during = (EXECUTOR.namedtuple, CODEC._is_strict_mode)
+    sdk_speedups.uninstall()
+
+    assert during[0].__wrapped__ is collections.namedtuple and during[1].__wrapped__ is before[1]
+    assert (EXECUTOR.namedtuple, CODEC._is_strict_mode) == before and not sdk_speedups.active()
+
+
+class CountingParse:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, text: str, *args: Any, **kwargs: Any) -> datetime:
+        self.calls += 1
+        return dateparser.parse(text, *args, **kwargs)
+
+
+def outcome(parse: Any, text: str) -> tuple[Any, ...]:
+    """Everything a caller can tell of a parse: the value's fields, zone and offsets, or the error."""
+    try:
+        value = parse(text)
+    except (ValueError, OverflowError) as exc:
+        return ("error", type(exc).__name__, str(exc))
+    zone = value.tzinfo
+    return ("value", value, value.fold, type(zone).__qualname__, zone, value.utcoffset(), value.tzname(), value.dst())
+
+
+FIELDS = st.tuples(
+    st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 24), st.integers(0, 60),
+    st.integers(0, 60), st.integers(0, 9_999_999),
+)  # fmt: skip
+
+
+def text_of(fields: tuple[int, ...]) -> str:
+    year, month, day, hour, minute, second, fraction = fields
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{fraction:07d}Z"
+
+
+@pytest.fixture(params=["UTC0", "CET-1CEST,M3.5.0,M10.5.0/3", "EST5EDT,M3.2.0,M11.1.0", "UTC0UTC,M3.5.0,M10.5.0/3"])
+def zone(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A process zone named UTC (no daylight saving time), two with it, and one named UTC with it."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    try:
+        yield request.param
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # the zone stays
+@given(fields=st.lists(FIELDS, min_size=1, max_size=20))
+def test_derived_misses_are_what_dateutil_returns_in_every_zone(zone: str, fields: list[tuple[int, ...]]) -> None:
+    memo = sdk_timestamps.memo(dateparser.parse)
+    memo("2031-05-06T07:08:09.1234567Z")  # the zone's template
+
+    for text in map(text_of, fields):
+        assert outcome(memo, text) == outcome(dateparser.parse, text)
+
+
+def test_a_zone_named_utc_with_daylight_saving_time_parses_every_miss(zone: str) -> None:
+    parse = CountingParse()
+    memo = sdk_timestamps.memo(parse)
+
+    for minute in range(10):
+        memo(f"2031-05-06T07:{minute:02d}:09.1234567Z")
+
+    derives = zone != "UTC0UTC,M3.5.0,M10.5.0/3"
+    assert parse.calls == (1 if derives else 10)
