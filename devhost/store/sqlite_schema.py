@@ -25,6 +25,13 @@ except ImportError:  # pragma: no cover - Windows has no flock; the store then g
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""WAL pages between automatic checkpoints (SQLite's default: 1000). A checkpoint copies each page changed since the
+last one into the database file once and fsyncs that file; a long-running instance's turns rewrite the same few
+pages (its row, the tail of its history, the queue's index pages), so checkpointing less often saves most of that
+work (the 7-day monitor: about one checkpoint per 100 turns at the default, each a few ms of fsync). The WAL grows to
+about 40 MB between checkpoints and is checkpointed and removed when the store closes. Durability is unchanged: a
+committed transaction is in the WAL either way."""
 
 SCHEMA = """
 CREATE TABLE instances (
@@ -147,6 +154,7 @@ def _configure(conn: sqlite3.Connection, path: Path | None) -> None:
         if str(mode).lower() != "wal":
             raise StartupError(f"store {path} cannot use WAL journal mode (got {mode!r})")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
 
 
 def _ensure_schema(conn: sqlite3.Connection, path: Path | None) -> None:
