@@ -143,7 +143,16 @@ def test_bad_input_gets_a_json_4xx_naming_the_problem(app: DurableAppHandle, pat
     assert message in response.json()["message"]
 
 
-@pytest.mark.parametrize("path", ["/_devhost/static/..%2Froutes.py", "/_devhost/static/nope.js", "/_devhost/static/.hidden"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_devhost/static/..%2Froutes.py",
+        "/_devhost/static/nope.js",
+        "/_devhost/static/.hidden",
+        "/_devhost/static/" + "7" * 300,  # longer than the file system allows a name: once an OSError, a 500
+        "/_devhost/static/" + "x" * 300 + ".js",
+    ],
+)
 def test_only_the_shipped_static_files_are_served(app: DurableAppHandle, path: str) -> None:
     response = app.http.get(path)
 

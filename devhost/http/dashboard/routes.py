@@ -10,6 +10,7 @@ worker thread, so a 5,000-event history does not hold up the host's event loop (
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any, Callable
@@ -211,11 +212,18 @@ def _whole(text: str | None, what: str, default: int) -> int:
     return value
 
 
+@functools.cache
+def _shipped() -> frozenset[str]:
+    """The names of the files shipped in static/ that may be served (they never change while the host runs)."""
+    return frozenset(path.name for path in STATIC_DIR.iterdir() if path.is_file() and path.suffix in _CONTENT_TYPES)
+
+
 def _file(name: str) -> web.StreamResponse:
-    # Only plain names of files shipped in static/: no directories, no traversal.
+    # Only the names of files shipped in static/: the request's text never reaches the file system (no
+    # traversal, and no OSError for a name the file system refuses, e.g. longer than NAME_MAX).
+    if name not in _shipped():
+        raise NotFound(f"no dashboard file {name[:100]!r}")
     path = STATIC_DIR / name
-    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file() or path.suffix not in _CONTENT_TYPES:
-        raise NotFound(f"no dashboard file {name!r}")
     return web.Response(
         body=path.read_bytes(),
         content_type=_CONTENT_TYPES[path.suffix],
