@@ -255,19 +255,22 @@ def test_the_engine_retries_turn_and_activity_commits_through_faults(durable_app
     store = host.store
     real = store._conn
     budget = {"history": 3, "result": 2}
+    turns_began = False  # the start's own message goes in unharmed: faults begin with the first turn's commit
 
     def fails(sql: str) -> bool:
         # A turn commit fails after the instance row was updated; an activity result after its work item was deleted.
+        nonlocal turns_began
+        turns_began = turns_began or sql.startswith("INSERT INTO history")
         key = "history" if sql.startswith("INSERT INTO history") else "result" if sql.startswith("INSERT INTO messages") else None
-        if key is not None and budget[key] > 0:
+        if turns_began and key is not None and budget[key] > 0:
             budget[key] -= 1
             return True
         return False
 
     with caplog.at_level(logging.WARNING, logger="devhost.engine"):
-        instance_id = app.start("hello_orchestrator")
-        faulty = inject(store, fails)
+        faulty = inject(store, fails)  # before the start: the whole orchestration can run before start() returns
         try:
+            instance_id = app.start("hello_orchestrator")
             status = app.wait_for_completion(instance_id, timeout=30)
         finally:
             store._conn = real
