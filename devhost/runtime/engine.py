@@ -100,6 +100,9 @@ class Engine:
         self._stopping = False
         self._work = True
         """The store may hold work no round has looked at (set by :meth:`notify`): only then is a round run."""
+        self._time_moved = False
+        """The clock moved since the last round (set by :meth:`_clock_changed`): the loop asks the store whether
+        that made a message visible."""
         self._dispatching = False
         """A round is running (not idle: it yields to HTTP handlers between a commit and starting its activities)."""
         self.turns = 0
@@ -155,11 +158,19 @@ class Engine:
         self._wake_loop()
 
     def _clock_changed(self) -> None:
-        """The clock's news (a function fell asleep or woke, time moved): a dispatch round is due only if time
-        moved since the last one (messages may have become visible); otherwise the loop just re-checks idleness."""
+        """The clock's news (a function fell asleep or woke, time moved). Safe from any thread: the loop decides
+        whether time moving made a message visible (:meth:`_time_made_work`); otherwise it re-checks idleness."""
         if self.clock.now() != self._dispatched_at:
-            self._work = True
+            self._time_moved = True  # set before the wake-up, as notify() does with _work
         self._wake_loop()
+
+    def _time_made_work(self) -> bool:
+        """Whether the clock reached the store's next deliverable message (a timer, a delayed retry, an entity
+        request). A skip to a sleeping function's deadline makes nothing visible: the function's own result
+        wakes the loop when it comes, so no round runs in between (the store caches this answer until a write)."""
+        self._time_moved = False
+        visible_at = self.store.next_visible_at()
+        return visible_at is not None and visible_at <= self.clock.now()
 
     def _wake_loop(self) -> None:
         loop, wake = self._loop, self._wake
@@ -177,6 +188,8 @@ class Engine:
         while not self._stopping:
             self._wake.clear()
             try:
+                if self._time_moved and self._time_made_work():
+                    self._work = True
                 if self._work:
                     self._work = False
                     try:
@@ -189,7 +202,7 @@ class Engine:
                         faults = 0
                         continue
                 if await self.time.skip_when_settled():
-                    self._work = True  # time moved: messages may be visible now
+                    self._time_moved = True  # messages may be visible now
                     continue
                 async with self._passed:
                     self._passed.notify_all()

@@ -23,19 +23,22 @@ from .fakes import FakeTime  # noqa: E402
 START = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="session")
-def app_functions() -> dict[str, Any]:
-    """``get_functions()`` of a fresh copy of ``function_app.py``, by function name.
+def load_function_app() -> Any:
+    """A fresh copy of this repository's ``function_app.py``, under a private module name.
 
-    ``FunctionApp.get_functions()`` may be called only once per app object (it raises on the
-    second call), so the tests load the file under a private module name instead of consuming
-    the shared ``function_app.app``.
-    """
+    ``FunctionApp.get_functions()`` may be called only once per app object (it raises on the second call), and
+    ``import function_app`` may find another app's module of that name that an earlier test loaded."""
     spec = importlib.util.spec_from_file_location("_function_app_under_test", REPO_ROOT / "function_app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return {f.get_function_name(): f for f in module.app.get_functions()}
+    return module
+
+
+@pytest.fixture(scope="session")
+def app_functions() -> dict[str, Any]:
+    """``get_functions()`` of a fresh copy of ``function_app.py``, by function name."""
+    return {f.get_function_name(): f for f in load_function_app().app.get_functions()}
 
 
 @pytest.fixture(scope="session")

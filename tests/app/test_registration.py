@@ -8,6 +8,8 @@ import azure.durable_functions as df
 
 from job_monitor import names
 
+from .conftest import load_function_app
+
 
 def test_the_app_exposes_exactly_its_six_functions(app_functions: dict[str, Any]) -> None:
     assert set(app_functions) == {
@@ -50,8 +52,9 @@ def test_durable_functions_are_registered_under_their_names(app_functions: dict[
 
 
 def test_function_app_module_holds_a_dfapp_with_the_blueprint() -> None:
-    import function_app
     from job_monitor import bp
+
+    function_app = load_function_app()
 
     assert isinstance(function_app.app, df.DFApp)
     assert len(function_app.app._function_builders) == len(bp._function_builders) == 6
