@@ -17,6 +17,13 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   ``encodekey`` / ``decodevalue``), so it follows every change made through ``os.environ`` (``putenv``,
   ``monkeypatch.setenv``, ``mock.patch.dict``) exactly as the original does, without the exception. Were
   ``os.environ`` itself rebound, it falls back to the original function.
+- **A JSON encoder or decoder per call.** ``df_dumps`` and ``df_loads`` (the same module, lines 187 and 222) call
+  ``json.dumps(value, default=_serialize_custom_object)`` and ``json.loads(s, object_hook=_deserialize_custom_object)``
+  for every activity input and result the orchestrator replays; with a hook, ``json`` builds a new
+  ``JSONEncoder`` / ``JSONDecoder`` each time (CPython ``json/__init__.py``: ``cls(..., default=default, ...)``,
+  ``cls(**kw).decode(s)``), about a quarter of each call. :class:`CodecJson` stands in for the ``json`` module
+  in that module only: those two calls, with exactly those hooks, go to one encoder and one decoder per thread
+  built with the same arguments; every other call goes to ``json`` itself.
 
 ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without all of the speedups and
 compares everything the orchestrator receives and every answer of the SDK.
@@ -24,8 +31,10 @@ compares everything the orchestrator receives and every answer of the SDK.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+from types import ModuleType
 from typing import Any, Callable
 
 EXECUTOR_MODULE = "azure.durable_functions.models.TaskOrchestrationExecutor"
@@ -71,3 +80,46 @@ def strict_mode_reader(original: Callable[[], bool], name: str, truthy: frozense
 
     is_strict_mode.__wrapped__ = original  # type: ignore[attr-defined]
     return is_strict_mode
+
+
+class CodecJson:
+    """The ``json`` module as the Durable codec module sees it: :meth:`dumps` with ``default=`` the codec's own
+    serializer and :meth:`loads` of a ``str`` with ``object_hook=`` its own deserializer reuse one encoder and one
+    decoder (per thread: a decoder's C scanner keeps per-call state); anything else is ``json``'s own call."""
+
+    def __init__(self, real: ModuleType, default: Callable[[Any], Any], object_hook: Callable[[dict[str, Any]], Any]) -> None:
+        self._json = real
+        self._default = default
+        self._object_hook = object_hook
+        # json.dumps(obj, default=f) is JSONEncoder(skipkeys=False, ensure_ascii=True, check_circular=True,
+        # allow_nan=True, indent=None, separators=None, default=f, sort_keys=False).encode(obj): these defaults.
+        self._encode = real.JSONEncoder(default=default).encode
+        self._local = threading.local()
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if len(kwargs) == 1 and kwargs.get("default") is self._default:
+            return self._encode(obj)  # type: ignore[no-any-return]
+        return self._json.dumps(obj, **kwargs)  # type: ignore[no-any-return]
+
+    def loads(self, s: Any, **kwargs: Any) -> Any:
+        # json.loads refuses a str that starts with a BOM before decoding, and decodes bytes first: both are
+        # left to it, as is every other combination of arguments.
+        if len(kwargs) == 1 and kwargs.get("object_hook") is self._object_hook and type(s) is str and s[:1] != "\ufeff":
+            decode = getattr(self._local, "decode", None)
+            if decode is None:
+                decode = self._local.decode = self._json.JSONDecoder(object_hook=self._object_hook).decode
+            return decode(s)
+        return self._json.loads(s, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._json, name)
+
+
+def codec_json(module: ModuleType) -> CodecJson | None:
+    """A :class:`CodecJson` for the codec module, or None when it is not the module this was written for (its
+    ``json`` global is not the json module, or its hooks are missing)."""
+    default = getattr(module, "_serialize_custom_object", None)
+    object_hook = getattr(module, "_deserialize_custom_object", None)
+    if getattr(module, "json", None) is not json or not callable(default) or not callable(object_hook):
+        return None
+    return CodecJson(json, default, object_hook)

@@ -3,11 +3,12 @@
 The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
 sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
 that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
-worker process) replaces three of them with equivalents that remember:
+worker process) replaces four of them with equivalents that remember:
 
 - ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
-- the ``namedtuple`` class the executor builds per episode, and
-- the environment read behind every ``df_dumps`` / ``df_loads`` (:mod:`devhost.runtime.sdk_hotpaths`).
+- the ``namedtuple`` class the executor builds per episode,
+- the environment read behind every ``df_dumps`` / ``df_loads``, and
+- the JSON encoder and decoder those two build per call (both :mod:`devhost.runtime.sdk_hotpaths`).
 
 Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
 and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).
@@ -32,7 +33,7 @@ log = logging.getLogger("devhost.sdk_speedups")
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-TIMESTAMPS, CLASSES, STRICT_MODE = "timestamps", "classes", "strict-mode"
+TIMESTAMPS, CLASSES, STRICT_MODE, CODECS = "timestamps", "classes", "strict-mode", "codecs"
 """The speedups' names (:func:`active`)."""
 
 _lock = threading.Lock()
@@ -75,7 +76,16 @@ def _strict_mode() -> tuple[ModuleType, str, Any] | None:
     return module, "_is_strict_mode", sdk_hotpaths.strict_mode_reader(original, name, truthy)
 
 
-_SPEEDUPS = {TIMESTAMPS: _timestamps, CLASSES: _classes, STRICT_MODE: _strict_mode}
+def _codecs() -> tuple[ModuleType, str, Any] | None:
+    try:
+        module = _module(sdk_hotpaths.CODEC_MODULE)
+    except ImportError:
+        return None
+    shim = sdk_hotpaths.codec_json(module)
+    return None if shim is None else (module, "json", shim)
+
+
+_SPEEDUPS = {TIMESTAMPS: _timestamps, CLASSES: _classes, STRICT_MODE: _strict_mode, CODECS: _codecs}
 
 
 def install() -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import importlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -79,16 +80,97 @@ def test_strict_mode_falls_back_when_os_environ_is_replaced(memo_state: None, mo
     assert reader() is True
 
 
-def test_install_replaces_all_three_and_uninstall_gives_each_back(memo_state: None) -> None:
+def test_install_replaces_each_and_uninstall_gives_each_back(memo_state: None) -> None:
     sdk_speedups.uninstall()
-    before = (EXECUTOR.namedtuple, CODEC._is_strict_mode)
+    before = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json)
 
     sdk_speedups.install()
-    during = (EXECUTOR.namedtuple, CODEC._is_strict_mode)
+    during = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json)
     sdk_speedups.uninstall()
 
     assert during[0].__wrapped__ is collections.namedtuple and during[1].__wrapped__ is before[1]
-    assert (EXECUTOR.namedtuple, CODEC._is_strict_mode) == before and not sdk_speedups.active()
+    assert before[2] is json and isinstance(during[2], sdk_hotpaths.CodecJson)
+    assert (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json) == before and not sdk_speedups.active()
+
+
+class Money:
+    """A custom object as the SDK's codec round-trips it (``to_json`` / ``from_json``)."""
+
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+    def __repr__(self) -> str:
+        return f"Money({self.cents})"
+
+    def to_json(self) -> dict[str, int]:
+        return {"cents": self.cents}
+
+    @classmethod
+    def from_json(cls, data: dict[str, int]) -> Money:
+        return cls(data["cents"])
+
+
+def codecs() -> sdk_hotpaths.CodecJson:
+    """The codec module's stand-in for ``json`` (built afresh: the loader may have installed one already)."""
+    return sdk_hotpaths.CodecJson(json, CODEC._serialize_custom_object, CODEC._deserialize_custom_object)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.builds(Money, st.integers()),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def answer(call: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
+    """What a caller sees of a call: its value (NaN made comparable), or the error's type and text."""
+    try:
+        return ("value", repr(call(*args, **kwargs)))
+    except Exception as exc:  # noqa: BLE001 - the error is the answer compared
+        return ("error", f"{type(exc).__name__}: {exc}")
+
+
+# The codec's hook warns once per process about custom objects without a declared type (a DeprecationWarning).
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_the_codecs_encode_and_decode_as_json_does(value: Any) -> None:
+    shim = codecs()
+    text = json.dumps(value, default=CODEC._serialize_custom_object)
+
+    assert answer(shim.dumps, value, default=CODEC._serialize_custom_object) == ("value", repr(text))
+    assert answer(shim.loads, text, object_hook=CODEC._deserialize_custom_object) == answer(
+        json.loads, text, object_hook=CODEC._deserialize_custom_object
+    )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize(
+    "text",
+    ["", "{", '{"a": 1} x', "\ufeff{}", b'{"a": [1, 2]}', bytearray(b"[]"), 17, "NaN"]
+    + ['{"__class__": "Nope", "__module__": "x"}', '{"__class__": "Money", "__module__": "nowhere", "__data__": {}}'],
+)
+def test_the_codecs_refuse_and_accept_what_json_does(text: Any) -> None:
+    shim = codecs()
+    hook = CODEC._deserialize_custom_object
+
+    assert answer(shim.loads, text, object_hook=hook) == answer(json.loads, text, object_hook=hook)
+
+
+def test_other_json_calls_of_the_codec_module_go_to_json_itself() -> None:
+    shim = codecs()
+    value = {"b": 1, "a": [Money(5)]}
+
+    assert shim.dumps({"b": 1, "a": 2}, sort_keys=True) == json.dumps({"b": 1, "a": 2}, sort_keys=True)
+    assert answer(shim.dumps, value) == answer(json.dumps, value)  # no default: json's TypeError
+    assert shim.loads('{"x": 1.5}', parse_float=str) == {"x": "1.5"}
+    assert shim.JSONDecodeError is json.JSONDecodeError
+
+
+def test_the_codecs_are_left_alone_when_the_module_is_not_the_one_expected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CODEC, "json", object())
+
+    assert sdk_hotpaths.codec_json(CODEC) is None
 
 
 class CountingParse:

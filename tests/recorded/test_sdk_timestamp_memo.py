@@ -151,7 +151,7 @@ def test_orchestrator_receives_identical_values_with_and_without_the_speedups(me
     seen_plain, answers_plain = replay(recording, memo=False)
     seen_memo, answers_memo = replay(recording, memo=True)
 
-    assert sdk_speedups.active() == {sdk_speedups.TIMESTAMPS, sdk_speedups.CLASSES, sdk_speedups.STRICT_MODE}
+    assert sdk_speedups.active() == {sdk_speedups.TIMESTAMPS, sdk_speedups.CLASSES, sdk_speedups.STRICT_MODE, sdk_speedups.CODECS}
     info = sdk_speedups.cache_info()
     assert info is not None and info.hits > 0, "the memo was not used: the comparison would prove nothing"
     assert len(seen_plain) > 2 * len(episodes(recording))
