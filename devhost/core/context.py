@@ -40,17 +40,36 @@ def _input_value(input_text: str | None) -> Any:
     return json.dumps(value)
 
 
-def build_context(instance: Instance, played_json: Sequence[str], new: Sequence[HistoryEvent], settings: ReplaySettings) -> str:
+class ContextText(str):
+    """The payload text, still knowing the pieces it was joined from (:attr:`parts`): the history's event texts,
+    stored and new, and the rest of the payload after its history (without the opening brace).
+
+    Parsing the text gives ``{"history": [each event text parsed, in order], **rest parsed}``: JSON values
+    compose. A reader in this process may parse the pieces instead, and so parse a stored event's text (the same
+    string object on every episode of an instance) once (:mod:`devhost.runtime.sdk_hotpaths`). Pickled (to a
+    worker process) it is a plain ``str``.
+    """
+
+    parts: tuple[Sequence[str], list[str], str]
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (str(self),))
+
+
+def build_context(
+    instance: Instance, played_json: Sequence[str], new: Sequence[HistoryEvent], settings: ReplaySettings
+) -> ContextText:
     """The payload text: ``played_json`` (stored event texts, already ``IsPlayed``) then ``new`` as history.
 
     The stored texts are spliced in as they are rather than parsed and serialised again (that work grows with
     every episode of an instance). The result is the text ``json.dumps`` gives for the whole payload with
     compact separators, since each stored text is exactly :func:`event_json` of its event.
     """
-    history = ",".join([*played_json, *map(event_json, new)])
-    return (
-        '{"history":[' + history + "]," + _rest_json(instance.input, instance.instance_id, instance.parent_instance_id, settings)
-    )
+    new_json = list(map(event_json, new))
+    rest = _rest_json(instance.input, instance.instance_id, instance.parent_instance_id, settings)
+    text = ContextText('{"history":[' + ",".join([*played_json, *new_json]) + "]," + rest)
+    text.parts = (played_json, new_json, rest)
+    return text
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,4 +1,4 @@
-"""Two per-episode costs of the Durable Functions SDK that give the same answer every time, made cheap inside the
+"""Per-episode costs of the Durable Functions SDK that give the same answer every time, made cheap inside the
 host process (part of :mod:`devhost.runtime.sdk_speedups`).
 
 - **A namedtuple class per episode.** Every episode builds a ``TaskOrchestrationExecutor``, whose
@@ -24,6 +24,13 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   ``cls(**kw).decode(s)``), about a quarter of each call. :class:`CodecJson` stands in for the ``json`` module
   in that module only: those two calls, with exactly those hooks, go to one encoder and one decoder per thread
   built with the same arguments; every other call goes to ``json`` itself.
+- **Parsing the stored history again.** ``DurableOrchestrationContext.from_json`` parses the whole payload
+  (azure-functions-durable 1.7.0, ``models/DurableOrchestrationContext.py`` line 125), every stored event again
+  on every episode, only to pass each event's keys to ``HistoryEvent(**event)`` (line 61), which copies them.
+  :class:`ContextJson` stands in for ``json`` in that module: a payload devhost built
+  (:class:`devhost.core.context.ContextText`) is parsed piece by piece, each stored event text (the same string
+  object on every episode) once while it stays among the last :data:`EVENT_MEMO_SIZE`; an event holding a
+  nested object or list is parsed afresh every time, so nothing the SDK could change is shared between episodes.
 
 ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without all of the speedups and
 compares everything the orchestrator receives and every answer of the SDK.
@@ -31,14 +38,23 @@ compares everything the orchestrator receives and every answer of the SDK.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
 from types import ModuleType
 from typing import Any, Callable
 
+from devhost.core.context import ContextText
+
 EXECUTOR_MODULE = "azure.durable_functions.models.TaskOrchestrationExecutor"
 """The SDK module whose ``namedtuple`` global builds a class per episode."""
+
+CONTEXT_MODULE = "azure.durable_functions.models.DurableOrchestrationContext"
+"""The SDK module whose ``from_json`` parses each episode's payload."""
+
+EVENT_MEMO_SIZE = 16_384
+"""Parsed stored events kept (about 0.7 KB each): every event of 200 instances 80 events long."""
 
 CODEC_MODULE = "azure.functions._durable_functions"
 """The azure-functions module whose ``_is_strict_mode`` reads the environment on every Durable JSON call."""
@@ -98,8 +114,8 @@ class CodecJson:
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if len(kwargs) == 1 and kwargs.get("default") is self._default:
-            return self._encode(obj)  # type: ignore[no-any-return]
-        return self._json.dumps(obj, **kwargs)  # type: ignore[no-any-return]
+            return self._encode(obj)
+        return self._json.dumps(obj, **kwargs)
 
     def loads(self, s: Any, **kwargs: Any) -> Any:
         # json.loads refuses a str that starts with a BOM before decoding, and decodes bytes first: both are
@@ -123,3 +139,46 @@ def codec_json(module: ModuleType) -> CodecJson | None:
     if getattr(module, "json", None) is not json or not callable(default) or not callable(object_hook):
         return None
     return CodecJson(json, default, object_hook)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+class ContextJson:
+    """The ``json`` module as the SDK's context module sees it: :meth:`loads` of a payload devhost built parses its
+    pieces (module doc); anything else is ``json``'s own call."""
+
+    def __init__(self, real: ModuleType, maxsize: int = EVENT_MEMO_SIZE) -> None:
+        self._json = real
+        self._event = functools.lru_cache(maxsize)(self._parse_event)
+
+    def _parse_event(self, text: str) -> tuple[Any, bool]:
+        value = self._json.loads(text)
+        flat = type(value) is dict and all(type(item) in _SCALARS for item in value.values())
+        return value, flat
+
+    def loads(self, s: Any, **kwargs: Any) -> Any:
+        if kwargs or type(s) is not ContextText:
+            return self._json.loads(s, **kwargs)
+        played, new, rest = s.parts
+        loads = self._json.loads
+        history = []
+        for text in played:
+            value, flat = self._event(text)
+            history.append(value if flat else loads(text))
+        history.extend(map(loads, new))
+        # Key order as json.loads of the whole text gives it: "history" first, then the rest in order.
+        payload = {"history": history}
+        payload.update(loads("{" + rest))
+        return payload
+
+    def cache_info(self) -> Any:
+        return self._event.cache_info()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._json, name)
+
+
+def context_json(module: ModuleType) -> ContextJson | None:
+    """A :class:`ContextJson` for the SDK's context module, or None when its ``json`` global is not the json module."""
+    return ContextJson(json) if getattr(module, "json", None) is json else None

@@ -3,12 +3,13 @@
 The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
 sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
 that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
-worker process) replaces four of them with equivalents that remember:
+worker process) replaces five of them with equivalents that remember:
 
 - ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
+- the parsing of every stored history event of the payload,
 - the ``namedtuple`` class the executor builds per episode,
 - the environment read behind every ``df_dumps`` / ``df_loads``, and
-- the JSON encoder and decoder those two build per call (both :mod:`devhost.runtime.sdk_hotpaths`).
+- the JSON encoder and decoder those two build per call (the last four: :mod:`devhost.runtime.sdk_hotpaths`).
 
 Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
 and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).
@@ -33,7 +34,7 @@ log = logging.getLogger("devhost.sdk_speedups")
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-TIMESTAMPS, CLASSES, STRICT_MODE, CODECS = "timestamps", "classes", "strict-mode", "codecs"
+TIMESTAMPS, EVENTS, CLASSES, STRICT_MODE, CODECS = "timestamps", "events", "classes", "strict-mode", "codecs"
 """The speedups' names (:func:`active`)."""
 
 _lock = threading.Lock()
@@ -85,7 +86,21 @@ def _codecs() -> tuple[ModuleType, str, Any] | None:
     return None if shim is None else (module, "json", shim)
 
 
-_SPEEDUPS = {TIMESTAMPS: _timestamps, CLASSES: _classes, STRICT_MODE: _strict_mode, CODECS: _codecs}
+def _events() -> tuple[ModuleType, str, Any] | None:
+    module = _module(sdk_hotpaths.CONTEXT_MODULE)
+    shim = sdk_hotpaths.context_json(module)
+    return None if shim is None else (module, "json", shim)
+
+
+_SPEEDUPS = {
+    TIMESTAMPS: _timestamps,
+    EVENTS: _events,
+    CLASSES: _classes,
+    STRICT_MODE: _strict_mode,
+    CODECS: _codecs,
+}
+ALL = frozenset(_SPEEDUPS)
+"""Every speedup's name: what :func:`active` answers once :func:`install` found the SDK it was written for."""
 
 
 def install() -> bool:

@@ -11,9 +11,10 @@ import collections
 import importlib
 import json
 import os
+import pickle
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -21,10 +22,13 @@ from dateutil import parser as dateparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devhost.core.context import ReplaySettings, build_context
+from devhost.core.model import Instance, RuntimeStatus, event_json
 from devhost.runtime import sdk_hotpaths, sdk_speedups, sdk_timestamps
 
 CODEC = importlib.import_module(sdk_hotpaths.CODEC_MODULE)
 EXECUTOR = importlib.import_module(sdk_hotpaths.EXECUTOR_MODULE)
+CONTEXT = importlib.import_module(sdk_hotpaths.CONTEXT_MODULE)
 
 
 def test_the_executor_gets_one_class_per_name_and_fields_from_its_own_module() -> None:
@@ -82,15 +86,16 @@ def test_strict_mode_falls_back_when_os_environ_is_replaced(memo_state: None, mo
 
 def test_install_replaces_each_and_uninstall_gives_each_back(memo_state: None) -> None:
     sdk_speedups.uninstall()
-    before = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json)
+    before = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json)
 
     sdk_speedups.install()
-    during = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json)
+    during = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json)
     sdk_speedups.uninstall()
 
     assert during[0].__wrapped__ is collections.namedtuple and during[1].__wrapped__ is before[1]
-    assert before[2] is json and isinstance(during[2], sdk_hotpaths.CodecJson)
-    assert (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json) == before and not sdk_speedups.active()
+    assert before[2] is before[3] is json
+    assert isinstance(during[2], sdk_hotpaths.CodecJson) and isinstance(during[3], sdk_hotpaths.ContextJson)
+    assert (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json) == before and not sdk_speedups.active()
 
 
 class Money:
@@ -238,3 +243,64 @@ def test_a_zone_named_utc_with_daylight_saving_time_parses_every_miss(zone: str)
 
     derives = zone != "UTC0UTC,M3.5.0,M10.5.0/3"
     assert parse.calls == (1 if derives else 10)
+
+
+EVENT_VALUES = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+EVENTS = st.lists(
+    st.fixed_dictionaries(
+        {"EventType": st.integers(0, 20), "EventId": st.integers(-1, 50), "IsPlayed": st.booleans()},
+        optional={
+            "Name": st.text(max_size=8),
+            "Result": EVENT_VALUES,
+            "ParentInstance": st.dictionaries(st.text(max_size=4), EVENT_VALUES, max_size=2),
+            "Tags": st.lists(EVENT_VALUES, max_size=2),
+        },
+    ),
+    max_size=8,
+)
+
+
+def instance(input_text: str | None) -> Instance:
+    moment = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    return Instance("id-1", "orchestrator", "execution", RuntimeStatus.RUNNING, moment, moment, input=input_text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(played=EVENTS, new=EVENTS, input_text=st.none() | st.sampled_from(['"text"', '{"a": [1, 2]}', "17", "null"]))
+def test_a_payload_parsed_by_its_pieces_equals_the_whole_text_parsed(
+    played: list[dict[str, Any]], new: list[dict[str, Any]], input_text: str | None
+) -> None:
+    shim = sdk_hotpaths.ContextJson(json)
+    payload = build_context(instance(input_text), [event_json(e) for e in played], new, ReplaySettings())
+
+    for _ in range(2):  # the second time from the memo
+        parsed = shim.loads(payload)
+        assert parsed == json.loads(str(payload))
+        assert list(parsed) == list(json.loads(str(payload)))  # the same keys in the same order
+
+
+def test_stored_events_are_parsed_once_and_nested_ones_every_time() -> None:
+    shim = sdk_hotpaths.ContextJson(json)
+    flat = event_json({"EventType": 4, "EventId": 0, "IsPlayed": True, "Name": "check"})
+    nested = event_json({"EventType": 0, "EventId": -1, "IsPlayed": True, "ParentInstance": {"InstanceId": "p"}})
+    new = [{"EventType": 12, "EventId": -1, "IsPlayed": False}]
+
+    first = shim.loads(build_context(instance(None), [flat, nested], new, ReplaySettings()))
+    second = shim.loads(build_context(instance(None), [flat, nested], new, ReplaySettings()))
+
+    assert first["history"][0] is second["history"][0]  # parsed once
+    assert first["history"][1] == second["history"][1] and first["history"][1] is not second["history"][1]
+    assert first["history"][1]["ParentInstance"] is not second["history"][1]["ParentInstance"]
+    assert first["history"][2] is not second["history"][2]  # this episode's new events: parsed afresh
+
+
+def test_other_texts_are_parsed_by_json_itself_and_a_payload_pickles_as_plain_text() -> None:
+    shim = sdk_hotpaths.ContextJson(json)
+    payload = build_context(instance(None), [], [{"EventType": 12, "EventId": -1, "IsPlayed": False}], ReplaySettings())
+
+    assert shim.loads(str(payload)) == json.loads(str(payload)) and shim.cache_info().currsize == 0
+    assert shim.loads('{"x": 1.5}', parse_float=str) == {"x": "1.5"}
+    assert answer(shim.loads, "\ufeff{}") == answer(json.loads, "\ufeff{}")
+    assert shim.dumps({"a": 1}) == json.dumps({"a": 1})
+    unpickled = pickle.loads(pickle.dumps(payload))
+    assert type(unpickled) is str and unpickled == payload

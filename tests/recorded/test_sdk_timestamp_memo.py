@@ -27,7 +27,7 @@ from devhost.core.context import ReplaySettings, build_context
 from devhost.core.events import format_timestamp
 from devhost.core.model import EventType, HistoryEvent, Instance, RuntimeStatus, event_json
 from devhost.replay.model import INBOUND
-from devhost.runtime import sdk_speedups
+from devhost.runtime import sdk_hotpaths, sdk_speedups
 from devhost.runtime.loader import load_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,9 +151,11 @@ def test_orchestrator_receives_identical_values_with_and_without_the_speedups(me
     seen_plain, answers_plain = replay(recording, memo=False)
     seen_memo, answers_memo = replay(recording, memo=True)
 
-    assert sdk_speedups.active() == {sdk_speedups.TIMESTAMPS, sdk_speedups.CLASSES, sdk_speedups.STRICT_MODE, sdk_speedups.CODECS}
+    assert sdk_speedups.active() == sdk_speedups.ALL
     info = sdk_speedups.cache_info()
     assert info is not None and info.hits > 0, "the memo was not used: the comparison would prove nothing"
+    events = importlib.import_module(sdk_hotpaths.CONTEXT_MODULE).json.cache_info()
+    assert events.hits > 0, "no stored event was parsed once: the comparison would prove nothing"
     assert len(seen_plain) > 2 * len(episodes(recording))
     assert seen_memo == seen_plain
     assert answers_memo == answers_plain
