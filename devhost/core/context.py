@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,15 +45,22 @@ class ContextText(str):
     stored and new, and the rest of the payload after its history (without the opening brace).
 
     Parsing the text gives ``{"history": [each event text parsed, in order], **rest parsed}``: JSON values
-    compose. A reader in this process may parse the pieces instead, and so parse a stored event's text (the same
-    string object on every episode of an instance) once (:mod:`devhost.runtime.sdk_hotpaths`). Pickled (to a
-    worker process) it is a plain ``str``.
+    compose. A reader in this process may parse the pieces instead, and so parse a stored event's text once for
+    all the episodes that replay it (:mod:`devhost.runtime.sdk_hotpaths`). Pickled (to a worker process) it
+    travels as its pieces and is joined again there, pieces included.
     """
 
-    parts: tuple[Sequence[str], list[str], str]
+    parts: tuple[Sequence[str], Sequence[str], str]
 
-    def __reduce__(self) -> tuple[type[str], tuple[str]]:
-        return (str, (str(self),))
+    def __reduce__(self) -> tuple[Callable[..., ContextText], tuple[Sequence[str], Sequence[str], str]]:
+        return (join_context, self.parts)
+
+
+def join_context(played_json: Sequence[str], new_json: Sequence[str], rest: str) -> ContextText:
+    """The payload of these stored and new event texts and this rest (see :class:`ContextText`)."""
+    text = ContextText('{"history":[' + ",".join([*played_json, *new_json]) + "]," + rest)
+    text.parts = (played_json, new_json, rest)
+    return text
 
 
 def build_context(
@@ -65,11 +72,8 @@ def build_context(
     every episode of an instance). The result is the text ``json.dumps`` gives for the whole payload with
     compact separators, since each stored text is exactly :func:`event_json` of its event.
     """
-    new_json = list(map(event_json, new))
     rest = _rest_json(instance.input, instance.instance_id, instance.parent_instance_id, settings)
-    text = ContextText('{"history":[' + ",".join([*played_json, *new_json]) + "]," + rest)
-    text.parts = (played_json, new_json, rest)
-    return text
+    return join_context(played_json, list(map(event_json, new)), rest)
 
 
 @functools.lru_cache(maxsize=8)

@@ -22,7 +22,7 @@ from dateutil import parser as dateparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devhost.core.context import ReplaySettings, build_context
+from devhost.core.context import ContextText, ReplaySettings, build_context
 from devhost.core.model import Instance, RuntimeStatus, event_json
 from devhost.runtime import sdk_hotpaths, sdk_speedups, sdk_timestamps
 
@@ -294,7 +294,7 @@ def test_stored_events_are_parsed_once_and_nested_ones_every_time() -> None:
     assert first["history"][2] is not second["history"][2]  # this episode's new events: parsed afresh
 
 
-def test_other_texts_are_parsed_by_json_itself_and_a_payload_pickles_as_plain_text() -> None:
+def test_other_texts_are_parsed_by_json_itself_and_a_payload_pickles_with_its_pieces() -> None:
     shim = sdk_hotpaths.ContextJson(json)
     payload = build_context(instance(None), [], [{"EventType": 12, "EventId": -1, "IsPlayed": False}], ReplaySettings())
 
@@ -303,4 +303,4 @@ def test_other_texts_are_parsed_by_json_itself_and_a_payload_pickles_as_plain_te
     assert answer(shim.loads, "\ufeff{}") == answer(json.loads, "\ufeff{}")
     assert shim.dumps({"a": 1}) == json.dumps({"a": 1})
     unpickled = pickle.loads(pickle.dumps(payload))
-    assert type(unpickled) is str and unpickled == payload
+    assert type(unpickled) is ContextText and unpickled == payload and shim.loads(unpickled) == json.loads(payload)
