@@ -226,12 +226,12 @@ class Engine:
         self.decider.begin_round()
         lifecycle = self.store.lifecycle_version
         if ready and self.invoker.turns_off_loop:
-            # Turns replay in worker processes: decide this round's turns side by side (one per instance), so
-            # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores; each loads on the loop, and the round still
-            # commits once.
+            # Turns replay in worker processes: decide this round's turns side by side (one task per instance,
+            # awaiting its replay on this loop), so FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores and
+            # their pipes carry the round's contexts and replies in a few writes; the round still commits once.
             loaded = (self.decider.prepare(instance_id, arriving.get(instance_id, ())) for instance_id in ready)
             prepared = [p for p in loaded if p is not None]
-            outcomes = list(await asyncio.gather(*(self._decide_off_loop(p) for p in prepared)))
+            outcomes = list(await asyncio.gather(*(self._decide_remote(p) for p in prepared)))
         else:
             prepared, outcomes = [], []
             for instance_id in ready:
@@ -321,10 +321,10 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    async def _decide_off_loop(self, prepared: PreparedTurn) -> Decided | None:
-        """A turn whose replay blocks on a worker process: decided on a thread (loaded and committed on the loop)."""
+    async def _decide_remote(self, prepared: PreparedTurn) -> Decided | None:
+        """A turn whose replay runs in a worker process: its steps run on the loop around the awaited replay."""
         try:
-            commit = await asyncio.to_thread(self.decider.decide, prepared)
+            commit = await self.decider.decide_remote(prepared)
         except TurnAborted as exc:
             # Nothing was committed: the messages wait in the store and the next round runs the turn again.
             log.warning("turn of %s aborted and retried: %s", prepared.turn.instance.instance_id, exc)

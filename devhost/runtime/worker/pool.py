@@ -29,6 +29,7 @@ import asyncio
 import functools
 import logging
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -193,19 +194,18 @@ class WorkerInvoker(Invoker):
         raise FunctionTimedOut(text)
 
     # --- orchestrator turns --------------------------------------------------------------------------
-    def orchestrator_handle(
+    def remote_orchestrator(
         self, function: OrchestratorFunction, *, trace: tuple[str | None, str | None] = (None, None)
-    ) -> Callable[[str], str]:
-        """A ``handle(context_json) -> state_json`` that replays in a worker (which attaches ``trace`` around it);
-        call it off the host's loop."""
+    ) -> Callable[[str], Awaitable[str]] | None:
+        """An ``async handle(context_json) -> state_json`` that replays in a worker (which attaches ``trace``
+        around it), awaited on the host's loop; None for an orchestrator the host's registry replaced since the
+        workers indexed the app (test code), which replays here."""
         if self._indexed_orchestrators.get(function.name) is not function:
-            return function.handle  # replaced in the host's registry since (test code): runs here
-        return functools.partial(self._orchestrate_blocking, function.name, trace)
+            return None
+        return functools.partial(self._replay, function.name, trace)
 
-    def _orchestrate_blocking(self, name: str, trace: tuple[str | None, str | None], context_json: str) -> str:
-        assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(self._orchestrate(name, context_json, trace), self._loop)
-        outcome = future.result()
+    async def _replay(self, name: str, trace: tuple[str | None, str | None], context_json: str) -> str:
+        outcome = await self._orchestrate(name, context_json, trace)
         if outcome[0] == frames.OK:
             return str(outcome[1])
         failure = RuntimeError(outcome[1])  # the SDK's failure text: the core reads it as the orchestrator's failure
