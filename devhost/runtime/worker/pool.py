@@ -142,7 +142,7 @@ class WorkerInvoker(Invoker):
         """Stop every worker (the host is stopping); invocations still running in them are abandoned."""
         self._closing = True
         workers, self.workers = self.workers, []
-        await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in workers))
+        await asyncio.gather(*(worker.stop() for worker in workers))
 
     def close(self) -> None:
         super().close()
