@@ -22,11 +22,13 @@ import asyncio
 import itertools
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core.errors import DevhostError, StoreUnavailable, TurnAborted
+from devhost.core.model import Message
 from devhost.runtime import entity_batches
 from devhost.runtime.activities import Activities
 from devhost.runtime.config import HostSettings
@@ -229,9 +231,11 @@ class Engine:
             # Turns replay in worker processes: decide this round's turns side by side (one task per instance,
             # awaiting its replay on this loop), so FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores and
             # their pipes carry the round's contexts and replies in a few writes; the round still commits once.
-            loaded = (self.decider.prepare(instance_id, arriving.get(instance_id, ())) for instance_id in ready)
-            prepared = [p for p in loaded if p is not None]
-            outcomes = list(await asyncio.gather(*(self._decide_remote(p) for p in prepared)))
+            # Each task loads its turn and sends it at once (the tasks all start in one loop pass, so every turn is
+            # loaded before any is decided, as before): the worker starts on the first while the rest are loaded.
+            turns = await asyncio.gather(*(self._remote_turn(i, arriving.get(i, ())) for i in ready))
+            prepared = [p for p, _ in turns if p is not None]
+            outcomes = [o for p, o in turns if p is not None]
         else:
             prepared, outcomes = [], []
             for instance_id in ready:
@@ -321,6 +325,14 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
+    async def _remote_turn(
+        self, instance_id: str, arriving: Sequence[tuple[int, Message]]
+    ) -> tuple[PreparedTurn | None, Decided | None]:
+        prepared = self.decider.prepare(instance_id, arriving)
+        if prepared is None:
+            return None, None
+        return prepared, await self._decide_remote(prepared)
+
     async def _decide_remote(self, prepared: PreparedTurn) -> Decided | None:
         """A turn whose replay runs in a worker process: its steps run on the loop around the awaited replay."""
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from devhost.runtime.worker.wire import HEADER, FrameReader, Wire, encode, write_blocking
+from devhost.runtime.worker.wire import FLUSH_SIZE, HEADER, FrameReader, Wire, encode, write_blocking
 
 
 def framed(*frames: tuple[Any, ...]) -> bytes:
@@ -196,3 +196,27 @@ def test_a_blocking_write_waits_for_a_full_pipe_to_drain() -> None:
     theirs.close()
 
     assert len(received[0][1]) == 4 << 20
+
+
+def test_a_pass_that_queues_more_than_the_flush_size_writes_it_without_waiting_for_the_pass_to_end() -> None:
+    async def scenario() -> tuple[bytes, bytes]:
+        ends = Ends()
+        ends.peer.sock.setblocking(False)
+        ends.wire.send(("call", 1, "small"))
+        small_only = _available(ends.peer.sock)
+        ends.wire.send(("call", 2, "x" * FLUSH_SIZE))  # past the flush size: written now, with what was queued before
+        written = _available(ends.peer.sock)
+        ends.close()
+        return small_only, written
+
+    small_only, written = asyncio.run(scenario())
+
+    assert small_only == b""
+    assert FrameReader().feed(written)[0] == ("call", 1, "small")
+
+
+def _available(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(1 << 20)
+    except BlockingIOError:
+        return b""

@@ -43,6 +43,10 @@ from devhost.runtime.tracing import attached
 from devhost.runtime.worker import frames
 from devhost.runtime.worker.wire import Wire, encode, write_blocking
 
+REPLY_FLUSH_SIZE = 8 * 1024
+"""Bytes of replies written at once by the worker (a few turns' answers; a write costs microseconds, a turn a
+millisecond)."""
+
 _HOST_LOGGERS = ("devhost", "function_app", "job_monitor")
 
 
@@ -65,7 +69,9 @@ class Channel:
         """Read and write on ``loop`` (call on its thread, before it runs)."""
         with self._lock:
             self._loop, self._loop_thread = loop, threading.get_ident()
-            self._wire = Wire(self.conn.fileno(), loop, on_frame, on_eof)
+            # Replies leave a few at a time rather than once per read (which may bring a whole round's turns): the host
+            # applies the first turns' answers while this worker replays the rest.
+            self._wire = Wire(self.conn.fileno(), loop, on_frame, on_eof, flush_size=REPLY_FLUSH_SIZE)
 
     def detach(self) -> None:
         """The loop has ended: write what it still held, and write directly from now on."""

@@ -3,9 +3,10 @@
 Each frame is an 8-byte big-endian length and the pickled tuple (:mod:`devhost.runtime.worker.frames`). A
 :class:`Wire` reads its end of the pipe with ``loop.add_reader`` (non-blocking reads, however many frames one read
 brings, a frame split across reads kept until its end arrives) and buffers what is sent during one loop pass into
-one write at the start of the next, so a dispatch round's turns reach a worker, and their replies come back, in a
-few system calls instead of one each (and no thread hands frames over with ``call_soon_threadsafe``). What the
-pipe does not take at once waits for ``add_writer``; nothing blocks the loop.
+one write at the start of the next (or sooner, once :data:`FLUSH_SIZE` bytes wait), so a dispatch round's turns
+reach a worker, and their replies come back, in a few system calls instead of one each (and no thread hands frames
+over with ``call_soon_threadsafe``). What the pipe does not take at once waits for ``add_writer``; nothing blocks
+the loop.
 
 :func:`write_blocking` is the same framing for a writer without a running loop (the worker before its loop starts
 and after it ends).
@@ -25,6 +26,10 @@ Frame = tuple[Any, ...]
 HEADER = struct.Struct("!Q")
 READ_SIZE = 256 * 1024
 """Bytes asked for per read: a round's worth of small frames in one call; a larger frame takes several."""
+
+FLUSH_SIZE = 64 * 1024
+"""Bytes queued in one loop pass that are written at once instead of at the end of the pass: the peer starts on the
+first frames of a round while the rest are being built (each side works while the other does)."""
 
 
 def encode(frame: Frame) -> list[bytes]:
@@ -85,8 +90,11 @@ class Wire:
         loop: asyncio.AbstractEventLoop,
         on_frame: Callable[[Frame], None],
         on_eof: Callable[[BaseException | None], None],
+        *,
+        flush_size: int = FLUSH_SIZE,
     ) -> None:
         os.set_blocking(fd, False)
+        self._flush_size = flush_size
         self._fd = fd
         self._loop = loop
         self._on_frame = on_frame
@@ -94,6 +102,7 @@ class Wire:
         self._reader = FrameReader()
         self._queued: list[bytes] = []
         """Frames sent in this loop pass, written together by :meth:`_flush`."""
+        self._queued_size = 0
         self._unsent = bytearray()
         """What the pipe did not take yet (written when it is writable again)."""
         self._flush_scheduled = False
@@ -112,17 +121,22 @@ class Wire:
     def send(self, frame: Frame) -> None:
         if self.broken:
             return
-        self._queued.extend(encode(frame))
-        if not self._flush_scheduled and not self._writing:
+        header, body = encode(frame)
+        self._queued += (header, body)
+        self._queued_size += len(body)
+        if self._writing:
+            return  # the pipe is full: _writable takes the queue when it drains
+        if self._queued_size >= self._flush_size:
+            self._flush()
+        elif not self._flush_scheduled:
             self._flush_scheduled = True
             # call_soon runs in the next pass, after every callback ready in this one: what they send joins this write.
             self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
-        self._flush_scheduled = False
+        self._flush_scheduled = False  # a pass's flush that finds the queue empty (written early) writes nothing
         if self._queued:
-            data = b"".join(self._queued)
-            self._queued.clear()
+            data = self._take_queued()
             if self._unsent:
                 self._unsent += data
             else:
@@ -155,13 +169,18 @@ class Wire:
 
     def _writable(self) -> None:
         if self._queued:
-            self._unsent += b"".join(self._queued)
-            self._queued.clear()
+            self._unsent += self._take_queued()
         self._write(None)
+
+    def _take_queued(self) -> bytes:
+        data = b"".join(self._queued)
+        self._queued.clear()
+        self._queued_size = 0
+        return data
 
     def _break(self) -> None:
         self.broken = True
-        self._queued.clear()
+        self._take_queued()
         self._unsent.clear()
         if self._writing:
             self._writing = False
@@ -169,9 +188,8 @@ class Wire:
 
     def take_unsent(self) -> bytes:
         """Stop writing on the loop and hand over what it has not written yet (the caller writes it without one)."""
-        data = bytes(self._unsent) + b"".join(self._queued)
+        data = bytes(self._unsent) + self._take_queued()
         self._unsent.clear()
-        self._queued.clear()
         if self._writing:
             self._writing = False
             self._loop.remove_writer(self._fd)
