@@ -7,7 +7,7 @@ import asyncio
 import os
 import pickle
 import socket
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -74,7 +74,7 @@ class Peer:
 class Ends:
     """A Wire on one end of a socket pair, what it read and whether it saw the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, handler: Callable[[tuple[Any, ...]], None] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair()
         self._ours = ours
@@ -82,7 +82,7 @@ class Ends:
         self.frames: list[tuple[Any, ...]] = []
         self.arrived = asyncio.Event()
         self.ended: asyncio.Future[BaseException | None] = self.loop.create_future()
-        self.wire = Wire(ours.fileno(), self.loop, self._frame, self.ended.set_result)
+        self.wire = Wire(ours.fileno(), self.loop, handler or self._frame, self.ended.set_result)
 
     def _frame(self, frame: tuple[Any, ...]) -> None:
         self.frames.append(frame)
@@ -220,3 +220,25 @@ def _available(sock: socket.socket) -> bytes:
         return sock.recv(1 << 20)
     except BlockingIOError:
         return b""
+
+
+def test_a_handler_failing_on_one_frame_still_gets_the_frames_after_it() -> None:
+    async def scenario() -> list[tuple[Any, ...]]:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda loop, context: None)  # the failure is reported there; not this test's concern
+        handled: list[tuple[Any, ...]] = []
+        done = asyncio.Event()
+
+        def handler(frame: tuple[Any, ...]) -> None:
+            if frame[1] == 1:
+                raise ValueError("bad frame")
+            handled.append(frame)
+            done.set()
+
+        ends = Ends(handler)
+        ends.peer.sock.sendall(framed(("done", 1), ("done", 2)))
+        await done.wait()
+        ends.close()
+        return handled
+
+    assert asyncio.run(scenario()) == [("done", 2)]

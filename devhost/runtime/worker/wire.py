@@ -213,7 +213,10 @@ class Wire:
             self._end(exc)
             return
         for frame in frames:
-            self._on_frame(frame)
+            try:
+                self._on_frame(frame)
+            except Exception as exc:  # noqa: BLE001 - as a callback of its own would: reported, the next frames still handled
+                self._loop.call_exception_handler({"message": "error handling a frame", "exception": exc})
             if not self.reading:  # the handler closed the wire
                 return
 
