@@ -1,7 +1,8 @@
 """The engine: runs orchestration turns and activities against the store, on the host's one clock.
 
 Each orchestration turn is load → :func:`devhost.core.turn.decide_turn`, run on the event loop (the SDK's
-replay is CPU-bound and never awaits); a dispatch round's turns and the activity results reported since the
+replay is CPU-bound and never awaits; in a language-worker process, the turn's steps run on the loop around its
+awaited replay); a dispatch round's turns and the activity results reported since the
 last round are then written in one store transaction (group commit, ``Store.commit_group``), each turn still
 all-or-nothing, and nothing is acknowledged before that commit; HTTP handlers run between a round's turns
 (seeing only the store). Activities (:mod:`devhost.runtime.activities`) run through the Invoker in a bounded
