@@ -130,17 +130,15 @@ class WorkerProcess:
         """Ask the worker to exit (the host is stopping); kill it if it does not exit promptly."""
         self.stopping = True
         self._wire.send((frames.STOP,))
-        await asyncio.to_thread(self._join_or_kill)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.gone), timeout=5.0)  # the loop sees the end of the pipe
+        if not await self._gone_within(2.0):
+            self.kill()
+            await self._gone_within(5.0)
         self._wire.close()
         self._conn.close()
 
-    def _join_or_kill(self) -> None:
-        self.process.join(timeout=2.0)
-        if self.process.exitcode is None:
-            self.kill()
-            self.process.join(timeout=2.0)
+    async def _gone_within(self, seconds: float) -> bool:
+        done, _ = await asyncio.wait({self.gone}, timeout=seconds)
+        return bool(done)
 
     # --- frames from the worker ----------------------------------------------------------------------
     def _on_end(self, error: BaseException | None) -> None:
@@ -148,9 +146,22 @@ class WorkerProcess:
         if error is not None:
             log.error("worker %d sent an unreadable frame: %s", self.index, error)
             self.kill()
-        # The process has closed its end: it is exiting. Its exit code is read off the loop (a join, once per worker).
-        join = self._loop.run_in_executor(None, self.process.join, 5.0)
-        join.add_done_callback(lambda _: self._on_eof(self.process.exitcode))
+        # The process has closed its end: it is exiting. Its exit code is ready once its sentinel is readable (watched
+        # on the loop: no thread), or, for a process that closed the pipe and lingers, given up on after 5 s.
+        if self.process.exitcode is not None:
+            self._on_eof(self.process.exitcode)
+            return
+        sentinel = self.process.sentinel
+        give_up = self._loop.call_later(5.0, self._exited_or_not, sentinel)
+        self._loop.add_reader(sentinel, self._exited_or_not, sentinel, give_up)
+
+    def _exited_or_not(self, sentinel: int, give_up: asyncio.TimerHandle | None = None) -> None:
+        if self.gone.done():
+            return
+        if give_up is not None:
+            give_up.cancel()
+        self._loop.remove_reader(sentinel)
+        self._on_eof(self.process.exitcode)
 
     def _on_frame(self, frame: frames.Frame) -> None:
         tag = frame[0]
