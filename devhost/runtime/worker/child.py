@@ -43,9 +43,9 @@ from devhost.runtime.tracing import attached
 from devhost.runtime.worker import frames
 from devhost.runtime.worker.wire import Wire, encode, write_blocking
 
-REPLY_FLUSH_SIZE = 8 * 1024
-"""Bytes of replies written at once by the worker (a few turns' answers; a write costs microseconds, a turn a
-millisecond)."""
+REPLY_FLUSH_SIZE = 64 * 1024
+"""Bytes of replies the worker writes at once (some 20 turns' answers): the host applies them while this worker replays
+the next ones, and no write per answer (see :data:`devhost.runtime.worker.wire.FLUSH_SIZE` on what a write costs)."""
 
 _HOST_LOGGERS = ("devhost", "function_app", "job_monitor")
 
@@ -69,7 +69,7 @@ class Channel:
         """Read and write on ``loop`` (call on its thread, before it runs)."""
         with self._lock:
             self._loop, self._loop_thread = loop, threading.get_ident()
-            # Replies leave a few at a time rather than once per read (which may bring a whole round's turns): the host
+            # Replies leave some at a time rather than once per read (which may bring a whole round's turns): the host
             # applies the first turns' answers while this worker replays the rest.
             self._wire = Wire(self.conn.fileno(), loop, on_frame, on_eof, flush_size=REPLY_FLUSH_SIZE)
 
