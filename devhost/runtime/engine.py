@@ -234,7 +234,13 @@ class Engine:
             # their pipes carry the round's contexts and replies in a few writes; the round still commits once.
             # Each task loads its turn and sends it at once (the tasks all start in one loop pass, so every turn is
             # loaded before any is decided, as before): the worker starts on the first while the rest are loaded.
-            turns = await asyncio.gather(*(self._remote_turn(i, arriving.get(i, ())) for i in ready))
+            # A store fault in one turn fails the round only once every turn has finished: none is left running to
+            # record its status in the next round's view of this one (TurnDecider.deciding) without being committed.
+            gathered = await asyncio.gather(*(self._remote_turn(i, arriving.get(i, ())) for i in ready), return_exceptions=True)
+            for result in gathered:
+                if isinstance(result, BaseException):
+                    raise result
+            turns = [result for result in gathered if not isinstance(result, BaseException)]
             prepared = [p for p, _ in turns if p is not None]
             outcomes = [o for p, o in turns if p is not None]
         else:
