@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import functools
 import io
 import os
 import pstats
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -107,13 +109,13 @@ async def run_host(
         await host.start()
         if workers:
             invoker: Any = host.invoker
-            remote = invoker.orchestrator_handle
+            remote = invoker.remote_orchestrator
 
-            def timed_remote(function: OrchestratorFunction, **kwargs: Any) -> Callable[[str], str]:
-                timed.handle = remote(function, **kwargs)
-                return timed
+            def timed_remote(function: OrchestratorFunction, **kwargs: Any) -> Callable[[str], Awaitable[str]] | None:
+                replay = remote(function, **kwargs)
+                return None if replay is None else functools.partial(_timed_replay, timed, replay)
 
-            invoker.orchestrator_handle = timed_remote
+            invoker.remote_orchestrator = timed_remote
         try:
             if on_started is not None:
                 on_started(host)
@@ -131,6 +133,18 @@ async def run_host(
             return run
         finally:
             await host.stop()
+
+
+async def _timed_replay(timed: TimedHandle, replay: Callable[[str], Awaitable[str]], context: str) -> str:
+    """A worker's replay, awaited on the host's loop, counted into ``timed`` (wall time only: the CPU is the worker's)."""
+    started = time.perf_counter()
+    try:
+        result = await replay(context)
+    finally:
+        timed.seconds += time.perf_counter() - started
+        timed.calls += 1
+    timed.episodes[hash(context), hash(result)] += 1
+    return result
 
 
 async def _drive(

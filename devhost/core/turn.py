@@ -1,8 +1,11 @@
 """One orchestration turn, decided purely: stored history + deliverable messages in, a TurnCommit out.
 
-The orchestrator itself (the SDK's ``handle``) is passed in as a function of JSON text; everything else
-here is bookkeeping on plain data. The engine loads a Turn, calls :func:`decide_turn`, and commits the
-result in one transaction. This module chooses what an episode delivers, runs the orchestrator, checks its
+The orchestrator itself (the SDK's ``handle``) is a function of JSON text; everything else here is
+bookkeeping on plain data. :func:`decide_turn_steps` is the turn as steps around that one call: it yields
+the context JSON to replay and takes the SDK's reply (or has the SDK's exception thrown in), so a host whose
+replay runs elsewhere (a language-worker process) can await it without blocking anything; :func:`decide_turn`
+drives it with ``env.orchestrator`` in-process. The engine loads a Turn, decides it, and commits the result in
+one transaction. This module chooses what an episode delivers, runs the orchestrator, checks its
 replayed actions against the cursor and ends the execution; what new actions schedule is
 :mod:`devhost.core.effects`.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import traceback
-from collections.abc import Collection
+from collections.abc import Collection, Generator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -53,7 +56,31 @@ class TurnEnv:
     """Whether an instance of that id exists and has not finished (for sub-orchestration id collisions)."""
 
 
+TurnSteps = Generator[str, str, TurnCommit]
+"""A turn's steps: yields the context JSON the orchestrator must replay, is sent the SDK's state JSON (or has its
+exception thrown in: the SDK's failure channel, or TurnAborted to give the turn up), returns the commit."""
+
+
 def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
+    """The turn, its orchestrator called in-process (``env.orchestrator``)."""
+    steps = decide_turn_steps(turn, env)
+    try:
+        context = next(steps)
+        while True:
+            assert env.orchestrator is not None  # the steps ask for a replay only when there is an orchestrator
+            try:
+                reply = env.orchestrator(context)
+            except Exception as exc:  # the SDK's failure channel: the steps word it
+                context = steps.throw(exc)
+            else:
+                context = steps.send(reply)
+    except StopIteration as done:
+        commit: TurnCommit = done.value
+        return commit
+
+
+def decide_turn_steps(turn: Turn, env: TurnEnv) -> TurnSteps:
+    """The turn as steps around its replay (see :data:`TurnSteps`); the caller runs the orchestrator."""
     instance = copy.copy(turn.instance)  # the turn's own copy to change (dataclasses.replace is slower)
     messages = turn.messages
     if not messages:
@@ -71,7 +98,7 @@ def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
         return terminate(instance, messages, terminate_message, env.now)
     if messages[0].event["EventType"] in CONTROL_EVENTS:
         return control(instance, messages[0], env.now, started=bool(turn.history_json))
-    return _Episode(turn, instance, env).run()
+    return (yield from _Episode(turn, instance, env).run())
 
 
 class _Episode:
@@ -137,7 +164,7 @@ class _Episode:
         return False
 
     # --- the episode ---------------------------------------------------------------------------------
-    def run(self) -> TurnCommit:
+    def run(self) -> TurnSteps:
         batch = self._batch()
         if not batch:
             return self.commit
@@ -147,7 +174,7 @@ class _Episode:
         for message in batch:
             self.effects.before_replay(message)
         try:
-            state = self._execute(new_events)
+            state = yield from self._execute(new_events)
             # The SDK re-emits every action so far: flatten once per episode, for both uses below.
             flat = flatten(state.get("actions") or [])
             self._apply_actions(flat, state)
@@ -181,14 +208,14 @@ class _Episode:
             return timer_id in self.cursor.open_timers or self.cursor.retry_for_timer(timer_id) is not None
         return True
 
-    def _execute(self, new_events: list[HistoryEvent]) -> dict[str, Any]:
+    def _execute(self, new_events: list[HistoryEvent]) -> Generator[str, str, dict[str, Any]]:
         if self.env.orchestrator is None:
             raise EpisodeFailure(
                 f"The function '{self.instance.name}' doesn't exist, is disabled, or is not an orchestrator function."
             )
         context = build_context(self.instance, self.turn.history_json, new_events, self.env.settings)
         try:
-            state: dict[str, Any] = json.loads(self.env.orchestrator(context))
+            state: dict[str, Any] = json.loads((yield context))
             return state
         except TurnAborted:
             raise  # not the orchestrator's failure: the host retries the turn

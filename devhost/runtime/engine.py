@@ -1,7 +1,8 @@
 """The engine: runs orchestration turns and activities against the store, on the host's one clock.
 
 Each orchestration turn is load → :func:`devhost.core.turn.decide_turn`, run on the event loop (the SDK's
-replay is CPU-bound and never awaits); a dispatch round's turns and the activity results reported since the
+replay is CPU-bound and never awaits; in a language-worker process, the turn's steps run on the loop around its
+awaited replay); a dispatch round's turns and the activity results reported since the
 last round are then written in one store transaction (group commit, ``Store.commit_group``), each turn still
 all-or-nothing, and nothing is acknowledged before that commit; HTTP handlers run between a round's turns
 (seeing only the store). Activities (:mod:`devhost.runtime.activities`) run through the Invoker in a bounded
@@ -22,11 +23,13 @@ import asyncio
 import itertools
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
 from devhost.core.errors import DevhostError, StoreUnavailable, TurnAborted
+from devhost.core.model import Message
 from devhost.runtime import entity_batches
 from devhost.runtime.activities import Activities
 from devhost.runtime.config import HostSettings
@@ -239,12 +242,20 @@ class Engine:
         self.decider.begin_round()
         lifecycle = self.store.lifecycle_version
         if ready and self.invoker.turns_off_loop:
-            # Turns replay in worker processes: decide this round's turns side by side (one per instance), so
-            # FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores; each loads on the loop, and the round still
-            # commits once.
-            loaded = (self.decider.prepare(instance_id, arriving.get(instance_id, ())) for instance_id in ready)
-            prepared = [p for p in loaded if p is not None]
-            outcomes = list(await asyncio.gather(*(self._decide_off_loop(p) for p in prepared)))
+            # Turns replay in worker processes: decide this round's turns side by side (one task per instance,
+            # awaiting its replay on this loop), so FUNCTIONS_WORKER_PROCESS_COUNT workers use as many cores and
+            # their pipes carry the round's contexts and replies in a few writes; the round still commits once.
+            # Each task loads its turn and sends it at once (the tasks all start in one loop pass, so every turn is
+            # loaded before any is decided, as before): the worker starts on the first while the rest are loaded.
+            # A store fault in one turn fails the round only once every turn has finished: none is left running to
+            # record its status in the next round's view of this one (TurnDecider.deciding) without being committed.
+            gathered = await asyncio.gather(*(self._remote_turn(i, arriving.get(i, ())) for i in ready), return_exceptions=True)
+            for result in gathered:
+                if isinstance(result, BaseException):
+                    raise result
+            turns = [result for result in gathered if not isinstance(result, BaseException)]
+            prepared = [p for p, _ in turns if p is not None]
+            outcomes = [o for p, o in turns if p is not None]
         else:
             prepared, outcomes = [], []
             for instance_id in ready:
@@ -334,10 +345,18 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    async def _decide_off_loop(self, prepared: PreparedTurn) -> Decided | None:
-        """A turn whose replay blocks on a worker process: decided on a thread (loaded and committed on the loop)."""
+    async def _remote_turn(
+        self, instance_id: str, arriving: Sequence[tuple[int, Message]]
+    ) -> tuple[PreparedTurn | None, Decided | None]:
+        prepared = self.decider.prepare(instance_id, arriving)
+        if prepared is None:
+            return None, None
+        return prepared, await self._decide_remote(prepared)
+
+    async def _decide_remote(self, prepared: PreparedTurn) -> Decided | None:
+        """A turn whose replay runs in a worker process: its steps run on the loop around the awaited replay."""
         try:
-            commit = await asyncio.to_thread(self.decider.decide, prepared)
+            commit = await self.decider.decide_remote(prepared)
         except TurnAborted as exc:
             # Nothing was committed: the messages wait in the store and the next round runs the turn again.
             log.warning("turn of %s aborted and retried: %s", prepared.turn.instance.instance_id, exc)

@@ -27,6 +27,7 @@ import os
 import threading
 import traceback
 import uuid
+from collections.abc import Awaitable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Callable
@@ -140,7 +141,8 @@ class Invoker:
     """
 
     turns_off_loop = False
-    """True when :meth:`orchestrator_handle` blocks on another process: the engine then replays off its loop."""
+    """True when orchestrators replay in another process (:meth:`remote_orchestrator`): the engine then awaits a
+    round's turns side by side on its loop instead of deciding them one after another."""
 
     def __init__(self, clock: Clock, *, max_threads: int | None = None, app_dir: Path | None = None) -> None:
         # Only a clock that gives functions their own time (the virtual one) is patched in per call;
@@ -175,6 +177,13 @@ class Invoker:
         """The SDK's ``handle(context_json) -> state_json`` for ``function``: here, the function itself (the engine
         attaches ``trace`` around it; a worker process attaches it there)."""
         return function.handle
+
+    def remote_orchestrator(
+        self, function: OrchestratorFunction, *, trace: tuple[str | None, str | None] = (None, None)
+    ) -> Callable[[str], Awaitable[str]] | None:
+        """An ``async handle(context_json) -> state_json`` that replays ``function`` in another process (which
+        attaches ``trace`` there), or None when it replays here (:meth:`orchestrator_handle`)."""
+        return None
 
     @property
     def running(self) -> int:

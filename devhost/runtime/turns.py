@@ -1,19 +1,20 @@
 """Deciding orchestration turns for the engine: load a ready instance's turn, wrap its orchestrator for this host
-(the worker process or in-process handle, trace context, whether it ran), decide it with the pure core
-(:func:`devhost.core.turn.decide_turn`), and complete the commit for the round's group commit (trace context for
-new children, owed lifecycle notifications, and the statuses later turns of the round must already see).
+(the in-process handle or a worker process's replay, trace context, whether it ran), decide it with the pure core
+(:func:`devhost.core.turn.decide_turn`, or its steps awaited on the loop when a worker replays), and complete the
+commit for the round's group commit (trace context for new children, owed lifecycle notifications, and the
+statuses later turns of the round must already see).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from devhost.clock import Clock
 from devhost.core.delivery import with_arriving
 from devhost.core.model import Message, RuntimeStatus, Turn, TurnCommit
-from devhost.core.turn import TurnEnv, decide_turn
+from devhost.core.turn import TurnEnv, decide_turn, decide_turn_steps
 from devhost.runtime import loglevels
 from devhost.runtime.config import HostSettings
 from devhost.runtime.invoker import Invoker
@@ -32,6 +33,9 @@ class PreparedTurn:
         self.turn = turn
         self.env: TurnEnv | None = None
         self.ran = False
+        self.remote: Callable[[str], Awaitable[str]] | None = None
+        """The replay in a worker process (:meth:`Invoker.remote_orchestrator`), or None: it runs in this process."""
+        self.trace: tuple[str | None, str | None] = (None, None)
 
 
 Decided = tuple[RuntimeStatus, TurnCommit, int]
@@ -81,6 +85,8 @@ class TurnDecider:
         prepared = PreparedTurn(turn)
         trace = (turn.instance.trace_parent, turn.instance.trace_state) if self.attach_trace else (None, None)
         handle = self.invoker.orchestrator_handle(function, trace=trace) if function else None
+        prepared.remote = self.invoker.remote_orchestrator(function, trace=trace) if function else None
+        prepared.trace = trace
 
         def orchestrator(context_json: str) -> str:
             prepared.ran = True
@@ -106,6 +112,33 @@ class TurnDecider:
         assert prepared.env is not None
         with loglevels.running_function(prepared.turn.instance.name):  # the app's log lines: Function.<name>.User
             return decide_turn(prepared.turn, prepared.env)
+
+    @staticmethod
+    async def decide_remote(prepared: PreparedTurn) -> TurnCommit:
+        """:meth:`decide`, with the replay awaited from a worker process on the host's loop (no thread per turn).
+        A worker that dies mid-turn raises TurnAborted out of here: nothing of the turn is kept, and it runs again."""
+        assert prepared.env is not None
+        remote = prepared.remote
+        if remote is None:  # not replayed in a worker (a test's stub of the orchestrator): as in-process
+            return TurnDecider.decide(prepared)
+        steps = decide_turn_steps(prepared.turn, prepared.env)
+        # Each turn runs in a task of its own (the engine gathers them), so the context variables set here (the
+        # log lines' function, the trace context) hold for this turn alone across the await.
+        with loglevels.running_function(prepared.turn.instance.name):
+            try:
+                context = next(steps)
+                while True:
+                    prepared.ran = True
+                    try:
+                        with attached(*prepared.trace):
+                            reply = await remote(context)
+                    except Exception as exc:  # the SDK's failure text (or TurnAborted): the steps word it
+                        context = steps.throw(exc)
+                    else:
+                        context = steps.send(reply)
+            except StopIteration as done:
+                commit: TurnCommit = done.value
+                return commit
 
     def still_current(self, prepared: PreparedTurn) -> bool:
         """Whether the instance a turn was loaded from is still the stored one: not purged, not replaced by a new

@@ -126,6 +126,19 @@ def test_an_orchestrator_turn_whose_worker_dies_is_retried(app: DurableAppHandle
     assert invoker(app).replaced == 1
 
 
+def test_turns_sent_to_a_worker_with_one_that_kills_it_are_all_retried(app: DurableAppHandle, tmp_path: Path) -> None:
+    # One dispatch round sends every ready turn down the same pipe: the crash fails the others in flight with it
+    # (their turns run again; a bystander's activity running in the worker then fails, as any activity there would).
+    bystanders = [app.start("call_one", {"activity": "pid", "input": None}) for _ in range(5)]
+    crasher = app.start("crash_first_turn", str(tmp_path / "crashed-once"))
+
+    statuses = [app.wait_for_completion(instance_id, timeout=SAFETY) for instance_id in [crasher, *bystanders]]
+
+    assert [status["runtimeStatus"] for status in statuses] == ["Completed"] * 6
+    assert statuses[0]["output"] == "survived"
+    assert invoker(app).replaced == 1
+
+
 def test_an_http_function_whose_worker_dies_answers_500_and_the_next_request_is_served(app: DurableAppHandle) -> None:
     crashed = app.http.get("/api/exit")
     served = app.http.get("/api/pid")

@@ -10,6 +10,11 @@ the host's time as of the last frame (it cannot move while this function works: 
 when every running function sleeps) and whose sleeps are requests to the host, which sleeps on its own clock
 (counted as a sleeping function for the idle check) and answers when the sleep ends. Logs are forwarded to
 the host's loggers, as the worker's RpcLog messages are.
+
+The pipe is read and written on the worker's event loop (:class:`~devhost.runtime.worker.wire.Wire`): the turns
+that arrive in one read replay back to back and their replies leave in one write. Frames sent from other threads
+(a sync function's log lines and sleeps) are handed to the loop; before the loop runs and after it ends they are
+written directly.
 """
 
 from __future__ import annotations
@@ -36,20 +41,61 @@ from devhost.runtime.loader import load_app
 from devhost.runtime.loglevels import current_function
 from devhost.runtime.tracing import attached
 from devhost.runtime.worker import frames
+from devhost.runtime.worker.wire import Wire, encode, write_blocking
+
+REPLY_FLUSH_SIZE = 64 * 1024
+"""Bytes of replies the worker writes at once (some 20 turns' answers): the host applies them while this worker replays
+the next ones, and no write per answer (see :data:`devhost.runtime.worker.wire.FLUSH_SIZE` on what a write costs)."""
 
 _HOST_LOGGERS = ("devhost", "function_app", "job_monitor")
 
 
 class Channel:
-    """The worker's end of the pipe: sends from any thread under one lock."""
+    """The worker's end of the pipe: sends from any thread (through the loop while it runs), in order."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._lock = threading.Lock()
+        self._wire: Wire | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+
+    def attach(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        on_frame: Callable[[frames.Frame], None],
+        on_eof: Callable[[BaseException | None], None],
+    ) -> None:
+        """Read and write on ``loop`` (call on its thread, before it runs)."""
+        with self._lock:
+            self._loop, self._loop_thread = loop, threading.get_ident()
+            # Replies leave some at a time rather than once per read (which may bring a whole round's turns): the host
+            # applies the first turns' answers while this worker replays the rest.
+            self._wire = Wire(self.conn.fileno(), loop, on_frame, on_eof, flush_size=REPLY_FLUSH_SIZE)
+
+    def detach(self) -> None:
+        """The loop has ended: write what it still held, and write directly from now on."""
+        with self._lock:
+            wire, self._wire = self._wire, None
+            if wire is not None:
+                wire.stop_reading()
+                pending = wire.take_unsent()
+                if pending:
+                    try:
+                        write_blocking(self.conn.fileno(), pending)
+                    except OSError:
+                        pass  # the host is gone
 
     def send(self, frame: frames.Frame) -> None:
+        wire, loop = self._wire, self._loop
+        if wire is not None and loop is not None and loop.is_running():
+            if threading.get_ident() == self._loop_thread:
+                wire.send(frame)
+            else:
+                loop.call_soon_threadsafe(wire.send, frame)
+            return
         with self._lock:
-            self.conn.send(frame)
+            write_blocking(self.conn.fileno(), b"".join(encode(frame)))
 
 
 class RemoteTime:
@@ -191,9 +237,10 @@ class _Worker:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         self.stopped = self.loop.create_future()
-        threading.Thread(target=self._read, name="devhost-worker-reader", daemon=True).start()
-        self.channel.send((frames.READY, os.getpid()))
+        self.channel.attach(self.loop, self._on_frame, self._on_eof)
+        self.loop.call_soon(self.channel.send, (frames.READY, os.getpid()))
         self.loop.run_until_complete(self.stopped)
+        self.channel.detach()
         # The exit functions the app registered run as at any interpreter exit: OpenTelemetry's providers flush
         # what their batch processors still hold there (TracerProvider/LoggerProvider/MeterProvider register
         # ``shutdown`` with ``atexit``), or a worker's last spans and log records would be lost. The host kills
@@ -203,21 +250,14 @@ class _Worker:
         # waiting for them.
         os._exit(0)
 
-    def _read(self) -> None:
-        while True:
-            try:
-                frame = self.channel.conn.recv()
-            except (EOFError, OSError):
-                frame = (frames.STOP,)  # the host is gone (or closed the pipe): nothing left to do
-            if frame[0] == frames.WOKE:
-                if self.time is not None:
-                    self.time.woke(frame[1], frame[2])
-                continue
-            self.loop.call_soon_threadsafe(self._dispatch, frame)
-            if frame[0] == frames.STOP:
-                return
+    def _on_eof(self, error: BaseException | None) -> None:
+        self._on_frame((frames.STOP,))  # the host is gone (or closed the pipe, or garbled it): nothing left to do
 
-    def _dispatch(self, frame: frames.Frame) -> None:
+    def _on_frame(self, frame: frames.Frame) -> None:
+        if frame[0] == frames.WOKE:
+            if self.time is not None:
+                self.time.woke(frame[1], frame[2])
+            return
         if frame[0] == frames.STOP:
             if not self.stopped.done():
                 self.stopped.set_result(None)

@@ -19,6 +19,10 @@ What a call becomes when its worker dies or times out follows the Functions host
 
 ``functionTimeout`` is counted in real time (it is the host's wall-clock timer, and a function busy in a loop
 holds virtual time still) and, on a virtual clock, also in virtual time (a function asleep past its timeout).
+Real-time deadlines are checked by one periodic sweep over the calls in flight rather than a timer per call (a
+turn is a call: a timer each would cost more than the turn's pipe traffic). A deadline is a count of sweep ticks
+(the sweep's own ``call_later``, so no clock is read here), so a call times out up to one tick
+(:data:`SWEEP_TICK` at most, an eighth of a short ``functionTimeout``) late.
 Past it the call fails with the host's text (azure-webjobs-sdk FunctionExecutor: ``Timeout value of
 <hh:mm:ss> exceeded by function '<name>' (Id: '<id>'). Initiating cancellation.``) and its worker is recycled.
 """
@@ -28,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -54,6 +60,10 @@ log = logging.getLogger("devhost.worker")
 
 MAX_FAILED_STARTS = 10
 """Workers in a row that may die before they are ready (killed while starting) before the host stops replacing them."""
+
+
+SWEEP_TICK = 1.0
+"""Seconds between checks of the calls' real-time deadlines (less for a functionTimeout under 8 s: an eighth of it)."""
 
 
 class NoWorker(WorkerDied):
@@ -104,6 +114,11 @@ class WorkerInvoker(Invoker):
         self._failed_starts = 0
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._deadlines: dict[asyncio.Future[Any], tuple[int, str, WorkerProcess]] = {}
+        """Timed calls in flight: the sweep tick that fails each, its function, its worker."""
+        self._sweep: asyncio.TimerHandle | None = None
+        self._ticks = 0
+        """Sweep ticks so far: the real-time clock of the deadlines."""
 
     # --- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -141,7 +156,10 @@ class WorkerInvoker(Invoker):
         """Stop every worker (the host is stopping); invocations still running in them are abandoned."""
         self._closing = True
         workers, self.workers = self.workers, []
-        await asyncio.gather(*(asyncio.to_thread(worker.stop) for worker in workers))
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+        await asyncio.gather(*(worker.stop() for worker in workers))
 
     def close(self) -> None:
         super().close()
@@ -154,6 +172,16 @@ class WorkerInvoker(Invoker):
         return super().running + self._remote_running
 
     # --- choosing a worker and calling it ------------------------------------------------------------
+    def _ready_worker(self) -> WorkerProcess | None:
+        """The least busy worker that is ready, or None (the common case without a coroutine: see :meth:`_worker`)."""
+        best: WorkerProcess | None = None
+        for worker in self.workers:
+            if worker.exited or not worker.ready.done() or worker.ready.exception() is not None:
+                continue
+            if best is None or worker.in_flight < best.in_flight:
+                best = worker
+        return best
+
     async def _worker(self) -> WorkerProcess:
         while True:
             live = [worker for worker in self.workers if not worker.exited]
@@ -165,47 +193,67 @@ class WorkerInvoker(Invoker):
             await asyncio.wait([worker.ready for worker in live], return_when=asyncio.FIRST_COMPLETED)
 
     async def _remote(self, kind: str, name: str, payload: tuple[Any, ...], *, timed: bool = True) -> Any:
-        worker = await self._worker()
+        worker = self._ready_worker() or await self._worker()
         call = worker.call(kind, payload)
-        if not timed or self.function_timeout is None:
+        timeout = self.function_timeout
+        if not timed or timeout is None or call.done():
             return await call
-        waits: list[asyncio.Future[Any]] = [call]
-        function_clock = self._clock.function_clock()
-        virtual_deadline: asyncio.Future[Any] | None = None
-        if function_clock is not None and self._clock.can_skip:
-            deadline = self._clock.now() + timedelta(seconds=self.function_timeout)
+        tick = _tick(timeout)
+        # The first tick may come at once (the sweep is already running): one more than the timeout's length.
+        self._deadlines[call] = (self._ticks + math.ceil(timeout / tick) + 1, name, worker)
+        if self._sweep is None:
+            self._sweep = asyncio.get_running_loop().call_later(tick, self._check_deadlines)
+        virtual_deadline: asyncio.Task[None] | None = None
+        if self._clock.function_clock() is not None and self._clock.can_skip:
+            # A function asleep on the virtual clock past its timeout: time skips to the deadline, which fails it.
+            deadline = self._clock.now() + timedelta(seconds=timeout)
             virtual_deadline = asyncio.ensure_future(self._clock.sleep_until(deadline))
-            waits.append(virtual_deadline)
+            virtual_deadline.add_done_callback(lambda ended: None if ended.cancelled() else self._time_out(call, name, worker))
         try:
-            done, _ = await asyncio.wait(waits, timeout=self.function_timeout, return_when=asyncio.FIRST_COMPLETED)
+            return await call
         finally:
+            self._deadlines.pop(call, None)
             if virtual_deadline is not None and not virtual_deadline.done():
                 virtual_deadline.cancel()
-        if call in done:
-            return call.result()
-        call.cancel()
+
+    def _check_deadlines(self) -> None:
+        """The periodic sweep: fail the calls past their real-time deadline; runs only while timed calls are in flight."""
+        self._sweep = None
+        self._ticks += 1
+        if self._closing or not self._deadlines or self.function_timeout is None:
+            return
+        for call, (deadline, name, worker) in list(self._deadlines.items()):
+            if deadline <= self._ticks:
+                self._time_out(call, name, worker)
+        if self._deadlines:
+            self._sweep = asyncio.get_running_loop().call_later(_tick(self.function_timeout), self._check_deadlines)
+
+    def _time_out(self, call: asyncio.Future[Any], name: str, worker: WorkerProcess) -> None:
+        """Fail a call past functionTimeout with the host's text and recycle its worker (its other calls die with it)."""
+        self._deadlines.pop(call, None)
+        if call.done() or self.function_timeout is None:
+            return
         text = (
             f"Timeout value of {timeout_text(self.function_timeout)} exceeded by function 'Functions.{name}' "
             f"(Id: '{uuid.uuid4()}'). Initiating cancellation."
         )
         log.error("%s Recycling language worker %d (pid %s).", text, worker.index, worker.pid)
+        call.set_exception(FunctionTimedOut(text))
         worker.kill()
-        raise FunctionTimedOut(text)
 
     # --- orchestrator turns --------------------------------------------------------------------------
-    def orchestrator_handle(
+    def remote_orchestrator(
         self, function: OrchestratorFunction, *, trace: tuple[str | None, str | None] = (None, None)
-    ) -> Callable[[str], str]:
-        """A ``handle(context_json) -> state_json`` that replays in a worker (which attaches ``trace`` around it);
-        call it off the host's loop."""
+    ) -> Callable[[str], Awaitable[str]] | None:
+        """An ``async handle(context_json) -> state_json`` that replays in a worker (which attaches ``trace``
+        around it), awaited on the host's loop; None for an orchestrator the host's registry replaced since the
+        workers indexed the app (test code), which replays here."""
         if self._indexed_orchestrators.get(function.name) is not function:
-            return function.handle  # replaced in the host's registry since (test code): runs here
-        return functools.partial(self._orchestrate_blocking, function.name, trace)
+            return None
+        return functools.partial(self._replay, function.name, trace)
 
-    def _orchestrate_blocking(self, name: str, trace: tuple[str | None, str | None], context_json: str) -> str:
-        assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(self._orchestrate(name, context_json, trace), self._loop)
-        outcome = future.result()
+    async def _replay(self, name: str, trace: tuple[str | None, str | None], context_json: str) -> str:
+        outcome = await self._orchestrate(name, context_json, trace)
         if outcome[0] == frames.OK:
             return str(outcome[1])
         failure = RuntimeError(outcome[1])  # the SDK's failure text: the core reads it as the orchestrator's failure
@@ -303,6 +351,10 @@ class WorkerInvoker(Invoker):
             self._remote_running -= 1
             self.on_change()  # one function fewer running: the host may be idle now
         return outcome is True
+
+
+def _tick(timeout: float) -> float:
+    return min(SWEEP_TICK, timeout / 8)
 
 
 def _named_exception(type_name: str, message: str) -> Exception:

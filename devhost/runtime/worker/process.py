@@ -1,6 +1,7 @@
 """One language-worker process as the host sees it: start it, send it calls, route its answers, notice its death.
 
-A reader thread receives the worker's frames and hands them to the host's event loop. When the pipe ends
+The pipe is read and written on the host's event loop (:class:`~devhost.runtime.worker.wire.Wire`: no thread
+per worker or per call, the frames of one loop pass in one write). When the pipe ends
 (the worker exited, crashed or was killed) every call in flight fails with :class:`WorkerDied`, whose text is
 the Functions host's for a worker process that exited (``WorkerProcess.OnProcessExited`` in
 azure-functions-host builds ``"<executable> exited with code <n> (0x<n>)"``), and its pending sleeps are
@@ -29,6 +30,7 @@ from devhost.clock import Clock
 from devhost.core.errors import DevhostError
 from devhost.runtime import loglevels
 from devhost.runtime.worker import child, frames
+from devhost.runtime.worker.wire import Wire
 
 log = logging.getLogger("devhost.worker")
 
@@ -78,7 +80,6 @@ class WorkerProcess:
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._sleeps: set[asyncio.Task[None]] = set()
-        self._send_lock = threading.Lock()
         self.ready: asyncio.Future[None] = self._loop.create_future()
         self.exited = False
         self.exit_reason = ""
@@ -96,8 +97,9 @@ class WorkerProcess:
         self.process.start()
         worker_end.close()
         self.pid = self.process.pid
-        self._reader = threading.Thread(target=self._read, name=f"devhost-worker-{index}-reader", daemon=True)
-        self._reader.start()
+        self.gone: asyncio.Future[None] = self._loop.create_future()
+        """Done once the end of the pipe has been handled (the worker's calls failed, ``on_exit`` called)."""
+        self._wire = Wire(host_end.fileno(), self._loop, self._on_frame, self._on_end)
 
     @property
     def in_flight(self) -> int:
@@ -113,58 +115,53 @@ class WorkerProcess:
         call_id = next(self._ids)
         self._pending[call_id] = future
         now = self.clock.now().timestamp() if self.clock.can_skip else None
-        try:
-            self._send((frames.CALL, call_id, kind, payload, now))
-        except (OSError, ValueError):
-            pass  # the reader sees the end of the pipe and fails the call
+        self._wire.send((frames.CALL, call_id, kind, payload, now))  # a dead pipe drops it: the end fails the call
         return future
 
-    def _send(self, frame: frames.Frame) -> None:
-        with self._send_lock:
-            self._conn.send(frame)
-
     def kill(self) -> None:
-        """End the process now (a timed-out or unresponsive worker); the reader then fails its calls."""
+        """End the process now (a timed-out or unresponsive worker); the end of its pipe then fails its calls."""
         if self.process.pid is not None and not self.exited:
             try:
                 self.process.kill()
             except (OSError, AttributeError):
                 pass
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Ask the worker to exit (the host is stopping); kill it if it does not exit promptly."""
         self.stopping = True
-        try:
-            self._send((frames.STOP,))
-        except (OSError, ValueError):
-            pass
-        self.process.join(timeout=2.0)
-        if self.process.exitcode is None:
+        self._wire.send((frames.STOP,))
+        if not await self._gone_within(2.0):
             self.kill()
-            self.process.join(timeout=2.0)
-        self._reader.join(timeout=5.0)  # it sees the end of the pipe once the process is gone
+            await self._gone_within(5.0)
+        self._wire.close()
         self._conn.close()
 
-    # --- frames from the worker ----------------------------------------------------------------------
-    def _read(self) -> None:
-        while True:
-            try:
-                frame = self._conn.recv()
-            except (EOFError, OSError, ValueError):
-                break
-            except Exception as exc:  # noqa: BLE001 - a frame that cannot be unpickled: treat the worker as broken
-                log.error("worker %d sent an unreadable frame: %s", self.index, exc)
-                self.kill()
-                break
-            self._post(self._on_frame, frame)
-        self.process.join(timeout=5.0)
-        self._post(self._on_eof, self.process.exitcode)
+    async def _gone_within(self, seconds: float) -> bool:
+        done, _ = await asyncio.wait({self.gone}, timeout=seconds)
+        return bool(done)
 
-    def _post(self, callback: Callable[..., None], *args: Any) -> None:
-        try:
-            self._loop.call_soon_threadsafe(callback, *args)
-        except RuntimeError:
-            pass  # the host's loop is closed
+    # --- frames from the worker ----------------------------------------------------------------------
+    def _on_end(self, error: BaseException | None) -> None:
+        """The pipe ended (or carried a frame that cannot be read: the worker is broken, so it is ended too)."""
+        if error is not None:
+            log.error("worker %d sent an unreadable frame: %s", self.index, error)
+            self.kill()
+        # The process has closed its end: it is exiting. Its exit code is ready once its sentinel is readable (watched
+        # on the loop: no thread), or, for a process that closed the pipe and lingers, given up on after 5 s.
+        if self.process.exitcode is not None:
+            self._on_eof(self.process.exitcode)
+            return
+        sentinel = self.process.sentinel
+        give_up = self._loop.call_later(5.0, self._exited_or_not, sentinel)
+        self._loop.add_reader(sentinel, self._exited_or_not, sentinel, give_up)
+
+    def _exited_or_not(self, sentinel: int, give_up: asyncio.TimerHandle | None = None) -> None:
+        if self.gone.done():
+            return
+        if give_up is not None:
+            give_up.cancel()
+        self._loop.remove_reader(sentinel)
+        self._on_eof(self.process.exitcode)
 
     def _on_frame(self, frame: frames.Frame) -> None:
         tag = frame[0]
@@ -195,10 +192,7 @@ class WorkerProcess:
         except asyncio.CancelledError:
             self._on_change()
             raise
-        try:
-            self._send((frames.WOKE, sleep_id, self.clock.now().timestamp()))
-        except (OSError, ValueError):
-            pass
+        self._wire.send((frames.WOKE, sleep_id, self.clock.now().timestamp()))
 
     def _on_eof(self, exitcode: int | None) -> None:
         self.exited = True
@@ -213,4 +207,6 @@ class WorkerProcess:
             task.cancel()
         if not self.ready.done():
             self.ready.set_exception(WorkerDied(self.exit_reason))
+        if not self.gone.done():
+            self.gone.set_result(None)
         self._on_exit(self)
