@@ -30,7 +30,8 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   :class:`ContextJson` stands in for ``json`` in that module: a payload devhost built
   (:class:`devhost.core.context.ContextText`) is parsed piece by piece, each stored event text (the same string
   object on every episode) once while it stays among the last :data:`EVENT_MEMO_SIZE`; an event holding a
-  nested object or list is parsed afresh every time, so nothing the SDK could change is shared between episodes.
+  nested object or list is parsed afresh every time, so nothing the SDK could change is shared between episodes,
+  and so is one longer than :data:`EVENT_MEMO_MAX_TEXT` (a large activity result), which bounds the memory kept.
 
 ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without all of the speedups and
 compares everything the orchestrator receives and every answer of the SDK.
@@ -55,6 +56,9 @@ CONTEXT_MODULE = "azure.durable_functions.models.DurableOrchestrationContext"
 
 EVENT_MEMO_SIZE = 16_384
 """Parsed stored events kept (about 0.7 KB each): every event of 200 instances 80 events long."""
+
+EVENT_MEMO_MAX_TEXT = 1_024
+"""Longer stored event texts are parsed on every episode: at most about 25 MB is kept however large the results."""
 
 CODEC_MODULE = "azure.functions._durable_functions"
 """The azure-functions module whose ``_is_strict_mode`` reads the environment on every Durable JSON call."""
@@ -164,6 +168,9 @@ class ContextJson:
         loads = self._json.loads
         history = []
         for text in played:
+            if len(text) > EVENT_MEMO_MAX_TEXT:
+                history.append(loads(text))
+                continue
             value, flat = self._event(text)
             history.append(value if flat else loads(text))
         history.extend(map(loads, new))

@@ -294,6 +294,18 @@ def test_stored_events_are_parsed_once_and_nested_ones_every_time() -> None:
     assert first["history"][2] is not second["history"][2]  # this episode's new events: parsed afresh
 
 
+def test_a_long_stored_event_is_parsed_every_time_and_not_kept() -> None:
+    shim = sdk_hotpaths.ContextJson(json)
+    long = event_json({"EventType": 5, "EventId": -1, "IsPlayed": True, "Result": "x" * sdk_hotpaths.EVENT_MEMO_MAX_TEXT})
+    new = [{"EventType": 12, "EventId": -1, "IsPlayed": False}]
+
+    first = shim.loads(build_context(instance(None), [long], new, ReplaySettings()))
+    second = shim.loads(build_context(instance(None), [long], new, ReplaySettings()))
+
+    assert first == second and first["history"][0] is not second["history"][0]
+    assert shim.cache_info().currsize == 0
+
+
 def test_other_texts_are_parsed_by_json_itself_and_a_payload_pickles_with_its_pieces() -> None:
     shim = sdk_hotpaths.ContextJson(json)
     payload = build_context(instance(None), [], [{"EventType": 12, "EventId": -1, "IsPlayed": False}], ReplaySettings())
