@@ -23,13 +23,11 @@ import asyncio
 import itertools
 import logging
 import threading
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from devhost.clock import Clock, Unsubscribe
-from devhost.core.errors import DevhostError, StoreUnavailable, TurnAborted
-from devhost.core.model import Message
+from devhost.core.errors import DevhostError, StoreUnavailable
 from devhost.runtime import entity_batches
 from devhost.runtime.activities import Activities
 from devhost.runtime.config import HostSettings
@@ -37,7 +35,7 @@ from devhost.runtime.invoker import Invoker
 from devhost.runtime.notifications import Notifier
 from devhost.runtime.registry import EntityFunction, FunctionRegistry
 from devhost.runtime.timeskip import Condition, TimeSkipper
-from devhost.runtime.turns import Decided, PreparedTurn, TurnDecider, log_outcome
+from devhost.runtime.turns import Decided, TurnDecider, log_outcome
 from devhost.store.base import Store
 
 log = logging.getLogger("devhost.engine")
@@ -162,16 +160,15 @@ class Engine:
 
     def _clock_changed(self) -> None:
         """The clock's news (a function fell asleep or woke, time moved). Safe from any thread: the loop decides
-        whether time moving made a message visible (:meth:`_time_made_work`); otherwise it re-checks idleness."""
+        whether time moving made a message visible (:meth:`_message_visible`); otherwise it re-checks idleness."""
         if self.clock.now() != self._dispatched_at:
             self._time_moved = True  # set before the wake-up, as notify() does with _work
         self._wake_loop()
 
-    def _time_made_work(self) -> bool:
-        """Whether the clock reached the store's next deliverable message (a timer, a delayed retry, an entity
+    def _message_visible(self) -> bool:
+        """Whether the clock has reached the store's next deliverable message (a timer, a delayed retry, an entity
         request). A skip to a sleeping function's deadline makes nothing visible: the function's own result
         wakes the loop when it comes, so no round runs in between (the store caches this answer until a write)."""
-        self._time_moved = False
         visible_at = self.store.next_visible_at()
         return visible_at is not None and visible_at <= self.clock.now()
 
@@ -191,8 +188,9 @@ class Engine:
         while not self._stopping:
             self._wake.clear()
             try:
-                if self._time_moved and self._time_made_work():
-                    self._work = True
+                if self._time_moved:
+                    self._time_moved = False
+                    self._work = self._work or self._message_visible()
                 if self._work:
                     self._work = False
                     try:
@@ -249,13 +247,16 @@ class Engine:
             # loaded before any is decided, as before): the worker starts on the first while the rest are loaded.
             # A store fault in one turn fails the round only once every turn has finished: none is left running to
             # record its status in the next round's view of this one (TurnDecider.deciding) without being committed.
-            gathered = await asyncio.gather(*(self._remote_turn(i, arriving.get(i, ())) for i in ready), return_exceptions=True)
-            for result in gathered:
+            remote = (self.decider.decide_remotely(i, arriving.get(i, ())) for i in ready)
+            turns = []
+            for result in await asyncio.gather(*remote, return_exceptions=True):
                 if isinstance(result, BaseException):
                     raise result
-            turns = [result for result in gathered if not isinstance(result, BaseException)]
-            prepared = [p for p, _ in turns if p is not None]
-            outcomes = [o for p, o in turns if p is not None]
+                if result is not None:
+                    turns.append(result)
+            prepared, outcomes = [p for p, _ in turns], [o for _, o in turns]
+            if any(o is None for o in outcomes):
+                self.notify()  # a worker died mid-turn: the turn's messages wait in the store for the next round
         else:
             prepared, outcomes = [], []
             for instance_id in ready:
@@ -345,25 +346,6 @@ class Engine:
             await asyncio.gather(*waits, return_exceptions=True)
 
     # --- turns ---------------------------------------------------------------------------------------
-    async def _remote_turn(
-        self, instance_id: str, arriving: Sequence[tuple[int, Message]]
-    ) -> tuple[PreparedTurn | None, Decided | None]:
-        prepared = self.decider.prepare(instance_id, arriving)
-        if prepared is None:
-            return None, None
-        return prepared, await self._decide_remote(prepared)
-
-    async def _decide_remote(self, prepared: PreparedTurn) -> Decided | None:
-        """A turn whose replay runs in a worker process: its steps run on the loop around the awaited replay."""
-        try:
-            commit = await self.decider.decide_remote(prepared)
-        except TurnAborted as exc:
-            # Nothing was committed: the messages wait in the store and the next round runs the turn again.
-            log.warning("turn of %s aborted and retried: %s", prepared.turn.instance.instance_id, exc)
-            self.notify()
-            return None
-        return self.decider.decided(prepared, commit)
-
     async def _back_off(self, faults: int, what: str, exc: StoreUnavailable) -> None:
         """Log a store fault and wait before retrying (real time on the loop's timer, doubling up to 2 s: a full
         disk or a lock held by another program clears in wall-clock time, whatever the host's clock says)."""

@@ -102,13 +102,23 @@ def strict_mode_reader(original: Callable[[], bool], name: str, truthy: frozense
     return is_strict_mode
 
 
-class CodecJson:
+class _JsonStandIn:
+    """A stand-in for the ``json`` module inside one SDK module: what it does not speed up is ``json``'s own."""
+
+    def __init__(self, real: ModuleType) -> None:
+        self._json = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._json, name)
+
+
+class CodecJson(_JsonStandIn):
     """The ``json`` module as the Durable codec module sees it: :meth:`dumps` with ``default=`` the codec's own
     serializer and :meth:`loads` of a ``str`` with ``object_hook=`` its own deserializer reuse one encoder and one
     decoder (per thread: a decoder's C scanner keeps per-call state); anything else is ``json``'s own call."""
 
     def __init__(self, real: ModuleType, default: Callable[[Any], Any], object_hook: Callable[[dict[str, Any]], Any]) -> None:
-        self._json = real
+        super().__init__(real)
         self._default = default
         self._object_hook = object_hook
         # json.dumps(obj, default=f) is JSONEncoder(skipkeys=False, ensure_ascii=True, check_circular=True,
@@ -131,9 +141,6 @@ class CodecJson:
             return decode(s)
         return self._json.loads(s, **kwargs)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._json, name)
-
 
 def codec_json(module: ModuleType) -> CodecJson | None:
     """A :class:`CodecJson` for the codec module, or None when it is not the module this was written for (its
@@ -148,12 +155,12 @@ def codec_json(module: ModuleType) -> CodecJson | None:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-class ContextJson:
+class ContextJson(_JsonStandIn):
     """The ``json`` module as the SDK's context module sees it: :meth:`loads` of a payload devhost built parses its
     pieces (module doc); anything else is ``json``'s own call."""
 
     def __init__(self, real: ModuleType, maxsize: int = EVENT_MEMO_SIZE) -> None:
-        self._json = real
+        super().__init__(real)
         self._event = functools.lru_cache(maxsize)(self._parse_event)
 
     def _parse_event(self, text: str) -> tuple[Any, bool]:
@@ -181,9 +188,6 @@ class ContextJson:
 
     def cache_info(self) -> Any:
         return self._event.cache_info()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._json, name)
 
 
 def context_json(module: ModuleType) -> ContextJson | None:

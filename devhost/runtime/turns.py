@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from devhost.clock import Clock
 from devhost.core.delivery import with_arriving
+from devhost.core.errors import TurnAborted
 from devhost.core.model import Message, RuntimeStatus, Turn, TurnCommit
 from devhost.core.turn import TurnEnv, decide_turn, decide_turn_steps
 from devhost.runtime import loglevels
@@ -139,6 +140,22 @@ class TurnDecider:
             except StopIteration as done:
                 commit: TurnCommit = done.value
                 return commit
+
+    async def decide_remotely(
+        self, instance_id: str, arriving: Sequence[tuple[int, Message]] = ()
+    ) -> tuple[PreparedTurn, Decided | None] | None:
+        """:meth:`prepare` and :meth:`decide_remote` the instance's turn, completed for the group commit (:meth:`decided`).
+        None when nothing is deliverable to it; no Decided when its worker died mid-turn (TurnAborted: nothing was
+        committed, its messages wait in the store and the next round runs the turn again)."""
+        prepared = self.prepare(instance_id, arriving)
+        if prepared is None:
+            return None
+        try:
+            commit = await self.decide_remote(prepared)
+        except TurnAborted as exc:
+            log.warning("turn of %s aborted and retried: %s", instance_id, exc)
+            return prepared, None
+        return prepared, self.decided(prepared, commit)
 
     def still_current(self, prepared: PreparedTurn) -> bool:
         """Whether the instance a turn was loaded from is still the stored one: not purged, not replaced by a new

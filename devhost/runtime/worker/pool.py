@@ -173,7 +173,7 @@ class WorkerInvoker(Invoker):
 
     # --- choosing a worker and calling it ------------------------------------------------------------
     def _ready_worker(self) -> WorkerProcess | None:
-        """The least busy worker that is ready, or None (the common case without a coroutine: see :meth:`_worker`)."""
+        """The least busy worker that is ready, or None (then :meth:`_worker` waits for one)."""
         best: WorkerProcess | None = None
         for worker in self.workers:
             if worker.exited or not worker.ready.done() or worker.ready.exception() is not None:
@@ -183,17 +183,18 @@ class WorkerInvoker(Invoker):
         return best
 
     async def _worker(self) -> WorkerProcess:
+        """The least busy ready worker, waiting for one to start if none is ready yet."""
         while True:
+            ready = self._ready_worker()
+            if ready is not None:
+                return ready
             live = [worker for worker in self.workers if not worker.exited]
-            ready = [worker for worker in live if worker.ready.done() and worker.ready.exception() is None]
-            if ready:
-                return min(ready, key=lambda worker: worker.in_flight)
             if self._closing or not live:
                 raise NoWorker("no language worker is running")
             await asyncio.wait([worker.ready for worker in live], return_when=asyncio.FIRST_COMPLETED)
 
     async def _remote(self, kind: str, name: str, payload: tuple[Any, ...], *, timed: bool = True) -> Any:
-        worker = self._ready_worker() or await self._worker()
+        worker = self._ready_worker() or await self._worker()  # no coroutine when one is ready (the common case)
         call = worker.call(kind, payload)
         timeout = self.function_timeout
         if not timed or timeout is None or call.done():
