@@ -156,7 +156,10 @@ class Progress:
     checks: int = 0
     alerts_raised: list[str] = field(default_factory=list)
     previous: ProgressSample | None = None
+    """The last check's sample, which the next check is compared with (before this execution's first check: the one
+    carried over, if any)."""
     last_record: dict[str, Any] | None = None
+    """The last check's status record (None before this execution's first check)."""
     active_alerts: list[Alert] = field(default_factory=list)
     alert_deliveries: dict[str, int] | None = None
 
@@ -198,8 +201,8 @@ def custom_status(request: MonitorRequest, progress: Progress, final_status: str
         "workflow_type": request.workflow_type,
     }
     if request.enable_monitoring:
-        checked_at = parse_iso(record["last_check_time"]) if record.get("last_check_time") else None
-        seconds = 0.0 if checked_at is None else (checked_at - progress.carry.monitor_started_at).total_seconds()
+        last = progress.previous if progress.last_record is not None else None  # the last check's sample
+        seconds = 0.0 if last is None else (last.checked_at - progress.carry.monitor_started_at).total_seconds()
         status["metrics"] = job_metrics(record, seconds)
         status["alerts"] = [a.to_dict() for a in progress.active_alerts]
     if final_status is not None:

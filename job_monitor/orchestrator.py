@@ -90,35 +90,37 @@ def monitoring_job_orchestrator(context: df.DurableOrchestrationContext) -> Gene
         checks_this_generation += 1
         check_input = {**job, "check_number": progress.checks, "instance_id": context.instance_id}
         record = yield context.call_activity(names.CHECK_JOB_STATUS, check_input)
-        progress.last_record = record
+        sample = alerts.ProgressSample.from_record(record)
         if request.enable_monitoring:
-            progress.active_alerts = alerts.evaluate(record, progress.previous, carry.deadline, request.error_rate_threshold)
-            for alert in progress.active_alerts:
-                if alert.name not in progress.alerts_raised:
-                    progress.alerts_raised.append(alert.name)
-                    log(
-                        logging.WARNING,
-                        "Alert %s (%s) for job %s: %s",
-                        alert.name,
-                        alert.severity,
-                        request.job_id,
-                        alert.message,
+            progress.active_alerts = alerts.evaluate(
+                record, sample, progress.previous, carry.deadline, request.error_rate_threshold
+            )
+        progress.last_record, progress.previous = record, sample
+        for alert in progress.active_alerts:  # none unless monitoring is enabled
+            if alert.name not in progress.alerts_raised:
+                progress.alerts_raised.append(alert.name)
+                log(
+                    logging.WARNING,
+                    "Alert %s (%s) for job %s: %s",
+                    alert.name,
+                    alert.severity,
+                    request.job_id,
+                    alert.message,
+                    check_number=progress.checks,
+                    alert_name=alert.name,
+                    alert_severity=alert.severity,
+                )
+                measure(functools.partial(_count_alert, alert))
+                if routing is not None:
+                    body = alert_routing.payload(
+                        routing,
+                        job_id=request.job_id,
+                        instance_id=context.instance_id,
+                        alert=alert,
                         check_number=progress.checks,
-                        alert_name=alert.name,
-                        alert_severity=alert.severity,
+                        metrics=custom_status(request, progress).get("metrics"),
                     )
-                    measure(functools.partial(_count_alert, alert))
-                    if routing is not None:
-                        body = alert_routing.payload(
-                            routing,
-                            job_id=request.job_id,
-                            instance_id=context.instance_id,
-                            alert=alert,
-                            check_number=progress.checks,
-                            metrics=custom_status(request, progress).get("metrics"),
-                        )
-                        deliveries.append(context.call_activity_with_retry(names.DELIVER_ALERT, alert_routing.RETRY, body))
-        progress.previous = alerts.ProgressSample.from_record(record)
+                    deliveries.append(context.call_activity_with_retry(names.DELIVER_ALERT, alert_routing.RETRY, body))
         context.set_custom_status(custom_status(request, progress))
         log(
             logging.INFO,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from job_monitor.alerts import ProgressSample, evaluate
+from job_monitor.alerts import Alert, ProgressSample, evaluate
 from job_monitor.metrics import job_metrics
 
 T0 = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -23,8 +23,12 @@ def record(processed: int, failed: int = 0, *, status: str = "Running", at: floa
     }
 
 
+def alerts_for(rec: dict[str, Any], previous: ProgressSample | None, threshold: float) -> list[Alert]:
+    return evaluate(rec, ProgressSample.from_record(rec), previous, DEADLINE, threshold)
+
+
 def names(rec: dict[str, Any], previous: ProgressSample | None = None, threshold: float = 0.05) -> list[str]:
-    return [a.name for a in evaluate(rec, previous, DEADLINE, threshold)]
+    return [a.name for a in alerts_for(rec, previous, threshold)]
 
 
 def sample(processed: int, at: float) -> ProgressSample:
@@ -40,7 +44,7 @@ def test_healthy_job_raises_nothing() -> None:
 
 
 def test_success_rate_below_ninety_percent_is_critical() -> None:
-    alerts = evaluate(record(10, 2), None, DEADLINE, 1.0)
+    alerts = alerts_for(record(10, 2), None, 1.0)
 
     assert [(a.name, a.severity) for a in alerts] == [("low_success_rate", "critical")]
     assert "80.0%" in alerts[0].message
@@ -56,7 +60,7 @@ def test_error_rate_above_threshold_warns_and_equal_does_not() -> None:
 
 
 def test_no_progress_since_previous_check_is_slow_progress() -> None:
-    alerts = evaluate(record(50, at=15), sample(50, 10), DEADLINE, 1.0)
+    alerts = alerts_for(record(50, at=15), sample(50, 10), 1.0)
 
     assert [a.name for a in alerts] == ["slow_progress"]
     assert "no progress" in alerts[0].message
@@ -64,7 +68,7 @@ def test_no_progress_since_previous_check_is_slow_progress() -> None:
 
 def test_projection_past_the_deadline_is_slow_progress() -> None:
     # 10 items in 10 s, 80 left -> 80 s more, deadline in 10 s.
-    alerts = evaluate(record(20, at=20), sample(10, 10), DEADLINE, 1.0)
+    alerts = alerts_for(record(20, at=20), sample(10, 10), 1.0)
 
     assert [a.name for a in alerts] == ["slow_progress"]
     assert "2030-01-01T12:01:40.000Z" in alerts[0].message
@@ -81,7 +85,7 @@ def test_finished_jobs_never_get_slow_progress() -> None:
 
 def test_absurd_projection_does_not_overflow() -> None:
     # One item in a century, a million to go: the projected date is past year 9999.
-    alerts = evaluate(record(2, at=10, total=1_000_000), sample(1, -86400 * 36525), DEADLINE, 1.0)
+    alerts = alerts_for(record(2, at=10, total=1_000_000), sample(1, -86400 * 36525), 1.0)
 
     assert [a.name for a in alerts] == ["slow_progress"]
     assert "projected completion never" in alerts[0].message
