@@ -67,6 +67,11 @@ class Clock(Protocol):
     def waking(self) -> int:
         """Coroutines an advance has woken that have not resumed yet: about to work, so not idle."""
 
+    @property
+    def woken_on_loop(self) -> int:
+        """How many coroutines advances have woken so far (a running count): while it stays the same, no advance
+        has woken anything on the event loop that whoever awaits it still has to resume."""
+
     def subscribe(self, callback: Callable[[], None]) -> Unsubscribe:
         """Call ``callback`` (from any thread) whenever the host may have become idle or time moved.
 
@@ -88,6 +93,7 @@ class RealClock:
     can_skip = False
     sleeping_functions = 0
     waking = 0
+    woken_on_loop = 0
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -151,6 +157,7 @@ class VirtualClock:
         self._counter = itertools.count()
         self._sleeping_functions = 0
         self._waking = 0
+        self._woken_on_loop = 0
         self._subscribers: list[Callable[[], None]] = []
         self.on_function_sleep: list[Callable[[], None]] = []
         """Called (from any thread) when a function starts sleeping, after the subscribers."""
@@ -168,6 +175,11 @@ class VirtualClock:
     def waking(self) -> int:
         with self._lock:
             return self._waking
+
+    @property
+    def woken_on_loop(self) -> int:
+        with self._lock:
+            return self._woken_on_loop
 
     def subscribe(self, callback: Callable[[], None]) -> Unsubscribe:
         self._subscribers.append(callback)
@@ -210,6 +222,7 @@ class VirtualClock:
                     if waiter.on_loop:
                         waiter.woken = True
                         self._waking += 1
+                        self._woken_on_loop += 1
                     due.append(waiter)
             now = self._now
         for waiter in due:

@@ -58,6 +58,8 @@ class TimeSkipper:
         self.store = store
         self._is_idle = is_idle
         self._awaited: list[_Awaited] = []
+        self._settled_after: int | None = None
+        """The clock's ``woken_on_loop`` when :meth:`skip_when_settled` last let the loop settle (None: never)."""
 
     @contextlib.contextmanager
     def awaiting(self, condition: Condition, *, skip: bool, limit: datetime | None = None) -> Iterator[None]:
@@ -88,11 +90,17 @@ class TimeSkipper:
     async def skip_when_settled(self) -> bool:
         """:meth:`skip_if_idle`, once what the last skip woke has run: the clock counts a sleeper as waking only
         until its own coroutine resumes, and whoever awaits that (asyncio.wait in the worker pool's function
-        timeout) resumes one or two loop iterations later. True if time moved."""
+        timeout) resumes one or two loop iterations later. True if time moved.
+
+        When no advance has woken a coroutine since the loop last settled (a sleeping *thread*, say: it counts as
+        running until its function returns), there is nothing to wait for, and the two loop iterations are saved."""
         if not self._is_idle():
             return False
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
+        woken = self.clock.woken_on_loop
+        if woken != self._settled_after:
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            self._settled_after = woken
         return self.skip_if_idle()
 
     def skip_if_idle(self) -> bool:

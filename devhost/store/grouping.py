@@ -3,15 +3,17 @@
 The engine lets a round's turns see the activity results that arrived since the last commit before those are
 stored (:func:`devhost.core.delivery.with_arriving`): a turn consumes such a result under the provisional id
 ``-work_item_id``. Both stores apply the same plan: every result is recorded as :meth:`Store.complete_activity`
-would (queued, unless its work item is gone), and a turn that consumed one deletes it under the id it was queued
-with, in the same transaction; a turn that consumed a result that could not be recorded is rejected whole.
-Queuing a result only to delete it again costs a little, but keeps one way of recording results (a turn that is
-rejected, say by ``InstanceExists``, leaves its result queued for the next one).
+would (its work item deleted and the result queued, unless the work item is gone), and a turn that consumed one
+deletes it under the id it was queued with, in the same transaction; a turn that consumed a result that could not
+be recorded is rejected whole. A turn that may still be rejected after that (by ``InstanceExists``: it creates
+instances) leaves its result queued for the next one. The results the other turns consume are recorded without
+being queued (:func:`unqueued`): queuing one only to delete it again in the same transaction is a write of the
+queue and its indexes that no reader can ever see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from devhost.core.errors import ResultNotRecorded
 from devhost.core.model import TurnCommit
@@ -20,6 +22,18 @@ from devhost.core.model import TurnCommit
 def claims(commit: TurnCommit) -> list[int]:
     """Work item ids of the results a turn consumed under provisional ids."""
     return [-message_id for message_id in commit.consumed_message_ids if message_id < 0]
+
+
+def unqueued(turns: Iterable[TurnCommit], recorded: Collection[int]) -> set[int]:
+    """Work item ids of the recorded results that turns consume and that need no message: a turn that creates no
+    instance and consumed only recorded results is not rejected, so it consumes them for sure. (A turn rejected for
+    a result that is gone leaves its other results queued for the next one, as does one that creates instances.)"""
+    consumed: set[int] = set()
+    for commit in turns:
+        claimed = claims(commit)
+        if not commit.new_instances and all(work_item_id in recorded for work_item_id in claimed):
+            consumed.update(claimed)
+    return consumed
 
 
 def unrecorded(commit: TurnCommit, recorded: Collection[int]) -> ResultNotRecorded | None:

@@ -38,7 +38,7 @@ from devhost.core.model import (
     event_json,
 )
 from devhost.store.codec import decode_token, encode_token, from_text, page_size, to_text, to_utc
-from devhost.store.grouping import consumed_ids, unrecorded
+from devhost.store.grouping import consumed_ids, unqueued, unrecorded
 from devhost.store.memory_entities import MemoryEntityStore
 from devhost.store.memory_outbox import MemoryOutbox
 
@@ -269,13 +269,16 @@ class MemoryStore(MemoryEntityStore, MemoryOutbox):
                     event_json(item)
                 for queued in commit.new_messages:
                     self._queued(queued)
+            recorded = [(w, result) for w, result in encoded if self._activities.pop(w, None) is not None]
+            recorded_ids = {work_item_id for work_item_id, _ in recorded}
+            consumed_at_once = unqueued(turns, recorded_ids)
             queued_as: dict[int, int] = {}  # work item id -> id of its result's message
-            for work_item_id, result_queued in encoded:
-                if self._activities.pop(work_item_id, None) is not None:
+            for work_item_id, result_queued in recorded:
+                if work_item_id not in consumed_at_once:
                     queued_as[work_item_id] = self._enqueue(result_queued)
             outcomes: list[Conflict | None] = []
             for commit in turns:
-                rejected = unrecorded(commit, queued_as)
+                rejected = unrecorded(commit, recorded_ids)
                 if rejected is not None:
                     outcomes.append(rejected)
                     continue

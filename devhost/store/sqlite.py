@@ -35,7 +35,7 @@ from devhost.core.model import (
 )
 from devhost.store.codec import DEFAULT_PAGE_SIZE, decode_token, encode_token, from_text, page_size, to_text
 from devhost.store.faults import describe, is_fault
-from devhost.store.grouping import consumed_ids, unrecorded
+from devhost.store.grouping import consumed_ids, unqueued, unrecorded
 from devhost.store.history_cache import HistoryCache
 from devhost.store.row_cache import Row, RowCache
 from devhost.store.sqlite_entities import SqliteEntityStore, ensure_entity_schema
@@ -57,6 +57,7 @@ from devhost.store.sqlite_turn import commit_turn
 __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PAGE_SIZE", "SCHEMA_VERSION", "SqliteStore"]
 
 PathArg = Union[str, "os.PathLike[str]", None]
+DELETE_ACTIVITY = "DELETE FROM activities WHERE id = ?"
 _INTEGER_COLUMNS = frozenset({INSTANCE_COLUMNS.split(", ").index("parent_task_id")})
 
 
@@ -302,12 +303,15 @@ class SqliteStore(SqliteEntityStore):
         with self._guard() as conn:
             with self._transaction(conn):
                 self._entity_writes += any(commit.new_entity_messages for commit in turns)
+                recorded = [(w, result) for w, result in activity_results if conn.execute(DELETE_ACTIVITY, (w,)).rowcount]
+                recorded_ids = {work_item_id for work_item_id, _ in recorded}
+                consumed_at_once = unqueued(turns, recorded_ids)  # never queued: an INSERT and a DELETE fewer each
                 queued: dict[int, int] = {}  # work item id -> id of its result's message
-                for work_item_id, result in activity_results:
-                    if conn.execute("DELETE FROM activities WHERE id = ?", (work_item_id,)).rowcount:
+                for work_item_id, result in recorded:
+                    if work_item_id not in consumed_at_once:
                         queued[work_item_id] = conn.execute(INSERT_MESSAGE, message_params(result)).lastrowid or 0
                 for commit in turns:
-                    rejected = unrecorded(commit, queued)
+                    rejected = unrecorded(commit, recorded_ids)
                     if rejected is not None:
                         outcomes.append(rejected)
                         continue
@@ -359,7 +363,7 @@ class SqliteStore(SqliteEntityStore):
 
     def complete_activity(self, work_item_id: int, result: Message) -> bool:
         with self._writing() as conn:
-            if conn.execute("DELETE FROM activities WHERE id = ?", (work_item_id,)).rowcount == 0:
+            if conn.execute(DELETE_ACTIVITY, (work_item_id,)).rowcount == 0:
                 return False
             conn.execute(INSERT_MESSAGE, message_params(result))
             return True

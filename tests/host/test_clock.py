@@ -117,3 +117,23 @@ async def test_a_coroutine_woken_by_an_advance_counts_as_waking_until_it_resumes
     assert waking_after_advance == 1
     assert clock.waking == 0
     assert settled == [0]
+
+
+@pytest.mark.asyncio
+async def test_woken_on_loop_counts_the_coroutines_advances_woke_and_not_the_threads() -> None:
+    clock = VirtualClock(START)
+    asleep = threading.Event()
+    clock.on_function_sleep.append(asleep.set)
+    thread = threading.Thread(target=clock.sleep_blocking, args=(1,), daemon=True)
+    thread.start()
+    assert asleep.wait(5)
+    coroutine = asyncio.ensure_future(clock.sleep_until(START + timedelta(seconds=2)))
+    await asyncio.sleep(0)
+
+    clock.advance(1)
+    after_the_thread = clock.woken_on_loop
+    clock.advance(1)
+    await coroutine
+    thread.join(5)
+
+    assert (after_the_thread, clock.woken_on_loop) == (0, 1)

@@ -164,3 +164,34 @@ def test_the_engine_refuses_to_advance_a_real_clock() -> None:
     with pytest.raises(TypeError, match="can skip"):
         asyncio.run(engine.advance_to(clock.now() + timedelta(hours=1)))
     store.close()
+
+
+@pytest.mark.asyncio
+async def test_settling_yields_to_the_loop_only_when_an_advance_woke_a_coroutine_since_it_last_settled() -> None:
+    clock = VirtualClock(START)
+    time = skipper(clock, Messages(at(100)))
+    passes = 0
+
+    async def count_loop_passes() -> None:
+        nonlocal passes
+        while True:
+            passes += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.ensure_future(count_loop_passes())
+    sleeper = asyncio.ensure_future(clock.sleep_until(at(10)))
+    await asyncio.sleep(0)
+    with time.awaiting(lambda: False, skip=True):
+        assert await time.skip_when_settled()  # to the sleeper's deadline, waking it
+        before = passes
+        assert await time.skip_when_settled()  # the woken sleeper may still be resuming: settle first
+        settled_passes = passes - before
+        await sleeper
+        before = passes
+        assert not await time.skip_when_settled()  # nothing woken since: no need to let the loop run
+        idle_passes = passes - before
+    counter.cancel()
+
+    assert clock.now() == at(100)
+    assert settled_passes >= 2
+    assert idle_passes == 0

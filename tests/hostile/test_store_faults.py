@@ -258,10 +258,12 @@ def test_the_engine_retries_turn_and_activity_commits_through_faults(durable_app
     turns_began = False  # the start's own message goes in unharmed: faults begin with the first turn's commit
 
     def fails(sql: str) -> bool:
-        # A turn commit fails after the instance row was updated; an activity result after its work item was deleted.
+        # A turn commit fails after the instance row was updated; an activity result as its work item is deleted (the
+        # turn that consumes it in the same group commit never queues it as a message).
         nonlocal turns_began
         turns_began = turns_began or sql.startswith("INSERT INTO history")
-        key = "history" if sql.startswith("INSERT INTO history") else "result" if sql.startswith("INSERT INTO messages") else None
+        recording = sql.startswith("DELETE FROM activities WHERE id")
+        key = "history" if sql.startswith("INSERT INTO history") else "result" if recording else None
         if turns_began and key is not None and budget[key] > 0:
             budget[key] -= 1
             return True

@@ -86,3 +86,37 @@ def test_a_result_consumed_by_a_turn_the_store_rejects_stays_queued(store: Store
     assert store.pending_activities(10) == []
     queued = (store.load_turn("parent", FAR) or pytest.fail()).messages
     assert [(m.event["EventType"], m.event["TaskScheduledId"]) for m in queued] == [(EventType.TASK_COMPLETED, 0)]
+
+
+def test_a_result_its_turn_consumes_in_the_group_is_never_written_to_the_queue(store: Store) -> None:
+    work_item_id = running_with_work_item(store)
+    start(store, "other")
+    before = store.send_message(message("other", EventType.EVENT_RAISED, at(1), "e1", Name="x"))
+    result = message("a", EventType.TASK_COMPLETED, at(1), "e1", TaskScheduledId=0)
+    a = store.get_instance("a") or pytest.fail()
+    turn = TurnCommit(a, consumed_message_ids=[-work_item_id], new_history=[event(EventType.TASK_COMPLETED, TaskScheduledId=0)])
+
+    assert store.commit_group([turn], [(work_item_id, result)]) == [None]
+
+    after = store.send_message(message("other", EventType.EVENT_RAISED, at(1), "e1", Name="y"))
+    assert after == before + 1  # no message id was taken by the result: it was never queued
+    assert store.pending_activities(10) == []
+
+
+def test_a_turn_rejected_for_a_result_that_is_gone_leaves_its_recorded_results_queued(store: Store) -> None:
+    work_item_id = running_with_work_item(store)
+    result = message("a", EventType.TASK_COMPLETED, at(1), "e1", TaskScheduledId=0)
+    lost = message("a", EventType.TASK_COMPLETED, at(1), "e1", TaskScheduledId=1)
+    a = store.get_instance("a") or pytest.fail()
+    turn = TurnCommit(
+        with_status(a, RuntimeStatus.COMPLETED),
+        consumed_message_ids=[-work_item_id, -12345],
+        new_history=[event(EventType.EXECUTION_COMPLETED)],
+    )
+
+    outcomes = store.commit_group([turn], [(work_item_id, result), (12345, lost)])
+
+    assert isinstance(outcomes[0], ResultNotRecorded)
+    assert store.pending_activities(10) == []  # its work item is done: the result is recorded ...
+    queued = (store.load_turn("a", FAR) or pytest.fail()).messages
+    assert [m.event["TaskScheduledId"] for m in queued] == [0]  # ... and waits for the next turn
