@@ -24,6 +24,12 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   ``cls(**kw).decode(s)``), about a quarter of each call. :class:`CodecJson` stands in for the ``json`` module
   in that module only: those two calls, with exactly those hooks, go to one encoder and one decoder per thread
   built with the same arguments; every other call goes to ``json`` itself.
+- **Decoding the same activity result again.** ``df_loads`` decodes every result the orchestrator replays on
+  every episode (azure-functions-durable 1.7.0, ``models/TaskOrchestrationExecutor.py`` line 194): the same
+  text each time. A text (up to :data:`VALUE_MEMO_MAX_TEXT`) that decodes to a scalar, or to an object of
+  scalars the hook leaves as it is, is answered from the last :data:`VALUE_MEMO_SIZE` such texts: the scalar
+  itself (immutable), the object as a new shallow copy (its values are immutable), so the orchestrator can
+  change what it receives as before. Anything else (nested, an envelope, invalid) is decoded every time.
 - **Parsing the stored history again.** ``DurableOrchestrationContext.from_json`` parses the whole payload
   (azure-functions-durable 1.7.0, ``models/DurableOrchestrationContext.py`` line 125), every stored event again
   on every episode, only to pass each event's keys to ``HistoryEvent(**event)`` (line 61), which copies them.
@@ -62,6 +68,17 @@ EVENT_MEMO_MAX_TEXT = 1_024
 
 CODEC_MODULE = "azure.functions._durable_functions"
 """The azure-functions module whose ``_is_strict_mode`` reads the environment on every Durable JSON call."""
+
+VALUE_MEMO_SIZE = 4_096
+"""Decoded activity results (and other codec texts) kept: each a scalar or an object of scalars."""
+
+VALUE_MEMO_MAX_TEXT = 1_024
+"""Longer texts are decoded on every call: at most a few MB is kept."""
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_ENVELOPE = frozenset({"__class__", "__module__", "__data__"})
+"""The keys of the codec's custom-object envelope: an object holding all three goes through its hook every time."""
+_SCALAR, _FLAT, _OTHER = 0, 1, 2
 
 
 def class_memo(namedtuple: Callable[..., type], module: str) -> Callable[..., type]:
@@ -115,9 +132,16 @@ class _JsonStandIn:
 class CodecJson(_JsonStandIn):
     """The ``json`` module as the Durable codec module sees it: :meth:`dumps` with ``default=`` the codec's own
     serializer and :meth:`loads` of a ``str`` with ``object_hook=`` its own deserializer reuse one encoder and one
-    decoder (per thread: a decoder's C scanner keeps per-call state); anything else is ``json``'s own call."""
+    decoder (per thread: a decoder's C scanner keeps per-call state), and :meth:`loads` answers a text it decoded
+    recently to a scalar or a flat object from memory (module doc); anything else is ``json``'s own call."""
 
-    def __init__(self, real: ModuleType, default: Callable[[Any], Any], object_hook: Callable[[dict[str, Any]], Any]) -> None:
+    def __init__(
+        self,
+        real: ModuleType,
+        default: Callable[[Any], Any],
+        object_hook: Callable[[dict[str, Any]], Any],
+        maxsize: int = VALUE_MEMO_SIZE,
+    ) -> None:
         super().__init__(real)
         self._default = default
         self._object_hook = object_hook
@@ -125,6 +149,22 @@ class CodecJson(_JsonStandIn):
         # allow_nan=True, indent=None, separators=None, default=f, sort_keys=False).encode(obj): these defaults.
         self._encode = real.JSONEncoder(default=default).encode
         self._local = threading.local()
+        self._value = functools.lru_cache(maxsize)(self._shape)
+
+    def _shape(self, text: str) -> tuple[int, Any]:
+        """What ``text`` decodes to without the hook, when the hook cannot change it: a scalar (the hook runs only
+        on objects), or an object of scalars that is not the codec's custom-object envelope (the hook returns
+        such an object itself: azure-functions 1.26.0, ``_durable_functions.py`` line 131); else nothing kept."""
+        try:
+            value = self._json.loads(text)
+        except ValueError:
+            return _OTHER, None  # decoded (and refused) again with the hook, as json would
+        kind = type(value)
+        if kind in _SCALARS:
+            return _SCALAR, value
+        if kind is dict and not _ENVELOPE <= value.keys() and all(type(item) in _SCALARS for item in value.values()):
+            return _FLAT, value
+        return _OTHER, None
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if len(kwargs) == 1 and kwargs.get("default") is self._default:
@@ -134,11 +174,19 @@ class CodecJson(_JsonStandIn):
     def loads(self, s: Any, **kwargs: Any) -> Any:
         # json.loads refuses a str that starts with a BOM before decoding, and decodes bytes first: both are
         # left to it, as is every other combination of arguments.
-        if len(kwargs) == 1 and kwargs.get("object_hook") is self._object_hook and type(s) is str and s[:1] != "\ufeff":
-            decode = getattr(self._local, "decode", None)
-            if decode is None:
-                decode = self._local.decode = self._json.JSONDecoder(object_hook=self._object_hook).decode
-            return decode(s)
+        hooked = len(kwargs) == 1 and kwargs.get("object_hook") is self._object_hook
+        if (hooked or not kwargs) and type(s) is str and s[:1] != "\ufeff":
+            if len(s) <= VALUE_MEMO_MAX_TEXT:
+                shape, value = self._value(s)
+                if shape == _FLAT:
+                    return value.copy()  # a new object every time, as decoding gives: the caller may change it
+                if shape == _SCALAR:
+                    return value
+            if hooked:
+                decode = getattr(self._local, "decode", None)
+                if decode is None:
+                    decode = self._local.decode = self._json.JSONDecoder(object_hook=self._object_hook).decode
+                return decode(s)
         return self._json.loads(s, **kwargs)
 
 
@@ -150,9 +198,6 @@ def codec_json(module: ModuleType) -> CodecJson | None:
     if getattr(module, "json", None) is not json or not callable(default) or not callable(object_hook):
         return None
     return CodecJson(json, default, object_hook)
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class ContextJson(_JsonStandIn):

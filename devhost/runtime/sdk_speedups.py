@@ -9,7 +9,8 @@ worker process) replaces five of them with equivalents that remember:
 - the parsing of every stored history event of the payload,
 - the ``namedtuple`` class the executor builds per episode,
 - the environment read behind every ``df_dumps`` / ``df_loads``, and
-- the JSON encoder and decoder those two build per call (the last four: :mod:`devhost.runtime.sdk_hotpaths`).
+- the JSON encoder and decoder those two build per call, and the decoding of a result each replays again
+  (the last four: :mod:`devhost.runtime.sdk_hotpaths`).
 
 Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
 and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).

@@ -162,6 +162,57 @@ def test_the_codecs_refuse_and_accept_what_json_does(text: Any) -> None:
     assert answer(shim.loads, text, object_hook=hook) == answer(json.loads, text, object_hook=hook)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_a_text_decoded_again_answers_as_json_does_and_as_a_new_object(value: Any) -> None:
+    shim = codecs()
+    hook = CODEC._deserialize_custom_object
+    text = json.dumps(value, default=CODEC._serialize_custom_object)
+
+    first = answer(shim.loads, text, object_hook=hook)
+    again = shim.loads(text, object_hook=hook) if first[0] == "value" else None
+    plain = shim.loads(text)
+
+    assert first == answer(json.loads, text, object_hook=hook)
+    assert answer(shim.loads, text, object_hook=hook) == first
+    assert repr(plain) == repr(json.loads(text))
+    if isinstance(again, (dict, list)):  # the caller may change what it receives: never what the next one gets
+        again.clear()
+        assert answer(shim.loads, text, object_hook=hook) == first
+
+
+class CountingHook:
+    """The codec's object hook, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, obj: dict[str, Any]) -> Any:
+        self.calls += 1
+        return CODEC._deserialize_custom_object(obj)
+
+
+@pytest.mark.parametrize(
+    ("text", "hooked_per_call"),
+    [
+        ('{"status": "Running", "progress_percent": 40, "ratio": 0.5, "eta": null}', 0),  # remembered
+        ('"done"', 0),
+        ('{"a": {"b": 1}}', 2),  # nested: decoded every time
+        (json.dumps({"__class__": "Money", "__module__": __name__, "__data__": 5}), 1),  # an envelope, ditto
+        (json.dumps({"x": "y" * sdk_hotpaths.VALUE_MEMO_MAX_TEXT}), 1),  # too long to keep
+    ],
+)
+def test_only_short_texts_of_scalars_or_flat_objects_skip_the_decoder(text: str, hooked_per_call: int) -> None:
+    hook = CountingHook()
+    shim = sdk_hotpaths.CodecJson(json, CODEC._serialize_custom_object, hook)
+
+    for _ in range(3):
+        answer(shim.loads, text, object_hook=hook)  # the envelope's from_json refuses 5: still one hook call
+
+    assert hook.calls == 3 * hooked_per_call
+
+
 def test_other_json_calls_of_the_codec_module_go_to_json_itself() -> None:
     shim = codecs()
     value = {"b": 1, "a": [Money(5)]}
