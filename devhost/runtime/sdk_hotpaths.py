@@ -24,6 +24,10 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   ``cls(**kw).decode(s)``), about a quarter of each call. :class:`CodecJson` stands in for the ``json`` module
   in that module only: those two calls, with exactly those hooks, go to one encoder and one decoder per thread
   built with the same arguments; every other call goes to ``json`` itself.
+- **Encoding the same activity input again.** ``CallActivityAction`` encodes its input with ``df_dumps`` when
+  it is built (azure-functions-durable 1.7.0, ``models/actions/CallActivityAction.py`` line 18), for every
+  call the orchestrator replays. An input that is a scalar or an object of scalars gets the text it got last
+  time, found by a key that tells apart every two such values JSON writes differently (:func:`_value_key`).
 - **Decoding the same activity result again.** ``df_loads`` decodes every result the orchestrator replays on
   every episode (azure-functions-durable 1.7.0, ``models/TaskOrchestrationExecutor.py`` line 194): the same
   text each time. A text (up to :data:`VALUE_MEMO_MAX_TEXT`) that decodes to a scalar, or to an object of
@@ -70,10 +74,10 @@ CODEC_MODULE = "azure.functions._durable_functions"
 """The azure-functions module whose ``_is_strict_mode`` reads the environment on every Durable JSON call."""
 
 VALUE_MEMO_SIZE = 4_096
-"""Decoded activity results (and other codec texts) kept: each a scalar or an object of scalars."""
+"""Codec texts kept each way (decoded results, encoded inputs): each of a scalar or an object of scalars."""
 
 VALUE_MEMO_MAX_TEXT = 1_024
-"""Longer texts are decoded on every call: at most a few MB is kept."""
+"""Longer texts are decoded (or encoded) on every call: at most a few MB is kept."""
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _ENVELOPE = frozenset({"__class__", "__module__", "__data__"})
@@ -150,6 +154,8 @@ class CodecJson(_JsonStandIn):
         self._encode = real.JSONEncoder(default=default).encode
         self._local = threading.local()
         self._value = functools.lru_cache(maxsize)(self._shape)
+        self._texts: dict[tuple[Any, ...], str] = {}
+        self._maxsize = maxsize
 
     def _shape(self, text: str) -> tuple[int, Any]:
         """What ``text`` decodes to without the hook, when the hook cannot change it: a scalar (the hook runs only
@@ -168,7 +174,17 @@ class CodecJson(_JsonStandIn):
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if len(kwargs) == 1 and kwargs.get("default") is self._default:
-            return self._encode(obj)
+            key = _value_key(obj)
+            if key is None:
+                return self._encode(obj)
+            text = self._texts.get(key)
+            if text is None:
+                text = self._encode(obj)
+                if len(text) <= VALUE_MEMO_MAX_TEXT:
+                    if len(self._texts) >= self._maxsize:
+                        self._texts.clear()  # bounded, and simple: the inputs in use come back within an episode
+                    self._texts[key] = text
+            return text
         return self._json.dumps(obj, **kwargs)
 
     def loads(self, s: Any, **kwargs: Any) -> Any:
@@ -198,6 +214,33 @@ def codec_json(module: ModuleType) -> CodecJson | None:
     if getattr(module, "json", None) is not json or not callable(default) or not callable(object_hook):
         return None
     return CodecJson(json, default, object_hook)
+
+
+_KEY_MAX_ITEMS = 32
+
+
+def _value_key(value: Any) -> tuple[Any, ...] | None:
+    """A key equal for two values exactly when ``json.dumps`` writes them alike: a scalar, or an object of at most
+    :data:`_KEY_MAX_ITEMS` scalars under ``str`` names (in order); None for anything else. Types are part of it
+    (``1``, ``1.0`` and ``True`` are equal in Python, not in JSON), and a float is keyed by its ``hex()`` (``0.0``
+    and ``-0.0`` are equal in Python and written differently; every NaN is written ``NaN``)."""
+    kind = type(value)
+    if kind is dict:
+        if len(value) > _KEY_MAX_ITEMS:
+            return None
+        key: list[Any] = []
+        add = key.append
+        for name, item in value.items():
+            item_kind = type(item)
+            if type(name) is not str or item_kind not in _SCALARS:
+                return None
+            add(name)
+            add(item_kind)
+            add(item.hex() if item_kind is float else item)
+        return tuple(key)
+    if kind in _SCALARS:
+        return (kind, value.hex() if kind is float else value)
+    return None
 
 
 class ContextJson(_JsonStandIn):

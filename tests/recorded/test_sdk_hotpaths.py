@@ -182,6 +182,37 @@ def test_a_text_decoded_again_answers_as_json_does_and_as_a_new_object(value: An
         assert answer(shim.loads, text, object_hook=hook) == first
 
 
+TRICKY = st.sampled_from([0, 0.0, -0.0, 1, 1.0, True, False, None, float("nan"), float("inf"), "1", "", 2**70])
+FLAT_VALUES = TRICKY | st.dictionaries(st.text(max_size=3) | st.sampled_from([1, True]), TRICKY | st.text(max_size=3), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(FLAT_VALUES | JSON_VALUES, max_size=12))
+def test_an_input_encoded_again_is_written_as_json_writes_it(values: list[Any]) -> None:
+    shim = codecs()
+    default = CODEC._serialize_custom_object
+
+    for value in values + values[::-1]:  # each value after the others, equal in Python or not
+        assert answer(shim.dumps, value, default=default) == answer(json.dumps, value, default=default)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (0.0, -0.0), (1, 1.0), (1, True), (0, False), ({"n": 0.0}, {"n": -0.0}), ({"n": 1}, {"n": 1.0}),
+        ({"n": 1}, {"n": True}), ({1: "x"}, {True: "x"}), ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+    ],
+)  # fmt: skip
+def test_values_equal_in_python_but_written_differently_get_their_own_text(first: Any, second: Any) -> None:
+    shim = codecs()
+    default = CODEC._serialize_custom_object
+
+    texts = [shim.dumps(value, default=default) for value in (first, second, first)]
+
+    assert texts == [json.dumps(value, default=default) for value in (first, second, first)]
+    assert texts[0] != texts[1]
+
+
 class CountingHook:
     """The codec's object hook, counting its calls."""
 
