@@ -9,6 +9,11 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   (``namedtuple`` takes ``__module__`` from its caller's frame, which would otherwise be this module). The
   class is used only inside the executor, to hold two values per event type; nothing compares classes of two
   episodes. Calls with other arguments (keywords, unhashable field lists) are passed through.
+- **Two TimeSpans per episode.** ``DurableOrchestrationContext.__init__`` parses the context's
+  ``maximumShortTimerDuration`` and ``longRunningTimerIntervalDuration`` with a regular expression into a
+  ``timedelta`` on every episode (azure-functions-durable 1.7.0, ``models/DurableOrchestrationContext.py`` lines
+  67 and 71): the same two texts for the life of the host. :func:`timespan_memo` parses each text once and
+  hands out the same ``timedelta`` (immutable); a text it refuses raises again every time.
 - **An environment read per JSON call.** ``azure.functions._durable_functions._is_strict_mode`` reads
   ``AZURE_FUNCTIONS_DURABLE_STRICT_TYPING`` with ``os.environ.get`` on every ``df_dumps`` / ``df_loads``
   (azure-functions 1.26.0, ``_durable_functions.py`` line 26), several times per replayed event. When the
@@ -64,11 +69,17 @@ EXECUTOR_MODULE = "azure.durable_functions.models.TaskOrchestrationExecutor"
 CONTEXT_MODULE = "azure.durable_functions.models.DurableOrchestrationContext"
 """The SDK module whose ``from_json`` parses each episode's payload."""
 
+TIMESPAN_MODULE = "azure.durable_functions.models.utils.json_utils"
+"""The SDK module that defines ``parse_timespan_attrib``."""
+
 EVENT_MEMO_SIZE = 16_384
 """Parsed stored events kept (about 0.7 KB each): every event of 200 instances 80 events long."""
 
 EVENT_MEMO_MAX_TEXT = 1_024
 """Longer stored event texts are parsed on every episode: at most about 25 MB is kept however large the results."""
+
+TIMESPAN_MEMO_SIZE = 64
+"""TimeSpan texts kept: the context carries two, set once per host."""
 
 CODEC_MODULE = "azure.functions._durable_functions"
 """The azure-functions module whose ``_is_strict_mode`` reads the environment on every Durable JSON call."""
@@ -104,6 +115,17 @@ def class_memo(namedtuple: Callable[..., type], module: str) -> Callable[..., ty
 
     memo_namedtuple.__wrapped__ = namedtuple  # type: ignore[attr-defined]
     return memo_namedtuple
+
+
+def timespan_memo(parse: Callable[[str], Any], maxsize: int = TIMESPAN_MEMO_SIZE) -> Callable[[str], Any]:
+    """A drop-in for ``parse_timespan_attrib`` that parses each TimeSpan text once (a refused one every time)."""
+    remembered = functools.lru_cache(maxsize)(parse)
+
+    def memo_timespan(from_str: str) -> Any:
+        return remembered(from_str) if type(from_str) is str else parse(from_str)
+
+    memo_timespan.__wrapped__ = parse  # type: ignore[attr-defined]
+    return memo_timespan
 
 
 def strict_mode_reader(original: Callable[[], bool], name: str, truthy: frozenset[str]) -> Callable[[], bool]:

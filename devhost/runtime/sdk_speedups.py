@@ -3,14 +3,15 @@
 The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
 sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
 that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
-worker process) replaces five of them with equivalents that remember:
+worker process) replaces six of them with equivalents that remember:
 
 - ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
 - the parsing of every stored history event of the payload,
 - the ``namedtuple`` class the executor builds per episode,
+- the two TimeSpan texts of the context, parsed per episode,
 - the environment read behind every ``df_dumps`` / ``df_loads``, and
-- the JSON encoder and decoder those two build per call, and the decoding of a result each replays again
-  (the last four: :mod:`devhost.runtime.sdk_hotpaths`).
+- the JSON encoder and decoder those two build per call, and the encoding of an input and decoding of a result
+  each replays again (the last five: :mod:`devhost.runtime.sdk_hotpaths`).
 
 Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
 and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).
@@ -35,7 +36,14 @@ log = logging.getLogger("devhost.sdk_speedups")
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-TIMESTAMPS, EVENTS, CLASSES, STRICT_MODE, CODECS = "timestamps", "events", "classes", "strict-mode", "codecs"
+TIMESTAMPS, EVENTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS = (
+    "timestamps",
+    "events",
+    "classes",
+    "timespans",
+    "strict-mode",
+    "codecs",
+)
 """The speedups' names (:func:`active`)."""
 
 _lock = threading.Lock()
@@ -65,6 +73,14 @@ def _classes() -> tuple[ModuleType, str, Any] | None:
     if getattr(module, "namedtuple", None) is not collections.namedtuple:
         return None
     return module, "namedtuple", sdk_hotpaths.class_memo(collections.namedtuple, sdk_hotpaths.EXECUTOR_MODULE)
+
+
+def _timespans() -> tuple[ModuleType, str, Any] | None:
+    module = _module(sdk_hotpaths.CONTEXT_MODULE)
+    original = getattr(module, "parse_timespan_attrib", None)
+    if original is None or getattr(original, "__module__", None) != sdk_hotpaths.TIMESPAN_MODULE:
+        return None
+    return module, "parse_timespan_attrib", sdk_hotpaths.timespan_memo(original)
 
 
 def _strict_mode() -> tuple[ModuleType, str, Any] | None:
@@ -97,6 +113,7 @@ _SPEEDUPS = {
     TIMESTAMPS: _timestamps,
     EVENTS: _events,
     CLASSES: _classes,
+    TIMESPANS: _timespans,
     STRICT_MODE: _strict_mode,
     CODECS: _codecs,
 }

@@ -29,6 +29,7 @@ from devhost.runtime import sdk_hotpaths, sdk_speedups, sdk_timestamps
 CODEC = importlib.import_module(sdk_hotpaths.CODEC_MODULE)
 EXECUTOR = importlib.import_module(sdk_hotpaths.EXECUTOR_MODULE)
 CONTEXT = importlib.import_module(sdk_hotpaths.CONTEXT_MODULE)
+TIMESPANS = importlib.import_module(sdk_hotpaths.TIMESPAN_MODULE)
 
 
 def test_the_executor_gets_one_class_per_name_and_fields_from_its_own_module() -> None:
@@ -86,16 +87,28 @@ def test_strict_mode_falls_back_when_os_environ_is_replaced(memo_state: None, mo
 
 def test_install_replaces_each_and_uninstall_gives_each_back(memo_state: None) -> None:
     sdk_speedups.uninstall()
-    before = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json)
 
+    def bound() -> tuple[Any, ...]:
+        return EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json, CONTEXT.parse_timespan_attrib
+
+    before = bound()
     sdk_speedups.install()
-    during = (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json)
+    during = bound()
     sdk_speedups.uninstall()
 
     assert during[0].__wrapped__ is collections.namedtuple and during[1].__wrapped__ is before[1]
     assert before[2] is before[3] is json
     assert isinstance(during[2], sdk_hotpaths.CodecJson) and isinstance(during[3], sdk_hotpaths.ContextJson)
-    assert (EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json) == before and not sdk_speedups.active()
+    assert during[4].__wrapped__ is before[4] is TIMESPANS.parse_timespan_attrib
+    assert bound() == before and not sdk_speedups.active()
+
+
+@pytest.mark.parametrize("text", ["00:00:00", "1.02:03:04.5000000", "-6.00:00:00", "3.00:00:00", "1:2:3", "", "x"])
+def test_a_timespan_parsed_again_answers_as_the_sdk_does(text: str) -> None:
+    memo = sdk_hotpaths.timespan_memo(TIMESPANS.parse_timespan_attrib)
+
+    for _ in range(2):
+        assert answer(memo, text) == answer(TIMESPANS.parse_timespan_attrib, text)
 
 
 class Money:
