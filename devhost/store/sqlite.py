@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Union
 
 from devhost.core.errors import Conflict, InstanceExists, NotFound, StoreUnavailable
@@ -79,6 +80,8 @@ class SqliteStore(SqliteEntityStore):
         self._lifecycle = 0
         self._writes = 0
         """Counts write transactions (committed or not): an answer read while it stayed the same still holds."""
+        self._guarded = _Guard(self)
+        self._transacting = _Transaction(self)
         self._next_message: tuple[int, datetime | None] | None = None
         """The earliest deliverable message's visible_at, with the write count it was read at: the engine asks for
         it several times between two writes (is anything ready, where may time skip), the file only once."""
@@ -107,33 +110,15 @@ class SqliteStore(SqliteEntityStore):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @contextmanager
-    def _guard(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the store is closed")
-            try:
-                yield self._conn
-            except (sqlite3.Error, MemoryError) as exc:
-                # By now any transaction has rolled back (see _transaction): nothing of this call was written.
-                if is_fault(exc):
-                    raise StoreUnavailable(describe(exc)) from exc
-                raise
+    def _guard(self) -> _Guard:
+        """``with self._guard() as conn``: the connection, under the lock; a storage fault raised inside comes out
+        as StoreUnavailable (by then any transaction has rolled back: see :meth:`_transaction`)."""
+        return self._guarded
 
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        self._writes += 1  # under the lock (every caller holds _guard), before anything is written
-        if conn.in_transaction:  # left open by a ROLLBACK that itself failed (an I/O error): end it first
-            conn.execute("ROLLBACK")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")  # a COMMIT that fails (SQLITE_BUSY, SQLITE_FULL) leaves nothing committed
-        except BaseException:
-            if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
-                with suppress(sqlite3.Error):  # the original error says more; the next call retries the ROLLBACK
-                    conn.execute("ROLLBACK")
-            raise
+    def _transaction(self, conn: sqlite3.Connection) -> _Transaction:
+        """``with self._transaction(conn)``, under :meth:`_guard`: one BEGIN IMMEDIATE … COMMIT, rolled back
+        entirely if anything inside (or the COMMIT itself) fails."""
+        return self._transacting
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -397,3 +382,69 @@ class SqliteStore(SqliteEntityStore):
     def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         with self._guard() as conn:
             return conn.execute(sql, params).fetchall()
+
+
+# The two context managers every store call goes through are plain classes, not @contextmanager generators: a store
+# call is a few microseconds, and creating, starting and closing a generator per ``with`` cost a noticeable part of
+# it (several calls per orchestration turn). Each store keeps one of each: they hold no state of a call, and calls
+# are serialized by the store's lock anyway.
+
+
+class _Guard:
+    """The store's lock held around one call, refusing a closed store, with storage faults made StoreUnavailable."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        store._lock.acquire()
+        if store._closed:
+            store._lock.release()
+            raise RuntimeError("the store is closed")
+        return store._conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            # By now any transaction has rolled back (see _Transaction): nothing of this call was written.
+            if isinstance(exc, (sqlite3.Error, MemoryError)) and is_fault(exc):
+                raise StoreUnavailable(describe(exc)) from exc
+        finally:
+            self._store._lock.release()
+
+
+class _Transaction:
+    """One write transaction on the store's connection (the caller holds the guard)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        conn = store._conn
+        store._writes += 1  # under the lock (every caller holds _guard), before anything is written
+        if conn.in_transaction:  # left open by a ROLLBACK that itself failed (an I/O error): end it first
+            conn.execute("ROLLBACK")
+        conn.execute("BEGIN IMMEDIATE")
+        return conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        conn = self._store._conn
+        if exc is None:
+            try:
+                conn.execute("COMMIT")  # a COMMIT that fails (SQLITE_BUSY, SQLITE_FULL) leaves nothing committed
+                return
+            except BaseException:
+                _roll_back(conn)
+                raise
+        _roll_back(conn)
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
+        with suppress(sqlite3.Error):  # the original error says more; the next call retries the ROLLBACK
+            conn.execute("ROLLBACK")
