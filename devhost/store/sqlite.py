@@ -53,7 +53,7 @@ from devhost.store.sqlite_rows import (
     message_params,
 )
 from devhost.store.sqlite_schema import BUSY_TIMEOUT_MS, SCHEMA_VERSION, open_database, release_file_lock
-from devhost.store.sqlite_turn import commit_turn
+from devhost.store.sqlite_turn import Written, commit_turn
 
 __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PAGE_SIZE", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -84,7 +84,9 @@ class SqliteStore(SqliteEntityStore):
         self._transacting = _Transaction(self)
         self._next_message: tuple[int, datetime | None] | None = None
         """The earliest deliverable message's visible_at, with the write count it was read at: the engine asks for
-        it several times between two writes (is anything ready, where may time skip), the file only once."""
+        it several times between two writes (is anything ready, where may time skip), the file only once. A committed
+        turn that can have made no message deliverable keeps a "none" answer (:meth:`_still_none_deliverable`):
+        most turns of a monitor that waits on activities leave the queue empty."""
         try:
             ensure_entity_schema(self._conn)
         except BaseException:
@@ -272,10 +274,12 @@ class SqliteStore(SqliteEntityStore):
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one turn (see the Store protocol) in one transaction."""
         with self._guard() as conn:
+            writes = self._writes
             with self._transaction(conn):
                 self._entity_writes += bool(commit.new_entity_messages)
                 written = commit_turn(conn, commit)
             self._remember(commit, written)
+            self._still_none_deliverable(writes, written is None or not written.may_deliver)
 
     def commit_group(
         self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
@@ -284,8 +288,9 @@ class SqliteStore(SqliteEntityStore):
         creates sub-orchestrations runs inside a SAVEPOINT, so its InstanceExists undoes just that turn. Results
         the turns consumed before they were stored follow :mod:`devhost.store.grouping`."""
         outcomes: list[Conflict | None] = []
-        applied: list[tuple[TurnCommit, list[str] | None]] = []
+        applied: list[tuple[TurnCommit, Written | None]] = []
         with self._guard() as conn:
+            writes = self._writes
             with self._transaction(conn):
                 self._entity_writes += any(commit.new_entity_messages for commit in turns)
                 recorded = [(w, result) for w, result in activity_results if conn.execute(DELETE_ACTIVITY, (w,)).rowcount]
@@ -316,9 +321,19 @@ class SqliteStore(SqliteEntityStore):
                     applied.append((commit, written))
             for commit, written in applied:  # only now is it durable: the cache follows the file
                 self._remember(commit, written)
+            self._still_none_deliverable(writes, not queued and not any(w is not None and w.may_deliver for _, w in applied))
         return outcomes
 
-    def _remember(self, commit: TurnCommit, written: list[str] | None) -> None:
+    def _still_none_deliverable(self, writes: int, delivers_nothing_new: bool) -> None:
+        """After a committed turn transaction (the one that followed write number ``writes``): if no message was
+        deliverable before it and it made none deliverable (it queued none, and changed no execution or
+        suspension: :class:`~devhost.store.sqlite_turn.Written`), none is now, and the engine's next look at the
+        queue need not ask the file. Called under the lock, after COMMIT."""
+        known = self._next_message
+        if delivers_nothing_new and known is not None and known == (writes, None):
+            self._next_message = (self._writes, None)
+
+    def _remember(self, commit: TurnCommit, written: Written | None) -> None:
         """Bring the history and row caches up to a committed turn (called under the lock, after COMMIT)."""
         instance_id = commit.instance.instance_id
         for child in commit.new_instances:
@@ -328,7 +343,7 @@ class SqliteStore(SqliteEntityStore):
             self._rows.drop(instance_id)  # the turn found its instance gone: nothing was written
         else:
             self._rows.updated(instance_id, instance_params(commit.instance), _INTEGER_COLUMNS)
-            self._histories.append(commit.instance.instance_id, written, replace=commit.replace_history)
+            self._histories.append(commit.instance.instance_id, written.texts, replace=commit.replace_history)
 
     # --- activity work items ---------------------------------------------------------------------
     def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
