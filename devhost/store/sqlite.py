@@ -252,6 +252,11 @@ class SqliteStore(SqliteEntityStore):
                 rows = conn.execute("SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)).fetchall()
                 history = [r[0] for r in rows]
                 self._histories.put(instance_id, history)
+            if self._next_message == (self._writes, None):
+                # No message of any instance is deliverable (the answer read, or kept, since the last write): a
+                # turn that takes only arriving activity results (group commit) has nothing to read. Rows of a gone
+                # execution, never delivered, are then left for a later load (or the end of the instance) to delete.
+                return Turn(instance, history, [])
             # The delivery rule is decided in SQL (DELIVERABLE, STALE); stale rows are deleted on the way.
             candidates = conn.execute(
                 f"SELECT m.id, m.execution_id, m.event, m.visible_at, {DELIVERABLE}, {STALE}"

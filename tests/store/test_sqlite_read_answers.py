@@ -12,7 +12,7 @@ import pytest
 from devhost.core.entities import EntityMessage
 from devhost.core.model import EventType, RuntimeStatus, TurnCommit
 from devhost.store.sqlite import SqliteStore
-from tests.store_contract import at, event, message, start, with_status, work_item
+from tests.store_contract import at, delivered, event, message, start, with_status, work_item
 
 
 def traced(store: SqliteStore) -> list[str]:
@@ -112,6 +112,7 @@ def test_a_resume_makes_held_messages_deliverable_for_the_next_poll(tmp_path: Pa
                 store.commit_group([resumed])
 
             assert (store.ready_instances(at(1), 10), store.next_visible_at()) == (["a"], at(1))
+            assert delivered(store, "a") == [(int(EventType.EVENT_RAISED), "held")]
 
 
 def test_a_change_of_execution_makes_its_messages_deliverable_for_the_next_poll(tmp_path: Path) -> None:
@@ -123,3 +124,28 @@ def test_a_change_of_execution_makes_its_messages_deliverable_for_the_next_poll(
         store.commit_group([TurnCommit(dataclasses.replace(a, execution_id="e3"))])
 
         assert store.next_visible_at() == at(1)
+        assert delivered(store, "a") == [(int(EventType.EVENT_RAISED), "for e3")]
+
+
+def test_a_turn_loaded_while_no_message_is_deliverable_reads_no_message(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "s.db") as store:
+        a = start(store, "a")
+        store.send_message(message("a", visible_at=at(1), execution_id="e0", Name="of a gone execution"))
+        assert store.next_visible_at() is None
+        seen = traced(store)
+
+        turn = store.load_turn("a", at(5))
+
+        assert turn is not None and turn.messages == [] and turn.instance == a
+        assert not any("FROM messages" in sql for sql in seen)
+        store.commit_group([TurnCommit(a, new_history=[event(EventType.ORCHESTRATOR_STARTED)])])
+        assert delivered(store, "a") == []
+
+
+def test_a_turn_loaded_after_a_message_was_queued_reads_it(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "s.db") as store:
+        a = start(store, "a")
+        assert store.next_visible_at() is None
+        store.commit_group([TurnCommit(a, new_messages=[message("a", EventType.TIMER_FIRED, at(7), "e1", TimerId=0)])])
+
+        assert delivered(store, "a", at(7)) == [(int(EventType.TIMER_FIRED), 0)]
