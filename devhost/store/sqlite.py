@@ -20,6 +20,7 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Union
 
 from devhost.core.errors import Conflict, InstanceExists, NotFound, StoreUnavailable
@@ -52,7 +53,7 @@ from devhost.store.sqlite_rows import (
     message_params,
 )
 from devhost.store.sqlite_schema import BUSY_TIMEOUT_MS, SCHEMA_VERSION, open_database, release_file_lock
-from devhost.store.sqlite_turn import commit_turn
+from devhost.store.sqlite_turn import Written, commit_turn
 
 __all__ = ["BUSY_TIMEOUT_MS", "DEFAULT_PAGE_SIZE", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -79,9 +80,13 @@ class SqliteStore(SqliteEntityStore):
         self._lifecycle = 0
         self._writes = 0
         """Counts write transactions (committed or not): an answer read while it stayed the same still holds."""
+        self._guarded = _Guard(self)
+        self._transacting = _Transaction(self)
         self._next_message: tuple[int, datetime | None] | None = None
         """The earliest deliverable message's visible_at, with the write count it was read at: the engine asks for
-        it several times between two writes (is anything ready, where may time skip), the file only once."""
+        it several times between two writes (is anything ready, where may time skip), the file only once. A committed
+        turn that can have made no message deliverable keeps a "none" answer (:meth:`_still_none_deliverable`):
+        most turns of a monitor that waits on activities leave the queue empty."""
         try:
             ensure_entity_schema(self._conn)
         except BaseException:
@@ -107,33 +112,15 @@ class SqliteStore(SqliteEntityStore):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @contextmanager
-    def _guard(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the store is closed")
-            try:
-                yield self._conn
-            except (sqlite3.Error, MemoryError) as exc:
-                # By now any transaction has rolled back (see _transaction): nothing of this call was written.
-                if is_fault(exc):
-                    raise StoreUnavailable(describe(exc)) from exc
-                raise
+    def _guard(self) -> _Guard:
+        """``with self._guard() as conn``: the connection, under the lock; a storage fault raised inside comes out
+        as StoreUnavailable (by then any transaction has rolled back: see :meth:`_transaction`)."""
+        return self._guarded
 
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        self._writes += 1  # under the lock (every caller holds _guard), before anything is written
-        if conn.in_transaction:  # left open by a ROLLBACK that itself failed (an I/O error): end it first
-            conn.execute("ROLLBACK")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")  # a COMMIT that fails (SQLITE_BUSY, SQLITE_FULL) leaves nothing committed
-        except BaseException:
-            if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
-                with suppress(sqlite3.Error):  # the original error says more; the next call retries the ROLLBACK
-                    conn.execute("ROLLBACK")
-            raise
+    def _transaction(self, conn: sqlite3.Connection) -> _Transaction:
+        """``with self._transaction(conn)``, under :meth:`_guard`: one BEGIN IMMEDIATE … COMMIT, rolled back
+        entirely if anything inside (or the COMMIT itself) fails."""
+        return self._transacting
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -265,6 +252,11 @@ class SqliteStore(SqliteEntityStore):
                 rows = conn.execute("SELECT event FROM history WHERE instance_id = ? ORDER BY seq", (instance_id,)).fetchall()
                 history = [r[0] for r in rows]
                 self._histories.put(instance_id, history)
+            if self._next_message == (self._writes, None):
+                # No message of any instance is deliverable (the answer read, or kept, since the last write): a
+                # turn that takes only arriving activity results (group commit) has nothing to read. Rows of a gone
+                # execution, never delivered, are then left for a later load (or the end of the instance) to delete.
+                return Turn(instance, history, [])
             # The delivery rule is decided in SQL (DELIVERABLE, STALE); stale rows are deleted on the way.
             candidates = conn.execute(
                 f"SELECT m.id, m.execution_id, m.event, m.visible_at, {DELIVERABLE}, {STALE}"
@@ -287,10 +279,12 @@ class SqliteStore(SqliteEntityStore):
     def commit_turn(self, commit: TurnCommit) -> None:
         """Apply one turn (see the Store protocol) in one transaction."""
         with self._guard() as conn:
+            writes = self._writes
             with self._transaction(conn):
                 self._entity_writes += bool(commit.new_entity_messages)
                 written = commit_turn(conn, commit)
             self._remember(commit, written)
+            self._still_none_deliverable(writes, written is None or not written.may_deliver)
 
     def commit_group(
         self, turns: Sequence[TurnCommit], activity_results: Sequence[tuple[int, Message]] = ()
@@ -299,8 +293,9 @@ class SqliteStore(SqliteEntityStore):
         creates sub-orchestrations runs inside a SAVEPOINT, so its InstanceExists undoes just that turn. Results
         the turns consumed before they were stored follow :mod:`devhost.store.grouping`."""
         outcomes: list[Conflict | None] = []
-        applied: list[tuple[TurnCommit, list[str] | None]] = []
+        applied: list[tuple[TurnCommit, Written | None]] = []
         with self._guard() as conn:
+            writes = self._writes
             with self._transaction(conn):
                 self._entity_writes += any(commit.new_entity_messages for commit in turns)
                 recorded = [(w, result) for w, result in activity_results if conn.execute(DELETE_ACTIVITY, (w,)).rowcount]
@@ -331,9 +326,19 @@ class SqliteStore(SqliteEntityStore):
                     applied.append((commit, written))
             for commit, written in applied:  # only now is it durable: the cache follows the file
                 self._remember(commit, written)
+            self._still_none_deliverable(writes, not queued and not any(w is not None and w.may_deliver for _, w in applied))
         return outcomes
 
-    def _remember(self, commit: TurnCommit, written: list[str] | None) -> None:
+    def _still_none_deliverable(self, writes: int, delivers_nothing_new: bool) -> None:
+        """After a committed turn transaction (the one that followed write number ``writes``): if no message was
+        deliverable before it and it made none deliverable (it queued none, and changed no execution or
+        suspension: :class:`~devhost.store.sqlite_turn.Written`), none is now, and the engine's next look at the
+        queue need not ask the file. Called under the lock, after COMMIT."""
+        known = self._next_message
+        if delivers_nothing_new and known is not None and known == (writes, None):
+            self._next_message = (self._writes, None)
+
+    def _remember(self, commit: TurnCommit, written: Written | None) -> None:
         """Bring the history and row caches up to a committed turn (called under the lock, after COMMIT)."""
         instance_id = commit.instance.instance_id
         for child in commit.new_instances:
@@ -343,7 +348,7 @@ class SqliteStore(SqliteEntityStore):
             self._rows.drop(instance_id)  # the turn found its instance gone: nothing was written
         else:
             self._rows.updated(instance_id, instance_params(commit.instance), _INTEGER_COLUMNS)
-            self._histories.append(commit.instance.instance_id, written, replace=commit.replace_history)
+            self._histories.append(commit.instance.instance_id, written.texts, replace=commit.replace_history)
 
     # --- activity work items ---------------------------------------------------------------------
     def pending_activities(self, limit: int, exclude: Collection[int] = ()) -> list[ActivityWorkItem]:
@@ -397,3 +402,69 @@ class SqliteStore(SqliteEntityStore):
     def _read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         with self._guard() as conn:
             return conn.execute(sql, params).fetchall()
+
+
+# The two context managers every store call goes through are plain classes, not @contextmanager generators: a store
+# call is a few microseconds, and creating, starting and closing a generator per ``with`` cost a noticeable part of
+# it (several calls per orchestration turn). Each store keeps one of each: they hold no state of a call, and calls
+# are serialized by the store's lock anyway.
+
+
+class _Guard:
+    """The store's lock held around one call, refusing a closed store, with storage faults made StoreUnavailable."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        store._lock.acquire()
+        if store._closed:
+            store._lock.release()
+            raise RuntimeError("the store is closed")
+        return store._conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            # By now any transaction has rolled back (see _Transaction): nothing of this call was written.
+            if isinstance(exc, (sqlite3.Error, MemoryError)) and is_fault(exc):
+                raise StoreUnavailable(describe(exc)) from exc
+        finally:
+            self._store._lock.release()
+
+
+class _Transaction:
+    """One write transaction on the store's connection (the caller holds the guard)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        conn = store._conn
+        store._writes += 1  # under the lock (every caller holds _guard), before anything is written
+        if conn.in_transaction:  # left open by a ROLLBACK that itself failed (an I/O error): end it first
+            conn.execute("ROLLBACK")
+        conn.execute("BEGIN IMMEDIATE")
+        return conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        conn = self._store._conn
+        if exc is None:
+            try:
+                conn.execute("COMMIT")  # a COMMIT that fails (SQLITE_BUSY, SQLITE_FULL) leaves nothing committed
+                return
+            except BaseException:
+                _roll_back(conn)
+                raise
+        _roll_back(conn)
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:  # SQLite may already have rolled back (e.g. on SQLITE_FULL)
+        with suppress(sqlite3.Error):  # the original error says more; the next call retries the ROLLBACK
+            conn.execute("ROLLBACK")

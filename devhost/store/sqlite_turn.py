@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from devhost.core.model import TurnCommit, event_json
+from devhost.core.model import RuntimeStatus, TurnCommit, event_json
 from devhost.store.sqlite_entities import insert_entity_messages
 from devhost.store.sqlite_rows import (
     INSERT_ACTIVITY,
@@ -21,11 +22,25 @@ from devhost.store.sqlite_rows import (
 )
 
 
-def commit_turn(conn: sqlite3.Connection, commit: TurnCommit, consumed: Sequence[int] | None = None) -> list[str] | None:
-    """Apply one turn (see the Store protocol) inside the caller's transaction; returns the history texts it
-    appended (the whole new history on ``replace_history``). If the instance was purged while the turn ran,
-    the purge wins: nothing of the turn is written and the answer is None. ``consumed`` replaces the turn's
-    ``consumed_message_ids`` (a group commit's, with provisional ids resolved: :mod:`devhost.store.grouping`)."""
+class Written(NamedTuple):
+    """What one turn wrote, as far as the store's caches care."""
+
+    texts: list[str]
+    """The history texts it appended (the whole new history on ``replace_history``)."""
+    may_deliver: bool
+    """Whether it may have made a message deliverable that was not (see ``DELIVERABLE``): it queued messages or
+    created instances, or changed its execution, or left the Suspended status. Otherwise it only ever made fewer
+    messages deliverable (consuming or dropping them, or suspending)."""
+
+
+_SUSPENDED = RuntimeStatus.SUSPENDED.value
+
+
+def commit_turn(conn: sqlite3.Connection, commit: TurnCommit, consumed: Sequence[int] | None = None) -> Written | None:
+    """Apply one turn (see the Store protocol) inside the caller's transaction; returns what it wrote
+    (:class:`Written`). If the instance was purged while the turn ran, the purge wins: nothing of the turn is
+    written and the answer is None. ``consumed`` replaces the turn's ``consumed_message_ids`` (a group
+    commit's, with provisional ids resolved: :mod:`devhost.store.grouping`)."""
     instance = commit.instance
     instance_id = instance.instance_id
     row = conn.execute(
@@ -75,4 +90,10 @@ def commit_turn(conn: sqlite3.Connection, commit: TurnCommit, consumed: Sequence
         conn.execute("DELETE FROM activities WHERE instance_id = ?", (instance_id,))
     if commit.notifications:
         conn.executemany(INSERT_NOTIFICATION, [notification_params(n) for n in commit.notifications])
-    return texts
+    may_deliver = bool(
+        commit.new_messages
+        or commit.new_instances
+        or params[2] != old_execution_id
+        or (old_status == _SUSPENDED and params[3] != _SUSPENDED)
+    )
+    return Written(texts, may_deliver)
