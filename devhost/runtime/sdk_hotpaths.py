@@ -96,6 +96,11 @@ _ENVELOPE = frozenset({"__class__", "__module__", "__data__"})
 _SCALAR, _FLAT, _OTHER = 0, 1, 2
 
 
+def _flat(value: Any) -> bool:
+    """Whether a decoded value is an object of scalars only: nothing in it anyone could change in place."""
+    return type(value) is dict and all(type(item) in _SCALARS for item in value.values())
+
+
 def class_memo(namedtuple: Callable[..., type], module: str) -> Callable[..., type]:
     """A drop-in for ``namedtuple`` as called from ``module``: one class per ``(typename, field_names)``."""
     classes: dict[tuple[str, tuple[str, ...]], type] = {}
@@ -190,7 +195,7 @@ class CodecJson(_JsonStandIn):
         kind = type(value)
         if kind in _SCALARS:
             return _SCALAR, value
-        if kind is dict and not _ENVELOPE <= value.keys() and all(type(item) in _SCALARS for item in value.values()):
+        if _flat(value) and not _ENVELOPE <= value.keys():
             return _FLAT, value
         return _OTHER, None
 
@@ -275,8 +280,7 @@ class ContextJson(_JsonStandIn):
 
     def _parse_event(self, text: str) -> tuple[Any, bool]:
         value = self._json.loads(text)
-        flat = type(value) is dict and all(type(item) in _SCALARS for item in value.values())
-        return value, flat
+        return value, _flat(value)
 
     def loads(self, s: Any, **kwargs: Any) -> Any:
         if kwargs or type(s) is not ContextText:
