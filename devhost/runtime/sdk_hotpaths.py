@@ -47,6 +47,14 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   object on every episode) once while it stays among the last :data:`EVENT_MEMO_SIZE`; an event holding a
   nested object or list is parsed afresh every time, so nothing the SDK could change is shared between episodes,
   and so is one longer than :data:`EVENT_MEMO_MAX_TEXT` (a large activity result), which bounds the memory kept.
+- **Building the same history events again.** ``HistoryEvent(**event)`` then builds an object per event (line 61):
+  about 2 µs each (ten attribute writes and a ``Timestamp`` parse), for every stored event on every episode.
+  The SDK only reads these objects (azure-functions-durable 1.7.0: nothing assigns to an event's attributes, and
+  ``is_processed``'s setter is never called). With :func:`ContextJson.history_events` bound as that module's
+  ``HistoryEvent``, a stored event of scalars is built once and handed out again as long as its attributes are
+  the ones it was built with (an orchestrator that changed one gets a fresh build next episode) and the process's
+  time zone is the one its ``Timestamp`` was parsed in (:mod:`devhost.runtime.sdk_timestamps`). The payload then
+  carries it under :data:`BUILT_EVENT`, a key no event devhost writes has; anything else is built as before.
 
 ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without all of the speedups and
 compares everything the orchestrator receives and every answer of the SDK.
@@ -62,6 +70,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from devhost.core.context import ContextText
+from devhost.runtime import sdk_timestamps
 
 EXECUTOR_MODULE = "azure.durable_functions.models.TaskOrchestrationExecutor"
 """The SDK module whose ``namedtuple`` global builds a class per episode."""
@@ -77,6 +86,10 @@ EVENT_MEMO_SIZE = 16_384
 
 EVENT_MEMO_MAX_TEXT = 1_024
 """Longer stored event texts are parsed on every episode: at most about 25 MB is kept however large the results."""
+
+BUILT_EVENT = "\x00devhost:built-event"
+"""The payload key that carries an event built in an earlier episode to :meth:`ContextJson.history_events` (a
+control character: no event text devhost writes has such a key)."""
 
 TIMESPAN_MEMO_SIZE = 64
 """TimeSpan texts kept: the context carries two, set once per host."""
@@ -272,33 +285,81 @@ def _value_key(value: Any) -> tuple[Any, ...] | None:
 
 class ContextJson(_JsonStandIn):
     """The ``json`` module as the SDK's context module sees it: :meth:`loads` of a payload devhost built parses its
-    pieces (module doc); anything else is ``json``'s own call."""
+    pieces, and hands on stored events already built when :meth:`history_events` is bound as the module's
+    ``HistoryEvent`` (module doc); anything else is ``json``'s own call."""
 
-    def __init__(self, real: ModuleType, maxsize: int = EVENT_MEMO_SIZE) -> None:
+    def __init__(self, real: ModuleType, maxsize: int = EVENT_MEMO_SIZE, module: ModuleType | None = None) -> None:
         super().__init__(real)
         self._event = functools.lru_cache(maxsize)(self._parse_event)
+        self._module = module
+        self._event_class: Callable[..., Any] | None = None
+        self._factory: Callable[..., Any] | None = None
+        self._zone = sdk_timestamps.current_zone()
 
-    def _parse_event(self, text: str) -> tuple[Any, bool]:
+    def _parse_event(self, text: str) -> tuple[Any, tuple[Any, ...] | None]:
+        """A stored event text as kept: its object of scalars (None when anything in it is nested), and when the
+        SDK's class is known, that object built once, with its attribute values as built."""
         value = self._json.loads(text)
-        return value, _flat(value)
+        if not _flat(value):
+            return None, None
+        build = self._event_class
+        if build is None:
+            return value, None
+        try:
+            event = build(**value)
+        except Exception:  # refused: left to the SDK's own call, which raises it
+            return value, None
+        return event, tuple(vars(event).values())
 
     def loads(self, s: Any, **kwargs: Any) -> Any:
         if kwargs or type(s) is not ContextText:
             return self._json.loads(s, **kwargs)
         played, new, rest = s.parts
         loads = self._json.loads
+        objects = self._event_class is not None and self._built()
+        if objects and self._zone != sdk_timestamps.current_zone():
+            self._zone = sdk_timestamps.current_zone()  # the events kept hold Timestamps parsed in another zone
+            self._event.cache_clear()
         history = []
         for text in played:
             if len(text) > EVENT_MEMO_MAX_TEXT:
                 history.append(loads(text))
                 continue
-            value, flat = self._event(text)
-            history.append(value if flat else loads(text))
+            kept, built = self._event(text)
+            if kept is None:
+                history.append(loads(text))  # nested: parsed afresh, so nothing the SDK could change is shared
+            elif built is None:
+                history.append(kept)
+            elif objects and tuple(vars(kept).values()) == built:
+                history.append({BUILT_EVENT: kept})
+            else:  # changed since it was built (or the class is no longer bound): built afresh by the SDK
+                history.append(loads(text))
         history.extend(map(loads, new))
         # Key order as json.loads of the whole text gives it: "history" first, then the rest in order.
         payload = {"history": history}
         payload.update(loads("{" + rest))
         return payload
+
+    def history_events(self, event_class: Callable[..., Any]) -> Callable[..., Any]:
+        """A drop-in for the SDK's ``HistoryEvent`` class in the context module: an event this shim built in an
+        earlier episode is handed on; any other call builds one with ``event_class``."""
+
+        def history_event(*args: Any, **kwargs: Any) -> Any:
+            if not args and len(kwargs) == 1:
+                built = kwargs.get(BUILT_EVENT)
+                if built is not None:
+                    return built
+            return event_class(*args, **kwargs)
+
+        history_event.__wrapped__ = event_class  # type: ignore[attr-defined]
+        self._event_class = event_class
+        self._factory = history_event
+        self._event.cache_clear()  # kept values were plain objects until now
+        return history_event
+
+    def _built(self) -> bool:
+        """Whether this shim's :meth:`history_events` is what the context module calls ``HistoryEvent``."""
+        return self._module is not None and getattr(self._module, "HistoryEvent", None) is self._factory
 
     def cache_info(self) -> Any:
         return self._event.cache_info()
@@ -306,4 +367,4 @@ class ContextJson(_JsonStandIn):
 
 def context_json(module: ModuleType) -> ContextJson | None:
     """A :class:`ContextJson` for the SDK's context module, or None when its ``json`` global is not the json module."""
-    return ContextJson(json) if getattr(module, "json", None) is json else None
+    return ContextJson(json, module=module) if getattr(module, "json", None) is json else None

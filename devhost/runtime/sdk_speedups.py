@@ -3,10 +3,10 @@
 The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
 sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
 that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
-worker process) replaces six of them with equivalents that remember:
+worker process) replaces seven of them with equivalents that remember:
 
 - ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
-- the parsing of every stored history event of the payload,
+- the parsing of every stored history event of the payload, and the building of its ``HistoryEvent``,
 - the ``namedtuple`` class the executor builds per episode,
 - the two TimeSpan texts of the context, parsed per episode,
 - the environment read behind every ``df_dumps`` / ``df_loads``, and
@@ -36,9 +36,10 @@ log = logging.getLogger("devhost.sdk_speedups")
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-TIMESTAMPS, EVENTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS = (
+TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS = (
     "timestamps",
     "events",
+    "event-objects",
     "classes",
     "timespans",
     "strict-mode",
@@ -109,9 +110,22 @@ def _events() -> tuple[ModuleType, str, Any] | None:
     return None if shim is None else (module, "json", shim)
 
 
+def _event_objects() -> tuple[ModuleType, str, Any] | None:
+    # After _events (the order of _SPEEDUPS): the shim it installed builds the events it hands on.
+    module = _module(sdk_hotpaths.CONTEXT_MODULE)
+    shim = getattr(module, "json", None)
+    event_class = getattr(_module(HISTORY_EVENT_MODULE), "HistoryEvent", None)
+    if getattr(module, "HistoryEvent", None) is not event_class or not isinstance(event_class, type):
+        return None  # the context module builds its events with something else
+    if not isinstance(shim, sdk_hotpaths.ContextJson):
+        return None
+    return module, "HistoryEvent", shim.history_events(event_class)
+
+
 _SPEEDUPS = {
     TIMESTAMPS: _timestamps,
     EVENTS: _events,
+    EVENT_OBJECTS: _event_objects,
     CLASSES: _classes,
     TIMESPANS: _timespans,
     STRICT_MODE: _strict_mode,

@@ -77,7 +77,8 @@ class MemoInfo(NamedTuple):
     currsize: int
 
 
-def _zone() -> ZoneState:
+def current_zone() -> ZoneState:
+    """The process's time zone as dateutil's parse depends on it (module docstring)."""
     return (time.tzname, time.timezone, time.altzone, time.daylight)
 
 
@@ -109,7 +110,7 @@ def memo(parse: Callable[..., Any], size: int = CACHE_SIZE, derive: bool = True)
     """A drop-in for ``parse`` that answers full timestamps from a memo of at most ``size`` texts; with ``derive``, a
     miss is computed from the zone's template instead of parsed, where that gives dateutil's value."""
     generation = max(1, size // 2)
-    zone = _zone()
+    zone = current_zone()
     template: datetime | None = None  # see _template(); for ``zone`` only
     recent: dict[str, datetime] = {}  # only full timestamps, each parsed in ``zone``
     older: dict[str, datetime] = {}
@@ -130,7 +131,7 @@ def memo(parse: Callable[..., Any], size: int = CACHE_SIZE, derive: bool = True)
         nonlocal zone, template, recent, older, hits, misses
         if args or kwargs or type(timestr) is not str or not FULL_TIMESTAMP.fullmatch(timestr):
             return parse(timestr, *args, **kwargs)
-        current = _zone()
+        current = current_zone()
         with lock:
             if current != zone:  # another zone: nothing parsed in the old one may be answered
                 recent, older, template = {}, {}, None

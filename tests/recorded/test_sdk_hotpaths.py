@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
 from dateutil import parser as dateparser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -89,7 +90,14 @@ def test_install_replaces_each_and_uninstall_gives_each_back(memo_state: None) -
     sdk_speedups.uninstall()
 
     def bound() -> tuple[Any, ...]:
-        return EXECUTOR.namedtuple, CODEC._is_strict_mode, CODEC.json, CONTEXT.json, CONTEXT.parse_timespan_attrib
+        return (
+            EXECUTOR.namedtuple,
+            CODEC._is_strict_mode,
+            CODEC.json,
+            CONTEXT.json,
+            CONTEXT.parse_timespan_attrib,
+            CONTEXT.HistoryEvent,
+        )
 
     before = bound()
     sdk_speedups.install()
@@ -100,6 +108,7 @@ def test_install_replaces_each_and_uninstall_gives_each_back(memo_state: None) -
     assert before[2] is before[3] is json
     assert isinstance(during[2], sdk_hotpaths.CodecJson) and isinstance(during[3], sdk_hotpaths.ContextJson)
     assert during[4].__wrapped__ is before[4] is TIMESPANS.parse_timespan_attrib
+    assert during[5].__wrapped__ is before[5] is HistoryEvent
     assert bound() == before and not sdk_speedups.active()
 
 
