@@ -49,12 +49,14 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   and so is one longer than :data:`EVENT_MEMO_MAX_TEXT` (a large activity result), which bounds the memory kept.
 - **Building the same history events again.** ``HistoryEvent(**event)`` then builds an object per event (line 61):
   about 2 µs each (ten attribute writes and a ``Timestamp`` parse), for every stored event on every episode.
-  The SDK only reads these objects (azure-functions-durable 1.7.0: nothing assigns to an event's attributes, and
-  ``is_processed``'s setter is never called). With :func:`ContextJson.history_events` bound as that module's
-  ``HistoryEvent``, a stored event of scalars is built once and handed out again as long as its attributes are
-  the ones it was built with (an orchestrator that changed one gets a fresh build next episode) and the process's
-  time zone is the one its ``Timestamp`` was parsed in (:mod:`devhost.runtime.sdk_timestamps`). The payload then
-  carries it under :data:`BUILT_EVENT`, a key no event devhost writes has; anything else is built as before.
+  With :meth:`ContextJson.history_events` bound as that module's ``HistoryEvent``, a stored event of scalars is
+  built once and the same object handed on in later episodes (the payload carries it under :data:`BUILT_EVENT`,
+  a key no event devhost writes has), while the process's time zone is the one its ``Timestamp`` was parsed in
+  (:mod:`devhost.runtime.sdk_timestamps`); anything else is built as before. The SDK only reads these objects
+  (azure-functions-durable 1.7.0: nothing assigns to an event's attributes, and ``is_processed``'s setter is never
+  called), so it computes the same thing either way. The one difference an orchestrator could see: an attribute
+  it *wrote* on an event of ``context.histories`` would still be there in the next episode, where the extension
+  would have built a new object. Checking every event for that on every episode cost about 3 % of a turn.
 
 ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without all of the speedups and
 compares everything the orchestrator receives and every answer of the SDK.
@@ -296,44 +298,33 @@ class ContextJson(_JsonStandIn):
         self._factory: Callable[..., Any] | None = None
         self._zone = sdk_timestamps.current_zone()
 
-    def _parse_event(self, text: str) -> tuple[Any, tuple[Any, ...] | None]:
-        """A stored event text as kept: its object of scalars (None when anything in it is nested), and when the
-        SDK's class is known, that object built once, with its attribute values as built."""
+    def _parse_event(self, text: str) -> dict[str, Any] | None:
+        """A stored event text as kept: its object of scalars, or (when the SDK's class is bound) that object's
+        event, built once, under :data:`BUILT_EVENT`; None when anything in it is nested."""
         value = self._json.loads(text)
         if not _flat(value):
-            return None, None
+            return None
         build = self._event_class
         if build is None:
-            return value, None
+            return value
         try:
-            event = build(**value)
+            return {BUILT_EVENT: build(**value)}
         except Exception:  # refused: left to the SDK's own call, which raises it
-            return value, None
-        return event, tuple(vars(event).values())
+            return value
 
     def loads(self, s: Any, **kwargs: Any) -> Any:
         if kwargs or type(s) is not ContextText:
             return self._json.loads(s, **kwargs)
+        if self._event_class is not None:
+            self._check_events()
         played, new, rest = s.parts
         loads = self._json.loads
-        objects = self._event_class is not None and self._built()
-        if objects and self._zone != sdk_timestamps.current_zone():
-            self._zone = sdk_timestamps.current_zone()  # the events kept hold Timestamps parsed in another zone
-            self._event.cache_clear()
+        event = self._event
         history = []
         for text in played:
-            if len(text) > EVENT_MEMO_MAX_TEXT:
-                history.append(loads(text))
-                continue
-            kept, built = self._event(text)
-            if kept is None:
-                history.append(loads(text))  # nested: parsed afresh, so nothing the SDK could change is shared
-            elif built is None:
-                history.append(kept)
-            elif objects and tuple(vars(kept).values()) == built:
-                history.append({BUILT_EVENT: kept})
-            else:  # changed since it was built (or the class is no longer bound): built afresh by the SDK
-                history.append(loads(text))
+            # Nested or long: parsed afresh, so nothing the SDK could change is shared and the memory kept is bounded.
+            kept = event(text) if len(text) <= EVENT_MEMO_MAX_TEXT else None
+            history.append(loads(text) if kept is None else kept)
         history.extend(map(loads, new))
         # Key order as json.loads of the whole text gives it: "history" first, then the rest in order.
         payload = {"history": history}
@@ -352,14 +343,20 @@ class ContextJson(_JsonStandIn):
             return event_class(*args, **kwargs)
 
         history_event.__wrapped__ = event_class  # type: ignore[attr-defined]
-        self._event_class = event_class
-        self._factory = history_event
-        self._event.cache_clear()  # kept values were plain objects until now
+        self._event_class, self._factory = event_class, history_event
+        self._zone = sdk_timestamps.current_zone()
+        self._event.cache_clear()  # what was kept until now are plain objects
         return history_event
 
-    def _built(self) -> bool:
-        """Whether this shim's :meth:`history_events` is what the context module calls ``HistoryEvent``."""
-        return self._module is not None and getattr(self._module, "HistoryEvent", None) is self._factory
+    def _check_events(self) -> None:
+        """Forget the events built so far when they may no longer be what the SDK would build: the context module
+        no longer calls :meth:`history_events` (then keep plain objects from now on), or the time zone changed."""
+        if self._module is None or getattr(self._module, "HistoryEvent", None) is not self._factory:
+            self._event_class = self._factory = None
+        elif self._zone == sdk_timestamps.current_zone():
+            return
+        self._zone = sdk_timestamps.current_zone()
+        self._event.cache_clear()
 
     def cache_info(self) -> Any:
         return self._event.cache_info()
