@@ -84,10 +84,11 @@ TIMESPAN_MODULE = "azure.durable_functions.models.utils.json_utils"
 """The SDK module that defines ``parse_timespan_attrib``."""
 
 EVENT_MEMO_SIZE = 16_384
-"""Parsed stored events kept (about 0.7 KB each): every event of 200 instances 80 events long."""
+"""Parsed stored events kept (about 1.1 KB each, the built ``HistoryEvent`` included): every event of 200 instances
+80 events long."""
 
 EVENT_MEMO_MAX_TEXT = 1_024
-"""Longer stored event texts are parsed on every episode: at most about 25 MB is kept however large the results."""
+"""Longer stored event texts are parsed on every episode: at most about 30 MB is kept however large the results."""
 
 BUILT_EVENT = "\x00devhost:built-event"
 """The payload key that carries an event built in an earlier episode to :meth:`ContextJson.history_events` (a
