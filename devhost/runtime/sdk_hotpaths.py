@@ -58,16 +58,26 @@ host process (part of :mod:`devhost.runtime.sdk_speedups`).
   it *wrote* on an event of ``context.histories`` would still be there in the next episode, where the extension
   would have built a new object. Checking every event for that on every episode cost about 3 % of a turn.
 
+- **A ``typing.Callable`` check per call.** ``call_activity`` and its three siblings ask ``isinstance(name, Callable)``
+  with ``typing.Callable`` (azure-functions-durable 1.7.0, ``models/DurableOrchestrationContext.py`` line 195), once
+  for every call the orchestrator replays: typing answers through two Python-level methods
+  (CPython 3.11 ``typing.py``: ``_BaseGenericAlias.__instancecheck__`` asks ``_SpecialGenericAlias.__subclasscheck__``
+  with ``type(obj)``, which asks ``issubclass(type(obj), collections.abc.Callable)``). :class:`CallableCheck`, bound
+  as that module's ``Callable`` (used there only in those checks: its annotations were evaluated when it was
+  imported), asks that last question directly, so every answer is the same.
+
 ``tests/recorded/test_sdk_timestamp_memo.py`` replays recorded histories with and without all of the speedups and
 compares everything the orchestrator receives and every answer of the SDK.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import functools
 import json
 import os
 import threading
+import typing
 from types import ModuleType
 from typing import Any, Callable
 
@@ -366,3 +376,22 @@ class ContextJson(_JsonStandIn):
 def context_json(module: ModuleType) -> ContextJson | None:
     """A :class:`ContextJson` for the SDK's context module, or None when its ``json`` global is not the json module."""
     return ContextJson(json, module=module) if getattr(module, "json", None) is json else None
+
+
+_CALLABLE_ABC: Any = collections.abc.Callable  # a class at run time; typed as a special form
+
+
+class _CallableCheckType(type):
+    def __instancecheck__(cls, instance: object) -> bool:
+        # typing.Callable's answer (module doc): only the object's type counts, not a __class__ it claims.
+        return issubclass(type(instance), _CALLABLE_ABC)
+
+
+class CallableCheck(metaclass=_CallableCheckType):
+    """A drop-in for ``typing.Callable`` in ``isinstance`` checks (module doc): ``isinstance(x, CallableCheck)`` is
+    ``isinstance(x, typing.Callable)``, asked without typing's layers."""
+
+
+def callable_check(module: ModuleType) -> type | None:
+    """:class:`CallableCheck` for the SDK's context module, or None when its ``Callable`` is not ``typing.Callable``."""
+    return CallableCheck if getattr(module, "Callable", None) is typing.Callable else None

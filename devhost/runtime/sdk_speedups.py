@@ -3,15 +3,16 @@
 The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
 sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
 that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
-worker process) replaces seven of them with equivalents that remember:
+worker process) replaces seven of them with equivalents that remember, and answers one question more directly:
 
 - ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
 - the parsing of every stored history event of the payload, and the building of its ``HistoryEvent``,
 - the ``namedtuple`` class the executor builds per episode,
 - the two TimeSpan texts of the context, parsed per episode,
-- the environment read behind every ``df_dumps`` / ``df_loads``, and
+- the environment read behind every ``df_dumps`` / ``df_loads``,
 - the JSON encoder and decoder those two build per call, and the encoding of an input and decoding of a result
-  each replays again (the last five: :mod:`devhost.runtime.sdk_hotpaths`).
+  each replays again, and
+- the ``typing.Callable`` check of every replayed ``call_activity`` (the last six: :mod:`devhost.runtime.sdk_hotpaths`).
 
 Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
 and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).
@@ -36,7 +37,7 @@ log = logging.getLogger("devhost.sdk_speedups")
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS = (
+TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS, CALLABLE_CHECKS = (
     "timestamps",
     "events",
     "event-objects",
@@ -44,6 +45,7 @@ TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS = (
     "timespans",
     "strict-mode",
     "codecs",
+    "callable-checks",
 )
 """The speedups' names (:func:`active`)."""
 
@@ -122,6 +124,12 @@ def _event_objects() -> tuple[ModuleType, str, Any] | None:
     return module, "HistoryEvent", shim.history_events(event_class)
 
 
+def _callable_checks() -> tuple[ModuleType, str, Any] | None:
+    module = _module(sdk_hotpaths.CONTEXT_MODULE)
+    check = sdk_hotpaths.callable_check(module)
+    return None if check is None else (module, "Callable", check)
+
+
 _SPEEDUPS = {
     TIMESTAMPS: _timestamps,
     EVENTS: _events,
@@ -130,6 +138,7 @@ _SPEEDUPS = {
     TIMESPANS: _timespans,
     STRICT_MODE: _strict_mode,
     CODECS: _codecs,
+    CALLABLE_CHECKS: _callable_checks,
 }
 ALL = frozenset(_SPEEDUPS)
 """Every speedup's name: what :func:`active` answers once :func:`install` found the SDK it was written for."""

@@ -8,14 +8,18 @@ derived misses are dateutil's values, in every kind of zone.
 from __future__ import annotations
 
 import collections
+import collections.abc
 import importlib
 import json
 import os
 import pickle
 import time
+import typing
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
+from unittest import mock
 
 import pytest
 from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
@@ -97,6 +101,7 @@ def test_install_replaces_each_and_uninstall_gives_each_back(memo_state: None) -
             CONTEXT.json,
             CONTEXT.parse_timespan_attrib,
             CONTEXT.HistoryEvent,
+            CONTEXT.Callable,
         )
 
     before = bound()
@@ -109,7 +114,45 @@ def test_install_replaces_each_and_uninstall_gives_each_back(memo_state: None) -
     assert isinstance(during[2], sdk_hotpaths.CodecJson) and isinstance(during[3], sdk_hotpaths.ContextJson)
     assert during[4].__wrapped__ is before[4] is TIMESPANS.parse_timespan_attrib
     assert during[5].__wrapped__ is before[5] is HistoryEvent
+    assert before[6] is typing.Callable and during[6] is sdk_hotpaths.CallableCheck
     assert bound() == before and not sdk_speedups.active()
+
+
+class _CallableInstance:
+    def __call__(self) -> None:
+        return None
+
+
+class _ClaimsToBeAFunction:
+    """An object whose ``__class__`` claims a callable type its real type is not (as some proxies do)."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return type(len)
+
+
+def _a_function() -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "check_job_status", b"name", 0, None, [], {}, _a_function, lambda: None, len, partial(len, "x"), print,
+        _CallableInstance(), _CallableInstance, object(), type, mock.Mock(), mock.NonCallableMock(),
+        _ClaimsToBeAFunction(), HistoryEvent,
+    ],
+)  # fmt: skip
+def test_the_callable_check_answers_as_typing_callable(value: Any) -> None:
+    assert isinstance(value, sdk_hotpaths.CallableCheck) is isinstance(value, typing.Callable)
+
+
+def test_the_callable_check_is_left_alone_when_the_module_binds_something_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CONTEXT, "Callable", collections.abc.Callable)
+
+    assert sdk_hotpaths.callable_check(CONTEXT) is None
+    monkeypatch.setattr(CONTEXT, "Callable", typing.Callable)
+    assert sdk_hotpaths.callable_check(CONTEXT) is sdk_hotpaths.CallableCheck
 
 
 @pytest.mark.parametrize("text", ["00:00:00", "1.02:03:04.5000000", "-6.00:00:00", "3.00:00:00", "1:2:3", "", "x"])
