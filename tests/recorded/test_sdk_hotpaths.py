@@ -341,7 +341,10 @@ def outcome(parse: Any, text: str) -> tuple[Any, ...]:
     except (ValueError, OverflowError) as exc:
         return ("error", type(exc).__name__, str(exc))
     zone = value.tzinfo
-    return ("value", value, value.fold, type(zone).__qualname__, zone, value.utcoffset(), value.tzname(), value.dst())
+    # The wall time as fields: two equal times in a zone's repeated hour compare unequal when their tzinfo objects
+    # differ (PEP 495), and two parses by dateutil itself give two tzlocal objects.
+    wall = value.replace(tzinfo=None)
+    return ("value", wall, value.fold, type(zone).__qualname__, zone, value.utcoffset(), value.tzname(), value.dst())
 
 
 FIELDS = st.tuples(
