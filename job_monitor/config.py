@@ -88,6 +88,10 @@ def _number(low: float, high: float, *, integer: bool = False) -> Check:
     return check
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+"""C0 control characters, DEL and surrogates (a string from JSON can hold an unpaired one)."""
+
+
 def _string(max_length: int, pattern: re.Pattern[str] | None = None, *, describe: str = "") -> Check:
     def check(value: Any) -> Any:
         if value is None:
@@ -98,7 +102,7 @@ def _string(max_length: int, pattern: re.Pattern[str] | None = None, *, describe
             raise _Rule(f"must be 1 to {max_length} characters long")
         if pattern is not None and not pattern.fullmatch(value):
             raise _Rule(describe)
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        if _UNPRINTABLE.search(value):
             # Lone surrogates cannot be stored or logged as UTF-8; control characters break logs.
             raise _Rule("must not contain control characters or unpaired surrogates")
         return value

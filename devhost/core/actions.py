@@ -46,7 +46,10 @@ def _walk(node: Any, out: list[dict[str, Any]]) -> None:
     # Appends rather than yields: the list is every action so far, walked on every episode.
     if isinstance(node, list):
         for child in node:
-            _walk(child, out)
+            if type(child) is dict and child.get("actionType") not in COMPOUND:
+                out.append(child)  # an atomic action, the usual child: no call for it
+            else:
+                _walk(child, out)
     elif isinstance(node, dict):
         if node.get("actionType") in COMPOUND:
             _walk(node.get("compoundActions") or [], out)

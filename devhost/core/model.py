@@ -62,6 +62,12 @@ class Instance:
     trace_state: str | None = None
     """The W3C ``tracestate`` that came with :attr:`trace_parent` (None: none)."""
 
+    def copy(self) -> Instance:
+        """A shallow copy (what ``copy.copy`` gives, without its generic protocol: a turn copies its instance)."""
+        twin = object.__new__(Instance)
+        twin.__dict__.update(self.__dict__)
+        return twin
+
 
 @dataclass
 class Message:

@@ -12,7 +12,6 @@ replayed actions against the cursor and ends the execution; what new actions sch
 
 from __future__ import annotations
 
-import copy
 import json
 import traceback
 from collections.abc import Collection, Generator
@@ -81,7 +80,7 @@ def decide_turn(turn: Turn, env: TurnEnv) -> TurnCommit:
 
 def decide_turn_steps(turn: Turn, env: TurnEnv) -> TurnSteps:
     """The turn as steps around its replay (see :data:`TurnSteps`); the caller runs the orchestrator."""
-    instance = copy.copy(turn.instance)  # the turn's own copy to change (dataclasses.replace is slower)
+    instance = turn.instance.copy()  # the turn's own copy to change
     messages = turn.messages
     if not messages:
         return TurnCommit(instance=instance)
