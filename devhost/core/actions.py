@@ -38,23 +38,25 @@ WITHOUT_SEQUENCE_ID = (ActionType.WAIT_FOR_EXTERNAL_EVENT, ActionType.CONTINUE_A
 def flatten(actions: Any) -> list[dict[str, Any]]:
     """Depth-first list of the atomic actions in ``actions`` (``[[...]]`` in V2/V3, list of lists in V1)."""
     flat: list[dict[str, Any]] = []
-    _walk(actions, flat)
+    _walk(_as_list(actions), flat)
     return flat
 
 
-def _walk(node: Any, out: list[dict[str, Any]]) -> None:
-    # Appends rather than yields: the list is every action so far, walked on every episode.
-    if isinstance(node, list):
-        for child in node:
-            if type(child) is dict and child.get("actionType") not in COMPOUND:
-                out.append(child)  # an atomic action, the usual child: no call for it
+def _walk(nodes: list[Any], out: list[dict[str, Any]]) -> None:
+    # Appends rather than yields, and calls itself only for a nested list or a compound action: the list is every
+    # action so far, walked on every episode.
+    for node in nodes:
+        if isinstance(node, list):
+            _walk(node, out)
+        elif isinstance(node, dict):
+            if node.get("actionType") in COMPOUND:
+                _walk(_as_list(node.get("compoundActions") or []), out)
             else:
-                _walk(child, out)
-    elif isinstance(node, dict):
-        if node.get("actionType") in COMPOUND:
-            _walk(node.get("compoundActions") or [], out)
-        else:
-            out.append(node)
+                out.append(node)
+
+
+def _as_list(node: Any) -> list[Any]:
+    return node if isinstance(node, list) else [node]
 
 
 def signature(action: dict[str, Any]) -> str:
