@@ -3,7 +3,7 @@
 The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
 sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
 that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
-worker process) replaces seven of them with equivalents that remember, and answers one question more directly:
+worker process) replaces seven of them with equivalents that remember, and answers two questions more directly:
 
 - ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
 - the parsing of every stored history event of the payload, and the building of its ``HistoryEvent``,
@@ -12,7 +12,8 @@ worker process) replaces seven of them with equivalents that remember, and answe
 - the environment read behind every ``df_dumps`` / ``df_loads``,
 - the JSON encoder and decoder those two build per call, and the encoding of an input and decoding of a result
   each replays again, and
-- the ``typing.Callable`` check of every replayed ``call_activity`` (the last six: :mod:`devhost.runtime.sdk_hotpaths`).
+- the ``typing.Callable`` check of every replayed ``call_activity`` (the last six: :mod:`devhost.runtime.sdk_hotpaths`),
+- the enum member reads of the replay loop, which Python 3.11 answers through a hook (:mod:`devhost.runtime.sdk_enums`).
 
 Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
 and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).
@@ -29,7 +30,7 @@ import threading
 from types import ModuleType
 from typing import Any, Callable
 
-from devhost.runtime import sdk_hotpaths, sdk_timestamps
+from devhost.runtime import sdk_enums, sdk_hotpaths, sdk_timestamps
 from devhost.runtime.sdk_timestamps import MemoInfo
 
 log = logging.getLogger("devhost.sdk_speedups")
@@ -37,7 +38,7 @@ log = logging.getLogger("devhost.sdk_speedups")
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS, CALLABLE_CHECKS = (
+TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS, CALLABLE_CHECKS, ENUM_MEMBERS = (
     "timestamps",
     "events",
     "event-objects",
@@ -46,12 +47,16 @@ TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS, CALL
     "strict-mode",
     "codecs",
     "callable-checks",
+    "enum-members",
 )
 """The speedups' names (:func:`active`)."""
 
 _lock = threading.Lock()
-_replaced: dict[str, tuple[ModuleType, str, Any]] = {}
-"""Each active speedup: the module and global it rebound, and what that global was before."""
+Replacement = tuple[ModuleType, str, Any]
+"""A module, one of its globals, and what to bind there (or, once bound, what was there before)."""
+
+_replaced: dict[str, list[Replacement]] = {}
+"""Each active speedup: the module globals it rebound, each with what it was before."""
 
 
 def _module(name: str) -> ModuleType:
@@ -60,74 +65,78 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(name)
 
 
-def _timestamps() -> tuple[ModuleType, str, Any] | None:
+def _timestamps() -> list[Replacement]:
     from dateutil import parser
 
     module = _module(HISTORY_EVENT_MODULE)
     parse: Callable[..., Any] = parser.parse
     if getattr(module, "dt_parse", None) is not parse:
         log.debug("%s.dt_parse is not dateutil.parser.parse; timestamp memo not installed", HISTORY_EVENT_MODULE)
-        return None
-    return module, "dt_parse", sdk_timestamps.memo(parse)
+        return []
+    return [(module, "dt_parse", sdk_timestamps.memo(parse))]
 
 
-def _classes() -> tuple[ModuleType, str, Any] | None:
+def _classes() -> list[Replacement]:
     module = _module(sdk_hotpaths.EXECUTOR_MODULE)
     if getattr(module, "namedtuple", None) is not collections.namedtuple:
-        return None
-    return module, "namedtuple", sdk_hotpaths.class_memo(collections.namedtuple, sdk_hotpaths.EXECUTOR_MODULE)
+        return []
+    return [(module, "namedtuple", sdk_hotpaths.class_memo(collections.namedtuple, sdk_hotpaths.EXECUTOR_MODULE))]
 
 
-def _timespans() -> tuple[ModuleType, str, Any] | None:
+def _timespans() -> list[Replacement]:
     module = _module(sdk_hotpaths.CONTEXT_MODULE)
     original = getattr(module, "parse_timespan_attrib", None)
     if original is None or getattr(original, "__module__", None) != sdk_hotpaths.TIMESPAN_MODULE:
-        return None
-    return module, "parse_timespan_attrib", sdk_hotpaths.timespan_memo(original)
+        return []
+    return [(module, "parse_timespan_attrib", sdk_hotpaths.timespan_memo(original))]
 
 
-def _strict_mode() -> tuple[ModuleType, str, Any] | None:
+def _strict_mode() -> list[Replacement]:
     try:
         module = _module(sdk_hotpaths.CODEC_MODULE)
     except ImportError:  # an azure-functions without the Durable codec
-        return None
+        return []
     original, name, truthy = (getattr(module, attr, None) for attr in ("_is_strict_mode", "_STRICT_ENV_VAR", "_TRUTHY"))
     if not (callable(original) and isinstance(name, str) and isinstance(truthy, frozenset)):
-        return None
-    return module, "_is_strict_mode", sdk_hotpaths.strict_mode_reader(original, name, truthy)
+        return []
+    return [(module, "_is_strict_mode", sdk_hotpaths.strict_mode_reader(original, name, truthy))]
 
 
-def _codecs() -> tuple[ModuleType, str, Any] | None:
+def _codecs() -> list[Replacement]:
     try:
         module = _module(sdk_hotpaths.CODEC_MODULE)
     except ImportError:
-        return None
+        return []
     shim = sdk_hotpaths.codec_json(module)
-    return None if shim is None else (module, "json", shim)
+    return [] if shim is None else [(module, "json", shim)]
 
 
-def _events() -> tuple[ModuleType, str, Any] | None:
+def _events() -> list[Replacement]:
     module = _module(sdk_hotpaths.CONTEXT_MODULE)
     shim = sdk_hotpaths.context_json(module)
-    return None if shim is None else (module, "json", shim)
+    return [] if shim is None else [(module, "json", shim)]
 
 
-def _event_objects() -> tuple[ModuleType, str, Any] | None:
+def _event_objects() -> list[Replacement]:
     # After _events (the order of _SPEEDUPS): the shim it installed builds the events it hands on.
     module = _module(sdk_hotpaths.CONTEXT_MODULE)
     shim = getattr(module, "json", None)
     event_class = getattr(_module(HISTORY_EVENT_MODULE), "HistoryEvent", None)
     if getattr(module, "HistoryEvent", None) is not event_class or not isinstance(event_class, type):
-        return None  # the context module builds its events with something else
+        return []  # the context module builds its events with something else
     if not isinstance(shim, sdk_hotpaths.ContextJson):
-        return None
-    return module, "HistoryEvent", shim.history_events(event_class)
+        return []
+    return [(module, "HistoryEvent", shim.history_events(event_class))]
 
 
-def _callable_checks() -> tuple[ModuleType, str, Any] | None:
+def _callable_checks() -> list[Replacement]:
     module = _module(sdk_hotpaths.CONTEXT_MODULE)
     check = sdk_hotpaths.callable_check(module)
-    return None if check is None else (module, "Callable", check)
+    return [] if check is None else [(module, "Callable", check)]
+
+
+def _enum_members() -> list[Replacement]:
+    return [(module, name, sdk_enums.members_view(enum_class)) for module, name, enum_class in sdk_enums.sites()]
 
 
 _SPEEDUPS = {
@@ -139,6 +148,7 @@ _SPEEDUPS = {
     STRICT_MODE: _strict_mode,
     CODECS: _codecs,
     CALLABLE_CHECKS: _callable_checks,
+    ENUM_MEMBERS: _enum_members,
 }
 ALL = frozenset(_SPEEDUPS)
 """Every speedup's name: what :func:`active` answers once :func:`install` found the SDK it was written for."""
@@ -151,19 +161,20 @@ def install() -> bool:
             if name in _replaced:
                 continue
             made = make()
-            if made is None:
+            if not made:
                 continue
-            module, attribute, replacement = made
-            _replaced[name] = (module, attribute, getattr(module, attribute))
-            setattr(module, attribute, replacement)
+            _replaced[name] = [(module, attribute, getattr(module, attribute)) for module, attribute, _ in made]
+            for module, attribute, replacement in made:
+                setattr(module, attribute, replacement)
         return TIMESTAMPS in _replaced
 
 
 def uninstall() -> None:
     """Give the SDK back what each speedup replaced."""
     with _lock:
-        for module, attribute, original in _replaced.values():
-            setattr(module, attribute, original)
+        for replaced in _replaced.values():
+            for module, attribute, original in replaced:
+                setattr(module, attribute, original)
         _replaced.clear()
 
 
@@ -183,6 +194,6 @@ def cache_info() -> MemoInfo | None:
     with _lock:
         if TIMESTAMPS not in _replaced:
             return None
-        module, attribute, _ = _replaced[TIMESTAMPS]
+        ((module, attribute, _),) = _replaced[TIMESTAMPS]
         info: MemoInfo = getattr(module, attribute).cache_info()
         return info
