@@ -21,13 +21,14 @@ from typing import Any, Callable
 
 import azure.durable_functions as df
 import pytest
+from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as SdkEventType
 from dateutil import parser as dateparser
 
 from devhost.core.context import ReplaySettings, build_context
 from devhost.core.events import format_timestamp
 from devhost.core.model import EventType, HistoryEvent, Instance, RuntimeStatus, event_json
 from devhost.replay.model import INBOUND
-from devhost.runtime import sdk_hotpaths, sdk_speedups
+from devhost.runtime import sdk_enums, sdk_hotpaths, sdk_speedups
 from devhost.runtime.loader import load_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,7 +152,9 @@ def test_orchestrator_receives_identical_values_with_and_without_the_speedups(me
     seen_plain, answers_plain = replay(recording, memo=False)
     seen_memo, answers_memo = replay(recording, memo=True)
 
-    assert sdk_speedups.active() == sdk_speedups.ALL
+    # enum-members has nothing to do on an interpreter whose EnumType reads members without a hook (3.12 and later)
+    hooked = sdk_enums.hook_costs(SdkEventType)
+    assert sdk_speedups.active() == (sdk_speedups.ALL if hooked else sdk_speedups.ALL - {sdk_speedups.ENUM_MEMBERS})
     info = sdk_speedups.cache_info()
     assert info is not None and info.hits > 0, "the memo was not used: the comparison would prove nothing"
     events = importlib.import_module(sdk_hotpaths.CONTEXT_MODULE).json.cache_info()
