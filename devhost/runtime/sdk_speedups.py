@@ -3,7 +3,7 @@
 The SDK replays an orchestration's whole history on every episode (the protocol: there are no extended
 sessions for out-of-process languages), and a few of its per-event costs are pure functions of their input
 that it recomputes every time. :func:`install` (called by the loader for every app, in the host and in each
-worker process) replaces seven of them with equivalents that remember, and answers two questions more directly:
+worker process) replaces seven of them with equivalents that remember, and answers three questions more directly:
 
 - ``dt_parse`` of every history event's ``Timestamp`` (:mod:`devhost.runtime.sdk_timestamps`): the largest;
 - the parsing of every stored history event of the payload, and the building of its ``HistoryEvent``,
@@ -13,7 +13,9 @@ worker process) replaces seven of them with equivalents that remember, and answe
 - the JSON encoder and decoder those two build per call, and the encoding of an input and decoding of a result
   each replays again, and
 - the ``typing.Callable`` check of every replayed ``call_activity`` (the last six: :mod:`devhost.runtime.sdk_hotpaths`),
-- the enum member reads of the replay loop, which Python 3.11 answers through a hook (:mod:`devhost.runtime.sdk_enums`).
+- the enum member reads of the replay loop, which Python 3.11 answers through a hook (:mod:`devhost.runtime.sdk_enums`),
+- the one-line property getters (``return self._x``) it reads per event, which Python 3.11 runs as Python calls
+  (:mod:`devhost.runtime.sdk_getters`).
 
 Each is installed only when the SDK binds exactly what it replaces (another SDK version is left as it is),
 and :func:`uninstall` gives everything back (for measuring the unpatched SDK, and for tests).
@@ -30,7 +32,7 @@ import threading
 from types import ModuleType
 from typing import Any, Callable
 
-from devhost.runtime import sdk_enums, sdk_hotpaths, sdk_timestamps
+from devhost.runtime import sdk_enums, sdk_getters, sdk_hotpaths, sdk_timestamps
 from devhost.runtime.sdk_timestamps import MemoInfo
 
 log = logging.getLogger("devhost.sdk_speedups")
@@ -38,7 +40,18 @@ log = logging.getLogger("devhost.sdk_speedups")
 HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
 """The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
 
-TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS, CALLABLE_CHECKS, ENUM_MEMBERS = (
+(
+    TIMESTAMPS,
+    EVENTS,
+    EVENT_OBJECTS,
+    CLASSES,
+    TIMESPANS,
+    STRICT_MODE,
+    CODECS,
+    CALLABLE_CHECKS,
+    ENUM_MEMBERS,
+    TRIVIAL_GETTERS,
+) = (
     "timestamps",
     "events",
     "event-objects",
@@ -48,15 +61,16 @@ TIMESTAMPS, EVENTS, EVENT_OBJECTS, CLASSES, TIMESPANS, STRICT_MODE, CODECS, CALL
     "codecs",
     "callable-checks",
     "enum-members",
+    "trivial-getters",
 )
 """The speedups' names (:func:`active`)."""
 
 _lock = threading.Lock()
-Replacement = tuple[ModuleType, str, Any]
-"""A module, one of its globals, and what to bind there (or, once bound, what was there before)."""
+Replacement = tuple[Any, str, Any]
+"""A module or class, one of its attributes, and what to bind there (or, once bound, what was there before)."""
 
 _replaced: dict[str, list[Replacement]] = {}
-"""Each active speedup: the module globals it rebound, each with what it was before."""
+"""Each active speedup: the module globals (or class attributes) it rebound, each with what it was before."""
 
 
 def _module(name: str) -> ModuleType:
@@ -139,6 +153,10 @@ def _enum_members() -> list[Replacement]:
     return [(module, name, sdk_enums.members_view(enum_class)) for module, name, enum_class in sdk_enums.sites()]
 
 
+def _trivial_getters() -> list[Replacement]:
+    return list(sdk_getters.trivial_getters())
+
+
 _SPEEDUPS = {
     TIMESTAMPS: _timestamps,
     EVENTS: _events,
@@ -149,6 +167,7 @@ _SPEEDUPS = {
     CODECS: _codecs,
     CALLABLE_CHECKS: _callable_checks,
     ENUM_MEMBERS: _enum_members,
+    TRIVIAL_GETTERS: _trivial_getters,
 }
 ALL = frozenset(_SPEEDUPS)
 """Every speedup's name: what :func:`active` answers once :func:`install` found the SDK it was written for."""
