@@ -22,11 +22,13 @@ import sys
 from types import FunctionType
 from typing import Any
 
+from devhost.runtime import sdk_hotpaths
+
 REPLAY_MODULES = (
-    "azure.durable_functions.models.history.HistoryEvent",
-    "azure.durable_functions.models.DurableOrchestrationContext",
+    sdk_hotpaths.HISTORY_EVENT_MODULE,
+    sdk_hotpaths.CONTEXT_MODULE,
     "azure.durable_functions.models.Task",
-    "azure.durable_functions.models.TaskOrchestrationExecutor",
+    sdk_hotpaths.EXECUTOR_MODULE,
     "azure.durable_functions.models.OrchestratorState",
 )
 """The SDK modules whose classes an episode reads: the history events, the context, the tasks, the executor and the

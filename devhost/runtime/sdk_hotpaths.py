@@ -84,6 +84,9 @@ from typing import Any, Callable
 from devhost.core.context import ContextText
 from devhost.runtime import sdk_timestamps
 
+HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
+"""The SDK module defining ``HistoryEvent``, whose ``dt_parse`` global parses every history event's Timestamp."""
+
 EXECUTOR_MODULE = "azure.durable_functions.models.TaskOrchestrationExecutor"
 """The SDK module whose ``namedtuple`` global builds a class per episode."""
 

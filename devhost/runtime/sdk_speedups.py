@@ -37,8 +37,7 @@ from devhost.runtime.sdk_timestamps import MemoInfo
 
 log = logging.getLogger("devhost.sdk_speedups")
 
-HISTORY_EVENT_MODULE = "azure.durable_functions.models.history.HistoryEvent"
-"""The SDK module whose ``dt_parse`` global parses every history event's Timestamp."""
+HISTORY_EVENT_MODULE = sdk_hotpaths.HISTORY_EVENT_MODULE
 
 (
     TIMESTAMPS,
